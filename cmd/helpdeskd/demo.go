@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/internal/mailsim"
+	"github.com/helpdeskd/helpdeskd/mailbox"
+	"github.com/helpdeskd/helpdeskd/mailer"
+	"github.com/helpdeskd/helpdeskd/mailparse"
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+const demoAddress = "support@demo.example"
+
+// cmdDemo runs helpdeskd with everything embedded: an IMAP server and an
+// SMTP capture on loopback and SQLite in a directory. It plays a scripted
+// scenario through the same intake, workflow and delivery code as "run",
+// prints what happened, and exits; --serve keeps it running for a person
+// to write to.
+func cmdDemo(e *env, args []string) error {
+	fs := newFlags("demo", e)
+	serve := fs.Bool("serve", false, "keep running after the scenario so you can send mail to it")
+	dir := fs.String("dir", "", "directory for the database, configuration and captured mail (default: a new temporary directory)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "helpdeskd-demo-")
+		if err != nil {
+			return err
+		}
+		*dir = d
+	}
+	sentDir := filepath.Join(*dir, "sent")
+	if err := os.MkdirAll(sentDir, 0o755); err != nil {
+		return err
+	}
+	pass := randomHex(8)
+	imapSrv, err := mailsim.StartIMAP(demoAddress, pass, mailsim.IMAPOptions{})
+	if err != nil {
+		return fmt.Errorf("start embedded IMAP server: %w", err)
+	}
+	defer imapSrv.Close()
+	smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{
+		Dir:     sentDir,
+		Local:   []string{demoAddress},
+		Deliver: func(raw []byte) error { return imapSrv.Append("INBOX", raw) },
+	})
+	if err != nil {
+		return fmt.Errorf("start embedded SMTP server: %w", err)
+	}
+	defer smtpSrv.Close()
+
+	cfgText := fmt.Sprintf(`# Written by "helpdeskd demo"; valid while the demo runs.
+[helpdesk]
+name = "Demo IT Helpdesk"
+address = %q
+timezone = "Europe/London"
+
+[database]
+url = "sqlite:%s"
+
+[imap]
+host = "127.0.0.1"
+port = %d
+security = "none"
+username = %q
+password = %q
+poll_interval = "5s"
+
+[smtp]
+host = "127.0.0.1"
+port = %d
+security = "none"
+from = "Demo IT Helpdesk <%s>"
+`, demoAddress, filepath.Join(*dir, "helpdeskd.db"), imapSrv.Port, demoAddress, pass, smtpSrv.Port, demoAddress)
+	cfgPath := filepath.Join(*dir, "helpdeskd.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		return err
+	}
+	cfg, err := config.Parse(cfgPath, []byte(cfgText))
+	if err != nil {
+		return err
+	}
+	quiet := *e
+	quiet.log = slog.New(slog.DiscardHandler)
+	st, err := quiet.openStore(cfg, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	eng, err := quiet.engine(cfg, st)
+	if err != nil {
+		return err
+	}
+	d := &demo{w: e.stdout, e: &quiet, cfg: cfg, st: st, eng: eng, imap: imapSrv, smtp: smtpSrv,
+		intake: mailbox.New(cfg, st, eng, quiet.log), mailer: mailer.New(st, cfg, quiet.log)}
+	eng.Observe = func(rs []workflow.Result) { d.results = append(d.results, rs...) }
+
+	fmt.Fprintf(e.stdout, "helpdeskd demo: IMAP on %s, SMTP capture on %s, SQLite in %s\n\n", imapSrv.Addr, smtpSrv.Addr, *dir)
+	if err := d.play(); err != nil {
+		return err
+	}
+	if err := d.report(cfgPath, sentDir); err != nil {
+		return err
+	}
+	if !*serve {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, `
+Serving. Send mail to %s through the embedded SMTP server, for example:
+  swaks --server %s --from you@example.com --to %s --header "Subject: my screen is black" --body "Help!"
+Read the helpdesk's mailbox at imap://%s (user %s, password %s).
+Replies from the helpdesk are captured in %s.
+Look at the incidents with:
+  helpdeskd -config %s incidents
+Stop with Ctrl-C.
+`, demoAddress, smtpSrv.Addr, demoAddress, imapSrv.Addr, demoAddress, pass, sentDir, cfgPath)
+	eng.Observe = nil
+	dr := &daemonRun{e: e, cfg: cfg, st: st, eng: eng}
+	return dr.run()
+}
+
+type demo struct {
+	w       io.Writer
+	e       *env
+	cfg     *config.Config
+	st      *store.Store
+	eng     *workflow.Engine
+	imap    *mailsim.IMAPServer
+	smtp    *mailsim.SMTPServer
+	intake  *mailbox.Intake
+	mailer  *mailer.Mailer
+	results []workflow.Result
+	step    int
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// demoMail builds a message as a mail client would send it.
+type demoMail struct {
+	from, name, subject, body string
+	inReplyTo                 string
+	extra                     []string
+}
+
+func (m demoMail) bytes() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s <%s>\r\nTo: Demo IT Helpdesk <%s>\r\nSubject: %s\r\n", m.name, m.from, demoAddress, m.subject)
+	fmt.Fprintf(&b, "Date: %s\r\nMessage-ID: <%s@%s>\r\n", time.Now().UTC().Format(time.RFC1123Z), randomHex(8), strings.SplitN(m.from, "@", 2)[1])
+	if m.inReplyTo != "" {
+		fmt.Fprintf(&b, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", m.inReplyTo, m.inReplyTo)
+	}
+	for _, h := range m.extra {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	b.WriteString(strings.ReplaceAll(m.body, "\n", "\r\n"))
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// cycle runs one intake cycle and one outbox flush, as "run --once" does,
+// and prints what happened to each message.
+func (d *demo) cycle(title string, mails ...[]byte) error {
+	d.step++
+	fmt.Fprintf(d.w, "%d. %s\n", d.step, title)
+	for _, m := range mails {
+		if err := d.imap.Append("INBOX", m); err != nil {
+			return err
+		}
+	}
+	d.results = nil
+	if _, err := d.intake.RunOnce(d.e.ctx); err != nil {
+		return err
+	}
+	before := len(d.smtp.Captured())
+	if _, err := d.mailer.Flush(d.e.ctx); err != nil {
+		return err
+	}
+	for _, r := range d.results {
+		line := string(r.Outcome)
+		if r.Incident != "" {
+			line += " " + r.Incident
+		}
+		fmt.Fprintf(d.w, "   %-22s %s [%s]: %s\n", line, d.fromOf(r), r.Kind, r.Reason)
+	}
+	for _, c := range d.smtp.Captured()[before:] {
+		m, err := mailparse.Parse(c.Data, mailparse.DefaultOptions)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(d.w, "   sent → %s: %q (%s)\n", strings.Join(c.To, ", "), m.Subject, filepath.Base(c.File))
+	}
+	fmt.Fprintln(d.w)
+	return nil
+}
+
+func (d *demo) fromOf(r workflow.Result) string {
+	if r.MessageID == "" {
+		return r.Source
+	}
+	return "<" + r.MessageID + ">"
+}
+
+// ackTo finds the acknowledgement sent to addr.
+func (d *demo) ackTo(addr string) (*mailparse.Message, error) {
+	for _, c := range d.smtp.Captured() {
+		if len(c.To) == 1 && strings.EqualFold(c.To[0], addr) {
+			return mailparse.Parse(c.Data, mailparse.DefaultOptions)
+		}
+	}
+	return nil, fmt.Errorf("demo: no acknowledgement was sent to %s", addr)
+}
+
+func (d *demo) play() error {
+	alice := demoMail{from: "alice@staff.demo.example", name: "Alice Archer", subject: "Printer on the 3rd floor jams every page",
+		body: "Hi,\n\nthe printer next to the kitchen jams on every page since this morning.\n\nAlice"}
+	bob := demoMail{from: "bob@staff.demo.example", name: "Bob Baker", subject: "Cannot connect to the VPN from home",
+		body: "The VPN client says 'authentication failed' although my password works for email.\n\nBob"}
+	carol := demoMail{from: "carol@staff.demo.example", name: "Carol Chen", subject: "Outlook crashes on start",
+		body: "Outlook closes itself right after the splash screen.\n\nCarol"}
+	if err := d.cycle("Three employees write to "+demoAddress, alice.bytes(), bob.bytes(), carol.bytes()); err != nil {
+		return err
+	}
+
+	ack, err := d.ackTo(alice.from)
+	if err != nil {
+		return err
+	}
+	reply := demoMail{from: alice.from, name: alice.name, subject: "Re: " + ack.Subject, inReplyTo: ack.MessageID,
+		body: "It is the HP LaserJet, asset tag 4711.\n\nOn Mon, the helpdesk wrote:\n> your request has been received"}
+	if err := d.cycle("Alice replies to her acknowledgement", reply.bytes()); err != nil {
+		return err
+	}
+
+	again := bob
+	again.subject = "VPN still broken"
+	twice := again.bytes()
+	if err := d.cycle("Bob's mail client sends the same message twice", twice, twice); err != nil {
+		return err
+	}
+
+	tagOnly := demoMail{from: carol.from, name: carol.name, subject: "Re: [HD-3] Outlook crashes on start",
+		body: "It also happens in safe mode. (My phone's mail app dropped the References header.)"}
+	if err := d.cycle("Carol answers with only the [HD-3] tag in the subject, no References", tagOnly.bytes()); err != nil {
+		return err
+	}
+
+	dave := demoMail{from: "dave@staff.demo.example", name: "Dave Dunn", subject: "New starter needs a laptop",
+		body: "Our new colleague starts on Monday and needs a laptop.\n\nDave"}
+	if err := d.cycle("Dave writes in", dave.bytes()); err != nil {
+		return err
+	}
+	daveAck, err := d.ackTo(dave.from)
+	if err != nil {
+		return err
+	}
+	ooo := demoMail{from: dave.from, name: dave.name, subject: "Automatic reply: " + daveAck.Subject, inReplyTo: daveAck.MessageID,
+		body: "I am out of the office until Monday and will read your message then.",
+		extra: []string{"Auto-Submitted: auto-replied", "X-Auto-Response-Suppress: All"}}
+	stray := demoMail{from: "erin@partner.demo.example", name: "Erin Ellis", subject: "Out of Office: Newsletter",
+		body: "I am on holiday.", extra: []string{"Auto-Submitted: auto-replied"}}
+	alert := demoMail{from: "nagios@monitor.demo.example", name: "Nagios", subject: "PROBLEM: fileserver01 disk /srv is 97% full",
+		body: "Host: fileserver01\nService: disk /srv\nState: CRITICAL", extra: []string{"Auto-Submitted: auto-generated"}}
+	return d.cycle("Dave's out-of-office answers the acknowledgement, a stray vacation reply and a monitoring alert arrive",
+		ooo.bytes(), stray.bytes(), alert.bytes())
+}
+
+func (d *demo) report(cfgPath, sentDir string) error {
+	incs, err := d.st.ListIncidents(d.e.ctx, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(d.w, "Incidents now in the register:")
+	tw := tabwriter.NewWriter(d.w, 0, 4, 2, ' ', 0)
+	for _, inc := range incs {
+		fmt.Fprintf(tw, "   %s\t%s\t%d msgs\t%s\t%s\n", inc.Key, inc.Status, inc.MessageCount, inc.Requester, inc.Subject)
+	}
+	tw.Flush()
+	pending, err := d.st.PendingOutbox(d.e.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.w, `
+%d mails were sent (captured as .eml files in %s); %d still queued.
+Nothing answered the out-of-office reply, the stray vacation reply or the monitoring alert:
+automatic mail is never answered automatically (RFC 3834).
+
+Look around:
+  helpdeskd -config %s incidents --all
+  helpdeskd -config %s show HD-1
+  helpdeskd -config %s show HD-3 --json
+`, len(d.smtp.Captured()), sentDir, pending, cfgPath, cfgPath, cfgPath)
+	return nil
+}

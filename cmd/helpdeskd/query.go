@@ -1,0 +1,212 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+func cmdIncidents(e *env, args []string) error {
+	fs := newFlags("incidents", e)
+	asJSON := fs.Bool("json", false, "JSON output")
+	all := fs.Bool("all", false, "include resolved and closed incidents")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := e.openStore(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	incs, err := st.ListIncidents(e.ctx, *all)
+	if err != nil {
+		return err
+	}
+	views := make([]workflow.IncidentView, len(incs))
+	for i := range incs {
+		views[i] = workflow.NewIncidentView(&incs[i])
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(views)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tSTATUS\tPRIO\tCREATED\tMSGS\tREQUESTER\tSUBJECT")
+	for _, v := range views {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", v.Key, v.Status, v.Priority,
+			v.CreatedAt.Format("2006-01-02 15:04"), v.Messages, v.Requester, clip(v.Subject, 60))
+	}
+	return tw.Flush()
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func cmdShow(e *env, args []string) error {
+	fs := newFlags("show", e)
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return exitf(exitUsage, "usage: show KEY [--json]")
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := e.openStore(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key := strings.ToUpper(pos[0])
+	v, err := workflow.ShowIncident(e.ctx, st.Reader, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return exitf(exitFailure, "no incident %s", key)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "%s  %s\n", v.Key, v.Subject)
+	fmt.Fprintf(w, "status %s, priority %s, requester %s, opened %s\n", v.Status, v.Priority, v.Requester, v.CreatedAt.Format(time.RFC3339))
+	if v.FirstResponseAt != nil {
+		fmt.Fprintf(w, "first response %s\n", v.FirstResponseAt.Format(time.RFC3339))
+	}
+	if v.ResolvedAt != nil {
+		fmt.Fprintf(w, "resolved %s\n", v.ResolvedAt.Format(time.RFC3339))
+	}
+	fmt.Fprintln(w, "\nmessages:")
+	for _, m := range v.Messages.([]workflow.MessageView) {
+		arrow := "←"
+		who := m.From
+		if m.Direction == "out" {
+			arrow, who = "→", m.To
+		}
+		fmt.Fprintf(w, "  %s %s %s %s [%s] %s\n", m.ReceivedAt.Format("2006-01-02 15:04"), arrow, who, clip(m.Subject, 50), m.Kind, m.Status)
+		if m.ThreadReason != "" {
+			fmt.Fprintf(w, "      (%s)\n", m.ThreadReason)
+		}
+		if m.Direction == "in" {
+			for _, l := range strings.Split(clip(m.NewText, 400), "\n") {
+				fmt.Fprintf(w, "      | %s\n", l)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nevents:")
+	for _, ev := range v.Events {
+		fmt.Fprintf(w, "  %s %-16s %s: %s\n", ev.At.Format("2006-01-02 15:04:05"), ev.Kind, ev.Actor, ev.Detail)
+	}
+	return nil
+}
+
+func cmdQuarantine(e *env, args []string) error {
+	fs := newFlags("quarantine", e)
+	all := fs.Bool("all", false, "with reprocess: every held message")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		pos = []string{"list"}
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := e.openStore(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch pos[0] {
+	case "list":
+		items, err := st.ListQuarantine(e.ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATUS\tSIZE\tRECEIVED\tSOURCE\tREASON")
+		for _, q := range items {
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", q.ID, q.Status, q.Size, q.CreatedAt.UTC().Format("2006-01-02 15:04"), q.Source, clip(oneLine(q.Reason), 80))
+		}
+		return tw.Flush()
+	case "show":
+		if len(pos) != 2 {
+			return exitf(exitUsage, "usage: quarantine show ID")
+		}
+		id, err := strconv.ParseInt(pos[1], 10, 64)
+		if err != nil {
+			return exitf(exitUsage, "quarantine show: %q is not an id", pos[1])
+		}
+		q, err := st.GetQuarantine(e.ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return exitf(exitFailure, "no quarantined message %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "quarantine #%d (%s) from %s: %s\n", q.ID, q.Status, q.Source, q.Reason)
+		_, err = e.stdout.Write(q.Raw)
+		return err
+	case "reprocess":
+		eng, err := e.engine(cfg, st)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		if *all {
+			items, err := st.ListQuarantine(e.ctx)
+			if err != nil {
+				return err
+			}
+			for _, q := range items {
+				if q.Status == "held" {
+					ids = append(ids, q.ID)
+				}
+			}
+		} else {
+			if len(pos) != 2 {
+				return exitf(exitUsage, "usage: quarantine reprocess ID | reprocess --all")
+			}
+			id, err := strconv.ParseInt(pos[1], 10, 64)
+			if err != nil {
+				return exitf(exitUsage, "quarantine reprocess: %q is not an id", pos[1])
+			}
+			ids = []int64{id}
+		}
+		for _, id := range ids {
+			r, err := eng.Reprocess(e.ctx, id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "quarantine #%d: %s %s %s\n", id, r.Outcome, r.Incident, r.Reason)
+		}
+		return nil
+	}
+	return exitf(exitUsage, "usage: quarantine [list|show ID|reprocess ID|reprocess --all]")
+}

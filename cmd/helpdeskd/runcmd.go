@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/mailbox"
+	"github.com/helpdeskd/helpdeskd/mailer"
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+func cmdRun(e *env, args []string) error {
+	fs := newFlags("run", e)
+	once := fs.Bool("once", false, "one intake cycle, one tick, one outbox flush, then exit")
+	nowFlag := fs.String("now", "", "with --once: the time to run at (RFC 3339), for the tick and new records")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := e.openStore(cfg, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	eng, err := e.engine(cfg, st)
+	if err != nil {
+		return err
+	}
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return exitf(exitUsage, "--now: want RFC 3339 (2026-11-23T09:00:00Z), got %q", *nowFlag)
+		}
+		eng.Now = func() time.Time { return t.UTC() }
+	}
+	if *once {
+		return runOnce(e, cfg, st, eng)
+	}
+	d := &daemonRun{e: e, cfg: cfg, st: st, eng: eng}
+	return d.run()
+}
+
+// runOnce does one intake cycle, one tick and one outbox flush.
+func runOnce(e *env, cfg *config.Config, st *store.Store, eng *workflow.Engine) error {
+	var errs []error
+	if cfg.IMAP.Host != "" {
+		in := mailbox.New(cfg, st, eng, e.log)
+		stats, err := in.RunOnce(e.ctx)
+		switch {
+		case errors.Is(err, mailbox.ErrLocked):
+			e.log.Warn("intake skipped: another helpdeskd is reading the mailbox")
+		case err != nil:
+			errs = append(errs, fmt.Errorf("intake: %w", err))
+		default:
+			e.log.Info("intake done", "fetched", stats.Fetched, "outcomes", stats.Outcomes, "finished", stats.Finished)
+		}
+	}
+	open, err := eng.Tick(e.ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("tick: %w", err))
+	} else {
+		e.log.Info("tick done", "open_incidents", open)
+	}
+	if cfg.SMTP.Host != "" {
+		m := mailer.New(st, cfg, e.log)
+		stats, err := m.Flush(e.ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outbox: %w", err))
+		}
+		e.log.Info("outbox flushed", "sent", stats.Sent, "retried", stats.Retried, "failed", stats.Failed)
+	}
+	if len(errs) > 0 {
+		return &exitError{code: exitTempFail, err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+type daemonRun struct {
+	e   *env
+	cfg *config.Config
+	st  *store.Store
+	eng *workflow.Engine
+}
+
+// run is the daemon: intake, a tick every minute, outbox delivery and the
+// metrics endpoint, under one context; systemd is told READY=1 once the
+// database answers and the first intake cycle succeeded, pinged while both
+// stay healthy, and told STOPPING=1 on the way out.
+func (d *daemonRun) run() error {
+	e, cfg := d.e, d.cfg
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	d.eng.Committed = func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	var intake *mailbox.Intake
+	if cfg.IMAP.Host != "" {
+		intake = mailbox.New(cfg, d.st, d.eng, e.log)
+	}
+	metrics := newMetrics(d.st, intake)
+	d.eng.Observe = metrics.observe
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	start := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	readyOnce := sync.OnceFunc(func() {
+		daemon.SdNotify(false, daemon.SdNotifyReady+"\nSTATUS=processing mail")
+		e.log.Info("helpdeskd ready", "version", version)
+	})
+	if intake != nil {
+		start("intake", func() error { return intake.Run(ctx, readyOnce) })
+	} else {
+		e.log.Info("no [imap] host: intake only through helpdeskd ingest")
+		readyOnce()
+	}
+	if cfg.SMTP.Host != "" {
+		m := mailer.New(d.st, cfg, e.log)
+		start("outbox", func() error { return m.Run(ctx, wake, 30*time.Second) })
+	} else {
+		e.log.Warn("no [smtp] host: acknowledgements stay queued in the outbox")
+	}
+	start("tick", func() error {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			if _, err := d.eng.Tick(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("tick failed", "error", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	})
+	if cfg.Metrics.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			return fmt.Errorf("[metrics] listen %s: %w", cfg.Metrics.Listen, err)
+		}
+		srv := &http.Server{Handler: metrics.handler(), ReadHeaderTimeout: 10 * time.Second}
+		start("metrics", func() error {
+			go func() { <-ctx.Done(); srv.Close() }()
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		e.log.Info("metrics endpoint", "listen", ln.Addr().String())
+	}
+	if interval, err := daemon.SdWatchdogEnabled(false); err == nil && interval > 0 {
+		start("watchdog", func() error { return d.watchdog(ctx, interval, intake) })
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		e.log.Error("component failed; shutting down", "error", runErr)
+	}
+	daemon.SdNotify(false, daemon.SdNotifyStopping)
+	e.log.Info("shutting down")
+	cancel()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		return errors.New("shutdown did not finish within 30s")
+	}
+	return runErr
+}
+
+// watchdog pings systemd at half the interval while the database answers
+// and intake has completed a cycle recently.
+func (d *daemonRun) watchdog(ctx context.Context, interval time.Duration, intake *mailbox.Intake) error {
+	t := time.NewTicker(interval / 2)
+	defer t.Stop()
+	stale := d.cfg.IMAP.PollInterval.Duration + 10*time.Minute
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, interval/4)
+		err := d.st.Ping(pctx)
+		cancel()
+		if err != nil {
+			d.e.log.Warn("watchdog: database does not answer", "error", err)
+			continue
+		}
+		if intake != nil {
+			if last := intake.LastOK(); !last.IsZero() && time.Since(last) > stale {
+				d.e.log.Warn("watchdog: intake has not completed a cycle", "since", last)
+				continue
+			}
+		}
+		daemon.SdNotify(false, daemon.SdNotifyWatchdog)
+	}
+}
+
+type metricsSet struct {
+	reg      *prometheus.Registry
+	ingested *prometheus.CounterVec
+}
+
+func newMetrics(st *store.Store, intake *mailbox.Intake) *metricsSet {
+	reg := prometheus.NewRegistry()
+	m := &metricsSet{reg: reg,
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "helpdeskd_messages_ingested_total", Help: "Incoming messages committed, by outcome.",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.ingested)
+	gauge := func(name, help string, fn func(ctx context.Context) (float64, error)) {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			v, err := fn(ctx)
+			if err != nil {
+				return -1
+			}
+			return v
+		}))
+	}
+	gauge("helpdeskd_outbox_pending", "Outgoing mails queued or being sent.", func(ctx context.Context) (float64, error) {
+		n, err := st.PendingOutbox(ctx)
+		return float64(n), err
+	})
+	gauge("helpdeskd_incidents_open", "Incidents not resolved or closed.", func(ctx context.Context) (float64, error) {
+		l, err := st.ListIncidents(ctx, false)
+		return float64(len(l)), err
+	})
+	if intake != nil {
+		gauge("helpdeskd_intake_last_success_seconds", "Unix time of the last completed intake cycle.", func(context.Context) (float64, error) {
+			t := intake.LastOK()
+			if t.IsZero() {
+				return 0, nil
+			}
+			return float64(t.Unix()), nil
+		})
+	}
+	return m
+}
+
+func (m *metricsSet) observe(rs []workflow.Result) {
+	for _, r := range rs {
+		m.ingested.WithLabelValues(string(r.Outcome)).Inc()
+	}
+}
+
+func (m *metricsSet) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return mux
+}

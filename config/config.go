@@ -1,0 +1,457 @@
+// Package config loads and validates helpdeskd's TOML configuration.
+//
+// Decoding uses github.com/BurntSushi/toml; keys the program does not know
+// are errors, because a misspelt key silently ignored is a setting that
+// silently does not apply. Every validation error names the file, the line
+// and the key ("helpdeskd.toml:14: [imap] port: must be 1-65535, got 0"),
+// and callers exit with status 2 on them.
+//
+// Secrets can be given inline (password) or, better, as a file
+// (password_file), which fits systemd's LoadCredential=. Secrets never
+// appear in String() or in errors.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Helpdesk Helpdesk `toml:"helpdesk"`
+	Database Database `toml:"database"`
+	IMAP     IMAP     `toml:"imap"`
+	SMTP     SMTP     `toml:"smtp"`
+	Intake   Intake   `toml:"intake"`
+	Metrics  Metrics  `toml:"metrics"`
+
+	// Path is the file the configuration was read from.
+	Path string `toml:"-"`
+}
+
+// Helpdesk describes the helpdesk itself.
+type Helpdesk struct {
+	Name      string `toml:"name"`
+	Address   string `toml:"address"`
+	KeyPrefix string `toml:"key_prefix"`
+	Timezone  string `toml:"timezone"`
+	// AutoReplyLimit caps automatic mails (acknowledgements) to one address
+	// per hour; it stops two auto-responders from ping-ponging.
+	AutoReplyLimit int `toml:"auto_reply_limit"`
+	// DefaultPriority is given to new incidents.
+	DefaultPriority string `toml:"default_priority"`
+
+	Location *time.Location `toml:"-"`
+}
+
+// Database selects the store.
+type Database struct {
+	URL string `toml:"url"`
+}
+
+// IMAP is the mailbox helpdeskd reads.
+type IMAP struct {
+	Host            string   `toml:"host"`
+	Port            int      `toml:"port"`
+	Security        string   `toml:"security"`
+	Username        string   `toml:"username"`
+	Password        string   `toml:"password"`
+	PasswordFile    string   `toml:"password_file"`
+	Folder          string   `toml:"folder"`
+	ProcessedFolder string   `toml:"processed_folder"`
+	PollInterval    Duration `toml:"poll_interval"`
+	Idle            bool     `toml:"idle"`
+	Timeout         Duration `toml:"timeout"`
+	BatchSize       int      `toml:"batch_size"`
+	TLSCAFile       string   `toml:"tls_ca_file"`
+}
+
+// SMTP is the relay helpdeskd sends through.
+type SMTP struct {
+	Host         string   `toml:"host"`
+	Port         int      `toml:"port"`
+	Security     string   `toml:"security"`
+	Username     string   `toml:"username"`
+	Password     string   `toml:"password"`
+	PasswordFile string   `toml:"password_file"`
+	From         string   `toml:"from"`
+	HELO         string   `toml:"helo"`
+	Timeout      Duration `toml:"timeout"`
+	TLSCAFile    string   `toml:"tls_ca_file"`
+	// MaxAttempts is how many times one message is tried before it is
+	// recorded as failed.
+	MaxAttempts int `toml:"max_attempts"`
+}
+
+// Intake tunes how mail is committed.
+type Intake struct {
+	// BatchSize is how many messages share one database transaction.
+	BatchSize int `toml:"batch_size"`
+	// MaxMessageBytes: larger messages are quarantined unparsed.
+	MaxMessageBytes int64 `toml:"max_message_bytes"`
+}
+
+// Metrics is the Prometheus endpoint of the daemon.
+type Metrics struct {
+	Listen string `toml:"listen"`
+}
+
+// Duration is a time.Duration written as "60s", "5m", "1h30m".
+type Duration struct{ time.Duration }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (use 30s, 5m, 1h): %q", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Error is one problem in the configuration file.
+type Error struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // "[imap] port"
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Key == "" {
+		return fmt.Sprintf("%s: %s", loc, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+}
+
+// Errors is every problem found; Load returns it so an administrator can
+// fix them all at once.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// IsConfigError reports whether err is a problem of the configuration
+// (exit status 2) rather than of the environment.
+func IsConfigError(err error) bool {
+	var e *Error
+	var es Errors
+	return errors.As(err, &e) || errors.As(err, &es)
+}
+
+// Load reads, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err)}
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for bytes already read; path is used in messages.
+func Parse(path string, data []byte) (*Config, error) {
+	c := &Config{Path: path}
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
+		}
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	v := &validator{file: path, lines: newLineIndex(data)}
+	for _, k := range md.Undecoded() {
+		v.add([]string(k), "unknown key")
+	}
+	if !md.IsDefined("imap", "idle") {
+		c.IMAP.Idle = true
+	}
+	c.applyDefaults()
+	c.validate(v)
+	if len(v.errs) > 0 {
+		return nil, v.errs
+	}
+	return c, nil
+}
+
+// Defaults for the keys that have one.
+const (
+	DefaultDatabaseURL = "sqlite:/var/lib/helpdeskd/helpdeskd.db"
+)
+
+func (c *Config) applyDefaults() {
+	h := &c.Helpdesk
+	if h.Name == "" {
+		h.Name = "IT Helpdesk"
+	}
+	if h.KeyPrefix == "" {
+		h.KeyPrefix = "HD"
+	}
+	if h.Timezone == "" {
+		h.Timezone = "UTC"
+	}
+	if h.AutoReplyLimit == 0 {
+		h.AutoReplyLimit = 10
+	}
+	if h.DefaultPriority == "" {
+		h.DefaultPriority = "P3"
+	}
+	if c.Database.URL == "" {
+		c.Database.URL = DefaultDatabaseURL
+	}
+	i := &c.IMAP
+	if i.Security == "" {
+		i.Security = "tls"
+	}
+	if i.Port == 0 {
+		i.Port = 993
+		if i.Security != "tls" {
+			i.Port = 143
+		}
+	}
+	if i.Folder == "" {
+		i.Folder = "INBOX"
+	}
+	if i.PollInterval.Duration == 0 {
+		i.PollInterval.Duration = 60 * time.Second
+	}
+	if i.Timeout.Duration == 0 {
+		i.Timeout.Duration = 60 * time.Second
+	}
+	if i.BatchSize == 0 {
+		i.BatchSize = 500
+	}
+	s := &c.SMTP
+	if s.Security == "" {
+		s.Security = "starttls"
+	}
+	if s.Port == 0 {
+		switch s.Security {
+		case "tls":
+			s.Port = 465
+		case "none":
+			s.Port = 25
+		default:
+			s.Port = 587
+		}
+	}
+	if s.From == "" {
+		s.From = fmt.Sprintf("%s <%s>", h.Name, h.Address)
+	}
+	if s.Timeout.Duration == 0 {
+		s.Timeout.Duration = 30 * time.Second
+	}
+	if s.MaxAttempts == 0 {
+		s.MaxAttempts = 20
+	}
+	if c.Intake.BatchSize == 0 {
+		c.Intake.BatchSize = 200
+	}
+	if c.Intake.MaxMessageBytes == 0 {
+		c.Intake.MaxMessageBytes = 64 << 20
+	}
+}
+
+var keyPrefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,9}$`)
+var priorityRe = regexp.MustCompile(`^P[1-5]$`)
+
+func (c *Config) validate(v *validator) {
+	h := &c.Helpdesk
+	if h.Address == "" {
+		v.add(key("helpdesk", "address"), "required: the mailbox people write to")
+	} else if a, err := mail.ParseAddress(h.Address); err != nil || a.Name != "" {
+		v.add(key("helpdesk", "address"), fmt.Sprintf("not a plain email address: %q", h.Address))
+	} else {
+		h.Address = strings.ToLower(a.Address)
+	}
+	if !keyPrefixRe.MatchString(h.KeyPrefix) {
+		v.add(key("helpdesk", "key_prefix"), fmt.Sprintf("must be 1-10 capital letters or digits starting with a letter, got %q", h.KeyPrefix))
+	}
+	if loc, err := time.LoadLocation(h.Timezone); err != nil {
+		v.add(key("helpdesk", "timezone"), fmt.Sprintf("unknown time zone %q", h.Timezone))
+	} else {
+		h.Location = loc
+	}
+	if h.AutoReplyLimit < 0 {
+		v.add(key("helpdesk", "auto_reply_limit"), fmt.Sprintf("must be 1 or more, got %d", h.AutoReplyLimit))
+	}
+	if !priorityRe.MatchString(h.DefaultPriority) {
+		v.add(key("helpdesk", "default_priority"), fmt.Sprintf("must be P1-P5, got %q", h.DefaultPriority))
+	}
+	u := c.Database.URL
+	if !strings.HasPrefix(u, "sqlite:") && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		v.add(key("database", "url"), fmt.Sprintf("must start with sqlite: or postgres://, got %q", redactURL(u)))
+	} else if u == "sqlite:" {
+		v.add(key("database", "url"), "sqlite: needs a file path, e.g. sqlite:/var/lib/helpdeskd/helpdeskd.db")
+	}
+
+	i := &c.IMAP
+	if i.Host != "" {
+		c.validateEndpoint(v, "imap", i.Host, i.Port, i.Security)
+		if i.Username == "" {
+			v.add(key("imap", "username"), "required when [imap] host is set")
+		}
+		i.Password = c.secret(v, "imap", i.Password, i.PasswordFile)
+		if i.PollInterval.Duration < time.Second {
+			v.add(key("imap", "poll_interval"), fmt.Sprintf("must be at least 1s, got %v", i.PollInterval.Duration))
+		}
+		if i.Timeout.Duration < time.Second {
+			v.add(key("imap", "timeout"), fmt.Sprintf("must be at least 1s, got %v", i.Timeout.Duration))
+		}
+		if i.BatchSize < 1 || i.BatchSize > 5000 {
+			v.add(key("imap", "batch_size"), fmt.Sprintf("must be 1-5000, got %d", i.BatchSize))
+		}
+		if i.ProcessedFolder != "" && i.ProcessedFolder == i.Folder {
+			v.add(key("imap", "processed_folder"), "must differ from [imap] folder")
+		}
+		checkFile(v, "imap", "tls_ca_file", i.TLSCAFile)
+	}
+
+	s := &c.SMTP
+	if s.Host != "" {
+		c.validateEndpoint(v, "smtp", s.Host, s.Port, s.Security)
+		if s.Username != "" {
+			s.Password = c.secret(v, "smtp", s.Password, s.PasswordFile)
+		} else if s.Password != "" || s.PasswordFile != "" {
+			v.add(key("smtp", "username"), "required when a password is set")
+		}
+		if a, err := mail.ParseAddress(s.From); err != nil {
+			v.add(key("smtp", "from"), fmt.Sprintf("not an address: %q", s.From))
+		} else if strings.ContainsAny(s.From, "\r\n") || a.Address == "" {
+			v.add(key("smtp", "from"), "must be one line")
+		}
+		if s.Timeout.Duration < time.Second {
+			v.add(key("smtp", "timeout"), fmt.Sprintf("must be at least 1s, got %v", s.Timeout.Duration))
+		}
+		if s.MaxAttempts < 1 {
+			v.add(key("smtp", "max_attempts"), fmt.Sprintf("must be 1 or more, got %d", s.MaxAttempts))
+		}
+		checkFile(v, "smtp", "tls_ca_file", s.TLSCAFile)
+	}
+	if c.Intake.BatchSize < 1 || c.Intake.BatchSize > 5000 {
+		v.add(key("intake", "batch_size"), fmt.Sprintf("must be 1-5000, got %d", c.Intake.BatchSize))
+	}
+	if c.Intake.MaxMessageBytes < 1024 {
+		v.add(key("intake", "max_message_bytes"), fmt.Sprintf("must be at least 1024, got %d", c.Intake.MaxMessageBytes))
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			v.add(key("metrics", "listen"), fmt.Sprintf("must be host:port, got %q", c.Metrics.Listen))
+		}
+	}
+}
+
+func (c *Config) validateEndpoint(v *validator, section, host string, port int, security string) {
+	if port < 1 || port > 65535 {
+		v.add(key(section, "port"), fmt.Sprintf("must be 1-65535, got %d", port))
+	}
+	switch security {
+	case "tls", "starttls":
+	case "none":
+		if !IsLoopback(host) {
+			v.add(key(section, "security"), fmt.Sprintf(`"none" sends passwords and mail in clear text; it is allowed only for a loopback host, not %q`, host))
+		}
+	default:
+		v.add(key(section, "security"), fmt.Sprintf(`must be "tls", "starttls" or "none", got %q`, security))
+	}
+}
+
+// IsLoopback reports whether host names this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) secret(v *validator, section, inline, file string) string {
+	switch {
+	case inline != "" && file != "":
+		v.add(key(section, "password_file"), "set password or password_file, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			v.add(key(section, "password_file"), fmt.Sprintf("cannot read: %v", err))
+			return ""
+		}
+		return strings.TrimRight(string(b), "\r\n")
+	}
+	return inline
+}
+
+func checkFile(v *validator, section, k, path string) {
+	if path == "" {
+		return
+	}
+	if _, err := os.Stat(path); err != nil {
+		v.add(key(section, k), fmt.Sprintf("cannot read: %v", err))
+	}
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest := u[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			cred := rest[:at]
+			if c := strings.IndexByte(cred, ':'); c >= 0 {
+				return u[:i+3] + cred[:c] + ":***" + rest[at:]
+			}
+		}
+	}
+	return u
+}
+
+// RedactedDatabaseURL is the database URL without its password, for logs.
+func (c *Config) RedactedDatabaseURL() string { return redactURL(c.Database.URL) }
+
+// MessageIDDomain is the domain of the Message-IDs helpdeskd writes.
+func (c *Config) MessageIDDomain() string {
+	if i := strings.LastIndexByte(c.Helpdesk.Address, '@'); i >= 0 {
+		return c.Helpdesk.Address[i+1:]
+	}
+	return "helpdeskd.invalid"
+}
+
+type validator struct {
+	file  string
+	lines *lineIndex
+	errs  Errors
+}
+
+// keyPath is a TOML key path such as ["imap", "port"].
+type keyPath []string
+
+func key(parts ...string) keyPath { return keyPath(parts) }
+
+func (v *validator) add(k []string, msg string) {
+	name := ""
+	switch len(k) {
+	case 0:
+	case 1:
+		name = k[0]
+	default:
+		name = "[" + strings.Join(k[:len(k)-1], ".") + "] " + k[len(k)-1]
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.lines.find(k), Key: name, Msg: msg})
+}

@@ -1,0 +1,53 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+)
+
+// lineIndex finds the line a key was written on. BurntSushi/toml reports
+// positions only for syntax errors, so validation errors locate their key
+// by reading the file the way a person would: the table headers, then the
+// "key =" line inside the table.
+type lineIndex struct {
+	lines []string
+}
+
+func newLineIndex(data []byte) *lineIndex {
+	return &lineIndex{lines: strings.Split(string(data), "\n")}
+}
+
+var tableHeader = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_.\-" ]+?)\s*\]\]?\s*(?:#.*)?$`)
+var keyLine = regexp.MustCompile(`^\s*"?([A-Za-z0-9_\-]+)"?\s*=`)
+
+// find returns the 1-based line of the key path, the line of its table
+// when the key itself is absent, or 0.
+func (li *lineIndex) find(path []string) int {
+	if li == nil || len(path) == 0 {
+		return 0
+	}
+	table := strings.Join(path[:len(path)-1], ".")
+	last := path[len(path)-1]
+	current := ""
+	tableLine := 0
+	for i, line := range li.lines {
+		if m := tableHeader.FindStringSubmatch(line); m != nil {
+			current = strings.ReplaceAll(m[1], `"`, "")
+			if current == table && tableLine == 0 {
+				tableLine = i + 1
+			}
+			// A key that is itself a table ([metrics] when unknown).
+			if strings.Join(path, ".") == current {
+				return i + 1
+			}
+			continue
+		}
+		if current != table {
+			continue
+		}
+		if m := keyLine.FindStringSubmatch(line); m != nil && m[1] == last {
+			return i + 1
+		}
+	}
+	return tableLine
+}

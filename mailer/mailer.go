@@ -1,0 +1,338 @@
+// Package mailer delivers the outbox over SMTP with
+// github.com/wneessen/go-mail.
+//
+// Rows are claimed with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+// several instances never take the same row), sent on one connection per
+// batch, and then marked sent, retried later (4xx, connection problems,
+// timeouts) or failed (5xx, or too many attempts), each failure recorded
+// on the incident.
+//
+// A row's Message-ID is fixed when it is queued. If the process dies after
+// the server accepted a message but before the row was marked sent, the
+// lease runs out and the same message, with the same Message-ID, is sent
+// again: receivers and their helpdesks can recognise it. That is the
+// strongest promise SMTP allows; a second, different message is never
+// produced.
+//
+// Every mail carries Auto-Submitted (RFC 3834) when it is automatic,
+// X-Auto-Response-Suppress: All (so Exchange sends no out-of-office back)
+// and the X-Helpdeskd-Loop header, by which our own mail is recognised if
+// it comes back.
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// LoopHeader is the header that marks our own mail (see workflow).
+const LoopHeader = "X-Helpdeskd-Loop"
+
+// Mailer sends the outbox.
+type Mailer struct {
+	Store *store.Store
+	Cfg   *config.Config
+	Log   *slog.Logger
+	Now   func() time.Time
+	// Lease is how long a claimed row is ours before another sender may
+	// take it over (a crashed sender's rows come back after it).
+	Lease time.Duration
+	// Batch is how many rows one connection carries.
+	Batch int
+}
+
+// New returns a Mailer with defaults.
+func New(st *store.Store, cfg *config.Config, log *slog.Logger) *Mailer {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Mailer{Store: st, Cfg: cfg, Log: log, Now: func() time.Time { return time.Now().UTC() },
+		Lease: 10 * time.Minute, Batch: 50}
+}
+
+// Stats counts what one flush did.
+type Stats struct {
+	Sent, Retried, Failed int
+}
+
+// Flush sends every row that is due, batch after batch, until none is
+// left or a batch could not reach the server.
+func (m *Mailer) Flush(ctx context.Context) (Stats, error) {
+	var total Stats
+	for ctx.Err() == nil {
+		rows, err := m.Store.ClaimOutbox(ctx, m.Now(), m.Lease, m.Batch)
+		if err != nil {
+			return total, err
+		}
+		if len(rows) == 0 {
+			return total, nil
+		}
+		st, err := m.sendBatch(ctx, rows)
+		total.Sent += st.Sent
+		total.Retried += st.Retried
+		total.Failed += st.Failed
+		if err != nil {
+			return total, err
+		}
+		if st.Sent == 0 && st.Failed == 0 {
+			return total, nil // only retries: wait for their time
+		}
+	}
+	return total, ctx.Err()
+}
+
+// Run flushes whenever wake fires and at least every interval.
+func (m *Mailer) Run(ctx context.Context, wake <-chan struct{}, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if st, err := m.Flush(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Warn("outbox flush failed", "error", err)
+		} else if st.Sent+st.Retried+st.Failed > 0 {
+			m.Log.Info("outbox flushed", "sent", st.Sent, "retried", st.Retried, "failed", st.Failed)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Mailer) client() (*mail.Client, error) {
+	s := m.Cfg.SMTP
+	opts := []mail.Option{
+		mail.WithPort(s.Port),
+		mail.WithTimeout(s.Timeout.Duration),
+	}
+	helo := s.HELO
+	if helo == "" {
+		helo = m.Cfg.MessageIDDomain()
+	}
+	opts = append(opts, mail.WithHELO(helo))
+	tlsCfg := &tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}
+	if s.TLSCAFile != "" {
+		pem, err := os.ReadFile(s.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mailer: [smtp] tls_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mailer: [smtp] tls_ca_file: no certificate in %s", s.TLSCAFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	switch s.Security {
+	case "tls":
+		opts = append(opts, mail.WithSSL(), mail.WithTLSConfig(tlsCfg))
+	case "starttls":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tlsCfg))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	}
+	if s.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
+			mail.WithUsername(s.Username), mail.WithPassword(s.Password))
+	}
+	return mail.NewClient(s.Host, opts...)
+}
+
+func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, error) {
+	var st Stats
+	msgs := make([]*mail.Msg, len(rows))
+	for i := range rows {
+		msg, err := m.compose(&rows[i])
+		if err != nil {
+			// A row that cannot be composed will never be sendable.
+			st.Failed++
+			if ferr := m.fail(ctx, &rows[i], "cannot compose: "+err.Error()); ferr != nil {
+				return st, ferr
+			}
+			continue
+		}
+		msgs[i] = msg
+	}
+	c, err := m.client()
+	if err != nil {
+		return st, err
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		// The server is unreachable: every row is retried later.
+		for i := range rows {
+			if msgs[i] == nil {
+				continue
+			}
+			st.Retried++
+			if rerr := m.retry(ctx, &rows[i], "connect: "+err.Error()); rerr != nil {
+				return st, rerr
+			}
+		}
+		return st, nil
+	}
+	defer c.Close()
+	for i := range rows {
+		if msgs[i] == nil {
+			continue
+		}
+		o := &rows[i]
+		err := c.Send(msgs[i])
+		switch {
+		case err == nil:
+			st.Sent++
+			ev := &store.Event{IncidentID: o.IncidentID, Kind: "sent", Actor: "helpdeskd",
+				Detail: fmt.Sprintf("%s <%s> delivered to %s", o.Kind, o.MessageID, o.ToAddrs), CreatedAt: m.Now()}
+			if err := m.Store.OutboxSent(ctx, o, m.Now(), ev); err != nil {
+				return st, err
+			}
+		case isPermanent(err) || o.Attempts >= m.Cfg.SMTP.MaxAttempts:
+			st.Failed++
+			reason := err.Error()
+			if !isPermanent(err) {
+				reason = fmt.Sprintf("gave up after %d attempts: %s", o.Attempts, reason)
+			}
+			if ferr := m.fail(ctx, o, reason); ferr != nil {
+				return st, ferr
+			}
+		default:
+			st.Retried++
+			if rerr := m.retry(ctx, o, err.Error()); rerr != nil {
+				return st, rerr
+			}
+		}
+	}
+	return st, nil
+}
+
+func isPermanent(err error) bool {
+	var se *mail.SendError
+	if errors.As(err, &se) {
+		if se.IsTemp() {
+			return false
+		}
+		code := se.ErrorCode()
+		return code >= 500 && code < 600
+	}
+	return false
+}
+
+// Backoff is the wait before attempt n+1: 1, 2, 4 … minutes, capped at
+// one hour, with jitter so that many rows do not retry in step.
+func Backoff(attempts int) time.Duration {
+	if attempts < 1 {
+		attempts = 1
+	}
+	d := time.Minute << min(attempts-1, 6)
+	if d > time.Hour {
+		d = time.Hour
+	}
+	return d + time.Duration(rand.Int64N(int64(d/10)+1))
+}
+
+func (m *Mailer) retry(ctx context.Context, o *store.Outbox, reason string) error {
+	m.Log.Warn("delivery deferred", "message_id", o.MessageID, "to", o.ToAddrs, "attempt", o.Attempts, "error", reason)
+	return m.Store.OutboxRetry(ctx, o, m.Now().Add(Backoff(o.Attempts)), reason)
+}
+
+func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error {
+	m.Log.Error("delivery failed", "message_id", o.MessageID, "to", o.ToAddrs, "error", reason)
+	ev := &store.Event{IncidentID: o.IncidentID, Kind: "delivery_failed", Actor: "helpdeskd",
+		Detail: fmt.Sprintf("%s <%s> to %s failed: %s", o.Kind, o.MessageID, o.ToAddrs, reason), CreatedAt: m.Now()}
+	return m.Store.OutboxFailed(ctx, o, reason, ev)
+}
+
+// Compose builds the message of an outbox row (exported for tests and
+// previews).
+func Compose(cfg *config.Config, o *store.Outbox) (*mail.Msg, error) {
+	return (&Mailer{Cfg: cfg}).compose(o)
+}
+
+func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	if err := msg.From(o.FromAddr); err != nil {
+		return nil, fmt.Errorf("From %q: %w", o.FromAddr, err)
+	}
+	to := splitList(o.ToAddrs)
+	if len(to) == 0 {
+		return nil, errors.New("no recipient")
+	}
+	if err := msg.To(to...); err != nil {
+		return nil, fmt.Errorf("To %q: %w", o.ToAddrs, err)
+	}
+	if cc := splitList(o.CcAddrs); len(cc) > 0 {
+		if err := msg.Cc(cc...); err != nil {
+			return nil, fmt.Errorf("Cc %q: %w", o.CcAddrs, err)
+		}
+	}
+	if o.ReplyTo != "" {
+		if err := msg.ReplyTo(o.ReplyTo); err != nil {
+			return nil, fmt.Errorf("Reply-To %q: %w", o.ReplyTo, err)
+		}
+	}
+	msg.Subject(oneLine(o.Subject))
+	msg.SetDate()
+	msg.SetMessageIDWithValue(o.MessageID)
+	if o.InReplyTo != "" {
+		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+o.InReplyTo+">")
+	}
+	if refs := strings.Fields(o.Refs); len(refs) > 0 {
+		// One space-separated value: go-mail joins several values with ", ",
+		// which strict parsers reject.
+		msg.SetGenHeader(mail.HeaderReferences, "<"+strings.Join(refs, "> <")+">")
+	}
+	if o.AutoSubmitted != "" {
+		msg.SetGenHeader(mail.Header("Auto-Submitted"), o.AutoSubmitted)
+	}
+	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
+	msg.SetGenHeader(mail.Header(LoopHeader), strings.ToLower(m.Cfg.Helpdesk.Address))
+	msg.SetBodyString(mail.TypeTextPlain, o.TextBody)
+	if o.HTMLBody != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, o.HTMLBody)
+	}
+	return msg, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// splitList splits a stored address list ("A <a@x>, b@y") at the commas
+// that are outside quotes and angle brackets.
+func splitList(s string) []string {
+	var out []string
+	depth := 0
+	inQuote := false
+	start := 0
+	for i, r := range s {
+		switch r {
+		case '"':
+			inQuote = !inQuote
+		case '<':
+			depth++
+		case '>':
+			depth--
+		case ',':
+			if !inQuote && depth == 0 {
+				if t := strings.TrimSpace(s[start:i]); t != "" {
+					out = append(out, t)
+				}
+				start = i + 1
+			}
+		}
+	}
+	if t := strings.TrimSpace(s[start:]); t != "" {
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package store
+
+import "time"
+
+// Incident statuses.
+const (
+	StatusNew      = "new"
+	StatusOpen     = "open"
+	StatusWaiting  = "waiting"
+	StatusResolved = "resolved"
+	StatusClosed   = "closed"
+)
+
+// Incident is one row of incidents.
+type Incident struct {
+	ID              int64      `db:"id"`
+	Key             string     `db:"key"`
+	Subject         string     `db:"subject"`
+	NormSubject     string     `db:"norm_subject"`
+	Status          string     `db:"status"`
+	Priority        string     `db:"priority"`
+	Requester       string     `db:"requester"`
+	RequesterName   string     `db:"requester_name"`
+	Assignee        string     `db:"assignee"`
+	Category        string     `db:"category"`
+	ProblemID       *int64     `db:"problem_id"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	FirstResponseAt *time.Time `db:"first_response_at"`
+	ResolvedAt      *time.Time `db:"resolved_at"`
+	ClosedAt        *time.Time `db:"closed_at"`
+	ResponseDue     *time.Time `db:"response_due"`
+	ResolutionDue   *time.Time `db:"resolution_due"`
+	EscalationLevel int        `db:"escalation_level"`
+	MessageCount    int        `db:"message_count"`
+}
+
+// Message is one stored email, incoming or outgoing.
+type Message struct {
+	ID           int64      `db:"id"`
+	MessageID    string     `db:"message_id"`
+	ContentHash  string     `db:"content_hash"`
+	IncidentID   *int64     `db:"incident_id"`
+	Direction    string     `db:"direction"`
+	Source       string     `db:"source"`
+	FromAddr     string     `db:"from_addr"`
+	FromName     string     `db:"from_name"`
+	ToAddrs      string     `db:"to_addrs"`
+	CcAddrs      string     `db:"cc_addrs"`
+	Subject      string     `db:"subject"`
+	Kind         string     `db:"kind"`
+	KindReason   string     `db:"kind_reason"`
+	Outcome      string     `db:"outcome"`
+	ThreadReason string     `db:"thread_reason"`
+	InReplyTo    string     `db:"in_reply_to"`
+	Refs         string     `db:"refs"`
+	ThreadIndex  string     `db:"thread_index"`
+	TextBody     string     `db:"text_body"`
+	NewText      string     `db:"new_text"`
+	Attachments  string     `db:"attachments"` // JSON array
+	Defects      string     `db:"defects"`     // JSON array
+	Size         int64      `db:"size"`
+	DateHeader   *time.Time `db:"date_header"`
+	ReceivedAt   time.Time  `db:"received_at"`
+}
+
+// Event is one line of an incident's audit trail.
+type Event struct {
+	ID         int64     `db:"id"`
+	IncidentID *int64    `db:"incident_id"`
+	MessagePK  *int64    `db:"message_pk"`
+	Kind       string    `db:"kind"`
+	Actor      string    `db:"actor"`
+	Detail     string    `db:"detail"`
+	CreatedAt  time.Time `db:"created_at"`
+	DedupeKey  *string   `db:"dedupe_key"`
+}
+
+// Outbox statuses.
+const (
+	OutboxQueued  = "queued"
+	OutboxSending = "sending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// Outbox is one email to send. Its Message-ID is fixed when it is queued,
+// so a retry after an ambiguous failure sends the same message again, not
+// a new one.
+type Outbox struct {
+	ID            int64      `db:"id"`
+	IncidentID    *int64     `db:"incident_id"`
+	Kind          string     `db:"kind"`
+	MessageID     string     `db:"message_id"`
+	DedupeKey     *string    `db:"dedupe_key"`
+	FromAddr      string     `db:"from_addr"`
+	ToAddrs       string     `db:"to_addrs"`
+	CcAddrs       string     `db:"cc_addrs"`
+	ReplyTo       string     `db:"reply_to"`
+	Subject       string     `db:"subject"`
+	TextBody      string     `db:"text_body"`
+	HTMLBody      string     `db:"html_body"`
+	InReplyTo     string     `db:"in_reply_to"`
+	Refs          string     `db:"refs"`
+	AutoSubmitted string     `db:"auto_submitted"`
+	RcptKey       string     `db:"rcpt_key"`
+	Status        string     `db:"status"`
+	Attempts      int        `db:"attempts"`
+	NextAttemptAt time.Time  `db:"next_attempt_at"`
+	ClaimedUntil  *time.Time `db:"claimed_until"`
+	LastError     string     `db:"last_error"`
+	CreatedAt     time.Time  `db:"created_at"`
+	SentAt        *time.Time `db:"sent_at"`
+}
+
+// Quarantined is a message that could not be processed, kept raw.
+type Quarantined struct {
+	ID          int64      `db:"id"`
+	Source      string     `db:"source"`
+	ContentHash string     `db:"content_hash"`
+	Reason      string     `db:"reason"`
+	Raw         []byte     `db:"raw"`
+	Size        int64      `db:"size"`
+	Status      string     `db:"status"`
+	CreatedAt   time.Time  `db:"created_at"`
+	ResolvedAt  *time.Time `db:"resolved_at"`
+	MessagePK   *int64     `db:"message_pk"`
+}

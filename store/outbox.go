@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// ClaimOutbox takes up to n rows that are due (queued and due now, or
+// claimed by a sender whose lease ran out: it crashed) and leases them
+// until now+lease. On PostgreSQL several instances can claim at once;
+// SKIP LOCKED hands each row to one of them.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Outbox, error) {
+	var rows []Outbox
+	err := s.InTx(ctx, func(tx *Tx) error {
+		return sqlx.SelectContext(ctx, tx.x, &rows, s.q("claim-outbox"), utc(now.Add(lease)), utc(now), utc(now), n)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	return rows, nil
+}
+
+// OutboxSent records a delivery and adds the event in one transaction.
+func (s *Store) OutboxSent(ctx context.Context, o *Outbox, at time.Time, ev *Event) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.x.ExecContext(ctx, s.q("outbox-sent"), utc(at), o.ID); err != nil {
+			return fmt.Errorf("store: outbox sent: %w", err)
+		}
+		if ev != nil {
+			if err := tx.AddEvent(ctx, ev); err != nil && err != ErrDuplicate {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// OutboxRetry puts a row back in the queue for a later attempt.
+func (s *Store) OutboxRetry(ctx context.Context, o *Outbox, next time.Time, reason string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("outbox-retry"), utc(next), reason, o.ID); err != nil {
+		return fmt.Errorf("store: outbox retry: %w", err)
+	}
+	return nil
+}
+
+// OutboxFailed records a permanent failure and its event.
+func (s *Store) OutboxFailed(ctx context.Context, o *Outbox, reason string, ev *Event) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.x.ExecContext(ctx, s.q("outbox-failed"), reason, o.ID); err != nil {
+			return fmt.Errorf("store: outbox failed: %w", err)
+		}
+		if ev != nil {
+			if err := tx.AddEvent(ctx, ev); err != nil && err != ErrDuplicate {
+				return err
+			}
+		}
+		return nil
+	})
+}

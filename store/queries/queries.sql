@@ -1,0 +1,145 @@
+-- Queries shared by both dialects: ? placeholders, rebound for PostgreSQL.
+-- Each starts with "-- name: NAME"; all are prepared once at start-up so a
+-- typo stops the boot, not the first email.
+
+-- name: insert-message
+INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
+    to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
+    text_body, new_text, attachments, defects, size, date_header, received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (message_id, content_hash) DO NOTHING
+RETURNING id;
+
+-- name: message-by-identity
+SELECT id, incident_id, outcome FROM messages WHERE message_id = ? AND content_hash = ?;
+
+-- name: insert-raw
+INSERT INTO message_raw (message_pk, raw) VALUES (?, ?);
+
+-- name: set-message-thread
+UPDATE messages SET incident_id = ?, thread_reason = ?, outcome = ? WHERE id = ?;
+
+-- name: next-counter
+UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value;
+
+-- name: init-counter
+INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT (name) DO NOTHING;
+
+-- name: insert-incident
+INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
+    assignee, category, created_at, updated_at, message_count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+RETURNING id;
+
+-- name: incident-by-key
+SELECT * FROM incidents WHERE key = ?;
+
+-- name: incident-by-id
+SELECT * FROM incidents WHERE id = ?;
+
+-- name: touch-incident
+UPDATE incidents SET message_count = message_count + 1, updated_at = ? WHERE id = ?;
+
+-- name: set-incident-status
+UPDATE incidents SET status = ?, updated_at = ?, resolved_at = ?, closed_at = ? WHERE id = ?;
+
+-- name: set-first-response
+UPDATE incidents SET first_response_at = ? WHERE id = ? AND first_response_at IS NULL;
+
+-- name: list-open-incidents
+SELECT * FROM incidents WHERE status NOT IN ('resolved', 'closed') ORDER BY id;
+
+-- name: list-all-incidents
+SELECT * FROM incidents ORDER BY id;
+
+-- name: incident-messages
+SELECT id, message_id, content_hash, incident_id, direction, source, from_addr, from_name,
+    to_addrs, cc_addrs, subject, kind, kind_reason, outcome, thread_reason, in_reply_to, refs,
+    thread_index, text_body, new_text, attachments, defects, size, date_header, received_at
+FROM messages WHERE incident_id = ? ORDER BY received_at, id;
+
+-- name: incident-events
+SELECT * FROM events WHERE incident_id = ? ORDER BY id;
+
+-- name: incident-outbox
+SELECT * FROM outbox WHERE incident_id = ? ORDER BY id;
+
+-- name: is-participant
+SELECT COUNT(*) FROM messages
+WHERE incident_id = ? AND (from_addr = ? OR to_addrs LIKE ? OR cc_addrs LIKE ?);
+
+-- name: insert-event
+INSERT INTO events (incident_id, message_pk, kind, actor, detail, created_at, dedupe_key)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+RETURNING id;
+
+-- name: insert-outbox
+INSERT INTO outbox (incident_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
+    reply_to, subject, text_body, html_body, in_reply_to, refs, auto_submitted, rcpt_key,
+    status, next_attempt_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+ON CONFLICT DO NOTHING
+RETURNING id;
+
+-- name: count-auto-mail
+SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND auto_submitted <> '' AND created_at > ?;
+
+-- name: outbox-sent
+UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?;
+
+-- name: outbox-retry
+UPDATE outbox SET status = 'queued', next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?;
+
+-- name: outbox-failed
+UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?;
+
+-- name: outbox-pending-count
+SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending');
+
+-- name: get-checkpoint
+SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?;
+
+-- name: set-checkpoint
+INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+    last_uid = excluded.last_uid, updated_at = excluded.updated_at;
+
+-- name: record-intake-uid
+INSERT INTO intake_uids (mailbox, uidvalidity, uid, message_pk, quarantine_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING;
+
+-- name: pending-intake
+SELECT uid FROM intake_uids WHERE mailbox = ? AND uidvalidity = ? AND NOT done ORDER BY uid;
+
+-- name: intake-done
+UPDATE intake_uids SET done = TRUE WHERE mailbox = ? AND uidvalidity = ? AND uid = ?;
+
+-- name: insert-quarantine
+INSERT INTO quarantine (source, content_hash, reason, raw, size, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (content_hash) DO NOTHING
+RETURNING id;
+
+-- name: quarantine-by-hash
+SELECT id FROM quarantine WHERE content_hash = ?;
+
+-- name: list-quarantine
+SELECT id, source, content_hash, reason, size, status, created_at, resolved_at, message_pk
+FROM quarantine ORDER BY id;
+
+-- name: get-quarantine
+SELECT * FROM quarantine WHERE id = ?;
+
+-- name: resolve-quarantine
+UPDATE quarantine SET status = 'reprocessed', resolved_at = ?, message_pk = ? WHERE id = ?;
+
+-- name: release-lease
+DELETE FROM leases WHERE name = ? AND owner = ?;
+
+-- name: acquire-lease
+INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+WHERE leases.expires_at < ? OR leases.owner = excluded.owner
+RETURNING owner;

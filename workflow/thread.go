@@ -1,0 +1,107 @@
+package workflow
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Keys names incidents PREFIX-N and recognises them in subjects and in
+// our own Message-IDs.
+type Keys struct {
+	Prefix string // "HD"
+	Domain string // domain of our Message-IDs
+	tagRe  *regexp.Regexp
+	idRe   *regexp.Regexp
+}
+
+// NewKeys prepares the patterns for a key prefix.
+func NewKeys(prefix, domain string) *Keys {
+	p := regexp.QuoteMeta(prefix)
+	return &Keys{
+		Prefix: prefix,
+		Domain: strings.ToLower(domain),
+		// [HD-42], also with inner spaces or lower case as some clients
+		// and people retype it.
+		tagRe: regexp.MustCompile(`(?i)\[\s*` + p + `\s*-\s*(\d{1,12})\s*\]`),
+		// <hd-42.RANDOM@domain>
+		idRe: regexp.MustCompile(`(?i)^` + p + `-(\d{1,12})\.[0-9a-z]+@(.+)$`),
+	}
+}
+
+// Key formats incident number n.
+func (k *Keys) Key(n int64) string { return fmt.Sprintf("%s-%d", k.Prefix, n) }
+
+// TagsIn returns the incident keys tagged in a subject, first first.
+func (k *Keys) TagsIn(subject string) []string {
+	var out []string
+	for _, m := range k.tagRe.FindAllStringSubmatch(subject, 5) {
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err == nil && n > 0 {
+			out = append(out, k.Key(n))
+		}
+	}
+	return out
+}
+
+// KeyOfMessageID returns the incident key encoded in one of our own
+// Message-IDs, or "" when id is not ours.
+func (k *Keys) KeyOfMessageID(id string) string {
+	m := k.idRe.FindStringSubmatch(id)
+	if m == nil || !strings.EqualFold(m[2], k.Domain) {
+		return ""
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	return k.Key(n)
+}
+
+// NewMessageID makes a Message-ID (without brackets) for a mail about an
+// incident: <hd-42.1f2e3d4c5b6a@domain>.
+func (k *Keys) NewMessageID(key string) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToLower(key) + "." + hex.EncodeToString(b[:]) + "@" + k.Domain
+}
+
+// Tag is the subject tag of a key: [HD-42].
+func Tag(key string) string { return "[" + key + "]" }
+
+// ThreadCandidates lists the ids a reply refers to, the most specific
+// first: In-Reply-To, then References from the newest to the oldest.
+func ThreadCandidates(inReplyTo, references []string) []string {
+	out := make([]string, 0, len(inReplyTo)+len(references))
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range inReplyTo {
+		add(id)
+	}
+	for i := len(references) - 1; i >= 0; i-- {
+		add(references[i])
+	}
+	return out
+}
+
+// TaggedSubject puts the incident tag in front of a subject unless it is
+// there already.
+func TaggedSubject(key, subject string) string {
+	if strings.Contains(strings.ToUpper(subject), strings.ToUpper(Tag(key))) {
+		return subject
+	}
+	if subject == "" {
+		return Tag(key)
+	}
+	return Tag(key) + " " + subject
+}

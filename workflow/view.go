@@ -1,0 +1,134 @@
+package workflow
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// The JSON shapes below are a public interface (DESIGN.md): field names
+// are snake_case and stable; times are RFC 3339 in UTC.
+
+// IncidentView is an incident as listed and shown.
+type IncidentView struct {
+	Key             string     `json:"key"`
+	Subject         string     `json:"subject"`
+	Status          string     `json:"status"`
+	Priority        string     `json:"priority"`
+	Requester       string     `json:"requester"`
+	Assignee        string     `json:"assignee"`
+	Category        string     `json:"category"`
+	Problem         *string    `json:"problem"`
+	CreatedAt       time.Time  `json:"created_at"`
+	FirstResponseAt *time.Time `json:"first_response_at"`
+	ResolvedAt      *time.Time `json:"resolved_at"`
+	ResponseDue     *time.Time `json:"response_due"`
+	ResolutionDue   *time.Time `json:"resolution_due"`
+	EscalationLevel int        `json:"escalation_level"`
+	// Messages is a count in lists and an array in show.
+	Messages any         `json:"messages"`
+	Events   []EventView `json:"events,omitempty"`
+}
+
+// MessageView is one message of an incident, incoming or outgoing.
+type MessageView struct {
+	MessageID    string    `json:"message_id"`
+	Direction    string    `json:"direction"`
+	From         string    `json:"from"`
+	To           string    `json:"to,omitempty"`
+	Subject      string    `json:"subject"`
+	ReceivedAt   time.Time `json:"received_at"`
+	Kind         string    `json:"kind"`
+	ThreadReason string    `json:"thread_reason"`
+	Text         string    `json:"text"`
+	NewText      string    `json:"new_text"`
+	Status       string    `json:"status,omitempty"` // outgoing: queued, sending, sent, failed
+}
+
+// EventView is one line of the audit trail.
+type EventView struct {
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Actor  string    `json:"actor"`
+	Detail string    `json:"detail"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// NewIncidentView converts a stored incident; Messages holds the count.
+func NewIncidentView(inc *store.Incident) IncidentView {
+	return IncidentView{
+		Key: inc.Key, Subject: inc.Subject, Status: inc.Status, Priority: inc.Priority,
+		Requester: inc.Requester, Assignee: inc.Assignee, Category: inc.Category,
+		CreatedAt: inc.CreatedAt.UTC(), FirstResponseAt: utcPtr(inc.FirstResponseAt),
+		ResolvedAt: utcPtr(inc.ResolvedAt), ResponseDue: utcPtr(inc.ResponseDue),
+		ResolutionDue: utcPtr(inc.ResolutionDue), EscalationLevel: inc.EscalationLevel,
+		Messages: inc.MessageCount,
+	}
+}
+
+// ShowIncident loads an incident with its messages (incoming and
+// outgoing, in time order) and events.
+func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentView, error) {
+	inc, err := r.IncidentByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	v := NewIncidentView(inc)
+	msgs, err := r.IncidentMessages(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.IncidentOutbox(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := r.IncidentEvents(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]MessageView, 0, len(msgs)+len(out))
+	for _, m := range msgs {
+		from := m.FromAddr
+		if m.FromName != "" {
+			from = m.FromName + " <" + m.FromAddr + ">"
+		}
+		list = append(list, MessageView{
+			MessageID: m.MessageID, Direction: m.Direction, From: from, Subject: m.Subject,
+			ReceivedAt: m.ReceivedAt.UTC(), Kind: m.Kind, ThreadReason: m.ThreadReason,
+			Text: m.TextBody, NewText: m.NewText,
+		})
+	}
+	for _, o := range out {
+		at := o.CreatedAt
+		if o.SentAt != nil {
+			at = *o.SentAt
+		}
+		kind := "human"
+		if o.AutoSubmitted != "" {
+			kind = "auto_reply"
+			if o.AutoSubmitted == "auto-generated" {
+				kind = "auto_generated"
+			}
+		}
+		list = append(list, MessageView{
+			MessageID: o.MessageID, Direction: "out", From: o.FromAddr, To: o.ToAddrs, Subject: o.Subject,
+			ReceivedAt: at.UTC(), Kind: kind, ThreadReason: o.Kind, Text: o.TextBody, NewText: o.TextBody,
+			Status: o.Status,
+		})
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].ReceivedAt.Before(list[j].ReceivedAt) })
+	v.Messages = list
+	for _, e := range events {
+		v.Events = append(v.Events, EventView{At: e.CreatedAt.UTC(), Kind: e.Kind, Actor: e.Actor, Detail: e.Detail})
+	}
+	return &v, nil
+}
