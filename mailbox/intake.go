@@ -85,6 +85,11 @@ type Intake struct {
 
 	owner  string
 	lastOK atomic.Int64
+
+	// Test hooks: called just before a batch is committed and just after,
+	// before the mailbox is touched. Tests cancel the context there to
+	// stand for a process killed at that point.
+	beforeCommit, afterCommit func()
 }
 
 // New returns an Intake for cfg.
@@ -356,33 +361,23 @@ type fetched struct {
 func (in *Intake) fetch(ctx context.Context, s *session, uids []imap.UID) ([]fetched, error) {
 	peek := &imap.FetchItemBodySection{Peek: true}
 	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{peek}}
-	var bufs []*imapclientBuffer
+	var out []fetched
 	err := s.do(ctx, func() error {
 		got, err := s.c.Fetch(imap.UIDSetNum(uids...), opts).Collect()
 		for _, b := range got {
-			bufs = append(bufs, &imapclientBuffer{uid: b.UID, raw: b.FindBodySection(peek)})
+			if b.UID != 0 {
+				out = append(out, fetched{uid: b.UID, raw: b.FindBodySection(peek)})
+			}
 		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("imap: fetch %d messages: %w", len(uids), err)
 	}
-	out := make([]fetched, 0, len(bufs))
-	for _, b := range bufs {
-		if b.uid == 0 {
-			continue
-		}
-		out = append(out, fetched{uid: b.uid, raw: b.raw})
-	}
 	// The server may return them in any order; commit in UID order so the
 	// checkpoint only ever moves forward over committed mail.
 	slices.SortFunc(out, func(a, b fetched) int { return int(a.uid) - int(b.uid) })
 	return out, nil
-}
-
-type imapclientBuffer struct {
-	uid imap.UID
-	raw []byte
 }
 
 // commit hands one batch to the workflow in one transaction that also
@@ -400,6 +395,9 @@ func (in *Intake) commit(ctx context.Context, s *session, validity uint32, part 
 		uids[i] = uint32(f.uid)
 	}
 	maxUID := uids[len(uids)-1]
+	if in.beforeCommit != nil {
+		in.beforeCommit()
+	}
 	results, err := in.Engine.Ingest(ctx, batch, func(tx *store.Tx) error {
 		return tx.SetCheckpoint(ctx, id, validity, maxUID, in.Engine.Now())
 	})
@@ -407,6 +405,9 @@ func (in *Intake) commit(ctx context.Context, s *session, validity uint32, part 
 		return fmt.Errorf("intake: commit batch of %d: %w", len(batch), err)
 	}
 	st.add(results)
+	if in.afterCommit != nil {
+		in.afterCommit()
+	}
 	if err := in.finish(ctx, s, validity, uids); err != nil {
 		return err
 	}

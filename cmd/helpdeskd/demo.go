@@ -273,7 +273,7 @@ func (d *demo) play() error {
 		return err
 	}
 	ooo := demoMail{from: dave.from, name: dave.name, subject: "Automatic reply: " + daveAck.Subject, inReplyTo: daveAck.MessageID,
-		body: "I am out of the office until Monday and will read your message then.",
+		body:  "I am out of the office until Monday and will read your message then.",
 		extra: []string{"Auto-Submitted: auto-replied", "X-Auto-Response-Suppress: All"}}
 	stray := demoMail{from: "erin@partner.demo.example", name: "Erin Ellis", subject: "Out of Office: Newsletter",
 		body: "I am on holiday.", extra: []string{"Auto-Submitted: auto-replied"}}

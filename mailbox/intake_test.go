@@ -1,0 +1,391 @@
+package mailbox_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-smtp"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/mailparse"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect, harnessOpts{})
+		first := mail{from: "Alice <alice@example.com>", subject: "Printer jams", body: "The printer jams.", id: "a1@example.com"}
+		h.deliver(first.bytes())
+		h.once()
+
+		inc := h.incident("HD-1")
+		if inc.Requester != "alice@example.com" || inc.Status != store.StatusNew || inc.Subject != "Printer jams" {
+			t.Fatalf("incident = %+v", inc)
+		}
+		sent := h.smtp.Captured()
+		if len(sent) != 1 {
+			t.Fatalf("%d mails sent, want 1 acknowledgement", len(sent))
+		}
+		ack, err := mailparse.Parse(sent[0].Data, mailparse.DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ack.Subject != "[HD-1] Printer jams" || sent[0].To[0] != "alice@example.com" ||
+			ack.Header("Auto-Submitted") != "auto-replied" || len(ack.InReplyTo) != 1 || ack.InReplyTo[0] != "a1@example.com" ||
+			!strings.HasPrefix(ack.MessageID, "hd-1.") || ack.Header("X-Helpdeskd-Loop") != helpdesk {
+			t.Fatalf("acknowledgement: subject %q to %v auto %q irt %v id %q", ack.Subject, sent[0].To, ack.Header("Auto-Submitted"), ack.InReplyTo, ack.MessageID)
+		}
+		for uid, flags := range h.mailboxState("INBOX") {
+			if !hasFlag(flags, imap.FlagSeen) {
+				t.Fatalf("uid %d not flagged \\Seen after commit", uid)
+			}
+		}
+
+		// A reply through In-Reply-To only (the subject lost its tag).
+		h.deliver(mail{from: "alice@example.com", subject: "Re: printer", body: "Still broken.", id: "a2@example.com", inReplyTo: ack.MessageID}.bytes())
+		// A reply with only the tag, no References.
+		h.deliver(mail{from: "alice@example.com", subject: "RE: [HD-1] Printer jams", body: "Model HP 4000.", id: "a3@example.com"}.bytes())
+		// The first message again, under a new UID.
+		h.deliver(first.bytes())
+		// An out-of-office reply to the acknowledgement.
+		h.deliver(mail{from: "alice@example.com", subject: "Automatic reply: [HD-1] Printer jams", body: "I am away.", id: "a4@example.com",
+			inReplyTo: ack.MessageID, headers: []string{"Auto-Submitted: auto-replied"}}.bytes())
+		h.once()
+
+		if n := h.count("incidents"); n != 1 {
+			t.Fatalf("%d incidents, want 1", n)
+		}
+		if n := h.count("messages"); n != 4 {
+			t.Fatalf("%d messages stored, want 4 (first, two replies, out-of-office)", n)
+		}
+		if n := len(h.smtp.Captured()); n != 1 {
+			t.Fatalf("%d mails sent, want still 1: nothing answers replies or the out-of-office", n)
+		}
+		msgs, _ := h.st.IncidentMessages(context.Background(), inc.ID)
+		reasons := map[string]string{}
+		for _, m := range msgs {
+			reasons[m.MessageID] = m.ThreadReason
+		}
+		if !strings.HasPrefix(reasons["a2@example.com"], "reply to our message") || reasons["a3@example.com"] != "subject tag [HD-1]" {
+			t.Fatalf("thread reasons = %v", reasons)
+		}
+		if got := h.incident("HD-1"); got.Status != store.StatusNew {
+			t.Fatalf("status after an out-of-office = %s, want unchanged", got.Status)
+		}
+
+		// A second run changes nothing.
+		st := h.once()
+		if st.Fetched != 0 || h.count("messages") != 4 || len(h.smtp.Captured()) != 1 || h.count("events") == 0 {
+			t.Fatalf("second run: fetched %d, messages %d, sent %d", st.Fetched, h.count("messages"), len(h.smtp.Captured()))
+		}
+		events := h.count("events")
+
+		// The same UIDs fetched again (checkpoint lost): one record each.
+		if _, err := h.st.DB().Exec(`UPDATE mailbox_state SET last_uid = 0`); err != nil {
+			t.Fatal(err)
+		}
+		st = h.once()
+		if st.Fetched != 5 || st.Outcomes["duplicate"] != 5 {
+			t.Fatalf("refetch: fetched %d outcomes %v; want 5 duplicates", st.Fetched, st.Outcomes)
+		}
+		if h.count("messages") != 4 || h.count("incidents") != 1 || len(h.smtp.Captured()) != 1 || h.count("events") != events {
+			t.Fatalf("refetch changed records: messages %d incidents %d sent %d", h.count("messages"), h.count("incidents"), len(h.smtp.Captured()))
+		}
+	})
+}
+
+func TestProcessedFolderMoveWithoutMOVECapability(t *testing.T) {
+	for _, rev1 := range []bool{false, true} {
+		name := "MOVE"
+		if rev1 {
+			name = "COPY+STORE fallback"
+		}
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, "sqlite", harnessOpts{processed: "Processed", rev1Only: rev1})
+			for i := 0; i < 4; i++ {
+				h.deliver(mail{from: "bob@example.com", subject: "VPN down", body: "x", id: "v" + string(rune('a'+i)) + "@example.com"}.bytes())
+			}
+			h.once()
+			if n := h.count("messages"); n != 4 {
+				t.Fatalf("%d messages, want 4", n)
+			}
+			moved := h.mailboxState("Processed")
+			if len(moved) != 4 {
+				t.Fatalf("%d messages in Processed, want 4", len(moved))
+			}
+			left := h.mailboxState("INBOX")
+			for uid, fl := range left {
+				// Without UIDPLUS the copies stay flagged \Deleted for the
+				// owner to expunge; never a bare EXPUNGE.
+				if !rev1 || !hasFlag(fl, imap.FlagDeleted) {
+					t.Fatalf("uid %d still in INBOX with flags %v", uid, fl)
+				}
+			}
+		})
+	}
+}
+
+func TestMoveToMissingFolderLosesNothing(t *testing.T) {
+	h := newHarness(t, "sqlite", harnessOpts{processed: "", rev1Only: true})
+	// The server creates "Archive" but COPY names "Archive/": COPY fails
+	// with TRYCREATE, as it does for a folder that cannot be created.
+	h.cfg.IMAP.ProcessedFolder = "Archive/"
+	h.deliver(mail{from: "bob@example.com", subject: "keep me", body: "x", id: "k@example.com"}.bytes())
+	if _, err := h.intake().RunOnce(context.Background()); err == nil {
+		t.Fatal("move to an impossible folder reported success")
+	}
+	if n := len(h.mailboxState("INBOX")); n != 1 {
+		t.Fatalf("INBOX holds %d messages after a failed move, want 1", n)
+	}
+	if n := h.count("messages"); n != 1 {
+		t.Fatalf("%d messages stored, want 1 (committed before the move)", n)
+	}
+}
+
+func TestCrashWindows(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		for _, point := range []string{"before commit", "after commit, before flag"} {
+			t.Run(point, func(t *testing.T) {
+				h := newHarness(t, dialect, harnessOpts{})
+				for i := 0; i < 5; i++ {
+					h.deliver(mail{from: "carol@example.com", subject: "Crash test " + string(rune('A'+i)), body: "x", id: string(rune('a'+i)) + "@c.example"}.bytes())
+				}
+				ctx, kill := context.WithCancel(context.Background())
+				in := h.intake()
+				if point == "before commit" {
+					in.SetHooks(kill, nil)
+				} else {
+					in.SetHooks(nil, kill)
+				}
+				_, err := in.RunOnce(ctx)
+				if err == nil {
+					t.Fatal("the killed run reported success")
+				}
+				committed := h.count("messages")
+				if point == "before commit" && committed != 0 {
+					t.Fatalf("%d messages committed by a run killed before its commit", committed)
+				}
+				if point != "before commit" && committed != 2 {
+					t.Fatalf("%d messages committed, want the first batch of 2", committed)
+				}
+				// Restart.
+				st := h.once()
+				if n := h.count("messages"); n != 5 {
+					t.Fatalf("after restart %d messages, want 5", n)
+				}
+				if n := h.count("incidents"); n != 5 {
+					t.Fatalf("after restart %d incidents, want 5", n)
+				}
+				if point != "before commit" && st.Finished < 5 {
+					t.Fatalf("restart finished %d flags, want the 2 pending plus 3 new", st.Finished)
+				}
+				for uid, fl := range h.mailboxState("INBOX") {
+					if !hasFlag(fl, imap.FlagSeen) {
+						t.Fatalf("uid %d never flagged", uid)
+					}
+				}
+				if n := len(h.smtp.Captured()); n != 5 {
+					t.Fatalf("%d acknowledgements, want 5", n)
+				}
+			})
+		}
+	})
+}
+
+func TestDisconnectMidFetchLosesNothing(t *testing.T) {
+	h := newHarness(t, "sqlite", harnessOpts{})
+	for i := 0; i < 6; i++ {
+		h.deliver(mail{from: "dan@example.com", subject: "Disconnect " + string(rune('A'+i)), body: strings.Repeat("long body ", 500), id: string(rune('a'+i)) + "@d.example"}.bytes())
+	}
+	p := newProxy(t, h.imap.Addr)
+	h.cfg.IMAP.Port = mustAtoi(p.port())
+	p.cutAfter(9000) // greeting, login, select, search, part of the first fetch
+	if _, err := h.intake().RunOnce(context.Background()); err == nil {
+		t.Fatal("a run whose connection was cut reported success")
+	}
+	p.cutAfter(-1)
+	h.once()
+	if n := h.count("messages"); n != 6 {
+		t.Fatalf("%d messages after reconnect, want 6", n)
+	}
+	if n := h.count("incidents"); n != 6 {
+		t.Fatalf("%d incidents, want 6", n)
+	}
+}
+
+func TestSilentServerTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			// Greets, then never answers a command.
+			c.Write([]byte("* OK IMAP4rev1 ready\r\n"))
+			go func() {
+				buf := make([]byte, 1024)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	h := newHarness(t, "sqlite", harnessOpts{timeout: "1s"})
+	h.cfg.IMAP.Port = ln.Addr().(*net.TCPAddr).Port
+	done := make(chan error, 1)
+	go func() { _, err := h.intake().RunOnce(context.Background()); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "did not answer") {
+			t.Fatalf("silent server: %v, want a timeout error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("intake hung on a silent server")
+	}
+}
+
+func TestTwoRunsNeverReadTheMailboxAtOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect, harnessOpts{})
+		for i := 0; i < 10; i++ {
+			h.deliver(mail{from: "eve@example.com", subject: "Parallel " + string(rune('A'+i)), body: "x", id: string(rune('a'+i)) + "@e.example"}.bytes())
+		}
+		errs := make(chan error, 2)
+		for i := 0; i < 2; i++ {
+			go func() { _, err := h.intake().RunOnce(context.Background()); errs <- err }()
+		}
+		for i := 0; i < 2; i++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := h.count("messages"); n != 10 {
+			t.Fatalf("%d messages, want 10", n)
+		}
+		if n := h.count("incidents"); n != 10 {
+			t.Fatalf("%d incidents, want 10: the same mail was processed twice", n)
+		}
+	})
+}
+
+func TestSMTPTemporaryThenPermanentFailure(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect, harnessOpts{})
+		h.smtp.Fail(func(string) *smtp.SMTPError {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		})
+		h.deliver(mail{from: "fay@example.com", subject: "Screen flickers", body: "x", id: "f1@example.com"}.bytes())
+		h.once()
+		if n := len(h.smtp.Captured()); n != 0 {
+			t.Fatalf("%d sent during a 4xx", n)
+		}
+		var o store.Outbox
+		if err := h.st.DB().Get(&o, `SELECT * FROM outbox`); err != nil {
+			t.Fatal(err)
+		}
+		if o.Status != store.OutboxQueued || !strings.Contains(o.LastError, "451") {
+			t.Fatalf("after 4xx: status %s error %q", o.Status, o.LastError)
+		}
+		h.smtp.Fail(nil)
+		// Not due yet: the backoff holds it.
+		if st, _ := h.mailer.Flush(context.Background()); st.Sent != 0 {
+			t.Fatal("retried before its backoff")
+		}
+		h.mailer.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+		if st, err := h.mailer.Flush(context.Background()); err != nil || st.Sent != 1 {
+			t.Fatalf("retry: %+v %v", st, err)
+		}
+		h.mailer.Flush(context.Background())
+		if n := len(h.smtp.Captured()); n != 1 {
+			t.Fatalf("%d deliveries, want exactly 1", n)
+		}
+
+		// 5xx: recorded on the incident as failed, never retried.
+		h.smtp.Fail(func(string) *smtp.SMTPError {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		})
+		h.deliver(mail{from: "gone@example.com", subject: "Mouse broken", body: "x", id: "g1@example.com"}.bytes())
+		h.once()
+		inc := h.incident("HD-2")
+		evs, _ := h.st.IncidentEvents(context.Background(), inc.ID)
+		found := false
+		for _, e := range evs {
+			found = found || (e.Kind == "delivery_failed" && strings.Contains(e.Detail, "550"))
+		}
+		if !found {
+			t.Fatalf("no delivery_failed event with the 550 on %s: %+v", inc.Key, evs)
+		}
+		h.smtp.Fail(nil)
+		h.mailer.Flush(context.Background())
+		if n := len(h.smtp.Captured()); n != 1 {
+			t.Fatalf("a permanently failed mail was sent later (%d deliveries)", n)
+		}
+	})
+}
+
+func TestSMTPServerDown(t *testing.T) {
+	h := newHarness(t, "sqlite", harnessOpts{})
+	h.deliver(mail{from: "hal@example.com", subject: "Keyboard", body: "x", id: "h1@example.com"}.bytes())
+	h.smtp.Close()
+	if _, err := h.intake().RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := h.mailer.Flush(context.Background())
+	if err != nil || st.Retried != 1 {
+		t.Fatalf("flush with the server down: %+v %v; want one retry later", st, err)
+	}
+	var status string
+	h.st.DB().Get(&status, `SELECT status FROM outbox`)
+	if status != store.OutboxQueued {
+		t.Fatalf("outbox status %s, want queued", status)
+	}
+}
+
+func TestUIDValidityChangeRescansWithoutDuplicates(t *testing.T) {
+	h := newHarness(t, "sqlite", harnessOpts{})
+	h.deliver(mail{from: "ivy@example.com", subject: "Monitor", body: "x", id: "i1@example.com"}.bytes())
+	h.once()
+	// The server renumbers the mailbox (a restore, a migration): the
+	// stored UIDVALIDITY no longer matches, and the old message shows up
+	// unseen again beside a new one.
+	if _, err := h.st.DB().Exec(`UPDATE mailbox_state SET uidvalidity = uidvalidity + 100`); err != nil {
+		t.Fatal(err)
+	}
+	h.unsee()
+	h.deliver(mail{from: "ivy@example.com", subject: "Keyboard", body: "x", id: "i2@example.com"}.bytes())
+	st, err := h.intake().RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Rescan || st.Outcomes["duplicate"] != 1 || st.Outcomes["new_incident"] != 1 {
+		t.Fatalf("rescan %v outcomes %v, want a rescan with 1 duplicate and 1 new", st.Rescan, st.Outcomes)
+	}
+	if n := h.count("incidents"); n != 2 {
+		t.Fatalf("%d incidents, want 2", n)
+	}
+}
+
+func mustAtoi(s string) int {
+	n := 0
+	for _, r := range s {
+		n = n*10 + int(r-'0')
+	}
+	return n
+}

@@ -1,0 +1,329 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// eachDialect runs a test on SQLite and on PostgreSQL.
+func eachDialect(t *testing.T, fn func(t *testing.T, u string)) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) { fn(t, testutil.URL(t, d)) })
+	}
+}
+
+func msg(id, hash string) *store.Message {
+	return &store.Message{MessageID: id, ContentHash: hash, Direction: "in", Source: "test",
+		Kind: "human", Attachments: "[]", Defects: "[]", ReceivedAt: time.Now()}
+}
+
+func TestMigrateOnceAndRefuseNewerSchema(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		n, err := st.Migrate(ctx)
+		if err != nil || n != 0 {
+			t.Fatalf("second migrate applied %d, err %v; want 0, nil", n, err)
+		}
+		if _, err := st.DB().Exec(st.DB().Rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', 'x')`), 999); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Ready(ctx); !errors.Is(err, store.ErrSchema) {
+			t.Fatalf("Ready on a newer schema: %v, want ErrSchema", err)
+		}
+		if _, err := st.Migrate(ctx); !errors.Is(err, store.ErrSchema) {
+			t.Fatalf("Migrate on a newer schema: %v, want ErrSchema", err)
+		}
+	})
+}
+
+func TestReadyRefusesUnmigratedDatabase(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		st, err := store.Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		err = st.Ready(context.Background())
+		if !errors.Is(err, store.ErrSchema) {
+			t.Fatalf("Ready before migrate: %v, want ErrSchema telling to run migrate", err)
+		}
+	})
+}
+
+func TestConcurrentMigrateAppliesOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		applied := make([]int, 3)
+		errs := make([]error, 3)
+		for i := range applied {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := store.Open(ctx, u)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				defer st.Close()
+				applied[i], errs[i] = st.Migrate(ctx)
+			}()
+		}
+		wg.Wait()
+		total := 0
+		for i := range applied {
+			if errs[i] != nil {
+				t.Fatalf("migrate %d: %v", i, errs[i])
+			}
+			total += applied[i]
+		}
+		st := testutil.OpenURL(t, u)
+		if total != st.LatestVersion() {
+			t.Fatalf("three concurrent migrations applied %d in total, want %d", total, st.LatestVersion())
+		}
+	})
+}
+
+func TestMessageUniqueKey(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		tx, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		id1, err := tx.InsertMessage(ctx, msg("a@x", "h1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id2, err := tx.InsertMessage(ctx, msg("a@x", "h1"))
+		if !errors.Is(err, store.ErrDuplicate) || id2 != id1 {
+			t.Fatalf("same Message-ID and hash: id %d err %v; want %d, ErrDuplicate", id2, err, id1)
+		}
+		// Same Message-ID, other content: a different message (some mailers
+		// reuse ids), kept separately.
+		id3, err := tx.InsertMessage(ctx, msg("a@x", "h2"))
+		if err != nil || id3 == id1 {
+			t.Fatalf("same id, other content: id %d err %v; want a new row", id3, err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestSavepointRollbackKeepsTransactionUsable(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		tx, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.InsertMessage(ctx, msg("keep@x", "h")); err != nil {
+			t.Fatal(err)
+		}
+		_, rollback, err := tx.Savepoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.InsertMessage(ctx, msg("drop@x", "h")); err != nil {
+			t.Fatal(err)
+		}
+		// An error inside the savepoint (PostgreSQL aborts the transaction
+		// until it is rolled back to the savepoint).
+		if err := tx.InsertRaw(ctx, 987654, []byte("x")); err == nil {
+			t.Fatal("raw row for a missing message was accepted; foreign keys are off")
+		}
+		if err := rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.InsertMessage(ctx, msg("after@x", "h")); err != nil {
+			t.Fatalf("transaction unusable after savepoint rollback: %v", err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		if err := st.DB().Select(&ids, `SELECT message_id FROM messages ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(ids) != "[keep@x after@x]" {
+			t.Fatalf("messages after savepoint rollback = %v, want [keep@x after@x]", ids)
+		}
+	})
+}
+
+func TestIncidentNumbersNeverShared(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		var mu sync.Mutex
+		seen := map[int64]bool{}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					err := st.InTx(ctx, func(tx *store.Tx) error {
+						n, err := tx.NextIncidentNumber(ctx)
+						if err != nil {
+							return err
+						}
+						mu.Lock()
+						defer mu.Unlock()
+						if seen[n] {
+							return fmt.Errorf("number %d handed out twice", n)
+						}
+						seen[n] = true
+						return nil
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != 40 {
+			t.Fatalf("got %d distinct numbers, want 40", len(seen))
+		}
+	})
+}
+
+func TestOutboxClaimedOnceAndReclaimedAfterLease(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		now := time.Now().UTC()
+		for i := 0; i < 30; i++ {
+			o := &store.Outbox{Kind: "ack", MessageID: fmt.Sprintf("m%d@x", i), FromAddr: "h@x", ToAddrs: "a@x",
+				RcptKey: "a@x", AutoSubmitted: "auto-replied", NextAttemptAt: now, CreatedAt: now}
+			if err := st.Enqueue(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dup := &store.Outbox{Kind: "ack", MessageID: "m0@x", NextAttemptAt: now, CreatedAt: now}
+		if err := st.Enqueue(ctx, dup); !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("same Message-ID enqueued twice: %v, want ErrDuplicate", err)
+		}
+		var mu sync.Mutex
+		claimed := map[int64]int{}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					rows, err := st.ClaimOutbox(ctx, now, time.Minute, 3)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(rows) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, r := range rows {
+						claimed[r.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(claimed) != 30 {
+			t.Fatalf("%d rows claimed, want 30", len(claimed))
+		}
+		for id, n := range claimed {
+			if n != 1 {
+				t.Fatalf("row %d claimed %d times", id, n)
+			}
+		}
+		// A sender that died holds its rows only until the lease ends.
+		if rows, _ := st.ClaimOutbox(ctx, now.Add(30*time.Second), time.Minute, 100); len(rows) != 0 {
+			t.Fatalf("%d rows claimed again within the lease", len(rows))
+		}
+		rows, err := st.ClaimOutbox(ctx, now.Add(2*time.Minute), time.Minute, 100)
+		if err != nil || len(rows) != 30 {
+			t.Fatalf("after the lease: %d rows, err %v; want 30", len(rows), err)
+		}
+		if rows[0].Attempts != 2 || rows[0].MessageID != "m0@x" {
+			t.Fatalf("reclaimed row: attempts %d id %s; want 2, the same Message-ID", rows[0].Attempts, rows[0].MessageID)
+		}
+	})
+}
+
+func TestEventDedupeKey(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		key := "escalation:HD-1:1"
+		for i, want := range []error{nil, store.ErrDuplicate} {
+			err := st.AddEvent(ctx, &store.Event{Kind: "x", Actor: "t", Detail: "d", CreatedAt: time.Now(), DedupeKey: &key})
+			if !errors.Is(err, want) {
+				t.Fatalf("event %d: %v, want %v", i, err, want)
+			}
+		}
+	})
+}
+
+func TestLockIsExclusiveAcrossProcesses(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		a := testutil.OpenURL(t, u)
+		// A second pool stands for a second process.
+		b, err := store.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		la, err := a.TryLock(ctx, "intake:x", "A", time.Minute)
+		if err != nil || la == nil {
+			t.Fatalf("first lock: %v %v", la, err)
+		}
+		if lb, err := b.TryLock(ctx, "intake:x", "B", time.Minute); err != nil || lb != nil {
+			t.Fatalf("second process got a held lock: %v %v", lb, err)
+		}
+		if other, err := b.TryLock(ctx, "intake:y", "B", time.Minute); err != nil || other == nil {
+			t.Fatalf("another mailbox's lock: %v %v", other, err)
+		} else {
+			other.Release(ctx)
+		}
+		if err := la.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		lb, err := b.TryLock(ctx, "intake:x", "B", time.Minute)
+		if err != nil || lb == nil {
+			t.Fatalf("lock after release: %v %v", lb, err)
+		}
+		lb.Release(ctx)
+	})
+}
+
+func TestLeaseExpiresWhenHolderDies(t *testing.T) {
+	u := testutil.URL(t, "sqlite")
+	ctx := context.Background()
+	st := testutil.OpenURL(t, u)
+	if l, err := st.TryLock(ctx, "intake:x", "dead", time.Millisecond); err != nil || l == nil {
+		t.Fatal("first lock", err)
+	}
+	// "dead" never releases; its lease runs out.
+	time.Sleep(5 * time.Millisecond)
+	l, err := st.TryLock(ctx, "intake:x", "alive", time.Minute)
+	if err != nil || l == nil {
+		t.Fatalf("lock of a dead holder not taken over: %v %v", l, err)
+	}
+}
