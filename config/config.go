@@ -186,6 +186,16 @@ func Parse(path string, data []byte) (*Config, error) {
 	if !md.IsDefined("imap", "idle") {
 		c.IMAP.Idle = true
 	}
+	// 0 means "default" only when the key is absent; written out, it is
+	// a mistake to report, not to paper over.
+	for _, sec := range []struct {
+		name string
+		port int
+	}{{"imap", c.IMAP.Port}, {"smtp", c.SMTP.Port}} {
+		if md.IsDefined(sec.name, "port") && sec.port == 0 {
+			v.add(key(sec.name, "port"), "must be 1-65535, got 0")
+		}
+	}
 	c.applyDefaults()
 	c.validate(v)
 	if len(v.errs) > 0 {

@@ -396,6 +396,9 @@ func (m *Message) readBody(ent *message.Entity, opts Options) {
 		m.defect("body: invalid UTF-8 replaced")
 	}
 	m.Text = strings.TrimRight(text, " \t\n")
+	if strings.TrimSpace(m.Text) == "" {
+		m.defect("no text body")
+	}
 	m.reportType = w.reportType
 }
 
@@ -440,11 +443,6 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 	n, rerr := io.Copy(io.Discard, e.Body)
 	if rerr != nil {
 		m.defect("part %v: %v", path, rerr)
-	}
-	if mt == "message/delivery-status" || mt == "message/rfc822" || mt == "text/rfc822-headers" || mt == "message/feedback-report" || mt == "message/disposition-notification" {
-		if filename == "" {
-			return
-		}
 	}
 	m.Attachments = append(m.Attachments, Attachment{
 		Filename:    filename,

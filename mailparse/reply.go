@@ -13,6 +13,8 @@ var quoteHeaders = []*regexp.Regexp{
 	// Gmail, Thunderbird, Apple Mail: "On <date>, <name> wrote:" and translations.
 	regexp.MustCompile(`(?i)^(?:on|am|le|el|il|op|den|på|em|w dniu)\s.{4,200}\s(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu|napisał)\s?:$`),
 	regexp.MustCompile(`(?i)^.{4,200}\s(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu):$`),
+	// German clients put the name after the verb: "Am …, schrieb X <x@y>:".
+	regexp.MustCompile(`(?i)^am\s.{4,100}\sschrieb\s.{1,200}:$`),
 	// Outlook's header block, first line.
 	regexp.MustCompile(`(?i)^\*?(?:from|von|de|van|från|fra|da|od)\s?\*?:\s.+`),
 }

@@ -200,7 +200,7 @@ func (e *Engine) ingestOne(ctx context.Context, tx *store.Tx, in *Inbound) (Resu
 
 func (e *Engine) quarantine(ctx context.Context, tx *store.Tx, in *Inbound, reason string, now time.Time) (int64, error) {
 	sum := sha256.Sum256(in.Raw)
-	qid, err := tx.Quarantine(ctx, in.Source.String(), hex.EncodeToString(sum[:]), reason, in.Raw, now)
+	qid, err := tx.Quarantine(ctx, cleanText(in.Source.String()), hex.EncodeToString(sum[:]), cleanText(reason), in.Raw, now)
 	if err != nil && !errors.Is(err, store.ErrDuplicate) {
 		return 0, err
 	}
@@ -292,25 +292,26 @@ func messageRow(m *mailparse.Message, source string, now time.Time) *store.Messa
 		d := m.Date
 		date = &d
 	}
+	c := cleanText
 	return &store.Message{
-		MessageID:   m.MessageID,
+		MessageID:   c(m.MessageID),
 		ContentHash: m.ContentHash,
 		Direction:   "in",
 		Source:      source,
-		FromAddr:    m.From.Addr,
-		FromName:    m.From.Name,
-		ToAddrs:     joinAddrs(m.To),
-		CcAddrs:     joinAddrs(m.Cc),
-		Subject:     m.Subject,
+		FromAddr:    c(m.From.Addr),
+		FromName:    c(m.From.Name),
+		ToAddrs:     c(joinAddrs(m.To)),
+		CcAddrs:     c(joinAddrs(m.Cc)),
+		InReplyTo:   c(strings.Join(m.InReplyTo, " ")),
+		Refs:        c(strings.Join(m.References, " ")),
+		Subject:     c(m.Subject),
 		Kind:        string(m.Kind),
-		KindReason:  m.KindReason,
-		InReplyTo:   strings.Join(m.InReplyTo, " "),
-		Refs:        strings.Join(m.References, " "),
-		ThreadIndex: m.ThreadIndex,
-		TextBody:    m.Text,
-		NewText:     m.NewText,
-		Attachments: string(atts),
-		Defects:     string(defects),
+		KindReason:  c(m.KindReason),
+		ThreadIndex: c(m.ThreadIndex),
+		TextBody:    c(m.Text),
+		NewText:     c(m.NewText),
+		Attachments: c(string(atts)),
+		Defects:     c(string(defects)),
 		Size:        int64(m.Size),
 		DateHeader:  date,
 		ReceivedAt:  now,
@@ -377,4 +378,15 @@ func (e *Engine) Tick(ctx context.Context) (open int, err error) {
 		return 0, err
 	}
 	return len(incs), nil
+}
+
+// cleanText makes a string storable in any TEXT column: valid UTF-8 and no
+// NUL bytes (PostgreSQL rejects both). Raw bytes are kept separately, so
+// nothing is lost.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
 }

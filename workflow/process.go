@@ -66,7 +66,7 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 func (p *processing) event(ctx context.Context, incID *int64, kind, actor, detail string) error {
 	pk := p.row.ID
 	return p.tx.AddEvent(ctx, &store.Event{
-		IncidentID: incID, MessagePK: &pk, Kind: kind, Actor: actor, Detail: detail, CreatedAt: p.now,
+		IncidentID: incID, MessagePK: &pk, Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
 	})
 }
 
@@ -170,7 +170,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if err != nil {
 		return err
 	}
-	subject := m.NormSubject
+	subject := cleanText(m.NormSubject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
@@ -180,8 +180,8 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		NormSubject:   strings.ToLower(subject),
 		Status:        store.StatusNew,
 		Priority:      cfg.Helpdesk.DefaultPriority,
-		Requester:     m.From.Addr,
-		RequesterName: m.From.Name,
+		Requester:     cleanText(m.From.Addr),
+		RequesterName: cleanText(m.From.Name),
 		CreatedAt:     p.now,
 		UpdatedAt:     p.now,
 	}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+)
+
+func helpdeskd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeConfig(t *testing.T, dbURL string) string {
+	p := filepath.Join(t.TempDir(), "helpdeskd.toml")
+	os.WriteFile(p, []byte("[helpdesk]\naddress = \"support@example.com\"\n[database]\nurl = \""+dbURL+"\"\n"), 0o600)
+	return p
+}
+
+func TestCheckConfigExitStatus(t *testing.T) {
+	good := writeConfig(t, "sqlite:/tmp/x.db")
+	if code, out, _ := helpdeskd(t, "", "-config", good, "check-config"); code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("good config: %d %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(bad, []byte("[helpdesk]\naddress = \"support@example.com\"\n[imap]\nhost = \"imap.example.com\"\nport = 0\nusername = \"u\"\npassword = \"p\"\n"), 0o600)
+	code, _, stderr := helpdeskd(t, "", "-config", bad, "check-config")
+	if code != 2 || !strings.Contains(stderr, "bad.toml:5: [imap] port: must be 1-65535, got 0") {
+		t.Fatalf("bad config: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := helpdeskd(t, "", "nonsense"); code != 2 {
+		t.Fatalf("unknown command: exit %d", code)
+	}
+}
+
+func TestIngestExitCodesAndJSON(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			cfg := writeConfig(t, testutil.URL(t, d))
+			msg := "From: Ann <ann@example.com>\r\nSubject: Printer\r\nMessage-ID: <p1@example.com>\r\n\r\nbroken\r\n"
+			code, out, stderr := helpdeskd(t, msg, "-config", cfg, "ingest", "--json")
+			if code != 0 {
+				t.Fatalf("ingest: %d %s", code, stderr)
+			}
+			var r map[string]string
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("json line %q: %v", out, err)
+			}
+			if r["source"] != "stdin" || r["outcome"] != "new_incident" || r["incident"] != "HD-1" || r["kind"] != "human" {
+				t.Fatalf("json = %v", r)
+			}
+			// A retried pipe delivery: the same message again.
+			_, out, _ = helpdeskd(t, msg, "-config", cfg, "ingest", "--json")
+			if !strings.Contains(out, `"outcome":"duplicate"`) {
+				t.Fatalf("retried delivery: %s", out)
+			}
+			empty := filepath.Join(t.TempDir(), "empty.eml")
+			os.WriteFile(empty, nil, 0o644)
+			if code, out, _ := helpdeskd(t, "", "-config", cfg, "ingest", "--json", empty); code != 65 || !strings.Contains(out, "quarantined") {
+				t.Fatalf("empty message: exit %d %s", code, out)
+			}
+			code, out, _ = helpdeskd(t, "", "-config", cfg, "show", "HD-1", "--json")
+			var v map[string]any
+			if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+				t.Fatalf("show: %d %s", code, out)
+			}
+			for _, k := range []string{"key", "subject", "status", "priority", "requester", "assignee", "category", "problem",
+				"created_at", "first_response_at", "resolved_at", "response_due", "resolution_due", "escalation_level", "messages"} {
+				if _, ok := v[k]; !ok {
+					t.Errorf("show --json lacks %q", k)
+				}
+			}
+			m := v["messages"].([]any)[0].(map[string]any)
+			for _, k := range []string{"message_id", "direction", "from", "subject", "received_at", "kind", "thread_reason", "text", "new_text"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("show --json message lacks %q", k)
+				}
+			}
+			code, out, _ = helpdeskd(t, "", "-config", cfg, "incidents", "--json")
+			if code != 0 || !strings.Contains(out, `"messages": 1`) {
+				t.Fatalf("incidents --json: %d %s", code, out)
+			}
+		})
+	}
+}
+
+func TestIngestTempFailWhenDatabaseIsDown(t *testing.T) {
+	cfg := writeConfig(t, "postgres://nobody@127.0.0.1:1/none?sslmode=disable")
+	code, _, stderr := helpdeskd(t, "From: a@x\r\n\r\nx\r\n", "-config", cfg, "ingest")
+	if code != 75 {
+		t.Fatalf("database down: exit %d (%s), want 75 so the MTA retries", code, stderr)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	code, out, stderr := helpdeskd(t, "", "demo", "--dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "duplicate HD-4", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}

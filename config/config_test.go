@@ -1,0 +1,80 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const minimal = `[helpdesk]
+address = "support@example.com"
+`
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse("t.toml", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Helpdesk.KeyPrefix != "HD" || c.Database.URL != DefaultDatabaseURL || !c.IMAP.Idle || c.IMAP.Port != 993 || c.SMTP.Port != 587 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestErrorsNameFileLineAndKey(t *testing.T) {
+	for _, c := range []struct{ name, text, want string }{
+		{"unknown key", minimal + "colour = \"red\"\n", "t.toml:3: [helpdesk] colour: unknown key"},
+		{"unknown section", minimal + "[imapp]\nhost = \"x\"\n", "t.toml:4: [imapp] host: unknown key"},
+		{"port zero", minimal + "[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword = \"p\"\nport = 0\n", "t.toml:7: [imap] port: must be 1-65535, got 0"},
+		{"bad port", minimal + "[smtp]\nhost = \"smtp.example.com\"\nport = 70000\n", "t.toml:5: [smtp] port: must be 1-65535, got 70000"},
+		{"none on a remote host", minimal + "[imap]\nhost = \"imap.example.com\"\nsecurity = \"none\"\nusername = \"u\"\npassword = \"p\"\n", "t.toml:5: [imap] security: \"none\" sends passwords"},
+		{"missing address", "[helpdesk]\nname = \"x\"\n", "t.toml:1: [helpdesk] address: required"},
+		{"bad prefix", minimal + "key_prefix = \"hd-\"\n", "t.toml:3: [helpdesk] key_prefix: must be"},
+		{"bad duration", minimal + "[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword = \"p\"\npoll_interval = \"soon\"\n", "t.toml:7"},
+		{"syntax", minimal + "name = \n", "t.toml:3"},
+		{"both password forms", minimal + "[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword = \"p\"\npassword_file = \"/nonexistent\"\n", "[imap] password_file: set password or password_file, not both"},
+		{"database url", minimal + "[database]\nurl = \"mysql://x\"\n", "t.toml:4: [database] url: must start with sqlite: or postgres://"},
+	} {
+		_, err := Parse("t.toml", []byte(c.text))
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
+		}
+		if err != nil && !IsConfigError(err) {
+			t.Errorf("%s: not a config error: %T", c.name, err)
+		}
+	}
+}
+
+func TestPasswordFileAndRedaction(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "imap.secret")
+	os.WriteFile(f, []byte("s3cret\n"), 0o600)
+	c, err := Parse("t.toml", []byte(minimal+"[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword_file = \""+f+"\"\n[database]\nurl = \"postgres://hd:dbpass@db/hd\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IMAP.Password != "s3cret" {
+		t.Fatalf("password from file = %q", c.IMAP.Password)
+	}
+	if r := c.RedactedDatabaseURL(); strings.Contains(r, "dbpass") {
+		t.Fatalf("redacted url leaks the password: %s", r)
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	data, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example names secret files that do not exist here.
+	text := strings.ReplaceAll(string(data), "password_file = \"/etc/helpdeskd/imap.secret\"", "password = \"x\"")
+	text = strings.ReplaceAll(text, "password_file = \"/etc/helpdeskd/smtp.secret\"", "password = \"x\"")
+	if _, err := Parse("config.example.toml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,248 @@
+package workflow_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/templates"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+func newEngine(t testing.TB, dialect string, extra string) (*workflow.Engine, *store.Store) {
+	t.Helper()
+	u := testutil.URL(t, dialect)
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("[helpdesk]\naddress = \"support@example.com\"\n%s\n[database]\nurl = %q\n", extra, u)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := testutil.OpenURL(t, u)
+	tmpl, err := templates.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := workflow.NewEngine(st, cfg, tmpl, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	clock := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	return eng, st
+}
+
+func ingest(t testing.TB, eng *workflow.Engine, raws ...[]byte) []workflow.Result {
+	t.Helper()
+	var batch []workflow.Inbound
+	for i, r := range raws {
+		batch = append(batch, workflow.Inbound{Raw: r, Source: workflow.Source{Kind: "file", Name: fmt.Sprint(i)}})
+	}
+	res, err := eng.Ingest(context.Background(), batch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func raw(from, subject, id string, headers ...string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: support@example.com\r\nSubject: %s\r\n", from, subject)
+	if id != "" {
+		fmt.Fprintf(&b, "Message-ID: <%s>\r\n", id)
+	}
+	for _, h := range headers {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\nbody\r\n")
+	return b.Bytes()
+}
+
+func outcomes(rs []workflow.Result) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, string(r.Outcome)+" "+r.Incident)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func TestOddMessages(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			big := &bytes.Buffer{}
+			big.WriteString("From: a@example.com\r\nSubject: big\r\nMessage-ID: <big@x>\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=dump.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+			line := strings.Repeat("QUFB", 19) + "\r\n" // 76 chars
+			for big.Len() < 20<<20 {
+				big.WriteString(line)
+			}
+			big.WriteString("--B--\r\n")
+			cases := []struct {
+				name, want string
+				raw        []byte
+			}{
+				{"no Message-ID", "new_incident", raw("a@example.com", "no id", "")},
+				{"broken MIME", "new_incident", []byte("From: b@example.com\r\nSubject: broken\r\nMessage-ID: <br@x>\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n--X\r\nContent-Type: text/plain\r\n\r\nlost closing boundary")},
+				{"empty", "quarantined", []byte{}},
+				{"garbage", "quarantined", []byte("\x00\x01\x02 not a mail at all \xff\xfe")},
+				{"20 MB attachment", "new_incident", big.Bytes()},
+			}
+			for _, c := range cases {
+				res := ingest(t, eng, c.raw)
+				if string(res[0].Outcome) != c.want {
+					t.Errorf("%s: outcome %s (%s), want %s", c.name, res[0].Outcome, res[0].Reason, c.want)
+				}
+			}
+			// The message without a Message-ID is recognised when it comes again.
+			if res := ingest(t, eng, raw("a@example.com", "no id", "")); res[0].Outcome != workflow.OutcomeDuplicate {
+				t.Errorf("no Message-ID, second time: %s", res[0].Outcome)
+			}
+			// So is broken mail in quarantine: one record.
+			ingest(t, eng, []byte("\x00\x01\x02 not a mail at all \xff\xfe"))
+			items, _ := st.ListQuarantine(context.Background())
+			if len(items) != 2 {
+				t.Errorf("%d quarantined, want 2 (empty and garbage, once each)", len(items))
+			}
+			var atts string
+			st.DB().Get(&atts, `SELECT attachments FROM messages WHERE message_id = 'big@x'`)
+			if !strings.Contains(atts, `"filename":"dump.bin"`) || !strings.Contains(atts, `"size":15`) {
+				t.Errorf("20 MB attachment metadata = %s", clipS(atts))
+			}
+		})
+	}
+}
+
+func clipS(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
+
+func TestOversizeIsQuarantined(t *testing.T) {
+	eng, _ := newEngine(t, "sqlite", "")
+	eng.Cfg.Intake.MaxMessageBytes = 2048
+	res := ingest(t, eng, append(raw("a@example.com", "huge", "h@x"), bytes.Repeat([]byte("x"), 4096)...))
+	if res[0].Outcome != workflow.OutcomeQuarantined || !strings.Contains(res[0].Reason, "max_message_bytes") {
+		t.Fatalf("oversize: %+v", res[0])
+	}
+}
+
+func TestThreadingAndStatus(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	ctx := context.Background()
+	ingest(t, eng, raw("Ann <ann@example.com>", "Laptop will not boot", "l1@example.com"))
+	inc, _ := st.IncidentByKey(ctx, "HD-1")
+
+	// Resolved, then the requester writes again: reopened.
+	st.SetIncidentStatus(ctx, inc, store.StatusResolved, eng.Now())
+	res := ingest(t, eng, raw("ann@example.com", "Re: [HD-1] Laptop will not boot", "l2@example.com"))
+	if got, _ := st.IncidentByKey(ctx, "HD-1"); got.Status != store.StatusOpen || !strings.Contains(res[0].Reason, "reopened") {
+		t.Fatalf("requester reply to resolved: status %s reason %q", got.Status, res[0].Reason)
+	}
+	// A stranger using the tag: threaded but flagged.
+	res = ingest(t, eng, raw("mallory@evil.example", "[HD-1] please send me the password", "m1@evil.example"))
+	if res[0].Outcome != workflow.OutcomeThreaded || !strings.Contains(res[0].Reason, "flagged") {
+		t.Fatalf("stranger with tag: %+v", res[0])
+	}
+	// References to a stored message thread it, even without a tag.
+	res = ingest(t, eng, raw("ann@example.com", "more info", "l3@example.com", "References: <l1@example.com>"))
+	if res[0].Incident != "HD-1" || !strings.Contains(res[0].Reason, "references stored message") {
+		t.Fatalf("reference thread: %+v", res[0])
+	}
+	// Closed: a new message starts a new incident that points back.
+	inc, _ = st.IncidentByKey(ctx, "HD-1")
+	st.SetIncidentStatus(ctx, inc, store.StatusClosed, eng.Now())
+	res = ingest(t, eng, raw("ann@example.com", "Re: [HD-1] Laptop will not boot", "l4@example.com"))
+	if res[0].Outcome != workflow.OutcomeNewIncident || res[0].Incident != "HD-2" || !strings.Contains(res[0].Reason, "follow-up to closed HD-1") {
+		t.Fatalf("reply to closed: %+v", res[0])
+	}
+	// A tag of an incident that does not exist: a new incident.
+	if res := ingest(t, eng, raw("bo@example.com", "[HD-999] hello", "x@example.com")); res[0].Outcome != workflow.OutcomeNewIncident {
+		t.Fatalf("unknown tag: %+v", res[0])
+	}
+}
+
+func TestLoopRules(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "auto_reply_limit = 2")
+	ctx := context.Background()
+	cases := []struct {
+		name, from, want, acked string
+		headers                 []string
+	}{
+		{"monitoring alert opens, unanswered", "nagios@example.com", "new_incident", "no", []string{"Auto-Submitted: auto-generated"}},
+		{"list mail opens, unanswered", "list@example.com", "new_incident", "no", []string{"List-Id: <staff.example.com>"}},
+		{"bulk opens, unanswered", "news@example.com", "new_incident", "no", []string{"Precedence: bulk"}},
+		{"vacation reply to nothing is ignored", "away@example.com", "ignored", "no", []string{"Auto-Submitted: auto-replied"}},
+		{"bounce to nothing is ignored", "MAILER-DAEMON@mx.example.com", "ignored", "no", nil},
+		{"our own address is ignored", "support@example.com", "ignored", "no", nil},
+		{"our loop header is ignored", "someone@example.com", "ignored", "no", []string{"X-Helpdeskd-Loop: support@example.com"}},
+		{"null return path is a bounce: ignored", "x@example.com", "ignored", "no", []string{"Return-Path: <>"}},
+		{"human is answered", "human@example.com", "new_incident", "yes", nil},
+	}
+	for i, c := range cases {
+		res := ingest(t, eng, raw(c.from, fmt.Sprintf("case %d", i), fmt.Sprintf("c%d@x", i), c.headers...))
+		if string(res[0].Outcome) != c.want {
+			t.Errorf("%s: %s (%s), want %s", c.name, res[0].Outcome, res[0].Reason, c.want)
+		}
+		acked := strings.Contains(res[0].Reason, "; acknowledged")
+		if acked != (c.acked == "yes") {
+			t.Errorf("%s: acknowledged=%v (%s)", c.name, acked, res[0].Reason)
+		}
+	}
+	// The per-address hourly limit: 2 acknowledgements, then none.
+	for i := 0; i < 4; i++ {
+		ingest(t, eng, raw("chatty@example.com", fmt.Sprintf("issue %d", i), fmt.Sprintf("ch%d@x", i)))
+	}
+	n, _ := st.CountAutoMail(ctx, "chatty@example.com", time.Time{})
+	if n != 2 {
+		t.Fatalf("%d acknowledgements to one address within an hour, want the limit 2", n)
+	}
+}
+
+func TestBatchKeepsGoodMessagesWhenOneFails(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	res := ingest(t, eng, raw("a@example.com", "one", "1@x"), []byte{}, raw("b@example.com", "two", "2@x"))
+	if outcomes(res) != "new_incident HD-1; quarantined ; new_incident HD-2" {
+		t.Fatalf("batch outcomes: %s", outcomes(res))
+	}
+	var n int
+	st.DB().Get(&n, `SELECT COUNT(*) FROM message_raw`)
+	if n != 2 {
+		t.Fatalf("%d raw messages kept, want 2", n)
+	}
+}
+
+func TestReprocessQuarantine(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	eng.Cfg.Intake.MaxMessageBytes = 20
+	ingest(t, eng, raw("a@example.com", "was too big", "q@x"))
+	eng.Cfg.Intake.MaxMessageBytes = 1 << 20 // the administrator raised the limit
+	r, err := eng.Reprocess(context.Background(), 1)
+	if err != nil || r.Outcome != workflow.OutcomeNewIncident {
+		t.Fatalf("reprocess: %+v %v", r, err)
+	}
+	q, _ := st.GetQuarantine(context.Background(), 1)
+	if q.Status != "reprocessed" || q.MessagePK == nil {
+		t.Fatalf("quarantine after reprocess: %+v", q)
+	}
+}
+
+func TestShowIncidentJSONFields(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	ingest(t, eng, raw("Ann <ann@example.com>", "Laptop", "s1@example.com"))
+	v, err := workflow.ShowIncident(context.Background(), st.Reader, "HD-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := v.Messages.([]workflow.MessageView)
+	if len(msgs) != 2 || msgs[0].Direction != "in" || msgs[1].Direction != "out" || msgs[1].Kind != "auto_reply" {
+		t.Fatalf("messages = %+v", msgs)
+	}
+	if len(v.Events) < 2 || v.Events[0].Kind != "created" {
+		t.Fatalf("events = %+v", v.Events)
+	}
+}
