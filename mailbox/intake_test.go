@@ -203,6 +203,9 @@ func TestCrashWindows(t *testing.T) {
 }
 
 func TestDisconnectMidFetchLosesNothing(t *testing.T) {
+	if raceDetector {
+		t.Skip("go-imap beta.8 races internally when a FETCH literal is cut; .ci/run runs this test without -race")
+	}
 	h := newHarness(t, "sqlite", harnessOpts{})
 	for i := 0; i < 6; i++ {
 		h.deliver(mail{from: "dan@example.com", subject: "Disconnect " + string(rune('A'+i)), body: strings.Repeat("long body ", 500), id: string(rune('a'+i)) + "@d.example"}.bytes())
