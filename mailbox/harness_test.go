@@ -153,20 +153,27 @@ func (h *harness) incident(key string) *store.Incident {
 	return inc
 }
 
-// mailboxState reads UIDs and flags of a folder over IMAP.
-func (h *harness) mailboxState(folder string) map[imap.UID][]imap.Flag {
+// login opens a second IMAP session on folder, as a person's client would.
+func (h *harness) login(folder string, readOnly bool) *imapclient.Client {
 	h.t.Helper()
 	c, err := imapclient.DialInsecure(h.imap.Addr, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer c.Close()
 	if err := c.Login(helpdesk, "secret").Wait(); err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+	if _, err := c.Select(folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait(); err != nil {
 		h.t.Fatal(err)
 	}
+	return c
+}
+
+// mailboxState reads UIDs and flags of a folder over IMAP.
+func (h *harness) mailboxState(folder string) map[imap.UID][]imap.Flag {
+	h.t.Helper()
+	c := h.login(folder, true)
+	defer c.Close()
 	msgs, err := c.Fetch(imap.NumSet(imap.SeqSet{imap.SeqRange{Start: 1, Stop: 0}}), &imap.FetchOptions{UID: true, Flags: true}).Collect()
 	if err != nil && !strings.Contains(err.Error(), "No matching") {
 		// an empty mailbox answers 1:* with an error on some servers
@@ -268,17 +275,8 @@ func (p *proxy) serve(c net.Conn) {
 // would.
 func (h *harness) unsee() {
 	h.t.Helper()
-	c, err := imapclient.DialInsecure(h.imap.Addr, nil)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	c := h.login("INBOX", false)
 	defer c.Close()
-	if err := c.Login(helpdesk, "secret").Wait(); err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
-		h.t.Fatal(err)
-	}
 	all := imap.SeqSet{imap.SeqRange{Start: 1, Stop: 0}}
 	if err := c.Store(all, &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
 		h.t.Fatal(err)

@@ -185,6 +185,20 @@ func (e *env) openStore(cfg *config.Config, migrate bool) (*store.Store, error) 
 	return st, nil
 }
 
+// openConfigured loads the configuration and opens a ready store without
+// migrating (the read-only commands).
+func (e *env) openConfigured() (*config.Config, *store.Store, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := e.openStore(cfg, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 func (e *env) engine(cfg *config.Config, st *store.Store) (*workflow.Engine, error) {
 	tmpl, err := templates.Load()
 	if err != nil {

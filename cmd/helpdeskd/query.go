@@ -20,11 +20,7 @@ func cmdIncidents(e *env, args []string) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore(cfg, false)
+	_, st, err := e.openConfigured()
 	if err != nil {
 		return err
 	}
@@ -69,11 +65,7 @@ func cmdShow(e *env, args []string) error {
 	if len(pos) != 1 {
 		return exitf(exitUsage, "usage: show KEY [--json]")
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore(cfg, false)
+	_, st, err := e.openConfigured()
 	if err != nil {
 		return err
 	}
@@ -134,11 +126,7 @@ func cmdQuarantine(e *env, args []string) error {
 	if len(pos) == 0 {
 		pos = []string{"list"}
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore(cfg, false)
+	cfg, st, err := e.openConfigured()
 	if err != nil {
 		return err
 	}
