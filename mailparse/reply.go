@@ -63,6 +63,11 @@ func StripReply(text string) string {
 }
 
 func isQuoteHeader(lines []string, i int, t string) bool {
+	if !mayBeQuoteHeader(t) {
+		// Cheap test first: most lines of a message are prose, and the
+		// patterns below backtrack over the whole line.
+		return i+1 < len(lines) && len(t) < 200 && wrappedWrote(t, strings.TrimSpace(lines[i+1]))
+	}
 	for j, re := range quoteHeaders {
 		if !re.MatchString(t) {
 			continue
@@ -79,12 +84,19 @@ func isQuoteHeader(lines []string, i int, t string) bool {
 		}
 		return true
 	}
-	// A "wrote:" line wrapped over two lines by the client.
-	if i+1 < len(lines) && len(t) < 200 {
-		joined := t + " " + strings.TrimSpace(lines[i+1])
-		if quoteHeaders[2].MatchString(joined) {
-			return true
-		}
+	return i+1 < len(lines) && len(t) < 200 && wrappedWrote(t, strings.TrimSpace(lines[i+1]))
+}
+
+// mayBeQuoteHeader is true when t could match one of quoteHeaders: every
+// pattern needs a colon, or starts with '-' or '_'.
+func mayBeQuoteHeader(t string) bool {
+	return t[0] == '-' || t[0] == '_' || strings.IndexByte(t, ':') >= 0
+}
+
+// wrappedWrote is a "wrote:" line wrapped over two lines by the client.
+func wrappedWrote(t, next string) bool {
+	if !strings.HasSuffix(next, ":") && !strings.HasSuffix(next, "：") {
+		return false
 	}
-	return false
+	return quoteHeaders[2].MatchString(t + " " + next)
 }

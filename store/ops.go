@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,13 +20,11 @@ type Reader struct {
 	s *Store
 }
 
-// Tx is a transaction. Several messages may share one; each runs inside
-// its own savepoint (Savepoint) so that one failing message is rolled back
-// alone.
+// Tx is a transaction. Several messages share one (see workflow); the
+// named queries run as statements prepared once per transaction.
 type Tx struct {
 	Reader
 	tx *sqlx.Tx
-	sp int
 }
 
 // Begin starts a transaction (BEGIN IMMEDIATE on SQLite).
@@ -33,7 +33,7 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
-	return &Tx{Reader: Reader{x: tx, s: s}, tx: tx}, nil
+	return &Tx{Reader: Reader{x: &txExt{Tx: tx, known: s.known}, s: s}, tx: tx}, nil
 }
 
 // InTx runs fn in a transaction and commits it when fn returns nil.
@@ -66,30 +66,6 @@ func (t *Tx) Rollback() error {
 	return err
 }
 
-// Savepoint opens a nested unit of work. Call exactly one of the returned
-// functions: release keeps its changes in the transaction, rollback
-// undoes them and leaves the transaction usable (on PostgreSQL, after an
-// error, it is the only way to do so).
-func (t *Tx) Savepoint(ctx context.Context) (release, rollback func() error, err error) {
-	t.sp++
-	name := fmt.Sprintf("hd_sp_%d", t.sp)
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
-		return nil, nil, fmt.Errorf("store: savepoint: %w", err)
-	}
-	release = func() error {
-		_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
-		return err
-	}
-	rollback = func() error {
-		if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
-			return err
-		}
-		_, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
-		return err
-	}
-	return release, rollback, nil
-}
-
 func utc(t time.Time) time.Time { return t.UTC() }
 
 func nullTime(t *time.Time) any {
@@ -99,31 +75,105 @@ func nullTime(t *time.Time) any {
 	return t.UTC()
 }
 
-// InsertMessage stores a message row. When (message_id, content_hash)
-// exists already it returns the existing row's id and ErrDuplicate.
-func (r Reader) InsertMessage(ctx context.Context, m *Message) (int64, error) {
-	var id int64
-	err := sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-message"),
-		m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
+// InsertMessage stores a message row with the incident it joined, the
+// reason and the outcome (all decided before the insert), and its raw
+// bytes when raw is not nil. When (message_id, content_hash) exists
+// already (another process stored the same message in the meantime) it
+// returns ErrDuplicate and nothing is stored.
+func (r Reader) InsertMessage(ctx context.Context, m *Message, raw []byte) (int64, error) {
+	args := []any{m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
 		m.ToAddrs, m.CcAddrs, m.Subject, m.Kind, m.KindReason, m.InReplyTo, m.Refs, m.ThreadIndex,
-		m.TextBody, m.NewText, m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt))
+		m.TextBody, m.NewText, m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt),
+		m.IncidentID, m.ThreadReason, m.Outcome}
+	var id int64
+	var err error
+	if raw != nil && r.s.dialect == Postgres {
+		// One round trip for both rows (a data-modifying CTE; SQLite has
+		// none, and needs no saving of round trips).
+		err = sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-message-raw"), append(args, raw)...)
+	} else {
+		err = sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-message"), args...)
+		if err == nil && raw != nil {
+			err = r.InsertRaw(ctx, id, raw)
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
-		var existing struct {
-			ID         int64  `db:"id"`
-			IncidentID *int64 `db:"incident_id"`
-			Outcome    string `db:"outcome"`
-		}
-		if err := sqlx.GetContext(ctx, r.x, &existing, r.s.q("message-by-identity"), m.MessageID, m.ContentHash); err != nil {
-			return 0, fmt.Errorf("store: find duplicate message: %w", err)
-		}
-		m.ID, m.IncidentID, m.Outcome = existing.ID, existing.IncidentID, existing.Outcome
-		return existing.ID, ErrDuplicate
+		return 0, ErrDuplicate
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: insert message: %w", err)
 	}
 	m.ID = id
 	return id, nil
+}
+
+// Lookup is what the store knows of an incoming message before it is
+// stored: the stored copy, if any, the first thread candidate that is a
+// stored message or outgoing mail of an incident, and how many automatic
+// mails went to the sender lately.
+type Lookup struct {
+	AutoMailSent int
+	Duplicate    *Message // ID, IncidentID and Outcome set
+	// ThreadIncident is the incident of the first candidate found, in
+	// the order of the candidates; ThreadMessageID is that candidate.
+	ThreadIncident  int64
+	ThreadMessageID string
+}
+
+// LookupMessage answers, in one round trip, whether (messageID,
+// contentHash) is stored already, which incident the candidates
+// (In-Reply-To/References, most relevant first) belong to, and how many
+// automatic mails were queued to sender since a time (as CountAutoMail).
+func (r Reader) LookupMessage(ctx context.Context, messageID, contentHash string, candidates []string, sender string, since time.Time) (*Lookup, error) {
+	if len(candidates) > 200 {
+		candidates = candidates[:200]
+	}
+	ids, err := json.Marshal(nonNilStrings(candidates))
+	if err != nil {
+		return nil, err
+	}
+	var hits []struct {
+		Pos        int    `db:"pos"`
+		ID         int64  `db:"id"`
+		MessageID  string `db:"message_id"`
+		IncidentID *int64 `db:"incident_id"`
+		Outcome    string `db:"outcome"`
+	}
+	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("message-lookup"), messageID, contentHash, string(ids), string(ids),
+		strings.ToLower(sender), utc(since)); err != nil {
+		return nil, fmt.Errorf("store: look up message: %w", err)
+	}
+	out := &Lookup{}
+	byID := map[string]int64{}
+	for _, h := range hits {
+		if h.Pos == 3 {
+			out.AutoMailSent = int(h.ID)
+			continue
+		}
+		if h.Pos == 0 {
+			out.Duplicate = &Message{ID: h.ID, MessageID: h.MessageID, ContentHash: contentHash, IncidentID: h.IncidentID, Outcome: h.Outcome}
+			continue
+		}
+		if h.IncidentID != nil {
+			if _, seen := byID[h.MessageID]; !seen {
+				byID[h.MessageID] = *h.IncidentID
+			}
+		}
+	}
+	for _, id := range candidates {
+		if inc, ok := byID[id]; ok {
+			out.ThreadIncident, out.ThreadMessageID = inc, id
+			break
+		}
+	}
+	return out, nil
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // InsertRaw keeps the raw bytes of a message.
@@ -139,15 +189,6 @@ func (r Reader) RawMessage(ctx context.Context, messagePK int64) ([]byte, error)
 	var raw []byte
 	err := sqlx.GetContext(ctx, r.x, &raw, r.s.db.Rebind(`SELECT raw FROM message_raw WHERE message_pk = ?`), messagePK)
 	return raw, noRows(err)
-}
-
-// SetMessageThread records which incident a message joined and why.
-func (r Reader) SetMessageThread(ctx context.Context, messagePK int64, incidentID *int64, reason, outcome string) error {
-	_, err := r.x.ExecContext(ctx, r.s.q("set-message-thread"), incidentID, reason, outcome, messagePK)
-	if err != nil {
-		return fmt.Errorf("store: set message thread: %w", err)
-	}
-	return nil
 }
 
 // NextIncidentNumber takes the next incident number. Inside a transaction
@@ -172,6 +213,33 @@ func (r Reader) InsertIncident(ctx context.Context, inc *Incident) error {
 	return nil
 }
 
+// CreateIncident takes the next incident number, names the incident
+// keyPrefix+number ("HD-" + 42) and stores it; inc.ID and inc.Key are
+// set. Inside a transaction the counter row stays locked until commit, so
+// numbers are never shared.
+func (r Reader) CreateIncident(ctx context.Context, inc *Incident, keyPrefix string) error {
+	if r.s.dialect == Postgres {
+		var row struct {
+			ID  int64  `db:"id"`
+			Key string `db:"key"`
+		}
+		err := sqlx.GetContext(ctx, r.x, &row, r.s.q("create-incident"), keyPrefix,
+			inc.Subject, inc.NormSubject, inc.Status, inc.Priority, inc.Requester, inc.RequesterName,
+			inc.Assignee, inc.Category, utc(inc.CreatedAt), utc(inc.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("store: create incident: %w", err)
+		}
+		inc.ID, inc.Key, inc.MessageCount = row.ID, row.Key, 1
+		return nil
+	}
+	n, err := r.NextIncidentNumber(ctx)
+	if err != nil {
+		return err
+	}
+	inc.Key = keyPrefix + strconv.FormatInt(n, 10)
+	return r.InsertIncident(ctx, inc)
+}
+
 // IncidentByKey finds an incident by its key (HD-42).
 func (r Reader) IncidentByKey(ctx context.Context, key string) (*Incident, error) {
 	var inc Incident
@@ -188,40 +256,6 @@ func (r Reader) IncidentByID(ctx context.Context, id int64) (*Incident, error) {
 		return nil, noRows(err)
 	}
 	return &inc, nil
-}
-
-// IncidentByMessageIDs finds the incident of the first of ids that is a
-// stored message, incoming or outgoing. It returns the matching id too.
-func (r Reader) IncidentByMessageIDs(ctx context.Context, ids []string) (int64, string, error) {
-	if len(ids) == 0 {
-		return 0, "", ErrNotFound
-	}
-	if len(ids) > 200 {
-		ids = ids[len(ids)-200:]
-	}
-	type hit struct {
-		MessageID  string `db:"message_id"`
-		IncidentID int64  `db:"incident_id"`
-	}
-	var hits []hit
-	q, args, err := sqlx.In(`SELECT message_id, incident_id FROM messages WHERE message_id IN (?) AND incident_id IS NOT NULL
-		UNION ALL SELECT message_id, incident_id FROM outbox WHERE message_id IN (?) AND incident_id IS NOT NULL`, ids, ids)
-	if err != nil {
-		return 0, "", err
-	}
-	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.db.Rebind(q), args...); err != nil {
-		return 0, "", fmt.Errorf("store: find thread: %w", err)
-	}
-	byID := map[string]int64{}
-	for _, h := range hits {
-		byID[h.MessageID] = h.IncidentID
-	}
-	for _, id := range ids {
-		if inc, ok := byID[id]; ok {
-			return inc, id, nil
-		}
-	}
-	return 0, "", ErrNotFound
 }
 
 // TouchIncident counts one more message on the incident.
@@ -277,6 +311,43 @@ func (r Reader) AddEvent(ctx context.Context, e *Event) error {
 		return fmt.Errorf("store: add event %s: %w", e.Kind, err)
 	}
 	return nil
+}
+
+// AddEvents appends several events in as few statements as the
+// database's parameter limit allows. Events without dedupe keys only:
+// AddEvent reports duplicates, this does not.
+func (r Reader) AddEvents(ctx context.Context, evs []*Event) error {
+	const cols = 6
+	const chunk = 500 // 3,000 parameters: under every limit of both engines
+	for start := 0; start < len(evs); start += chunk {
+		part := evs[start:min(start+chunk, len(evs))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO events (incident_id, message_pk, kind, actor, detail, created_at) VALUES `)
+		args := make([]any, 0, len(part)*cols)
+		for i, e := range part {
+			if e.DedupeKey != nil {
+				return fmt.Errorf("store: add events: %s has a dedupe key; use AddEvent", e.Kind)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, e.IncidentID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt))
+		}
+		if _, err := r.x.ExecContext(ctx, r.s.db.Rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("store: add %d events: %w", len(part), err)
+		}
+	}
+	return nil
+}
+
+// CountOpenIncidents counts incidents neither resolved nor closed.
+func (r Reader) CountOpenIncidents(ctx context.Context) (int, error) {
+	var n int
+	if err := sqlx.GetContext(ctx, r.x, &n, r.s.q("count-open-incidents")); err != nil {
+		return 0, fmt.Errorf("store: count open incidents: %w", err)
+	}
+	return n, nil
 }
 
 // Enqueue adds a message to the outbox. A dedupe key or Message-ID that

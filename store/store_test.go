@@ -101,17 +101,21 @@ func TestMessageUniqueKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		id1, err := tx.InsertMessage(ctx, msg("a@x", "h1"))
+		id1, err := tx.InsertMessage(ctx, msg("a@x", "h1"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		id2, err := tx.InsertMessage(ctx, msg("a@x", "h1"))
-		if !errors.Is(err, store.ErrDuplicate) || id2 != id1 {
-			t.Fatalf("same Message-ID and hash: id %d err %v; want %d, ErrDuplicate", id2, err, id1)
+		id2, err := tx.InsertMessage(ctx, msg("a@x", "h1"), nil)
+		if !errors.Is(err, store.ErrDuplicate) || id2 != 0 {
+			t.Fatalf("same Message-ID and hash: id %d err %v; want 0, ErrDuplicate", id2, err)
+		}
+		lk, err := tx.LookupMessage(ctx, "a@x", "h1", nil, "x@y", time.Time{})
+		if err != nil || lk.Duplicate == nil || lk.Duplicate.ID != id1 {
+			t.Fatalf("lookup of the stored message: %+v, %v; want duplicate #%d", lk, err, id1)
 		}
 		// Same Message-ID, other content: a different message (some mailers
 		// reuse ids), kept separately.
-		id3, err := tx.InsertMessage(ctx, msg("a@x", "h2"))
+		id3, err := tx.InsertMessage(ctx, msg("a@x", "h2"), nil)
 		if err != nil || id3 == id1 {
 			t.Fatalf("same id, other content: id %d err %v; want a new row", id3, err)
 		}
@@ -121,45 +125,70 @@ func TestMessageUniqueKey(t *testing.T) {
 	})
 }
 
-func TestSavepointRollbackKeepsTransactionUsable(t *testing.T) {
+// TestLookupMessageThreadCandidates: the first candidate, in the caller's
+// order, that is a stored message or an outgoing mail with an incident
+// wins; candidates without an incident are passed over.
+func TestLookupMessageThreadCandidates(t *testing.T) {
 	eachDialect(t, func(t *testing.T, u string) {
 		ctx := context.Background()
 		st := testutil.OpenURL(t, u)
-		tx, err := st.Begin(ctx)
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			now := time.Now()
+			inc1 := &store.Incident{Key: "HD-1", Subject: "s", Status: "new", Priority: "P3", Requester: "r@x", CreatedAt: now, UpdatedAt: now}
+			inc2 := &store.Incident{Key: "HD-2", Subject: "s", Status: "new", Priority: "P3", Requester: "r@x", CreatedAt: now, UpdatedAt: now}
+			for _, inc := range []*store.Incident{inc1, inc2} {
+				if err := tx.InsertIncident(ctx, inc); err != nil {
+					return err
+				}
+			}
+			m := msg("in-1@x", "h")
+			m.IncidentID = &inc1.ID
+			if _, err := tx.InsertMessage(ctx, m, []byte("raw")); err != nil {
+				return err
+			}
+			if _, err := tx.InsertMessage(ctx, msg("orphan@x", "h"), nil); err != nil {
+				return err
+			}
+			o := &store.Outbox{IncidentID: &inc2.ID, Kind: "ack", MessageID: "out-2@x", FromAddr: "a", ToAddrs: "b", NextAttemptAt: now, CreatedAt: now}
+			if err := tx.Enqueue(ctx, o); err != nil {
+				return err
+			}
+			for _, c := range []struct {
+				cands []string
+				inc   int64
+				id    string
+			}{
+				{[]string{"in-1@x"}, inc1.ID, "in-1@x"},
+				{[]string{"orphan@x", "out-2@x", "in-1@x"}, inc2.ID, "out-2@x"},
+				{[]string{"nothing@x", "orphan@x"}, 0, ""},
+				{nil, 0, ""},
+			} {
+				lk, err := tx.LookupMessage(ctx, "new@x", "h", c.cands, "B", now.Add(-time.Hour))
+				if err != nil {
+					return err
+				}
+				if lk.Duplicate != nil || lk.ThreadIncident != c.inc || lk.ThreadMessageID != c.id || lk.AutoMailSent != 0 {
+					t.Errorf("candidates %v: %+v; want incident %d via %q", c.cands, lk, c.inc, c.id)
+				}
+			}
+			var evs []*store.Event
+			for i := range 1201 {
+				evs = append(evs, &store.Event{IncidentID: &inc1.ID, Kind: "k", Actor: "a", Detail: fmt.Sprint(i), CreatedAt: now})
+			}
+			if err := tx.AddEvents(ctx, evs); err != nil {
+				return err
+			}
+			got, err := tx.IncidentEvents(ctx, inc1.ID)
+			if err != nil {
+				return err
+			}
+			if len(got) != 1201 || got[1200].Detail != "1200" {
+				t.Errorf("AddEvents in chunks stored %d events; want 1201 in order", len(got))
+			}
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		if _, err := tx.InsertMessage(ctx, msg("keep@x", "h")); err != nil {
-			t.Fatal(err)
-		}
-		_, rollback, err := tx.Savepoint(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.InsertMessage(ctx, msg("drop@x", "h")); err != nil {
-			t.Fatal(err)
-		}
-		// An error inside the savepoint (PostgreSQL aborts the transaction
-		// until it is rolled back to the savepoint).
-		if err := tx.InsertRaw(ctx, 987654, []byte("x")); err == nil {
-			t.Fatal("raw row for a missing message was accepted; foreign keys are off")
-		}
-		if err := rollback(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.InsertMessage(ctx, msg("after@x", "h")); err != nil {
-			t.Fatalf("transaction unusable after savepoint rollback: %v", err)
-		}
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		var ids []string
-		if err := st.DB().Select(&ids, `SELECT message_id FROM messages ORDER BY id`); err != nil {
-			t.Fatal(err)
-		}
-		if fmt.Sprint(ids) != "[keep@x after@x]" {
-			t.Fatalf("messages after savepoint rollback = %v, want [keep@x after@x]", ids)
 		}
 	})
 }

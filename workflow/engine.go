@@ -6,9 +6,9 @@
 //
 // Every message is processed all-or-nothing: its stored copy (raw bytes
 // included), its incident, events and outbox rows commit together or not
-// at all. Several messages share one transaction for throughput; each runs
-// in its own savepoint, so a message that fails is rolled back alone and
-// kept in quarantine while the others commit.
+// at all. Several messages share one transaction for throughput; when one
+// of them fails, the transaction is rolled back and the batch runs again
+// with that message kept in quarantine, so the others still commit.
 //
 // Decisions that need no database (threading candidates, loop rules,
 // acknowledgement limits) are pure functions in this package; the Engine
@@ -24,7 +24,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/config"
@@ -103,6 +106,8 @@ type Engine struct {
 	Observe func([]Result)
 
 	keys *Keys
+	// failHook lets tests fail a message in the middle of its work.
+	failHook func(ctx context.Context, tx *store.Tx, subject string) error
 }
 
 // NewEngine wires an Engine with defaults.
@@ -129,87 +134,187 @@ func (e *Engine) Keys() *Keys { return e.keys }
 // retried later; messages that fail on their own are quarantined and
 // reported as results, not as an error.
 func (e *Engine) Ingest(ctx context.Context, batch []Inbound, after func(*store.Tx) error) ([]Result, error) {
-	tx, err := e.Store.Begin(ctx)
-	if err != nil {
-		return nil, err
+	var fn func(*store.Tx, []Result) error
+	if after != nil {
+		fn = func(tx *store.Tx, _ []Result) error { return after(tx) }
 	}
-	defer tx.Rollback()
-	results := make([]Result, 0, len(batch))
-	queued := false
-	for i := range batch {
-		res, q, err := e.ingestOne(ctx, tx, &batch[i])
+	return e.ingest(ctx, batch, fn)
+}
+
+// ingest parses the whole batch first (in parallel: parsing is pure CPU
+// and the database work after it is mostly waiting), then runs the
+// messages in order in one transaction.
+//
+// A message that fails while it is processed leaves the transaction in
+// an unknown state (on PostgreSQL, aborted), so the whole attempt is
+// rolled back and the batch is run again with that message quarantined
+// instead. Failures are rare; the common path saves the two savepoint
+// round trips per message that rolling back a single message would need.
+// Each attempt quarantines at least one more message, so the loop ends.
+func (e *Engine) ingest(ctx context.Context, batch []Inbound, after func(*store.Tx, []Result) error) ([]Result, error) {
+	parsed := e.parseAll(batch)
+	failed := make([]error, len(batch))
+	for i := range parsed {
+		if parsed[i].err != nil {
+			failed[i] = parsed[i].err
+		}
+	}
+	races := 0
+	for {
+		results, queued, retry, err := e.attempt(ctx, batch, parsed, failed, after)
 		if err != nil {
 			return nil, err
 		}
-		queued = queued || q
-		results = append(results, res)
+		if retry == retryRace {
+			// Another process stored one of these messages meanwhile;
+			// the next attempt finds it and counts it a duplicate.
+			if races++; races > 3 {
+				return nil, errors.New("workflow: batch keeps conflicting with another writer; will retry")
+			}
+			continue
+		}
+		if retry == retryFailed {
+			continue
+		}
+		for _, r := range results {
+			e.Log.Info("ingested", "source", r.Source, "outcome", r.Outcome, "incident", r.Incident,
+				"kind", r.Kind, "message_id", r.MessageID, "reason", r.Reason)
+		}
+		if e.Observe != nil {
+			e.Observe(results)
+		}
+		if queued && e.Committed != nil {
+			e.Committed()
+		}
+		return results, nil
+	}
+}
+
+type retryKind int
+
+const (
+	retryNone retryKind = iota
+	retryFailed
+	retryRace
+)
+
+// errRaced: the message was stored by another process after this one
+// looked it up.
+var errRaced = errors.New("message stored concurrently")
+
+// parsed is a message of a batch after parsing; err, when set, is why it
+// cannot be read and goes to quarantine.
+type parsed struct {
+	msg *mailparse.Message
+	err error
+}
+
+func (e *Engine) parseAll(batch []Inbound) []parsed {
+	out := make([]parsed, len(batch))
+	one := func(i int) {
+		raw := batch[i].Raw
+		if max := e.Cfg.Intake.MaxMessageBytes; int64(len(raw)) > max {
+			out[i].err = &parseError{fmt.Errorf("message is %d bytes, over the limit of %d ([intake] max_message_bytes)", len(raw), max)}
+			return
+		}
+		msg, err := mailparse.Parse(raw, e.Parse)
+		if err != nil {
+			out[i].err = &parseError{err}
+			return
+		}
+		out[i].msg = msg
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(batch))
+	if workers <= 1 {
+		for i := range batch {
+			one(i)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(batch) {
+					return
+				}
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// attempt runs the batch once in one transaction.
+func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, failed []error, after func(*store.Tx, []Result) error) ([]Result, bool, retryKind, error) {
+	tx, err := e.Store.Begin(ctx)
+	if err != nil {
+		return nil, false, retryNone, err
+	}
+	defer tx.Rollback()
+	now := e.Now().UTC()
+	results := make([]Result, 0, len(batch))
+	var events []*store.Event
+	queued := false
+	for i := range batch {
+		in := &batch[i]
+		if failed[i] != nil {
+			res, err := e.quarantine(ctx, tx, in, failed[i], now)
+			if err != nil {
+				return nil, false, retryNone, err
+			}
+			results = append(results, res)
+			continue
+		}
+		p := &processing{e: e, tx: tx, in: in, msg: ps[i].msg, now: now}
+		res, perr := p.run(ctx)
+		switch {
+		case perr == nil:
+			results = append(results, res)
+			events = append(events, p.events...)
+			queued = queued || p.queued
+			continue
+		case ctx.Err() != nil:
+			return nil, false, retryNone, ctx.Err()
+		case errors.Is(perr, errRaced):
+			return nil, false, retryRace, nil
+		}
+		e.Log.Error("message failed, quarantined", "source", in.Source.String(), "error", perr)
+		failed[i] = fmt.Errorf("processing failed: %w", perr)
+		return nil, false, retryFailed, nil
+	}
+	if err := tx.AddEvents(ctx, events); err != nil {
+		return nil, false, retryNone, err
 	}
 	if after != nil {
-		if err := after(tx); err != nil {
-			return nil, err
+		if err := after(tx, results); err != nil {
+			return nil, false, retryNone, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, false, retryNone, err
 	}
-	for _, r := range results {
-		e.Log.Info("ingested", "source", r.Source, "outcome", r.Outcome, "incident", r.Incident,
-			"kind", r.Kind, "message_id", r.MessageID, "reason", r.Reason)
-	}
-	if e.Observe != nil {
-		e.Observe(results)
-	}
-	if queued && e.Committed != nil {
-		e.Committed()
-	}
-	return results, nil
+	return results, queued, retryNone, nil
 }
 
-// ingestOne runs one message in a savepoint. A failure of the message
-// itself rolls the savepoint back and quarantines the raw bytes; only a
-// failure to do even that is returned, and it aborts the batch.
-func (e *Engine) ingestOne(ctx context.Context, tx *store.Tx, in *Inbound) (Result, bool, error) {
-	release, rollback, err := tx.Savepoint(ctx)
-	if err != nil {
-		return Result{}, false, err
-	}
-	p := &processing{e: e, tx: tx, in: in, now: e.Now().UTC()}
-	res, perr := p.run(ctx)
-	if perr == nil {
-		if err := release(); err != nil {
-			return Result{}, false, fmt.Errorf("workflow: release savepoint: %w", err)
-		}
-		return res, p.queued, nil
-	}
-	if err := rollback(); err != nil {
-		return Result{}, false, fmt.Errorf("workflow: %s: %v; and rolling back failed: %w", in.Source, perr, err)
-	}
-	// Keep the message in quarantine so it cannot block the queue.
-	reason := perr.Error()
-	var pe *parseError
-	if !errors.As(perr, &pe) {
-		e.Log.Error("message failed, quarantined", "source", in.Source.String(), "error", perr)
-		reason = "processing failed: " + reason
-	}
-	qid, err := e.quarantine(ctx, tx, in, reason, p.now)
-	if err != nil {
-		return Result{}, false, err
-	}
-	return Result{Source: in.Source.String(), Outcome: OutcomeQuarantined, Reason: reason + fmt.Sprintf(" (quarantine #%d)", qid)}, false, nil
-}
-
-func (e *Engine) quarantine(ctx context.Context, tx *store.Tx, in *Inbound, reason string, now time.Time) (int64, error) {
+// quarantine keeps a message that cannot be processed, so it cannot block
+// the queue, and reports it.
+func (e *Engine) quarantine(ctx context.Context, tx *store.Tx, in *Inbound, why error, now time.Time) (Result, error) {
+	reason := why.Error()
 	sum := sha256.Sum256(in.Raw)
 	qid, err := tx.Quarantine(ctx, cleanText(in.Source.String()), hex.EncodeToString(sum[:]), cleanText(reason), in.Raw, now)
 	if err != nil && !errors.Is(err, store.ErrDuplicate) {
-		return 0, err
+		return Result{}, err
 	}
 	if in.Source.Kind == "imap" {
 		if err := tx.RecordIntakeUID(ctx, in.Source.Mailbox, in.Source.UIDValidity, in.Source.UID, nil, &qid, now); err != nil {
-			return 0, err
+			return Result{}, err
 		}
 	}
-	return qid, nil
+	return Result{Source: in.Source.String(), Outcome: OutcomeQuarantined, Reason: reason + fmt.Sprintf(" (quarantine #%d)", qid)}, nil
 }
 
 // parseError is a message that cannot be read at all.
@@ -225,53 +330,55 @@ type processing struct {
 	in     *Inbound
 	now    time.Time
 	msg    *mailparse.Message
-	row    *store.Message
+	lookup *store.Lookup
 	queued bool
+	// events are written with the batch, after the message row exists.
+	events []*store.Event
 
 	incidentID   *int64
 	threadReason string
 }
 
 func (p *processing) run(ctx context.Context) (Result, error) {
-	e, in := p.e, p.in
-	res := Result{Source: in.Source.String()}
-	if max := e.Cfg.Intake.MaxMessageBytes; int64(len(in.Raw)) > max {
-		return res, &parseError{fmt.Errorf("message is %d bytes, over the limit of %d ([intake] max_message_bytes)", len(in.Raw), max)}
-	}
-	msg, err := mailparse.Parse(in.Raw, e.Parse)
-	if err != nil {
-		return res, &parseError{err}
-	}
-	p.msg = msg
-	res.Kind, res.MessageID = string(msg.Kind), msg.MessageID
-
+	in, msg := p.in, p.msg
+	res := Result{Source: in.Source.String(), Kind: string(msg.Kind), MessageID: msg.MessageID}
 	row := messageRow(msg, in.Source.String(), p.now)
-	p.row = row
-	if _, err := p.tx.InsertMessage(ctx, row); errors.Is(err, store.ErrDuplicate) {
-		res.Outcome, res.messagePK = OutcomeDuplicate, row.ID
+	lk, err := p.tx.LookupMessage(ctx, row.MessageID, row.ContentHash, ThreadCandidates(msg.InReplyTo, msg.References),
+		row.FromAddr, p.now.Add(-time.Hour))
+	if err != nil {
+		return res, err
+	}
+	if dup := lk.Duplicate; dup != nil {
+		res.Outcome, res.messagePK = OutcomeDuplicate, dup.ID
 		res.Reason = "already stored (same Message-ID and content)"
-		if row.IncidentID != nil {
-			if inc, err := p.tx.IncidentByID(ctx, *row.IncidentID); err == nil {
+		if dup.IncidentID != nil {
+			if inc, err := p.tx.IncidentByID(ctx, *dup.IncidentID); err == nil {
 				res.Incident = inc.Key
 			}
 		}
-		return res, p.recordUID(ctx, &row.ID)
-	} else if err != nil {
-		return res, err
+		return res, p.recordUID(ctx, &dup.ID)
 	}
-	if err := p.tx.InsertRaw(ctx, row.ID, in.Raw); err != nil {
-		return res, err
-	}
-	res.messagePK = row.ID
+	p.lookup = lk
 	if err := p.decide(ctx, &res); err != nil {
 		return res, err
 	}
-	var incID *int64
-	if res.Incident != "" {
-		incID = p.incidentID
+	if h := p.e.failHook; h != nil {
+		if err := h(ctx, p.tx, msg.Subject); err != nil {
+			return res, err
+		}
 	}
-	if err := p.tx.SetMessageThread(ctx, row.ID, incID, p.threadReason, string(res.Outcome)); err != nil {
+	if res.Incident != "" {
+		row.IncidentID = p.incidentID
+	}
+	row.ThreadReason, row.Outcome = cleanText(p.threadReason), string(res.Outcome)
+	if _, err := p.tx.InsertMessage(ctx, row, in.Raw); errors.Is(err, store.ErrDuplicate) {
+		return res, errRaced
+	} else if err != nil {
 		return res, err
+	}
+	res.messagePK = row.ID
+	for _, ev := range p.events {
+		ev.MessagePK = &row.ID
 	}
 	return res, p.recordUID(ctx, &row.ID)
 }
@@ -344,40 +451,25 @@ func (e *Engine) Reprocess(ctx context.Context, id int64) (Result, error) {
 	if q.Status != "held" {
 		return Result{}, fmt.Errorf("quarantine #%d was already %s", id, q.Status)
 	}
-	in := Inbound{Raw: q.Raw, Source: Source{Kind: "quarantine", Name: fmt.Sprintf("#%d", id)}}
-	tx, err := e.Store.Begin(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	defer tx.Rollback()
-	res, queued, err := e.ingestOne(ctx, tx, &in)
-	if err != nil {
-		return Result{}, err
-	}
-	if res.Outcome != OutcomeQuarantined {
-		pk := res.messagePK
-		if err := tx.ResolveQuarantine(ctx, id, &pk, e.Now()); err != nil {
-			return Result{}, err
+	batch := []Inbound{{Raw: q.Raw, Source: Source{Kind: "quarantine", Name: fmt.Sprintf("#%d", id)}}}
+	results, err := e.ingest(ctx, batch, func(tx *store.Tx, rs []Result) error {
+		if rs[0].Outcome == OutcomeQuarantined {
+			return nil
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		pk := rs[0].messagePK
+		return tx.ResolveQuarantine(ctx, id, &pk, e.Now())
+	})
+	if err != nil {
 		return Result{}, err
 	}
-	if queued && e.Committed != nil {
-		e.Committed()
-	}
-	return res, nil
+	return results[0], nil
 }
 
 // Tick is the periodic pass of the daemon (every minute) and of
 // "run --once". It is where time-driven rules run; the backbone has none
 // yet, so it only reports how many incidents are open, which callers log.
 func (e *Engine) Tick(ctx context.Context) (open int, err error) {
-	incs, err := e.Store.ListIncidents(ctx, false)
-	if err != nil {
-		return 0, err
-	}
-	return len(incs), nil
+	return e.Store.CountOpenIncidents(ctx)
 }
 
 // cleanText makes a string storable in any TEXT column: valid UTF-8 and no

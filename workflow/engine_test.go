@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -213,6 +214,45 @@ func TestBatchKeepsGoodMessagesWhenOneFails(t *testing.T) {
 	st.DB().Get(&n, `SELECT COUNT(*) FROM message_raw`)
 	if n != 2 {
 		t.Fatalf("%d raw messages kept, want 2", n)
+	}
+}
+
+// TestBatchRetriesWithoutFailedMessage breaks one message in the middle of
+// its work, after it has written to the transaction, with a real database
+// error (on PostgreSQL it aborts the whole transaction). The others must
+// commit exactly once, with no trace of the failed attempt.
+func TestBatchRetriesWithoutFailedMessage(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			workflow.SetFailHook(eng, func(ctx context.Context, tx *store.Tx, subject string) error {
+				if subject != "two" {
+					return nil
+				}
+				// NUL is invalid in PostgreSQL text: the statement fails and
+				// the transaction is aborted.
+				if _, err := tx.IncidentByKey(ctx, "HD-\x00"); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				return errors.New("simulated failure")
+			})
+			res := ingest(t, eng, raw("a@example.com", "one", "1@x"), raw("b@example.com", "two", "2@x"), raw("c@example.com", "three", "3@x"))
+			if got := outcomes(res); got != "new_incident HD-1; quarantined ; new_incident HD-2" {
+				t.Fatalf("batch outcomes: %s", got)
+			}
+			if !strings.Contains(res[1].Reason, "processing failed") {
+				t.Errorf("reason of the failed message: %q", res[1].Reason)
+			}
+			for table, want := range map[string]int{"messages": 2, "message_raw": 2, "incidents": 2, "outbox": 2, "quarantine": 1, "events": 4} {
+				var n int
+				if err := st.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
+					t.Fatal(err)
+				}
+				if n != want {
+					t.Errorf("%s: %d rows, want %d", table, n, want)
+				}
+			}
+		})
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
@@ -34,8 +33,7 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		}
 		return &threadMatch{inc: inc, reason: "subject tag " + Tag(key), byTag: true}, nil
 	}
-	cands := ThreadCandidates(m.InReplyTo, m.References)
-	for _, id := range cands {
+	for _, id := range ThreadCandidates(m.InReplyTo, m.References) {
 		key := keys.KeyOfMessageID(id)
 		if key == "" {
 			continue
@@ -49,25 +47,23 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		}
 		return &threadMatch{inc: inc, reason: "reply to our message <" + id + ">"}, nil
 	}
-	incID, matched, err := p.tx.IncidentByMessageIDs(ctx, cands)
-	if errors.Is(err, store.ErrNotFound) {
+	if p.lookup == nil || p.lookup.ThreadIncident == 0 {
 		return nil, nil
 	}
+	inc, err := p.tx.IncidentByID(ctx, p.lookup.ThreadIncident)
 	if err != nil {
 		return nil, err
 	}
-	inc, err := p.tx.IncidentByID(ctx, incID)
-	if err != nil {
-		return nil, err
-	}
-	return &threadMatch{inc: inc, reason: "references stored message <" + matched + ">"}, nil
+	return &threadMatch{inc: inc, reason: "references stored message <" + p.lookup.ThreadMessageID + ">"}, nil
 }
 
-func (p *processing) event(ctx context.Context, incID *int64, kind, actor, detail string) error {
-	pk := p.row.ID
-	return p.tx.AddEvent(ctx, &store.Event{
-		IncidentID: incID, MessagePK: &pk, Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
+// event records a decision on the incident's audit trail. It is written
+// with the batch, once the message row exists to point to.
+func (p *processing) event(_ context.Context, incID *int64, kind, actor, detail string) error {
+	p.events = append(p.events, &store.Event{
+		IncidentID: incID, Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
 	})
+	return nil
 }
 
 // decide threads the message or opens an incident, and queues what must
@@ -166,16 +162,11 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 // the loop rules allow.
 func (p *processing) newIncident(ctx context.Context, res *Result, why string) error {
 	m, cfg := p.msg, p.e.Cfg
-	n, err := p.tx.NextIncidentNumber(ctx)
-	if err != nil {
-		return err
-	}
 	subject := cleanText(m.NormSubject)
 	if subject == "" {
 		subject = "(no subject)"
 	}
 	inc := &store.Incident{
-		Key:           p.e.keys.Key(n),
 		Subject:       subject,
 		NormSubject:   strings.ToLower(subject),
 		Status:        store.StatusNew,
@@ -185,7 +176,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		CreatedAt:     p.now,
 		UpdatedAt:     p.now,
 	}
-	if err := p.tx.InsertIncident(ctx, inc); err != nil {
+	if err := p.tx.CreateIncident(ctx, inc, p.e.keys.Prefix+"-"); err != nil {
 		return err
 	}
 	p.incidentID, p.threadReason = &inc.ID, why
@@ -193,11 +184,8 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if err := p.event(ctx, &inc.ID, "created", m.From.Addr, fmt.Sprintf("%s opened by %s (%s): %s", inc.Key, m.From, m.Kind, why)); err != nil {
 		return err
 	}
-	sent, err := p.tx.CountAutoMail(ctx, m.From.Addr, p.now.Add(-time.Hour))
-	if err != nil {
-		return err
-	}
-	d := DecideAck(m, cfg.Helpdesk.Address, sent, cfg.Helpdesk.AutoReplyLimit)
+	// Counted by the lookup, before this message queued anything.
+	d := DecideAck(m, cfg.Helpdesk.Address, p.lookup.AutoMailSent, cfg.Helpdesk.AutoReplyLimit)
 	if !d.Send {
 		res.Reason += "; not acknowledged: " + d.Reason
 		return p.event(ctx, &inc.ID, "not_acknowledged", "helpdeskd", d.Reason)

@@ -69,6 +69,7 @@ func init() {
 		{"show", "show KEY [--json]                   one incident with its messages and events", cmdShow},
 		{"quarantine", "quarantine [list|show ID|reprocess ID|reprocess --all]", cmdQuarantine},
 		{"demo", "demo [--serve] [--dir DIR]          everything embedded: a scripted scenario", cmdDemo},
+		{"loadtest", "loadtest [--messages N] [--database URL]  measure run --once end to end", cmdLoadtest},
 		{"version", "version                             print the version", cmdVersion},
 	}
 }

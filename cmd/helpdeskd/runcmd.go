@@ -255,8 +255,8 @@ func newMetrics(st *store.Store, intake *mailbox.Intake) *metricsSet {
 		return float64(n), err
 	})
 	gauge("helpdeskd_incidents_open", "Incidents not resolved or closed.", func(ctx context.Context) (float64, error) {
-		l, err := st.ListIncidents(ctx, false)
-		return float64(len(l)), err
+		n, err := st.CountOpenIncidents(ctx)
+		return float64(n), err
 	})
 	if intake != nil {
 		gauge("helpdeskd_intake_last_success_seconds", "Unix time of the last completed intake cycle.", func(context.Context) (float64, error) {

@@ -118,16 +118,18 @@ type SMTPServer struct {
 	Host string
 	Port int
 
-	mu       sync.Mutex
-	captured []Captured
-	dir      string
-	local    map[string]bool
-	deliver  func(raw []byte) error
-	fail     func(rcpt string) *smtp.SMTPError
-	srv      *smtp.Server
-	ln       net.Listener
-	received chan struct{}
-	seq      int
+	mu        sync.Mutex
+	captured  []Captured
+	dir       string
+	local     map[string]bool
+	deliver   func(raw []byte) error
+	fail      func(rcpt string) *smtp.SMTPError
+	srv       *smtp.Server
+	ln        net.Listener
+	received  chan struct{}
+	seq       int
+	count     int
+	countOnly bool
 }
 
 // SMTPOptions tune the capture server.
@@ -140,11 +142,14 @@ type SMTPOptions struct {
 	Deliver func(raw []byte) error
 	// TLS, if true, offers STARTTLS with a self-signed certificate.
 	TLS bool
+	// CountOnly keeps no copies, only the count (Count); for load tests,
+	// so that the capture does not grow with the run.
+	CountOnly bool
 }
 
 // StartSMTP starts the capture server.
 func StartSMTP(opts SMTPOptions) (*SMTPServer, error) {
-	s := &SMTPServer{dir: opts.Dir, deliver: opts.Deliver, local: map[string]bool{}, received: make(chan struct{}, 1)}
+	s := &SMTPServer{dir: opts.Dir, deliver: opts.Deliver, local: map[string]bool{}, received: make(chan struct{}, 1), countOnly: opts.CountOnly}
 	for _, a := range opts.Local {
 		s.local[strings.ToLower(a)] = true
 	}
@@ -187,6 +192,13 @@ func (s *SMTPServer) Captured() []Captured {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Captured(nil), s.captured...)
+}
+
+// Count is how many messages were accepted for capture.
+func (s *SMTPServer) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
 }
 
 // Close stops the server.
@@ -244,6 +256,10 @@ func (x *session) Data(r io.Reader) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.count++
+	if s.countOnly {
+		return nil
+	}
 	c := Captured{From: x.from, To: captureTo, Data: data}
 	if s.dir != "" {
 		s.seq++

@@ -5,8 +5,9 @@
 -- name: insert-message
 INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
     to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
-    text_body, new_text, attachments, defects, size, date_header, received_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    text_body, new_text, attachments, defects, size, date_header, received_at,
+    incident_id, thread_reason, outcome)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (message_id, content_hash) DO NOTHING
 RETURNING id;
 
@@ -15,9 +16,6 @@ SELECT id, incident_id, outcome FROM messages WHERE message_id = ? AND content_h
 
 -- name: insert-raw
 INSERT INTO message_raw (message_pk, raw) VALUES (?, ?);
-
--- name: set-message-thread
-UPDATE messages SET incident_id = ?, thread_reason = ?, outcome = ? WHERE id = ?;
 
 -- name: next-counter
 UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value;
@@ -48,6 +46,9 @@ UPDATE incidents SET first_response_at = ? WHERE id = ? AND first_response_at IS
 
 -- name: list-open-incidents
 SELECT * FROM incidents WHERE status NOT IN ('resolved', 'closed') ORDER BY id;
+
+-- name: count-open-incidents
+SELECT COUNT(*) FROM incidents WHERE status NOT IN ('resolved', 'closed');
 
 -- name: list-all-incidents
 SELECT * FROM incidents ORDER BY id;

@@ -1,0 +1,13 @@
+package workflow
+
+import (
+	"context"
+
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// SetFailHook makes processing call f after a message's decision and
+// before it is stored; an error from f fails that message.
+func SetFailHook(e *Engine, f func(ctx context.Context, tx *store.Tx, subject string) error) {
+	e.failHook = f
+}
