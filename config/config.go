@@ -89,6 +89,8 @@ type SMTP struct {
 	// MaxAttempts is how many times one message is tried before it is
 	// recorded as failed.
 	MaxAttempts int `toml:"max_attempts"`
+	// Connections is how many SMTP connections deliver at once.
+	Connections int `toml:"connections"`
 }
 
 // Intake tunes how mail is committed.
@@ -274,6 +276,9 @@ func (c *Config) applyDefaults() {
 	if s.MaxAttempts == 0 {
 		s.MaxAttempts = 20
 	}
+	if s.Connections == 0 {
+		s.Connections = 2
+	}
 	if c.Intake.BatchSize == 0 {
 		c.Intake.BatchSize = 200
 	}
@@ -352,6 +357,9 @@ func (c *Config) validate(v *validator) {
 		}
 		if s.Timeout.Duration < time.Second {
 			v.add(key("smtp", "timeout"), fmt.Sprintf("must be at least 1s, got %v", s.Timeout.Duration))
+		}
+		if s.Connections < 1 || s.Connections > 32 {
+			v.add(key("smtp", "connections"), fmt.Sprintf("must be 1-32, got %d", s.Connections))
 		}
 		if s.MaxAttempts < 1 {
 			v.add(key("smtp", "max_attempts"), fmt.Sprintf("must be 1 or more, got %d", s.MaxAttempts))

@@ -322,10 +322,12 @@ func (in *Intake) cycle(ctx context.Context, s *session) (Stats, error) {
 	fetchBatch := in.Cfg.BatchSize
 	for start := 0; start < len(uids); start += fetchBatch {
 		chunk := uids[start:min(start+fetchBatch, len(uids))]
+		t0 := time.Now()
 		msgs, err := in.fetch(ctx, s, chunk)
 		if err != nil {
 			return st, err
 		}
+		in.Log.Debug("fetched", "count", len(msgs), "took", time.Since(t0))
 		st.Fetched += len(msgs)
 		for i := 0; i < len(msgs); i += in.CommitBatch {
 			part := msgs[i:min(i+in.CommitBatch, len(msgs))]
@@ -398,12 +400,14 @@ func (in *Intake) commit(ctx context.Context, s *session, validity uint32, part 
 	if in.beforeCommit != nil {
 		in.beforeCommit()
 	}
+	t0 := time.Now()
 	results, err := in.Engine.Ingest(ctx, batch, func(tx *store.Tx) error {
 		return tx.SetCheckpoint(ctx, id, validity, maxUID, in.Engine.Now())
 	})
 	if err != nil {
 		return fmt.Errorf("intake: commit batch of %d: %w", len(batch), err)
 	}
+	t1 := time.Now()
 	st.add(results)
 	if in.afterCommit != nil {
 		in.afterCommit()
@@ -411,6 +415,7 @@ func (in *Intake) commit(ctx context.Context, s *session, validity uint32, part 
 	if err := in.finish(ctx, s, validity, uids); err != nil {
 		return err
 	}
+	in.Log.Debug("committed", "count", len(uids), "ingest", t1.Sub(t0), "finish", time.Since(t1))
 	st.Finished += len(uids)
 	return nil
 }

@@ -2,6 +2,7 @@ package mailbox_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -391,4 +392,42 @@ func mustAtoi(s string) int {
 		n = n*10 + int(r-'0')
 	}
 	return n
+}
+
+// TestParallelDeliveryEachOnce: several SMTP connections share the
+// outbox; every acknowledgement goes out exactly once and is marked sent.
+// (A server that cannot be reached at all: TestSMTPServerDown.)
+func TestParallelDeliveryEachOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect, harnessOpts{})
+		h.cfg.SMTP.Connections = 4
+		h.mailer.Batch = 25
+		const n = 60
+		for i := range n {
+			h.deliver(mail{from: fmt.Sprintf("user%d@example.com", i), subject: fmt.Sprintf("Problem %d", i), body: "x", id: fmt.Sprintf("p%d@example.com", i)}.bytes())
+		}
+		h.once()
+		got := h.smtp.Captured()
+		seen := map[string]int{}
+		for _, c := range got {
+			m, err := mailparse.Parse(c.Data, mailparse.DefaultOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[m.MessageID]++
+		}
+		if len(got) != n || len(seen) != n {
+			t.Fatalf("%d deliveries of %d distinct messages, want %d of %d", len(got), len(seen), n, n)
+		}
+		var sent int
+		if err := h.st.DB().Get(&sent, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`); err != nil {
+			t.Fatal(err)
+		}
+		if sent != n {
+			t.Fatalf("%d outbox rows marked sent, want %d", sent, n)
+		}
+		if st, err := h.mailer.Flush(context.Background()); err != nil || st.Sent != 0 || len(h.smtp.Captured()) != n {
+			t.Fatalf("second flush: %+v %v, %d deliveries", st, err, len(h.smtp.Captured()))
+		}
+	})
 }

@@ -2,8 +2,8 @@
 // github.com/wneessen/go-mail.
 //
 // Rows are claimed with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so
-// several instances never take the same row), sent on one connection per
-// batch, and then marked sent, retried later (4xx, connection problems,
+// several instances never take the same row), sent over [smtp]
+// connections connections at once, and each marked sent, retried later (4xx, connection problems,
 // timeouts) or failed (5xx, or too many attempts), each failure recorded
 // on the incident.
 //
@@ -30,6 +30,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -151,9 +153,14 @@ func (m *Mailer) client() (*mail.Client, error) {
 	return mail.NewClient(s.Host, opts...)
 }
 
+// sendBatch delivers claimed rows over up to [smtp] connections
+// connections at once; each row is marked (sent, retry, failed) on its own
+// as soon as the server answered, so a crash repeats at most the rows in
+// flight.
 func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, error) {
 	var st Stats
 	msgs := make([]*mail.Msg, len(rows))
+	var todo []int
 	for i := range rows {
 		msg, err := m.compose(&rows[i])
 		if err != nil {
@@ -165,56 +172,93 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 			continue
 		}
 		msgs[i] = msg
+		todo = append(todo, i)
 	}
-	c, err := m.client()
-	if err != nil {
-		return st, err
-	}
-	if err := c.DialWithContext(ctx); err != nil {
-		// The server is unreachable: every row is retried later.
-		for i := range rows {
-			if msgs[i] == nil {
-				continue
-			}
-			st.Retried++
-			if rerr := m.retry(ctx, &rows[i], "connect: "+err.Error()); rerr != nil {
-				return st, rerr
-			}
-		}
+	if len(todo) == 0 {
 		return st, nil
 	}
-	defer c.Close()
-	for i := range rows {
-		if msgs[i] == nil {
-			continue
+	var (
+		mu       sync.Mutex
+		next     atomic.Int64
+		firstErr error
+		dialErr  error
+		wg       sync.WaitGroup
+	)
+	stop := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil || ctx.Err() != nil
+	}
+	worker := func() {
+		c, err := m.client()
+		if err == nil {
+			err = c.DialWithContext(ctx)
 		}
-		o := &rows[i]
-		err := c.Send(msgs[i])
-		switch {
-		case err == nil:
-			st.Sent++
-			ev := &store.Event{IncidentID: o.IncidentID, Kind: "sent", Actor: "helpdeskd",
-				Detail: fmt.Sprintf("%s <%s> delivered to %s", o.Kind, o.MessageID, o.ToAddrs), CreatedAt: m.Now()}
-			if err := m.Store.OutboxSent(ctx, o, m.Now(), ev); err != nil {
-				return st, err
+		if err != nil {
+			// This connection could not be opened: the others take the
+			// rows; if none could, the rows are retried below.
+			mu.Lock()
+			dialErr = err
+			mu.Unlock()
+			return
+		}
+		defer c.Close()
+		for !stop() {
+			k := int(next.Add(1) - 1)
+			if k >= len(todo) {
+				return
 			}
-		case isPermanent(err) || o.Attempts >= m.Cfg.SMTP.MaxAttempts:
-			st.Failed++
-			reason := err.Error()
-			if !isPermanent(err) {
-				reason = fmt.Sprintf("gave up after %d attempts: %s", o.Attempts, reason)
+			o := &rows[todo[k]]
+			res, err := m.deliver(ctx, c, o, msgs[todo[k]])
+			mu.Lock()
+			st.add(res)
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-			if ferr := m.fail(ctx, o, reason); ferr != nil {
-				return st, ferr
-			}
-		default:
-			st.Retried++
-			if rerr := m.retry(ctx, o, err.Error()); rerr != nil {
-				return st, rerr
-			}
+			mu.Unlock()
+		}
+	}
+	for range min(m.Cfg.SMTP.Connections, len(todo)) {
+		wg.Go(worker)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return st, firstErr
+	}
+	// Rows no connection took: the server could not be reached.
+	for k := min(int(next.Load()), len(todo)); k < len(todo); k++ {
+		st.Retried++
+		if rerr := m.retry(ctx, &rows[todo[k]], "connect: "+fmt.Sprint(dialErr)); rerr != nil {
+			return st, rerr
 		}
 	}
 	return st, nil
+}
+
+func (s *Stats) add(o Stats) {
+	s.Sent += o.Sent
+	s.Retried += o.Retried
+	s.Failed += o.Failed
+}
+
+// deliver sends one row on an open connection and records the answer.
+// The error is a failure to record it (the database), not of SMTP.
+func (m *Mailer) deliver(ctx context.Context, c *mail.Client, o *store.Outbox, msg *mail.Msg) (Stats, error) {
+	err := c.Send(msg)
+	switch {
+	case err == nil:
+		ev := &store.Event{IncidentID: o.IncidentID, Kind: "sent", Actor: "helpdeskd",
+			Detail: fmt.Sprintf("%s <%s> delivered to %s", o.Kind, o.MessageID, o.ToAddrs), CreatedAt: m.Now()}
+		return Stats{Sent: 1}, m.Store.OutboxSent(ctx, o, m.Now(), ev)
+	case isPermanent(err) || o.Attempts >= m.Cfg.SMTP.MaxAttempts:
+		reason := err.Error()
+		if !isPermanent(err) {
+			reason = fmt.Sprintf("gave up after %d attempts: %s", o.Attempts, reason)
+		}
+		return Stats{Failed: 1}, m.fail(ctx, o, reason)
+	default:
+		return Stats{Retried: 1}, m.retry(ctx, o, err.Error())
+	}
 }
 
 func isPermanent(err error) bool {

@@ -409,6 +409,40 @@ func (r Reader) RecordIntakeUID(ctx context.Context, mailbox string, validity, u
 	return nil
 }
 
+// IntakeUID is a message of a mailbox that was committed (as a message
+// or to quarantine) and whose flag/move is due.
+type IntakeUID struct {
+	Mailbox      string
+	UIDValidity  uint32
+	UID          uint32
+	MessagePK    *int64
+	QuarantineID *int64
+}
+
+// RecordIntakeUIDs is RecordIntakeUID for many, in as few statements as
+// the parameter limits allow.
+func (r Reader) RecordIntakeUIDs(ctx context.Context, rows []IntakeUID, at time.Time) error {
+	const chunk = 500
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO intake_uids (mailbox, uidvalidity, uid, message_pk, quarantine_id, created_at) VALUES `)
+		args := make([]any, 0, len(part)*6)
+		for i, u := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, u.Mailbox, int64(u.UIDValidity), int64(u.UID), u.MessagePK, u.QuarantineID, utc(at))
+		}
+		b.WriteString(` ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING`)
+		if _, err := r.x.ExecContext(ctx, r.s.db.Rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("store: record %d uids: %w", len(part), err)
+		}
+	}
+	return nil
+}
+
 // PendingIntake lists committed UIDs whose mailbox action is still due.
 func (r Reader) PendingIntake(ctx context.Context, mailbox string, validity uint32) ([]uint32, error) {
 	var rows []int64
@@ -424,14 +458,14 @@ func (r Reader) PendingIntake(ctx context.Context, mailbox string, validity uint
 
 // MarkIntakeDone records that the mailbox action of these UIDs was done.
 func (s *Store) MarkIntakeDone(ctx context.Context, mailbox string, validity uint32, uids []uint32) error {
-	return s.InTx(ctx, func(tx *Tx) error {
-		for _, u := range uids {
-			if _, err := tx.x.ExecContext(ctx, s.q("intake-done"), mailbox, int64(validity), int64(u)); err != nil {
-				return fmt.Errorf("store: mark uid done: %w", err)
-			}
-		}
-		return nil
-	})
+	list, err := json.Marshal(uids)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, s.q("intake-done"), mailbox, int64(validity), string(list)); err != nil {
+		return fmt.Errorf("store: mark %d uids done: %w", len(uids), err)
+	}
+	return nil
 }
 
 // Quarantine keeps raw bytes that could not be processed. The same bytes

@@ -29,6 +29,11 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 // OutboxSent records a delivery and adds the event in one transaction.
 func (s *Store) OutboxSent(ctx context.Context, o *Outbox, at time.Time, ev *Event) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if s.dialect == Postgres {
+			if _, err := tx.x.ExecContext(ctx, s.q("sent-without-flush")); err != nil {
+				return fmt.Errorf("store: outbox sent: %w", err)
+			}
+		}
 		if _, err := tx.x.ExecContext(ctx, s.q("outbox-sent"), utc(at), o.ID); err != nil {
 			return fmt.Errorf("store: outbox sent: %w", err)
 		}

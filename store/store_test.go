@@ -356,3 +356,39 @@ func TestLeaseExpiresWhenHolderDies(t *testing.T) {
 		t.Fatalf("lock of a dead holder not taken over: %v %v", l, err)
 	}
 }
+
+// TestIntakeDoneMarksExactlyTheGivenUIDs: after a crash, intake finishes
+// the flag/move of exactly the UIDs not marked done.
+func TestIntakeDoneMarksExactlyTheGivenUIDs(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			for _, uid := range []uint32{5, 6, 7, 9} {
+				if err := tx.RecordIntakeUID(ctx, "mb", 1, uid, nil, nil, time.Now()); err != nil {
+					return err
+				}
+			}
+			// The same UIDs under another UIDVALIDITY are other messages.
+			return tx.RecordIntakeUID(ctx, "mb", 2, 5, nil, nil, time.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkIntakeDone(ctx, "mb", 1, []uint32{5, 7, 9}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			validity uint32
+			want     string
+		}{{1, "[6]"}, {2, "[5]"}} {
+			got, err := st.PendingIntake(ctx, "mb", c.validity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != c.want {
+				t.Errorf("uidvalidity %d: pending %v, want %s", c.validity, got, c.want)
+			}
+		}
+	})
+}

@@ -258,13 +258,17 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 	now := e.Now().UTC()
 	results := make([]Result, 0, len(batch))
 	var events []*store.Event
+	var uids []store.IntakeUID
 	queued := false
 	for i := range batch {
 		in := &batch[i]
 		if failed[i] != nil {
-			res, err := e.quarantine(ctx, tx, in, failed[i], now)
+			res, qid, err := e.quarantine(ctx, tx, in, failed[i], now)
 			if err != nil {
 				return nil, false, retryNone, err
+			}
+			if u, ok := intakeUID(in.Source, nil, &qid); ok {
+				uids = append(uids, u)
 			}
 			results = append(results, res)
 			continue
@@ -275,6 +279,9 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 		case perr == nil:
 			results = append(results, res)
 			events = append(events, p.events...)
+			if u, ok := intakeUID(in.Source, &res.messagePK, nil); ok {
+				uids = append(uids, u)
+			}
 			queued = queued || p.queued
 			continue
 		case ctx.Err() != nil:
@@ -287,6 +294,9 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 		return nil, false, retryFailed, nil
 	}
 	if err := tx.AddEvents(ctx, events); err != nil {
+		return nil, false, retryNone, err
+	}
+	if err := tx.RecordIntakeUIDs(ctx, uids, now); err != nil {
 		return nil, false, retryNone, err
 	}
 	if after != nil {
@@ -302,19 +312,24 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 
 // quarantine keeps a message that cannot be processed, so it cannot block
 // the queue, and reports it.
-func (e *Engine) quarantine(ctx context.Context, tx *store.Tx, in *Inbound, why error, now time.Time) (Result, error) {
+func (e *Engine) quarantine(ctx context.Context, tx *store.Tx, in *Inbound, why error, now time.Time) (Result, int64, error) {
 	reason := why.Error()
 	sum := sha256.Sum256(in.Raw)
 	qid, err := tx.Quarantine(ctx, cleanText(in.Source.String()), hex.EncodeToString(sum[:]), cleanText(reason), in.Raw, now)
 	if err != nil && !errors.Is(err, store.ErrDuplicate) {
-		return Result{}, err
+		return Result{}, 0, err
 	}
-	if in.Source.Kind == "imap" {
-		if err := tx.RecordIntakeUID(ctx, in.Source.Mailbox, in.Source.UIDValidity, in.Source.UID, nil, &qid, now); err != nil {
-			return Result{}, err
-		}
+	return Result{Source: in.Source.String(), Outcome: OutcomeQuarantined, Reason: reason + fmt.Sprintf(" (quarantine #%d)", qid)}, qid, nil
+}
+
+// intakeUID is the intake record of a message from IMAP: committed, its
+// flag/move due. Written with the batch, in the same transaction as the
+// message and the checkpoint.
+func intakeUID(s Source, messagePK, quarantineID *int64) (store.IntakeUID, bool) {
+	if s.Kind != "imap" {
+		return store.IntakeUID{}, false
 	}
-	return Result{Source: in.Source.String(), Outcome: OutcomeQuarantined, Reason: reason + fmt.Sprintf(" (quarantine #%d)", qid)}, nil
+	return store.IntakeUID{Mailbox: s.Mailbox, UIDValidity: s.UIDValidity, UID: s.UID, MessagePK: messagePK, QuarantineID: quarantineID}, true
 }
 
 // parseError is a message that cannot be read at all.
@@ -356,7 +371,7 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 				res.Incident = inc.Key
 			}
 		}
-		return res, p.recordUID(ctx, &dup.ID)
+		return res, nil
 	}
 	p.lookup = lk
 	if err := p.decide(ctx, &res); err != nil {
@@ -380,15 +395,7 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 	for _, ev := range p.events {
 		ev.MessagePK = &row.ID
 	}
-	return res, p.recordUID(ctx, &row.ID)
-}
-
-func (p *processing) recordUID(ctx context.Context, pk *int64) error {
-	s := p.in.Source
-	if s.Kind != "imap" {
-		return nil
-	}
-	return p.tx.RecordIntakeUID(ctx, s.Mailbox, s.UIDValidity, s.UID, pk, nil, p.now)
+	return res, nil
 }
 
 func messageRow(m *mailparse.Message, source string, now time.Time) *store.Message {

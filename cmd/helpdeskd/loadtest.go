@@ -42,6 +42,9 @@ func cmdLoadtest(e *env, args []string) error {
 		}
 		*dir = d
 	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
 	if *dbURL == "" {
 		*dbURL = "sqlite:" + filepath.Join(*dir, "helpdeskd.db")
 	}
@@ -102,7 +105,7 @@ from = %q
 			return 0, nil, err
 		}
 		defer logf.Close()
-		cmd := exec.CommandContext(e.ctx, self, append([]string{"-config", cfgPath, "-log-level", "warn"}, args...)...)
+		cmd := exec.CommandContext(e.ctx, self, append([]string{"-config", cfgPath, "-log-level", "info"}, args...)...)
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.Env = os.Environ()
 		if *profile && args[0] == "run" {

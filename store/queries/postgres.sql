@@ -17,6 +17,11 @@ SELECT pg_try_advisory_lock(?);
 -- name: advisory-unlock
 SELECT pg_advisory_unlock(?);
 
+-- "= ANY (ARRAY(subquery))" rather than "IN (subquery)" below: the array
+-- is computed once and the index is used whatever the statistics say (a
+-- young table's statistics make the planner pick a sequential scan for
+-- IN, which gets slower with every message).
+
 -- name: message-lookup
 -- One round trip per incoming message: is it stored already (pos 0),
 -- which stored messages (pos 1) or outgoing mails (pos 2) of an incident
@@ -57,3 +62,16 @@ INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, 
     assignee, category, created_at, updated_at, message_count)
 SELECT CAST(? AS text) || n.value, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1 FROM n
 RETURNING id, key;
+
+-- name: intake-done
+-- The UIDs come as one JSON array: one statement for a whole batch.
+UPDATE intake_uids SET done = TRUE
+WHERE mailbox = ? AND uidvalidity = ?
+  AND uid = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)));
+
+-- name: sent-without-flush
+-- Marking a delivery need not wait for the WAL flush: if the server dies
+-- before it is durable, the mail is sent again with the same Message-ID,
+-- exactly as after a crash between the SMTP answer and the mark. Without
+-- this, every delivery costs an fsync.
+SET LOCAL synchronous_commit TO OFF;

@@ -114,8 +114,6 @@ ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING;
 -- name: pending-intake
 SELECT uid FROM intake_uids WHERE mailbox = ? AND uidvalidity = ? AND NOT done ORDER BY uid;
 
--- name: intake-done
-UPDATE intake_uids SET done = TRUE WHERE mailbox = ? AND uidvalidity = ? AND uid = ?;
 
 -- name: insert-quarantine
 INSERT INTO quarantine (source, content_hash, reason, raw, size, created_at)

@@ -28,3 +28,8 @@ WHERE message_id IN (SELECT value FROM json_each(?)) AND incident_id IS NOT NULL
 UNION ALL
 SELECT 3, COUNT(*), '', NULL, '' FROM outbox
 WHERE rcpt_key = ? AND auto_submitted <> '' AND created_at > ?;
+
+-- name: intake-done
+-- The UIDs come as one JSON array: one statement for a whole batch.
+UPDATE intake_uids SET done = TRUE
+WHERE mailbox = ? AND uidvalidity = ? AND uid IN (SELECT value FROM json_each(?));
