@@ -43,7 +43,7 @@
 //
 // Several processes may share one database (two "run --once" from cron,
 // two daemons on PostgreSQL). Intake takes a lock per mailbox first
-// (PostgreSQL advisory lock, SQLite lease row); the loser waits, and
+// (PostgreSQL advisory lock, SQLite file lock); the loser waits, and
 // "run --once" gives up after a while and says so.
 package mailbox
 

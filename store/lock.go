@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql/driver"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"os"
+	"syscall"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Lock is held by one process at a time across every process that shares
@@ -22,8 +25,8 @@ type Lock struct {
 // tied to a database session that outlives a returned pool connection.
 func (l *Lock) Release(ctx context.Context) error { return l.release(ctx) }
 
-// Renew extends a lease-based lock (SQLite); on PostgreSQL it checks that
-// the session holding the lock is still alive.
+// Renew checks, on PostgreSQL, that the session holding the lock is still
+// alive; a file lock (SQLite) needs nothing.
 func (l *Lock) Renew(ctx context.Context) error { return l.renew(ctx) }
 
 // TryLock takes the named lock if it is free and returns nil, nil if
@@ -33,37 +36,39 @@ func (l *Lock) Renew(ctx context.Context) error { return l.renew(ctx) }
 // released explicitly (pg_advisory_unlock) and, should the process die,
 // by the server when the session ends.
 //
-// SQLite: a lease row that expires after ttl unless renewed, so a killed
-// process blocks the lock for at most ttl.
+// SQLite: an exclusive flock(2) on a small file beside the database
+// (DB-lock-HASH), which the kernel releases the moment the holding
+// process dies, however it dies. owner and ttl are not needed there.
 func (s *Store) TryLock(ctx context.Context, name, owner string, ttl time.Duration) (*Lock, error) {
 	if s.dialect == Postgres {
 		return s.tryAdvisoryLock(ctx, name)
 	}
-	acquire := func(ctx context.Context) (bool, error) {
-		now := time.Now().UTC()
-		var got []string
-		err := sqlx.SelectContext(ctx, s.db, &got, s.q("acquire-lease"), name, owner, now.Add(ttl), now)
-		return len(got) == 1, err
-	}
-	ok, err := acquire(ctx)
+	return s.tryFileLock(name)
+}
+
+func (s *Store) tryFileLock(name string) (*Lock, error) {
+	sum := sha256.Sum256([]byte(name))
+	path := s.sqlitePath + "-lock-" + hex.EncodeToString(sum[:8])
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("store: lock %s: %w", name, err)
 	}
-	if !ok {
-		return nil, nil
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("store: lock %s (%s): %w", name, path, err)
 	}
+	// For a person looking at the file: who holds it.
+	f.Truncate(0)
+	fmt.Fprintf(f, "%s\npid %d\n", name, os.Getpid())
 	return &Lock{
-		release: func(ctx context.Context) error {
-			_, err := s.db.ExecContext(ctx, s.q("release-lease"), name, owner)
-			return err
+		release: func(context.Context) error {
+			syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			return f.Close()
 		},
-		renew: func(ctx context.Context) error {
-			ok, err := acquire(ctx)
-			if err == nil && !ok {
-				err = fmt.Errorf("store: lock %s was taken over by another process", name)
-			}
-			return err
-		},
+		renew: func(context.Context) error { return nil },
 	}, nil
 }
 

@@ -79,8 +79,11 @@ type Store struct {
 	Reader  // operations on the pool; Tx has the same inside a transaction
 	db      *sqlx.DB
 	dialect Dialect
-	queries map[string]string
-	known   map[string]struct{} // the texts of queries, for txExt
+	// sqlitePath is the database file (SQLite), beside which lock files
+	// live.
+	sqlitePath string
+	queries    map[string]string
+	known      map[string]struct{} // the texts of queries, for txExt
 }
 
 // Open connects to the database named by a helpdeskd URL: "sqlite:PATH"
@@ -124,6 +127,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	s := &Store{db: db, dialect: dialect}
+	if dialect == SQLite {
+		s.sqlitePath = strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+	}
 	s.Reader = Reader{x: db, s: s}
 	if err := s.loadQueries(); err != nil {
 		db.Close()

@@ -98,8 +98,9 @@ from = %q
 		return err
 	}
 	logPath := filepath.Join(*dir, "run.log")
-	var peakKB int64
+	var peakKB int64 // of the last child
 	child := func(args ...string) (time.Duration, *syscall.Rusage, error) {
+		peakKB = 0
 		logf, err := os.Create(logPath)
 		if err != nil {
 			return 0, nil, err
@@ -118,8 +119,9 @@ from = %q
 		// The child's peak resident memory: VmHWM, polled, since
 		// getrusage's ru_maxrss of a child also counts the memory of
 		// this process at fork time (Linux carries it across exec).
-		done := make(chan struct{})
+		done, polled := make(chan struct{}), make(chan struct{})
 		go func() {
+			defer close(polled)
 			t := time.NewTicker(20 * time.Millisecond)
 			defer t.Stop()
 			for {
@@ -136,6 +138,7 @@ from = %q
 		err = cmd.Wait()
 		took := time.Since(start)
 		close(done)
+		<-polled
 		var ru *syscall.Rusage
 		if cmd.ProcessState != nil {
 			ru, _ = cmd.ProcessState.SysUsage().(*syscall.Rusage)

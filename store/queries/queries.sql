@@ -133,12 +133,3 @@ SELECT * FROM quarantine WHERE id = ?;
 
 -- name: resolve-quarantine
 UPDATE quarantine SET status = 'reprocessed', resolved_at = ?, message_pk = ? WHERE id = ?;
-
--- name: release-lease
-DELETE FROM leases WHERE name = ? AND owner = ?;
-
--- name: acquire-lease
-INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)
-ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-WHERE leases.expires_at < ? OR leases.owner = excluded.owner
-RETURNING owner;

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestMain lets this test binary stand in for helpdeskd when a command
+// runs helpdeskd as a child process (loadtest re-executes itself).
+func TestMain(m *testing.M) {
+	if os.Getenv("HELPDESKD_TEST_AS_MAIN") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestLoadtest runs the load command on a small mailbox: the child
+// "run --once" must store every message once, acknowledge every new
+// incident, and the report must carry the figures the README quotes.
+func TestLoadtest(t *testing.T) {
+	t.Setenv("HELPDESKD_TEST_AS_MAIN", "1")
+	code, out, stderr := helpdeskd(t, "", "loadtest", "--messages", "60", "--dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("loadtest: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, want := range []string{
+		`throughput\s+\d+ messages/s`,
+		`peak RSS\s+[1-9]\d* MB`,
+		`stored\s+60 messages`,
+		`mail sent\s+30 acknowledgements`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "not every message") {
+		t.Error(out)
+	}
+}
