@@ -150,6 +150,11 @@ func (m *Mailer) client() (*mail.Client, error) {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
 			mail.WithUsername(s.Username), mail.WithPassword(s.Password))
 	}
+	// No NOOP before and no RSET after each message: both cost a round
+	// trip per mail, and neither is needed (a new MAIL FROM starts a new
+	// transaction; a dead connection fails MAIL FROM and the row is
+	// retried).
+	opts = append(opts, mail.WithoutNoop(), mail.WithoutRset())
 	return mail.NewClient(s.Host, opts...)
 }
 
@@ -184,6 +189,45 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		dialErr  error
 		wg       sync.WaitGroup
 	)
+	setErr := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	// Deliveries are marked sent by one writer that commits, as one
+	// group, whatever the connections delivered while it wrote the
+	// previous group: a crash can repeat only the mails of that moment,
+	// as with one commit per mail, for a fraction of the commits.
+	marks := make(chan *store.Outbox, len(todo))
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		for o := range marks {
+			group := []*store.Outbox{o}
+		drain:
+			for len(group) < 200 {
+				select {
+				case more, ok := <-marks:
+					if !ok {
+						break drain
+					}
+					group = append(group, more)
+				default:
+					break drain
+				}
+			}
+			evs := make([]*store.Event, len(group))
+			for i, g := range group {
+				evs[i] = &store.Event{IncidentID: g.IncidentID, Kind: "sent", Actor: "helpdeskd",
+					Detail: fmt.Sprintf("%s <%s> delivered to %s", g.Kind, g.MessageID, g.ToAddrs), CreatedAt: m.Now()}
+			}
+			if err := m.Store.OutboxSent(ctx, group, m.Now(), evs); err != nil {
+				setErr(err)
+			}
+		}
+	}()
 	stop := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -210,6 +254,9 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 			}
 			o := &rows[todo[k]]
 			res, err := m.deliver(ctx, c, o, msgs[todo[k]])
+			if res.Sent > 0 {
+				marks <- o
+			}
 			mu.Lock()
 			st.add(res)
 			if err != nil && firstErr == nil {
@@ -222,6 +269,8 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		wg.Go(worker)
 	}
 	wg.Wait()
+	close(marks)
+	<-marked
 	if firstErr != nil {
 		return st, firstErr
 	}
@@ -241,15 +290,14 @@ func (s *Stats) add(o Stats) {
 	s.Failed += o.Failed
 }
 
-// deliver sends one row on an open connection and records the answer.
-// The error is a failure to record it (the database), not of SMTP.
+// deliver sends one row on an open connection and records a failure; a
+// delivery is recorded by the caller's group commit. The error is a
+// failure to record (the database), not of SMTP.
 func (m *Mailer) deliver(ctx context.Context, c *mail.Client, o *store.Outbox, msg *mail.Msg) (Stats, error) {
 	err := c.Send(msg)
 	switch {
 	case err == nil:
-		ev := &store.Event{IncidentID: o.IncidentID, Kind: "sent", Actor: "helpdeskd",
-			Detail: fmt.Sprintf("%s <%s> delivered to %s", o.Kind, o.MessageID, o.ToAddrs), CreatedAt: m.Now()}
-		return Stats{Sent: 1}, m.Store.OutboxSent(ctx, o, m.Now(), ev)
+		return Stats{Sent: 1}, nil
 	case isPermanent(err) || o.Attempts >= m.Cfg.SMTP.MaxAttempts:
 		reason := err.Error()
 		if !isPermanent(err) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -75,169 +74,11 @@ func nullTime(t *time.Time) any {
 	return t.UTC()
 }
 
-// InsertMessage stores a message row with the incident it joined, the
-// reason and the outcome (all decided before the insert), and its raw
-// bytes when raw is not nil. When (message_id, content_hash) exists
-// already (another process stored the same message in the meantime) it
-// returns ErrDuplicate and nothing is stored.
-func (r Reader) InsertMessage(ctx context.Context, m *Message, raw []byte) (int64, error) {
-	args := []any{m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
-		m.ToAddrs, m.CcAddrs, m.Subject, m.Kind, m.KindReason, m.InReplyTo, m.Refs, m.ThreadIndex,
-		m.TextBody, m.NewText, m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt),
-		m.IncidentID, m.ThreadReason, m.Outcome}
-	var id int64
-	var err error
-	if raw != nil && r.s.dialect == Postgres {
-		// One round trip for both rows (a data-modifying CTE; SQLite has
-		// none, and needs no saving of round trips).
-		err = sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-message-raw"), append(args, raw)...)
-	} else {
-		err = sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-message"), args...)
-		if err == nil && raw != nil {
-			err = r.InsertRaw(ctx, id, raw)
-		}
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrDuplicate
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: insert message: %w", err)
-	}
-	m.ID = id
-	return id, nil
-}
-
-// Lookup is what the store knows of an incoming message before it is
-// stored: the stored copy, if any, the first thread candidate that is a
-// stored message or outgoing mail of an incident, and how many automatic
-// mails went to the sender lately.
-type Lookup struct {
-	AutoMailSent int
-	Duplicate    *Message // ID, IncidentID and Outcome set
-	// ThreadIncident is the incident of the first candidate found, in
-	// the order of the candidates; ThreadMessageID is that candidate.
-	ThreadIncident  int64
-	ThreadMessageID string
-}
-
-// LookupMessage answers, in one round trip, whether (messageID,
-// contentHash) is stored already, which incident the candidates
-// (In-Reply-To/References, most relevant first) belong to, and how many
-// automatic mails were queued to sender since a time (as CountAutoMail).
-func (r Reader) LookupMessage(ctx context.Context, messageID, contentHash string, candidates []string, sender string, since time.Time) (*Lookup, error) {
-	if len(candidates) > 200 {
-		candidates = candidates[:200]
-	}
-	ids, err := json.Marshal(nonNilStrings(candidates))
-	if err != nil {
-		return nil, err
-	}
-	var hits []struct {
-		Pos        int    `db:"pos"`
-		ID         int64  `db:"id"`
-		MessageID  string `db:"message_id"`
-		IncidentID *int64 `db:"incident_id"`
-		Outcome    string `db:"outcome"`
-	}
-	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("message-lookup"), messageID, contentHash, string(ids), string(ids),
-		strings.ToLower(sender), utc(since)); err != nil {
-		return nil, fmt.Errorf("store: look up message: %w", err)
-	}
-	out := &Lookup{}
-	byID := map[string]int64{}
-	for _, h := range hits {
-		if h.Pos == 3 {
-			out.AutoMailSent = int(h.ID)
-			continue
-		}
-		if h.Pos == 0 {
-			out.Duplicate = &Message{ID: h.ID, MessageID: h.MessageID, ContentHash: contentHash, IncidentID: h.IncidentID, Outcome: h.Outcome}
-			continue
-		}
-		if h.IncidentID != nil {
-			if _, seen := byID[h.MessageID]; !seen {
-				byID[h.MessageID] = *h.IncidentID
-			}
-		}
-	}
-	for _, id := range candidates {
-		if inc, ok := byID[id]; ok {
-			out.ThreadIncident, out.ThreadMessageID = inc, id
-			break
-		}
-	}
-	return out, nil
-}
-
 func nonNilStrings(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
-}
-
-// InsertRaw keeps the raw bytes of a message.
-func (r Reader) InsertRaw(ctx context.Context, messagePK int64, raw []byte) error {
-	if _, err := r.x.ExecContext(ctx, r.s.q("insert-raw"), messagePK, raw); err != nil {
-		return fmt.Errorf("store: insert raw message: %w", err)
-	}
-	return nil
-}
-
-// RawMessage returns the raw bytes of a stored message.
-func (r Reader) RawMessage(ctx context.Context, messagePK int64) ([]byte, error) {
-	var raw []byte
-	err := sqlx.GetContext(ctx, r.x, &raw, r.s.db.Rebind(`SELECT raw FROM message_raw WHERE message_pk = ?`), messagePK)
-	return raw, noRows(err)
-}
-
-// NextIncidentNumber takes the next incident number. Inside a transaction
-// the counter row stays locked until commit, so numbers are never shared.
-func (r Reader) NextIncidentNumber(ctx context.Context) (int64, error) {
-	var n int64
-	if err := sqlx.GetContext(ctx, r.x, &n, r.s.q("next-counter"), "incident"); err != nil {
-		return 0, fmt.Errorf("store: next incident number: %w", err)
-	}
-	return n, nil
-}
-
-// InsertIncident stores a new incident and sets inc.ID.
-func (r Reader) InsertIncident(ctx context.Context, inc *Incident) error {
-	err := sqlx.GetContext(ctx, r.x, &inc.ID, r.s.q("insert-incident"),
-		inc.Key, inc.Subject, inc.NormSubject, inc.Status, inc.Priority, inc.Requester, inc.RequesterName,
-		inc.Assignee, inc.Category, utc(inc.CreatedAt), utc(inc.UpdatedAt))
-	if err != nil {
-		return fmt.Errorf("store: insert incident %s: %w", inc.Key, err)
-	}
-	inc.MessageCount = 1
-	return nil
-}
-
-// CreateIncident takes the next incident number, names the incident
-// keyPrefix+number ("HD-" + 42) and stores it; inc.ID and inc.Key are
-// set. Inside a transaction the counter row stays locked until commit, so
-// numbers are never shared.
-func (r Reader) CreateIncident(ctx context.Context, inc *Incident, keyPrefix string) error {
-	if r.s.dialect == Postgres {
-		var row struct {
-			ID  int64  `db:"id"`
-			Key string `db:"key"`
-		}
-		err := sqlx.GetContext(ctx, r.x, &row, r.s.q("create-incident"), keyPrefix,
-			inc.Subject, inc.NormSubject, inc.Status, inc.Priority, inc.Requester, inc.RequesterName,
-			inc.Assignee, inc.Category, utc(inc.CreatedAt), utc(inc.UpdatedAt))
-		if err != nil {
-			return fmt.Errorf("store: create incident: %w", err)
-		}
-		inc.ID, inc.Key, inc.MessageCount = row.ID, row.Key, 1
-		return nil
-	}
-	n, err := r.NextIncidentNumber(ctx)
-	if err != nil {
-		return err
-	}
-	inc.Key = keyPrefix + strconv.FormatInt(n, 10)
-	return r.InsertIncident(ctx, inc)
 }
 
 // IncidentByKey finds an incident by its key (HD-42).
@@ -258,12 +99,6 @@ func (r Reader) IncidentByID(ctx context.Context, id int64) (*Incident, error) {
 	return &inc, nil
 }
 
-// TouchIncident counts one more message on the incident.
-func (r Reader) TouchIncident(ctx context.Context, id int64, at time.Time) error {
-	_, err := r.x.ExecContext(ctx, r.s.q("touch-incident"), utc(at), id)
-	return err
-}
-
 // SetIncidentStatus changes the status and the resolved/closed stamps.
 func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status string, at time.Time) error {
 	switch status {
@@ -280,12 +115,6 @@ func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status str
 		return fmt.Errorf("store: set status of %s: %w", inc.Key, err)
 	}
 	return nil
-}
-
-// SetFirstResponse stamps first_response_at once.
-func (r Reader) SetFirstResponse(ctx context.Context, id int64, at time.Time) error {
-	_, err := r.x.ExecContext(ctx, r.s.q("set-first-response"), utc(at), id)
-	return err
 }
 
 // IsParticipant reports whether addr wrote, or was addressed by, any
@@ -314,29 +143,21 @@ func (r Reader) AddEvent(ctx context.Context, e *Event) error {
 }
 
 // AddEvents appends several events in as few statements as the
-// database's parameter limit allows. Events without dedupe keys only:
+// databases' parameter limits allow. Events without dedupe keys only:
 // AddEvent reports duplicates, this does not.
 func (r Reader) AddEvents(ctx context.Context, evs []*Event) error {
-	const cols = 6
-	const chunk = 500 // 3,000 parameters: under every limit of both engines
-	for start := 0; start < len(evs); start += chunk {
-		part := evs[start:min(start+chunk, len(evs))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO events (incident_id, message_pk, kind, actor, detail, created_at) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, e := range part {
-			if e.DedupeKey != nil {
-				return fmt.Errorf("store: add events: %s has a dedupe key; use AddEvent", e.Kind)
-			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, e.IncidentID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt))
+	for _, e := range evs {
+		if e.DedupeKey != nil {
+			return fmt.Errorf("store: add events: %s has a dedupe key; use AddEvent", e.Kind)
 		}
-		if _, err := r.x.ExecContext(ctx, r.s.db.Rebind(b.String()), args...); err != nil {
-			return fmt.Errorf("store: add %d events: %w", len(part), err)
-		}
+	}
+	err := r.rows(ctx, `INSERT INTO events (incident_id, message_pk, kind, actor, detail, created_at)`, placeholders(6), "", len(evs), 6,
+		func(i int) []any {
+			e := evs[i]
+			return []any{e.IncidentID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt)}
+		}, nil)
+	if err != nil {
+		return fmt.Errorf("store: add %d events: %w", len(evs), err)
 	}
 	return nil
 }
@@ -422,23 +243,14 @@ type IntakeUID struct {
 // RecordIntakeUIDs is RecordIntakeUID for many, in as few statements as
 // the parameter limits allow.
 func (r Reader) RecordIntakeUIDs(ctx context.Context, rows []IntakeUID, at time.Time) error {
-	const chunk = 500
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO intake_uids (mailbox, uidvalidity, uid, message_pk, quarantine_id, created_at) VALUES `)
-		args := make([]any, 0, len(part)*6)
-		for i, u := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, u.Mailbox, int64(u.UIDValidity), int64(u.UID), u.MessagePK, u.QuarantineID, utc(at))
-		}
-		b.WriteString(` ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING`)
-		if _, err := r.x.ExecContext(ctx, r.s.db.Rebind(b.String()), args...); err != nil {
-			return fmt.Errorf("store: record %d uids: %w", len(part), err)
-		}
+	err := r.rows(ctx, `INSERT INTO intake_uids (mailbox, uidvalidity, uid, message_pk, quarantine_id, created_at)`, placeholders(6),
+		` ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING`, len(rows), 6,
+		func(i int) []any {
+			u := rows[i]
+			return []any{u.Mailbox, int64(u.UIDValidity), int64(u.UID), u.MessagePK, u.QuarantineID, utc(at)}
+		}, nil)
+	if err != nil {
+		return fmt.Errorf("store: record %d uids: %w", len(rows), err)
 	}
 	return nil
 }

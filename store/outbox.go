@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -26,23 +27,28 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	return rows, nil
 }
 
-// OutboxSent records a delivery and adds the event in one transaction.
-func (s *Store) OutboxSent(ctx context.Context, o *Outbox, at time.Time, ev *Event) error {
+// OutboxSent records deliveries and adds their events in one
+// transaction (the mailer commits, as one group, what its connections
+// delivered while the previous group was being written).
+func (s *Store) OutboxSent(ctx context.Context, os []*Outbox, at time.Time, evs []*Event) error {
+	ids := make([]int64, len(os))
+	for i, o := range os {
+		ids[i] = o.ID
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
 	return s.InTx(ctx, func(tx *Tx) error {
 		if s.dialect == Postgres {
 			if _, err := tx.x.ExecContext(ctx, s.q("sent-without-flush")); err != nil {
 				return fmt.Errorf("store: outbox sent: %w", err)
 			}
 		}
-		if _, err := tx.x.ExecContext(ctx, s.q("outbox-sent"), utc(at), o.ID); err != nil {
+		if _, err := tx.x.ExecContext(ctx, s.q("outbox-sent"), utc(at), string(list)); err != nil {
 			return fmt.Errorf("store: outbox sent: %w", err)
 		}
-		if ev != nil {
-			if err := tx.AddEvent(ctx, ev); err != nil && err != ErrDuplicate {
-				return err
-			}
-		}
-		return nil
+		return tx.AddEvents(ctx, evs)
 	})
 }
 

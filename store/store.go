@@ -105,10 +105,19 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16000)&_txlock=immediate"
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		driver, dialect, dsn = "postgres", Postgres, rawURL
-		if u, err := url.Parse(rawURL); err == nil && u.Query().Get("sslmode") == "" {
-			// lib/pq's default sslmode has changed between versions; say it.
+		if u, err := url.Parse(rawURL); err == nil {
 			q := u.Query()
-			q.Set("sslmode", "prefer")
+			if q.Get("sslmode") == "" {
+				// lib/pq's default sslmode has changed between versions; say it.
+				q.Set("sslmode", "prefer")
+			}
+			if q.Get("binary_parameters") == "" {
+				// Raw mail ([]byte) goes over the wire as it is instead
+				// of hex-encoded text, and an unprepared statement (the
+				// multi-row inserts of a batch) takes one round trip
+				// instead of two.
+				q.Set("binary_parameters", "yes")
+			}
 			u.RawQuery = q.Encode()
 			dsn = u.String()
 		}

@@ -105,23 +105,24 @@ func TestMessageUniqueKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		id1, err := tx.InsertMessage(ctx, msg("a@x", "h1"), nil)
-		if err != nil {
+		first := msg("a@x", "h1")
+		if err := tx.InsertMessages(ctx, []*store.Message{first}, [][]byte{[]byte("raw")}); err != nil {
 			t.Fatal(err)
 		}
-		id2, err := tx.InsertMessage(ctx, msg("a@x", "h1"), nil)
-		if !errors.Is(err, store.ErrDuplicate) || id2 != 0 {
-			t.Fatalf("same Message-ID and hash: id %d err %v; want 0, ErrDuplicate", id2, err)
+		again := msg("a@x", "h1")
+		if err := tx.InsertMessages(ctx, []*store.Message{again}, [][]byte{[]byte("raw")}); !errors.Is(err, store.ErrDuplicate) {
+			t.Fatalf("same Message-ID and hash stored twice: %v; want ErrDuplicate", err)
 		}
-		lk, err := tx.LookupMessage(ctx, "a@x", "h1", nil, "x@y", time.Time{})
-		if err != nil || lk.Duplicate == nil || lk.Duplicate.ID != id1 {
-			t.Fatalf("lookup of the stored message: %+v, %v; want duplicate #%d", lk, err, id1)
+		lk, err := tx.PrefetchBatch(ctx, []store.MessageKey{{MessageID: "a@x", ContentHash: "h1"}}, nil, nil, time.Time{})
+		if err != nil || lk.Stored[store.MessageKey{MessageID: "a@x", ContentHash: "h1"}] == nil ||
+			lk.Stored[store.MessageKey{MessageID: "a@x", ContentHash: "h1"}].ID != first.ID {
+			t.Fatalf("prefetch of the stored message: %+v, %v; want #%d", lk, err, first.ID)
 		}
 		// Same Message-ID, other content: a different message (some mailers
 		// reuse ids), kept separately.
-		id3, err := tx.InsertMessage(ctx, msg("a@x", "h2"), nil)
-		if err != nil || id3 == id1 {
-			t.Fatalf("same id, other content: id %d err %v; want a new row", id3, err)
+		other := msg("a@x", "h2")
+		if err := tx.InsertMessages(ctx, []*store.Message{other}, [][]byte{[]byte("raw")}); err != nil || other.ID == first.ID {
+			t.Fatalf("same id, other content: id %d err %v; want a new row", other.ID, err)
 		}
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
@@ -129,65 +130,92 @@ func TestMessageUniqueKey(t *testing.T) {
 	})
 }
 
-// TestLookupMessageThreadCandidates: the first candidate, in the caller's
-// order, that is a stored message or an outgoing mail with an incident
-// wins; candidates without an incident are passed over.
-func TestLookupMessageThreadCandidates(t *testing.T) {
+// TestBatchOperations covers the set-based statements the workflow
+// writes a batch with: prefetch (stored messages, thread candidates in
+// the caller's order, recent automatic mail per sender), incidents
+// inserted and updated together, messages with their raw bytes, events
+// in chunks past the parameter limit.
+func TestBatchOperations(t *testing.T) {
 	eachDialect(t, func(t *testing.T, u string) {
 		ctx := context.Background()
 		st := testutil.OpenURL(t, u)
 		err := st.InTx(ctx, func(tx *store.Tx) error {
 			now := time.Now()
-			inc1 := &store.Incident{Key: "HD-1", Subject: "s", Status: "new", Priority: "P3", Requester: "r@x", CreatedAt: now, UpdatedAt: now}
-			inc2 := &store.Incident{Key: "HD-2", Subject: "s", Status: "new", Priority: "P3", Requester: "r@x", CreatedAt: now, UpdatedAt: now}
-			for _, inc := range []*store.Incident{inc1, inc2} {
-				if err := tx.InsertIncident(ctx, inc); err != nil {
-					return err
-				}
+			inc1 := &store.Incident{Key: "HD-1", Subject: "s", Status: "new", Priority: "P3", Requester: "r@x", CreatedAt: now, UpdatedAt: now, MessageCount: 1}
+			inc2 := &store.Incident{Key: "HD-2", Subject: "s", Status: "new", Priority: "P3", Requester: "r@x", CreatedAt: now, UpdatedAt: now, MessageCount: 1}
+			if err := tx.InsertIncidents(ctx, []*store.Incident{inc1, inc2}); err != nil {
+				return err
+			}
+			if inc1.ID == 0 || inc2.ID == 0 || inc1.ID == inc2.ID {
+				t.Fatalf("incident ids %d, %d", inc1.ID, inc2.ID)
 			}
 			m := msg("in-1@x", "h")
 			m.IncidentID = &inc1.ID
-			if _, err := tx.InsertMessage(ctx, m, []byte("raw")); err != nil {
+			m.TextBody, m.NewText = "full", "full"
+			orphan := msg("orphan@x", "h")
+			if err := tx.InsertMessages(ctx, []*store.Message{m, orphan}, [][]byte{[]byte("raw1"), []byte("raw2")}); err != nil {
 				return err
 			}
-			if _, err := tx.InsertMessage(ctx, msg("orphan@x", "h"), nil); err != nil {
+			o := &store.Outbox{IncidentID: &inc2.ID, Kind: "ack", MessageID: "out-2@x", FromAddr: "a", ToAddrs: "b",
+				AutoSubmitted: "auto-replied", RcptKey: "B@x", NextAttemptAt: now, CreatedAt: now}
+			if err := tx.EnqueueAll(ctx, []*store.Outbox{o}); err != nil {
 				return err
 			}
-			o := &store.Outbox{IncidentID: &inc2.ID, Kind: "ack", MessageID: "out-2@x", FromAddr: "a", ToAddrs: "b", NextAttemptAt: now, CreatedAt: now}
-			if err := tx.Enqueue(ctx, o); err != nil {
+			lk, err := tx.PrefetchBatch(ctx, nil, []string{"orphan@x", "out-2@x", "in-1@x", "nothing@x"}, []string{"b@X", "c@x"}, now.Add(-time.Hour))
+			if err != nil {
 				return err
 			}
-			for _, c := range []struct {
-				cands []string
-				inc   int64
-				id    string
-			}{
-				{[]string{"in-1@x"}, inc1.ID, "in-1@x"},
-				{[]string{"orphan@x", "out-2@x", "in-1@x"}, inc2.ID, "out-2@x"},
-				{[]string{"nothing@x", "orphan@x"}, 0, ""},
-				{nil, 0, ""},
-			} {
-				lk, err := tx.LookupMessage(ctx, "new@x", "h", c.cands, "B", now.Add(-time.Hour))
-				if err != nil {
-					return err
+			if len(lk.ThreadIncident) != 2 || lk.ThreadIncident["out-2@x"] != inc2.ID || lk.ThreadIncident["in-1@x"] != inc1.ID {
+				t.Errorf("thread candidates: %v", lk.ThreadIncident)
+			}
+			if lk.AutoMailSent["b@x"] != 1 || lk.AutoMailSent["c@x"] != 0 {
+				t.Errorf("automatic mail per sender: %v", lk.AutoMailSent)
+			}
+			later := now.Add(time.Minute)
+			inc1.Status, inc1.ResolvedAt, inc1.MessageCount, inc1.UpdatedAt = store.StatusResolved, &later, 3, later
+			inc2.FirstResponseAt = &later
+			if err := tx.UpdateIncidents(ctx, []*store.Incident{inc1, inc2}); err != nil {
+				return err
+			}
+			got, err := tx.IncidentsForBatch(ctx, []int64{inc1.ID}, []string{"HD-2"})
+			if err != nil {
+				return err
+			}
+			if len(got) != 2 {
+				t.Fatalf("incidents for batch: %d", len(got))
+			}
+			for _, g := range got {
+				switch g.Key {
+				case "HD-1":
+					if g.Status != store.StatusResolved || g.MessageCount != 3 || g.ResolvedAt == nil || g.ResolvedAt.Sub(later).Abs() > time.Millisecond {
+						t.Errorf("HD-1 after update: %+v", g)
+					}
+				case "HD-2":
+					if g.FirstResponseAt == nil || g.Status != "new" {
+						t.Errorf("HD-2 after update: %+v", g)
+					}
 				}
-				if lk.Duplicate != nil || lk.ThreadIncident != c.inc || lk.ThreadMessageID != c.id || lk.AutoMailSent != 0 {
-					t.Errorf("candidates %v: %+v; want incident %d via %q", c.cands, lk, c.inc, c.id)
-				}
+			}
+			msgs, err := tx.IncidentMessages(ctx, inc1.ID)
+			if err != nil {
+				return err
+			}
+			if len(msgs) != 1 || msgs[0].NewText != "full" {
+				t.Errorf("a new text equal to the text reads back as the text: %+v", msgs)
 			}
 			var evs []*store.Event
-			for i := range 1201 {
+			for i := range 6001 {
 				evs = append(evs, &store.Event{IncidentID: &inc1.ID, Kind: "k", Actor: "a", Detail: fmt.Sprint(i), CreatedAt: now})
 			}
 			if err := tx.AddEvents(ctx, evs); err != nil {
 				return err
 			}
-			got, err := tx.IncidentEvents(ctx, inc1.ID)
+			all, err := tx.IncidentEvents(ctx, inc1.ID)
 			if err != nil {
 				return err
 			}
-			if len(got) != 1201 || got[1200].Detail != "1200" {
-				t.Errorf("AddEvents in chunks stored %d events; want 1201 in order", len(got))
+			if len(all) != 6001 || all[6000].Detail != "6000" {
+				t.Errorf("AddEvents in chunks stored %d events; want 6001 in order", len(all))
 			}
 			return nil
 		})
@@ -210,8 +238,12 @@ func TestIncidentNumbersNeverShared(t *testing.T) {
 				defer wg.Done()
 				for i := 0; i < 10; i++ {
 					err := st.InTx(ctx, func(tx *store.Tx) error {
-						n, err := tx.NextIncidentNumber(ctx)
+						n, err := tx.LockCounter(ctx, "incident")
 						if err != nil {
+							return err
+						}
+						n++
+						if err := tx.SetCounter(ctx, "incident", n); err != nil {
 							return err
 						}
 						mu.Lock()

@@ -86,6 +86,7 @@ type Result struct {
 	Reason    string  `json:"reason"`
 	MessageID string  `json:"-"`
 	messagePK int64
+	pk        func() int64 // the stored message's id, known after the flush
 }
 
 // Engine applies the helpdesk's rules to incoming mail.
@@ -106,8 +107,10 @@ type Engine struct {
 	Observe func([]Result)
 
 	keys *Keys
-	// failHook lets tests fail a message in the middle of its work.
+	// failHook lets tests fail a message in the middle of its work;
+	// rowHook lets them spoil a row so that the batch's write fails.
 	failHook func(ctx context.Context, tx *store.Tx, subject string) error
+	rowHook  func(*store.Message)
 }
 
 // NewEngine wires an Engine with defaults.
@@ -160,10 +163,18 @@ func (e *Engine) ingest(ctx context.Context, batch []Inbound, after func(*store.
 		}
 	}
 	races := 0
+	careful := false
 	for {
-		results, queued, retry, err := e.attempt(ctx, batch, parsed, failed, after)
+		results, queued, retry, err := e.attempt(ctx, batch, parsed, failed, careful, after)
 		if err != nil {
 			return nil, err
+		}
+		if retry == retryCareful {
+			if careful {
+				return nil, errors.New("workflow: batch could not be written, not even message by message")
+			}
+			careful = true
+			continue
 		}
 		if retry == retryRace {
 			// Another process stored one of these messages meanwhile;
@@ -193,9 +204,10 @@ func (e *Engine) ingest(ctx context.Context, batch []Inbound, after func(*store.
 type retryKind int
 
 const (
-	retryNone retryKind = iota
-	retryFailed
-	retryRace
+	retryNone    retryKind = iota
+	retryFailed            // a message failed: run again with it quarantined
+	retryRace              // another process stored a message meanwhile
+	retryCareful           // the batch's writes failed: find the message
 )
 
 // errRaced: the message was stored by another process after this one
@@ -248,17 +260,32 @@ func (e *Engine) parseAll(batch []Inbound) []parsed {
 	return out
 }
 
-// attempt runs the batch once in one transaction.
-func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, failed []error, after func(*store.Tx, []Result) error) ([]Result, bool, retryKind, error) {
+// attempt runs the batch once in one transaction: the unit reads what
+// the batch needs, the rules run message by message, and the unit writes
+// the result with a few multi-row statements.
+//
+// careful (after a write failed that no single message could be blamed
+// for) writes after every message instead, so the next failure names its
+// message.
+func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, failed []error, careful bool, after func(*store.Tx, []Result) error) ([]Result, bool, retryKind, error) {
 	tx, err := e.Store.Begin(ctx)
 	if err != nil {
 		return nil, false, retryNone, err
 	}
 	defer tx.Rollback()
 	now := e.Now().UTC()
-	results := make([]Result, 0, len(batch))
-	var events []*store.Event
-	var uids []store.IntakeUID
+	u := newUnit(e, tx, now)
+	var msgs []*mailparse.Message
+	for i := range batch {
+		if failed[i] == nil {
+			msgs = append(msgs, ps[i].msg)
+		}
+	}
+	if err := u.prefetch(ctx, msgs); err != nil {
+		return nil, false, retryNone, err
+	}
+	results := make([]Result, len(batch))
+	qids := make([]int64, len(batch))
 	queued := false
 	for i := range batch {
 		in := &batch[i]
@@ -267,34 +294,55 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 			if err != nil {
 				return nil, false, retryNone, err
 			}
-			if u, ok := intakeUID(in.Source, nil, &qid); ok {
-				uids = append(uids, u)
-			}
-			results = append(results, res)
+			results[i], qids[i] = res, qid
 			continue
 		}
-		p := &processing{e: e, tx: tx, in: in, msg: ps[i].msg, now: now}
+		p := &processing{e: e, u: u, tx: tx, in: in, msg: ps[i].msg, now: now}
 		res, perr := p.run(ctx)
+		if perr == nil && careful {
+			perr = u.flush(ctx)
+		}
 		switch {
 		case perr == nil:
-			results = append(results, res)
-			events = append(events, p.events...)
-			if u, ok := intakeUID(in.Source, &res.messagePK, nil); ok {
-				uids = append(uids, u)
-			}
+			results[i] = res
 			queued = queued || p.queued
 			continue
 		case ctx.Err() != nil:
 			return nil, false, retryNone, ctx.Err()
-		case errors.Is(perr, errRaced):
+		case errors.Is(perr, errRaced), errors.Is(perr, store.ErrDuplicate):
 			return nil, false, retryRace, nil
 		}
 		e.Log.Error("message failed, quarantined", "source", in.Source.String(), "error", perr)
 		failed[i] = fmt.Errorf("processing failed: %w", perr)
 		return nil, false, retryFailed, nil
 	}
-	if err := tx.AddEvents(ctx, events); err != nil {
-		return nil, false, retryNone, err
+	if err := u.flush(ctx); err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, false, retryNone, ctx.Err()
+		case errors.Is(err, store.ErrDuplicate):
+			return nil, false, retryRace, nil
+		}
+		e.Log.Warn("batch write failed; writing message by message to find the cause", "error", err)
+		return nil, false, retryCareful, nil
+	}
+	var uids []store.IntakeUID
+	for i := range results {
+		r := &results[i]
+		if r.pk != nil {
+			r.messagePK = r.pk()
+		}
+		var u store.IntakeUID
+		var ok bool
+		if failed[i] != nil {
+			u, ok = intakeUID(batch[i].Source, nil, &qids[i])
+		} else {
+			pk := r.messagePK
+			u, ok = intakeUID(batch[i].Source, &pk, nil)
+		}
+		if ok {
+			uids = append(uids, u)
+		}
 	}
 	if err := tx.RecordIntakeUIDs(ctx, uids, now); err != nil {
 		return nil, false, retryNone, err
@@ -341,16 +389,16 @@ func (p *parseError) Unwrap() error { return p.err }
 // processing is the work on one message.
 type processing struct {
 	e      *Engine
-	tx     *store.Tx
+	u      *unit
+	tx     *store.Tx // for test hooks only: everything else goes through u
 	in     *Inbound
 	now    time.Time
 	msg    *mailparse.Message
-	lookup *store.Lookup
 	queued bool
-	// events are written with the batch, after the message row exists.
-	events []*store.Event
+	// events go to the unit with the message.
+	events []pendingEvent
 
-	incidentID   *int64
+	incident     *store.Incident
 	threadReason string
 }
 
@@ -358,22 +406,18 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 	in, msg := p.in, p.msg
 	res := Result{Source: in.Source.String(), Kind: string(msg.Kind), MessageID: msg.MessageID}
 	row := messageRow(msg, in.Source.String(), p.now)
-	lk, err := p.tx.LookupMessage(ctx, row.MessageID, row.ContentHash, ThreadCandidates(msg.InReplyTo, msg.References),
-		row.FromAddr, p.now.Add(-time.Hour))
+	pk, inc, dup, err := p.u.duplicate(ctx, store.MessageKey{MessageID: row.MessageID, ContentHash: row.ContentHash})
 	if err != nil {
 		return res, err
 	}
-	if dup := lk.Duplicate; dup != nil {
-		res.Outcome, res.messagePK = OutcomeDuplicate, dup.ID
+	if dup {
+		res.Outcome, res.pk = OutcomeDuplicate, pk
 		res.Reason = "already stored (same Message-ID and content)"
-		if dup.IncidentID != nil {
-			if inc, err := p.tx.IncidentByID(ctx, *dup.IncidentID); err == nil {
-				res.Incident = inc.Key
-			}
+		if inc != nil {
+			res.Incident = inc.Key
 		}
 		return res, nil
 	}
-	p.lookup = lk
 	if err := p.decide(ctx, &res); err != nil {
 		return res, err
 	}
@@ -382,19 +426,16 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 			return res, err
 		}
 	}
+	var joined *store.Incident
 	if res.Incident != "" {
-		row.IncidentID = p.incidentID
+		joined = p.incident
 	}
 	row.ThreadReason, row.Outcome = cleanText(p.threadReason), string(res.Outcome)
-	if _, err := p.tx.InsertMessage(ctx, row, in.Raw); errors.Is(err, store.ErrDuplicate) {
-		return res, errRaced
-	} else if err != nil {
-		return res, err
+	if h := p.e.rowHook; h != nil {
+		h(row)
 	}
-	res.messagePK = row.ID
-	for _, ev := range p.events {
-		ev.MessagePK = &row.ID
-	}
+	pm := p.u.addMessage(row, in.Raw, joined, p.events)
+	res.pk = func() int64 { return pm.row.ID }
 	return res, nil
 }
 

@@ -256,6 +256,77 @@ func TestBatchRetriesWithoutFailedMessage(t *testing.T) {
 	}
 }
 
+// TestBatchWriteFailureFindsTheMessage: when the batch's multi-row write
+// fails (here a message row pointing to an incident that does not exist),
+// no message can be blamed yet; the batch runs again writing message by
+// message, the culprit is quarantined, and the rest commits once.
+func TestBatchWriteFailureFindsTheMessage(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			workflow.SetRowHook(eng, func(m *store.Message) {
+				if m.Subject == "Out of office" {
+					bogus := int64(999999)
+					m.IncidentID = &bogus
+				}
+			})
+			res := ingest(t, eng, raw("a@example.com", "one", "1@x"),
+				raw("b@example.com", "Out of office", "2@x", "Auto-Submitted: auto-replied"),
+				raw("c@example.com", "three", "3@x"))
+			if got := outcomes(res); got != "new_incident HD-1; quarantined ; new_incident HD-2" {
+				t.Fatalf("batch outcomes: %s", got)
+			}
+			for table, want := range map[string]int{"messages": 2, "message_raw": 2, "incidents": 2, "outbox": 2, "quarantine": 1, "events": 4} {
+				var n int
+				if err := st.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
+					t.Fatal(err)
+				}
+				if n != want {
+					t.Errorf("%s: %d rows, want %d", table, n, want)
+				}
+			}
+		})
+	}
+}
+
+// TestOneBatchSeesItsOwnMessages: within one batch (one transaction,
+// written at its end), later messages see what earlier ones decided: a
+// reply threads into the incident its original opened, a second copy is a
+// duplicate, a tag of a just-opened incident finds it, and the hourly
+// acknowledgement limit counts the batch's own acknowledgements.
+func TestOneBatchSeesItsOwnMessages(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "auto_reply_limit = 2")
+			res := ingest(t, eng,
+				raw("a@example.com", "VPN down", "v1@x"),
+				raw("a@example.com", "Re: VPN down", "v2@x", "In-Reply-To: <v1@x>"),
+				raw("a@example.com", "VPN down", "v1@x"),
+				raw("b@example.com", "Re: [HD-1] VPN down", "v3@x"),
+				raw("a@example.com", "Printer", "p1@x"),
+				raw("a@example.com", "Scanner", "s1@x"))
+			if got := outcomes(res); got != "new_incident HD-1; threaded HD-1; duplicate HD-1; threaded HD-1; new_incident HD-2; new_incident HD-3" {
+				t.Fatalf("outcomes: %s", got)
+			}
+			if !strings.Contains(res[3].Reason, "flagged") {
+				t.Errorf("a tag from someone not on the thread is flagged: %s", res[3].Reason)
+			}
+			if !strings.Contains(res[5].Reason, "limit reached") {
+				t.Errorf("third acknowledgement to one address in the batch: %s", res[5].Reason)
+			}
+			inc, err := st.IncidentByKey(context.Background(), "HD-1")
+			if err != nil || inc.MessageCount != 3 {
+				t.Fatalf("HD-1: %+v %v; want 3 messages", inc, err)
+			}
+			var n int
+			st.DB().Get(&n, `SELECT COUNT(*) FROM outbox`)
+			if n != 2 {
+				t.Errorf("%d acknowledgements queued, want 2", n)
+			}
+		})
+	}
+}
+
 func TestReprocessQuarantine(t *testing.T) {
 	eng, st := newEngine(t, "sqlite", "")
 	eng.Cfg.Intake.MaxMessageBytes = 20

@@ -11,3 +11,6 @@ import (
 func SetFailHook(e *Engine, f func(ctx context.Context, tx *store.Tx, subject string) error) {
 	e.failHook = f
 }
+
+// SetRowHook lets a test change a message's row before it is written.
+func SetRowHook(e *Engine, f func(*store.Message)) { e.rowHook = f }

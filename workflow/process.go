@@ -24,7 +24,7 @@ type threadMatch struct {
 func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 	m, keys := p.msg, p.e.keys
 	for _, key := range keys.TagsIn(m.Subject) {
-		inc, err := p.tx.IncidentByKey(ctx, key)
+		inc, err := p.u.incidentByKey(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -38,7 +38,7 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		if key == "" {
 			continue
 		}
-		inc, err := p.tx.IncidentByKey(ctx, key)
+		inc, err := p.u.incidentByKey(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -47,27 +47,25 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		}
 		return &threadMatch{inc: inc, reason: "reply to our message <" + id + ">"}, nil
 	}
-	if p.lookup == nil || p.lookup.ThreadIncident == 0 {
-		return nil, nil
-	}
-	inc, err := p.tx.IncidentByID(ctx, p.lookup.ThreadIncident)
-	if err != nil {
+	inc, matched, err := p.u.threadIncident(ctx, ThreadCandidates(m.InReplyTo, m.References))
+	if err != nil || inc == nil {
 		return nil, err
 	}
-	return &threadMatch{inc: inc, reason: "references stored message <" + p.lookup.ThreadMessageID + ">"}, nil
+	return &threadMatch{inc: inc, reason: "references stored message <" + matched + ">"}, nil
 }
 
 // event records a decision on the incident's audit trail. It is written
-// with the batch, once the message row exists to point to.
-func (p *processing) event(_ context.Context, incID *int64, kind, actor, detail string) error {
-	p.events = append(p.events, &store.Event{
-		IncidentID: incID, Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
-	})
+// with the batch, once the incident and the message rows exist to point
+// to.
+func (p *processing) event(inc *store.Incident, kind, actor, detail string) error {
+	p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{
+		Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
+	}})
 	return nil
 }
 
 // decide threads the message or opens an incident, and queues what must
-// be sent. It fills res and p.incidentID/p.threadReason.
+// be sent. It fills res and p.incident/p.threadReason.
 func (p *processing) decide(ctx context.Context, res *Result) error {
 	m, cfg := p.msg, p.e.Cfg
 	from := m.From.Addr
@@ -87,7 +85,7 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		if err := p.newIncident(ctx, res, fmt.Sprintf("follow-up to closed %s (%s)", old.Key, match.reason)); err != nil {
 			return err
 		}
-		return p.event(ctx, &old.ID, "follow_up", from, "new message opened "+res.Incident+" because this incident is closed")
+		return p.event(old, "follow_up", from, "new message opened "+res.Incident+" because this incident is closed")
 	}
 	switch m.Kind {
 	case mailparse.KindAutoReply, mailparse.KindBounce:
@@ -99,13 +97,11 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		}
 		// Joins the incident without reopening it or touching its clocks.
 		inc := match.inc
-		p.incidentID, p.threadReason = &inc.ID, match.reason
+		p.incident, p.threadReason = inc, match.reason
 		res.Outcome, res.Incident = OutcomeThreaded, inc.Key
 		res.Reason = fmt.Sprintf("%s joined by %s; status unchanged", m.Kind, match.reason)
-		if err := p.tx.TouchIncident(ctx, inc.ID, p.now); err != nil {
-			return err
-		}
-		return p.event(ctx, &inc.ID, string(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
+		p.u.touch(inc)
+		return p.event(inc, string(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
 	}
 	if match == nil {
 		return p.newIncident(ctx, res, "no thread found: new incident")
@@ -117,25 +113,23 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch) error {
 	m, inc := p.msg, match.inc
 	from := m.From.Addr
-	p.incidentID, p.threadReason = &inc.ID, match.reason
+	p.incident, p.threadReason = inc, match.reason
 	res.Outcome, res.Incident, res.Reason = OutcomeThreaded, inc.Key, match.reason
-	if err := p.tx.TouchIncident(ctx, inc.ID, p.now); err != nil {
-		return err
-	}
-	if err := p.event(ctx, &inc.ID, "threaded", from, fmt.Sprintf("message from %s joined: %s", m.From, match.reason)); err != nil {
+	p.u.touch(inc)
+	if err := p.event(inc, "threaded", from, fmt.Sprintf("message from %s joined: %s", m.From, match.reason)); err != nil {
 		return err
 	}
 	isRequester := strings.EqualFold(from, inc.Requester)
 	if match.byTag && !isRequester {
 		// Rule 5: anyone can type a tag. Record it, but say that this
 		// sender was not on the thread before.
-		on, err := p.tx.IsParticipant(ctx, inc.ID, from)
+		on, err := p.u.isParticipant(ctx, inc, from)
 		if err != nil {
 			return err
 		}
 		if !on {
 			res.Reason += "; flagged: sender is not the requester and was not on the thread"
-			if err := p.event(ctx, &inc.ID, "flagged", from, from+" used the tag but is neither the requester nor on the thread"); err != nil {
+			if err := p.event(inc, "flagged", from, from+" used the tag but is neither the requester nor on the thread"); err != nil {
 				return err
 			}
 		}
@@ -143,16 +137,12 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	if isRequester && !m.Kind.Automatic() {
 		switch inc.Status {
 		case store.StatusResolved:
-			if err := p.tx.SetIncidentStatus(ctx, inc, store.StatusOpen, p.now); err != nil {
-				return err
-			}
+			p.u.setStatus(inc, store.StatusOpen)
 			res.Reason += "; reopened: the requester replied to a resolved incident"
-			return p.event(ctx, &inc.ID, "reopened", from, "the requester replied after resolution")
+			return p.event(inc, "reopened", from, "the requester replied after resolution")
 		case store.StatusWaiting:
-			if err := p.tx.SetIncidentStatus(ctx, inc, store.StatusOpen, p.now); err != nil {
-				return err
-			}
-			return p.event(ctx, &inc.ID, "status", from, "waiting → open: the requester replied")
+			p.u.setStatus(inc, store.StatusOpen)
+			return p.event(inc, "status", from, "waiting → open: the requester replied")
 		}
 	}
 	return nil
@@ -176,19 +166,18 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		CreatedAt:     p.now,
 		UpdatedAt:     p.now,
 	}
-	if err := p.tx.CreateIncident(ctx, inc, p.e.keys.Prefix+"-"); err != nil {
+	if err := p.u.createIncident(ctx, inc); err != nil {
 		return err
 	}
-	p.incidentID, p.threadReason = &inc.ID, why
+	p.incident, p.threadReason = inc, why
 	res.Outcome, res.Incident, res.Reason = OutcomeNewIncident, inc.Key, why
-	if err := p.event(ctx, &inc.ID, "created", m.From.Addr, fmt.Sprintf("%s opened by %s (%s): %s", inc.Key, m.From, m.Kind, why)); err != nil {
+	if err := p.event(inc, "created", m.From.Addr, fmt.Sprintf("%s opened by %s (%s): %s", inc.Key, m.From, m.Kind, why)); err != nil {
 		return err
 	}
-	// Counted by the lookup, before this message queued anything.
-	d := DecideAck(m, cfg.Helpdesk.Address, p.lookup.AutoMailSent, cfg.Helpdesk.AutoReplyLimit)
+	d := DecideAck(m, cfg.Helpdesk.Address, p.u.autoMailSent(m.From.Addr), cfg.Helpdesk.AutoReplyLimit)
 	if !d.Send {
 		res.Reason += "; not acknowledged: " + d.Reason
-		return p.event(ctx, &inc.ID, "not_acknowledged", "helpdeskd", d.Reason)
+		return p.event(inc, "not_acknowledged", "helpdeskd", d.Reason)
 	}
 	return p.queueAck(ctx, inc, res)
 }
@@ -222,7 +211,6 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 	}
 	dedupe := "ack:" + inc.Key
 	o := &store.Outbox{
-		IncidentID:    &inc.ID,
 		Kind:          "ack",
 		MessageID:     p.e.keys.NewMessageID(inc.Key),
 		DedupeKey:     &dedupe,
@@ -239,12 +227,10 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		NextAttemptAt: p.now,
 		CreatedAt:     p.now,
 	}
-	if err := p.tx.Enqueue(ctx, o); errors.Is(err, store.ErrDuplicate) {
+	if !p.u.enqueue(o, inc) {
 		return nil
-	} else if err != nil {
-		return err
 	}
 	p.queued = true
 	res.Reason += "; acknowledged"
-	return p.event(ctx, &inc.ID, "acknowledged", "helpdeskd", fmt.Sprintf("acknowledgement <%s> queued to %s", o.MessageID, m.From.Addr))
+	return p.event(inc, "acknowledged", "helpdeskd", fmt.Sprintf("acknowledgement <%s> queued to %s", o.MessageID, m.From.Addr))
 }

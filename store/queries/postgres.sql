@@ -17,51 +17,10 @@ SELECT pg_try_advisory_lock(?);
 -- name: advisory-unlock
 SELECT pg_advisory_unlock(?);
 
--- "= ANY (ARRAY(subquery))" rather than "IN (subquery)" below: the array
+-- "= ANY (ARRAY(subquery))" rather than "IN (subquery)" in this file: the array
 -- is computed once and the index is used whatever the statistics say (a
 -- young table's statistics make the planner pick a sequential scan for
 -- IN, which gets slower with every message).
-
--- name: message-lookup
--- One round trip per incoming message: is it stored already (pos 0),
--- which stored messages (pos 1) or outgoing mails (pos 2) of an incident
--- does it refer to, and how many automatic mails went to its sender
--- since a time (pos 3, in id). The candidate ids come as one JSON array
--- so that the statement can be prepared once.
-SELECT 0 AS pos, id, message_id, incident_id, outcome FROM messages
-WHERE message_id = ? AND content_hash = ?
-UNION ALL
-SELECT 1, id, message_id, incident_id, '' FROM messages
-WHERE message_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND incident_id IS NOT NULL
-UNION ALL
-SELECT 2, id, message_id, incident_id, '' FROM outbox
-WHERE message_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND incident_id IS NOT NULL
-UNION ALL
-SELECT 3, COUNT(*), '', NULL, '' FROM outbox
-WHERE rcpt_key = ? AND auto_submitted <> '' AND created_at > ?;
-
--- name: insert-message-raw
--- The message row and its raw bytes in one round trip.
-WITH m AS (
-    INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
-        to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
-        text_body, new_text, attachments, defects, size, date_header, received_at,
-        incident_id, thread_reason, outcome)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (message_id, content_hash) DO NOTHING
-    RETURNING id)
-INSERT INTO message_raw (message_pk, raw) SELECT id, ? FROM m
-RETURNING message_pk;
-
--- name: create-incident
--- Takes the next number and stores the incident in one round trip; the
--- counter row stays locked until commit, so numbers are never shared.
-WITH n AS (
-    UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value)
-INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
-    assignee, category, created_at, updated_at, message_count)
-SELECT CAST(? AS text) || n.value, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1 FROM n
-RETURNING id, key;
 
 -- name: intake-done
 -- The UIDs come as one JSON array: one statement for a whole batch.
@@ -75,3 +34,41 @@ WHERE mailbox = ? AND uidvalidity = ?
 -- exactly as after a crash between the SMTP answer and the mark. Without
 -- this, every delivery costs an fsync.
 SET LOCAL synchronous_commit TO OFF;
+
+-- name: batch-lookup
+-- For a whole batch of incoming mail, in one statement: which messages
+-- are stored already (pos 0), which referenced Message-IDs belong to an
+-- incident as stored messages (1) or outgoing mails (2), and how many
+-- automatic mails each sender got since a time (3: count in id, address
+-- in message_id). Lists come as JSON arrays.
+SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
+FROM jsonb_to_recordset(CAST(? AS jsonb)) AS j (m text, h text)
+JOIN messages AS m ON m.message_id = j.m AND m.content_hash = j.h
+UNION ALL
+SELECT 1, id, message_id, '', incident_id, '' FROM messages
+WHERE message_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND incident_id IS NOT NULL
+UNION ALL
+SELECT 2, id, message_id, '', incident_id, '' FROM outbox
+WHERE message_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND incident_id IS NOT NULL
+UNION ALL
+SELECT 3, COUNT(*), rcpt_key, '', NULL, '' FROM outbox
+WHERE rcpt_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))))
+  AND auto_submitted <> '' AND created_at > ?
+GROUP BY rcpt_key;
+
+-- name: incidents-for-batch
+-- Locked until commit: another process must not change an incident this
+-- batch is about to update.
+SELECT * FROM incidents
+WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
+   OR key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))))
+FOR UPDATE;
+
+-- name: counter-for-update
+-- Locked until commit, so two processes never hand out the same number.
+SELECT value FROM counters WHERE name = ? FOR UPDATE;
+
+-- name: outbox-sent
+-- The ids come as one JSON array.
+UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
+WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)));

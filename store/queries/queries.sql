@@ -2,32 +2,8 @@
 -- Each starts with "-- name: NAME"; all are prepared once at start-up so a
 -- typo stops the boot, not the first email.
 
--- name: insert-message
-INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
-    to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
-    text_body, new_text, attachments, defects, size, date_header, received_at,
-    incident_id, thread_reason, outcome)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (message_id, content_hash) DO NOTHING
-RETURNING id;
-
--- name: message-by-identity
-SELECT id, incident_id, outcome FROM messages WHERE message_id = ? AND content_hash = ?;
-
--- name: insert-raw
-INSERT INTO message_raw (message_pk, raw) VALUES (?, ?);
-
--- name: next-counter
-UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value;
-
 -- name: init-counter
 INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT (name) DO NOTHING;
-
--- name: insert-incident
-INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
-    assignee, category, created_at, updated_at, message_count)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-RETURNING id;
 
 -- name: incident-by-key
 SELECT * FROM incidents WHERE key = ?;
@@ -35,14 +11,8 @@ SELECT * FROM incidents WHERE key = ?;
 -- name: incident-by-id
 SELECT * FROM incidents WHERE id = ?;
 
--- name: touch-incident
-UPDATE incidents SET message_count = message_count + 1, updated_at = ? WHERE id = ?;
-
 -- name: set-incident-status
 UPDATE incidents SET status = ?, updated_at = ?, resolved_at = ?, closed_at = ? WHERE id = ?;
-
--- name: set-first-response
-UPDATE incidents SET first_response_at = ? WHERE id = ? AND first_response_at IS NULL;
 
 -- name: list-open-incidents
 SELECT * FROM incidents WHERE status NOT IN ('resolved', 'closed') ORDER BY id;
@@ -56,7 +26,8 @@ SELECT * FROM incidents ORDER BY id;
 -- name: incident-messages
 SELECT id, message_id, content_hash, incident_id, direction, source, from_addr, from_name,
     to_addrs, cc_addrs, subject, kind, kind_reason, outcome, thread_reason, in_reply_to, refs,
-    thread_index, text_body, new_text, attachments, defects, size, date_header, received_at
+    thread_index, text_body, COALESCE(NULLIF(new_text, ''), text_body) AS new_text, attachments,
+    defects, size, date_header, received_at
 FROM messages WHERE incident_id = ? ORDER BY received_at, id;
 
 -- name: incident-events
@@ -85,9 +56,6 @@ RETURNING id;
 
 -- name: count-auto-mail
 SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND auto_submitted <> '' AND created_at > ?;
-
--- name: outbox-sent
-UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '' WHERE id = ?;
 
 -- name: outbox-retry
 UPDATE outbox SET status = 'queued', next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?;
@@ -133,3 +101,6 @@ SELECT * FROM quarantine WHERE id = ?;
 
 -- name: resolve-quarantine
 UPDATE quarantine SET status = 'reprocessed', resolved_at = ?, message_pk = ? WHERE id = ?;
+
+-- name: set-counter
+UPDATE counters SET value = ? WHERE name = ?;

@@ -11,25 +11,40 @@ WHERE id IN (
     ORDER BY id LIMIT ?)
 RETURNING *;
 
--- name: message-lookup
--- One round trip per incoming message: is it stored already (pos 0),
--- which stored messages (pos 1) or outgoing mails (pos 2) of an incident
--- does it refer to, and how many automatic mails went to its sender
--- since a time (pos 3, in id). The candidate ids come as one JSON array
--- so that the statement can be prepared once.
-SELECT 0 AS pos, id, message_id, incident_id, outcome FROM messages
-WHERE message_id = ? AND content_hash = ?
-UNION ALL
-SELECT 1, id, message_id, incident_id, '' FROM messages
-WHERE message_id IN (SELECT value FROM json_each(?)) AND incident_id IS NOT NULL
-UNION ALL
-SELECT 2, id, message_id, incident_id, '' FROM outbox
-WHERE message_id IN (SELECT value FROM json_each(?)) AND incident_id IS NOT NULL
-UNION ALL
-SELECT 3, COUNT(*), '', NULL, '' FROM outbox
-WHERE rcpt_key = ? AND auto_submitted <> '' AND created_at > ?;
-
 -- name: intake-done
 -- The UIDs come as one JSON array: one statement for a whole batch.
 UPDATE intake_uids SET done = TRUE
 WHERE mailbox = ? AND uidvalidity = ? AND uid IN (SELECT value FROM json_each(?));
+
+-- name: batch-lookup
+-- For a whole batch of incoming mail, in one statement: which messages
+-- are stored already (pos 0), which referenced Message-IDs belong to an
+-- incident as stored messages (1) or outgoing mails (2), and how many
+-- automatic mails each sender got since a time (3: count in id, address
+-- in message_id). Lists come as JSON arrays.
+SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
+FROM json_each(?) AS j JOIN messages AS m
+  ON m.message_id = json_extract(j.value, '$.m') AND m.content_hash = json_extract(j.value, '$.h')
+UNION ALL
+SELECT 1, id, message_id, '', incident_id, '' FROM messages
+WHERE message_id IN (SELECT value FROM json_each(?)) AND incident_id IS NOT NULL
+UNION ALL
+SELECT 2, id, message_id, '', incident_id, '' FROM outbox
+WHERE message_id IN (SELECT value FROM json_each(?)) AND incident_id IS NOT NULL
+UNION ALL
+SELECT 3, COUNT(*), rcpt_key, '', NULL, '' FROM outbox
+WHERE rcpt_key IN (SELECT value FROM json_each(?)) AND auto_submitted <> '' AND created_at > ?
+GROUP BY rcpt_key;
+
+-- name: incidents-for-batch
+SELECT * FROM incidents
+WHERE id IN (SELECT value FROM json_each(?)) OR key IN (SELECT value FROM json_each(?));
+
+-- name: counter-for-update
+-- The write transaction (BEGIN IMMEDIATE) already excludes other writers.
+SELECT value FROM counters WHERE name = ?;
+
+-- name: outbox-sent
+-- The ids come as one JSON array.
+UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
+WHERE id IN (SELECT value FROM json_each(?));

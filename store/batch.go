@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Set-based operations for a batch of incoming mail. The workflow decides
+// a whole batch in memory, reading what it needs in a couple of queries
+// (PrefetchBatch, IncidentsForBatch), and writes it with one multi-row
+// statement per table. Per message that is a few microseconds of server
+// work instead of several network round trips.
+
+// maxParams keeps every statement under both engines' limits on bound
+// parameters (SQLite 32,766; PostgreSQL 65,535).
+const maxParams = 30000
+
+// MessageKey identifies a stored message: its Message-ID and content hash.
+type MessageKey struct {
+	MessageID   string `json:"m"`
+	ContentHash string `json:"h"`
+}
+
+// BatchLookup is what PrefetchBatch found.
+type BatchLookup struct {
+	// Stored messages among the batch, with their ID, IncidentID and
+	// Outcome.
+	Stored map[MessageKey]*Message
+	// ThreadIncident maps a referenced Message-ID (incoming or
+	// outgoing) to the incident it belongs to.
+	ThreadIncident map[string]int64
+	// AutoMailSent counts automatic mail queued to each sender (lower
+	// case) since the given time.
+	AutoMailSent map[string]int
+}
+
+// PrefetchBatch answers, in one statement for the whole batch: which of
+// keys are stored already, which incidents the candidate Message-IDs
+// belong to, and how many automatic mails went to each of senders since a
+// time.
+func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates, senders []string, since time.Time) (*BatchLookup, error) {
+	kj, _ := json.Marshal(nonNilKeys(keys))
+	cj, _ := json.Marshal(nonNilStrings(candidates))
+	lower := make([]string, len(senders))
+	for i, s := range senders {
+		lower[i] = strings.ToLower(s)
+	}
+	sj, _ := json.Marshal(lower)
+	var hits []struct {
+		Pos         int    `db:"pos"`
+		ID          int64  `db:"id"`
+		MessageID   string `db:"message_id"`
+		ContentHash string `db:"content_hash"`
+		IncidentID  *int64 `db:"incident_id"`
+		Outcome     string `db:"outcome"`
+	}
+	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since)); err != nil {
+		return nil, fmt.Errorf("store: look up batch: %w", err)
+	}
+	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{}}
+	for _, h := range hits {
+		switch h.Pos {
+		case 0:
+			out.Stored[MessageKey{h.MessageID, h.ContentHash}] = &Message{ID: h.ID, MessageID: h.MessageID, ContentHash: h.ContentHash, IncidentID: h.IncidentID, Outcome: h.Outcome}
+		case 1, 2:
+			if _, seen := out.ThreadIncident[h.MessageID]; !seen && h.IncidentID != nil {
+				out.ThreadIncident[h.MessageID] = *h.IncidentID
+			}
+		case 3:
+			out.AutoMailSent[h.MessageID] = int(h.ID)
+		}
+	}
+	return out, nil
+}
+
+func nonNilKeys(k []MessageKey) []MessageKey {
+	if k == nil {
+		return []MessageKey{}
+	}
+	return k
+}
+
+// IncidentsForBatch reads the incidents with the given ids or keys. On
+// PostgreSQL the rows stay locked until the transaction ends, so another
+// process cannot change an incident this batch is about to update.
+func (r Reader) IncidentsForBatch(ctx context.Context, ids []int64, keys []string) ([]*Incident, error) {
+	if len(ids) == 0 && len(keys) == 0 {
+		return nil, nil
+	}
+	ij, _ := json.Marshal(ids)
+	if ids == nil {
+		ij = []byte("[]")
+	}
+	kj, _ := json.Marshal(nonNilStrings(keys))
+	var out []*Incident
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("incidents-for-batch"), string(ij), string(kj)); err != nil {
+		return nil, fmt.Errorf("store: read incidents: %w", err)
+	}
+	return out, nil
+}
+
+// LockCounter reads a counter and, on PostgreSQL, locks its row until the
+// transaction ends (SQLite's write transaction excludes other writers
+// already). Numbers taken from it are written back with SetCounter.
+func (r Reader) LockCounter(ctx context.Context, name string) (int64, error) {
+	var v int64
+	if err := sqlx.GetContext(ctx, r.x, &v, r.s.q("counter-for-update"), name); err != nil {
+		return 0, fmt.Errorf("store: counter %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SetCounter stores a counter's value.
+func (r Reader) SetCounter(ctx context.Context, name string, v int64) error {
+	if _, err := r.x.ExecContext(ctx, r.s.q("set-counter"), v, name); err != nil {
+		return fmt.Errorf("store: counter %s: %w", name, err)
+	}
+	return nil
+}
+
+// rows runs "head VALUES (…), (…) tail" in chunks under maxParams, with
+// one placeholder group per row; scan, if set, reads each chunk's
+// RETURNING rows.
+func (r Reader) rows(ctx context.Context, head, group, tail string, n, cols int, arg func(i int) []any, scan func(*sqlx.Rows) error) error {
+	per := max(1, maxParams/cols)
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		var b strings.Builder
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString(group)
+			args = append(args, arg(i)...)
+		}
+		b.WriteString(tail)
+		q := r.s.db.Rebind(b.String())
+		if scan == nil {
+			if _, err := r.x.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := r.x.QueryxContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// InsertIncidents stores new incidents (their keys already taken from the
+// counter) and sets their IDs.
+func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
+	if len(incs) == 0 {
+		return nil
+	}
+	byKey := make(map[string]*Incident, len(incs))
+	for _, inc := range incs {
+		byKey[inc.Key] = inc
+	}
+	const cols = 12
+	err := r.rows(ctx, `INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
+    assignee, category, created_at, updated_at, message_count)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
+		func(i int) []any {
+			c := incs[i]
+			return []any{c.Key, c.Subject, c.NormSubject, c.Status, c.Priority, c.Requester, c.RequesterName,
+				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount}
+		},
+		func(rows *sqlx.Rows) error {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				return err
+			}
+			if inc := byKey[key]; inc != nil {
+				inc.ID = id
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store: insert %d incidents: %w", len(incs), err)
+	}
+	for _, inc := range incs {
+		if inc.ID == 0 {
+			return fmt.Errorf("store: incident %s was not stored", inc.Key)
+		}
+	}
+	return nil
+}
+
+// UpdateIncidents writes the changing fields of incidents (status and its
+// stamps, updated_at, message count) in one statement per chunk.
+func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
+	if len(incs) == 0 {
+		return nil
+	}
+	// PostgreSQL types the VALUES of a CTE as text unless told; SQLite
+	// must not be told (a cast to an unknown type name would turn a time
+	// into a number).
+	c := func(typ string) string {
+		if r.s.dialect == Postgres {
+			return "CAST(? AS " + typ + ")"
+		}
+		return "?"
+	}
+	group := "(" + strings.Join([]string{c("bigint"), c("text"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer")}, ", ") + ")"
+	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count) AS (`, group,
+		`) UPDATE incidents SET status = v.status, updated_at = v.updated_at, resolved_at = v.resolved_at,
+    closed_at = v.closed_at, first_response_at = v.first_response_at, message_count = v.message_count
+FROM v WHERE incidents.id = v.id`, len(incs), 7,
+		func(i int) []any {
+			x := incs[i]
+			return []any{x.ID, x.Status, utc(x.UpdatedAt), nullTime(x.ResolvedAt), nullTime(x.ClosedAt), nullTime(x.FirstResponseAt), x.MessageCount}
+		}, nil)
+	if err != nil {
+		return fmt.Errorf("store: update %d incidents: %w", len(incs), err)
+	}
+	return nil
+}
+
+// InsertMessages stores messages with their raw bytes (raws[i] belongs to
+// ms[i]) and sets their IDs. If one of them is stored already (another
+// process got there first) it returns ErrDuplicate; the caller rolls back
+// and runs the batch again.
+func (r Reader) InsertMessages(ctx context.Context, ms []*Message, raws [][]byte) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	byKey := make(map[MessageKey]*Message, len(ms))
+	for _, m := range ms {
+		byKey[MessageKey{m.MessageID, m.ContentHash}] = m
+	}
+	const cols = 24
+	err := r.rows(ctx, `INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
+    to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
+    text_body, new_text, attachments, defects, size, date_header, received_at,
+    incident_id, thread_reason, outcome)`, placeholders(cols),
+		" ON CONFLICT (message_id, content_hash) DO NOTHING RETURNING id, message_id, content_hash", len(ms), cols,
+		func(i int) []any {
+			m := ms[i]
+			return []any{m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
+				m.ToAddrs, m.CcAddrs, m.Subject, m.Kind, m.KindReason, m.InReplyTo, m.Refs, m.ThreadIndex,
+				m.TextBody, storedNewText(m), m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt),
+				m.IncidentID, m.ThreadReason, m.Outcome}
+		},
+		func(rows *sqlx.Rows) error {
+			var id int64
+			var k MessageKey
+			if err := rows.Scan(&id, &k.MessageID, &k.ContentHash); err != nil {
+				return err
+			}
+			if m := byKey[k]; m != nil {
+				m.ID = id
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store: insert %d messages: %w", len(ms), err)
+	}
+	for _, m := range ms {
+		if m.ID == 0 {
+			return ErrDuplicate
+		}
+	}
+	// Raw bytes are large: fewer rows per statement keeps each one a few
+	// megabytes at most.
+	const rawRows = 100
+	for start := 0; start < len(ms); start += rawRows {
+		end := min(start+rawRows, len(ms))
+		err := r.rows(ctx, `INSERT INTO message_raw (message_pk, raw)`, "(?, ?)", "", end-start, 2,
+			func(i int) []any { return []any{ms[start+i].ID, raws[start+i]} }, nil)
+		if err != nil {
+			return fmt.Errorf("store: insert raw messages: %w", err)
+		}
+	}
+	return nil
+}
+
+// EnqueueAll adds mails to the outbox. A row whose dedupe key or
+// Message-ID exists already is skipped, as Enqueue would report.
+func (r Reader) EnqueueAll(ctx context.Context, os []*Outbox) error {
+	if len(os) == 0 {
+		return nil
+	}
+	const cols = 17
+	err := r.rows(ctx, `INSERT INTO outbox (incident_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
+    reply_to, subject, text_body, html_body, in_reply_to, refs, auto_submitted, rcpt_key,
+    status, next_attempt_at, created_at)`, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", " ON CONFLICT DO NOTHING", len(os), cols,
+		func(i int) []any {
+			o := os[i]
+			return []any{o.IncidentID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
+				o.Subject, o.TextBody, o.HTMLBody, o.InReplyTo, o.Refs, o.AutoSubmitted, strings.ToLower(o.RcptKey),
+				utc(o.NextAttemptAt), utc(o.CreatedAt)}
+		}, nil)
+	if err != nil {
+		return fmt.Errorf("store: enqueue %d mails: %w", len(os), err)
+	}
+	for _, o := range os {
+		o.Status = OutboxQueued
+	}
+	return nil
+}
+
+// storedNewText is the new_text column: empty when the stripped text is
+// the whole text (a first message, a reply without quotes), which halves
+// what most messages store; readers get text_body back in its place.
+func storedNewText(m *Message) string {
+	if m.NewText == m.TextBody {
+		return ""
+	}
+	return m.NewText
+}

@@ -1,0 +1,377 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/mailparse"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// unit is the work of one batch inside its transaction: what the batch
+// needs from the database is read up front in a couple of statements
+// (prefetch), the rules then run message by message against this
+// in-memory view, and what they decide is written at the end with one
+// multi-row statement per table (flush).
+//
+// Every lookup consults the batch's own pending records first, so a
+// message sees the incidents, messages and acknowledgements of earlier
+// messages of the same batch exactly as if they had been written. What was
+// not prefetched is read from the transaction on demand.
+type unit struct {
+	e   *Engine
+	tx  *store.Tx
+	now time.Time
+
+	stored     map[store.MessageKey]*store.Message // in the database before the batch
+	threadDB   map[string]int64                    // referenced Message-ID → incident id
+	autoSentDB map[string]int                      // sender → automatic mails in the last hour
+
+	incByID  map[int64]*store.Incident
+	incByKey map[string]*store.Incident
+
+	// The batch's own records.
+	counter     int64 // last incident number taken; 0: counter not read
+	counterRead bool
+	newIncs     []*store.Incident
+	dirty       map[*store.Incident]bool
+	msgs        []*pendingMessage
+	byKey       map[store.MessageKey]*pendingMessage
+	threadBatch map[string]*store.Incident // Message-IDs of this batch → incident
+	outbox      []pendingOutbox
+	dedupe      map[string]bool
+	autoSent    map[string]int
+	events      []pendingEvent
+}
+
+type pendingMessage struct {
+	row *store.Message
+	raw []byte
+	inc *store.Incident
+}
+
+type pendingOutbox struct {
+	o   *store.Outbox
+	inc *store.Incident
+}
+
+type pendingEvent struct {
+	ev  *store.Event
+	inc *store.Incident
+	msg *pendingMessage
+}
+
+func newUnit(e *Engine, tx *store.Tx, now time.Time) *unit {
+	return &unit{
+		e: e, tx: tx, now: now,
+		stored: map[store.MessageKey]*store.Message{}, threadDB: map[string]int64{}, autoSentDB: map[string]int{},
+		incByID: map[int64]*store.Incident{}, incByKey: map[string]*store.Incident{},
+		dirty: map[*store.Incident]bool{}, byKey: map[store.MessageKey]*pendingMessage{},
+		threadBatch: map[string]*store.Incident{}, dedupe: map[string]bool{}, autoSent: map[string]int{},
+	}
+}
+
+// prefetch reads, for the messages that will be processed, whether they
+// are stored, the incidents their references and tags point to, and the
+// recent automatic mail to their senders.
+func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
+	var keys []store.MessageKey
+	var cands, senders, incKeys []string
+	seenC, seenS := map[string]bool{}, map[string]bool{}
+	for _, m := range msgs {
+		keys = append(keys, store.MessageKey{MessageID: cleanText(m.MessageID), ContentHash: m.ContentHash})
+		for _, c := range ThreadCandidates(m.InReplyTo, m.References) {
+			if !seenC[c] {
+				seenC[c] = true
+				cands = append(cands, c)
+			}
+			if k := u.e.keys.KeyOfMessageID(c); k != "" {
+				incKeys = append(incKeys, k)
+			}
+		}
+		if s := strings.ToLower(cleanText(m.From.Addr)); s != "" && !seenS[s] {
+			seenS[s] = true
+			senders = append(senders, s)
+		}
+		incKeys = append(incKeys, u.e.keys.TagsIn(m.Subject)...)
+	}
+	lk, err := u.tx.PrefetchBatch(ctx, keys, cands, senders, u.now.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	u.stored, u.threadDB, u.autoSentDB = lk.Stored, lk.ThreadIncident, lk.AutoMailSent
+	var ids []int64
+	seenID := map[int64]bool{}
+	for _, id := range lk.ThreadIncident {
+		if !seenID[id] {
+			seenID[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, m := range lk.Stored {
+		if m.IncidentID != nil && !seenID[*m.IncidentID] {
+			seenID[*m.IncidentID] = true
+			ids = append(ids, *m.IncidentID)
+		}
+	}
+	incs, err := u.tx.IncidentsForBatch(ctx, ids, incKeys)
+	if err != nil {
+		return err
+	}
+	for _, inc := range incs {
+		u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
+	}
+	return nil
+}
+
+// duplicate returns the stored or batch copy of a message, if any.
+func (u *unit) duplicate(ctx context.Context, k store.MessageKey) (pk func() int64, inc *store.Incident, found bool, err error) {
+	if pm := u.byKey[k]; pm != nil {
+		return func() int64 { return pm.row.ID }, pm.inc, true, nil
+	}
+	if m := u.stored[k]; m != nil {
+		id := m.ID
+		if m.IncidentID != nil {
+			inc, err = u.incidentByID(ctx, *m.IncidentID)
+			if errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+		}
+		return func() int64 { return id }, inc, true, err
+	}
+	return nil, nil, false, nil
+}
+
+func (u *unit) incidentByID(ctx context.Context, id int64) (*store.Incident, error) {
+	if inc := u.incByID[id]; inc != nil {
+		return inc, nil
+	}
+	inc, err := u.tx.IncidentByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
+	return inc, nil
+}
+
+func (u *unit) incidentByKey(ctx context.Context, key string) (*store.Incident, error) {
+	if inc := u.incByKey[key]; inc != nil {
+		return inc, nil
+	}
+	inc, err := u.tx.IncidentByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
+	return inc, nil
+}
+
+// threadIncident returns the incident of the first candidate that is a
+// message (stored, or earlier in this batch) or an outgoing mail of one.
+func (u *unit) threadIncident(ctx context.Context, cands []string) (*store.Incident, string, error) {
+	for _, c := range cands {
+		if inc := u.threadBatch[c]; inc != nil {
+			return inc, c, nil
+		}
+		if id, ok := u.threadDB[c]; ok {
+			inc, err := u.incidentByID(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			return inc, c, err
+		}
+	}
+	return nil, "", nil
+}
+
+// autoMailSent counts automatic mail to addr in the last hour, this
+// batch's included.
+func (u *unit) autoMailSent(addr string) int {
+	a := strings.ToLower(addr)
+	return u.autoSentDB[a] + u.autoSent[a]
+}
+
+// isParticipant reports whether addr wrote, or was addressed by, a
+// message of the incident, stored or in this batch.
+func (u *unit) isParticipant(ctx context.Context, inc *store.Incident, addr string) (bool, error) {
+	for _, pm := range u.msgs {
+		if pm.inc != inc {
+			continue
+		}
+		r := pm.row
+		if strings.EqualFold(r.FromAddr, addr) || containsFold(r.ToAddrs, addr) || containsFold(r.CcAddrs, addr) {
+			return true, nil
+		}
+	}
+	if inc.ID == 0 {
+		return false, nil
+	}
+	return u.tx.IsParticipant(ctx, inc.ID, addr)
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// createIncident takes the next number and keeps the incident for the
+// flush.
+func (u *unit) createIncident(ctx context.Context, inc *store.Incident) error {
+	if !u.counterRead {
+		v, err := u.tx.LockCounter(ctx, "incident")
+		if err != nil {
+			return err
+		}
+		u.counter, u.counterRead = v, true
+	}
+	u.counter++
+	inc.Key = u.e.keys.Key(u.counter)
+	inc.MessageCount = 1
+	u.newIncs = append(u.newIncs, inc)
+	u.incByKey[inc.Key] = inc
+	return nil
+}
+
+// touch counts one more message on an incident.
+func (u *unit) touch(inc *store.Incident) {
+	inc.MessageCount++
+	inc.UpdatedAt = u.now
+	u.dirty[inc] = true
+}
+
+// setStatus changes an incident's status and its resolved/closed stamps.
+func (u *unit) setStatus(inc *store.Incident, status string) {
+	at := u.now
+	switch status {
+	case store.StatusResolved:
+		inc.ResolvedAt = &at
+	case store.StatusClosed:
+		inc.ClosedAt = &at
+	default:
+		inc.ResolvedAt, inc.ClosedAt = nil, nil
+	}
+	inc.Status, inc.UpdatedAt = status, at
+	u.dirty[inc] = true
+}
+
+// enqueue keeps an outgoing mail for the flush; false if one with the
+// same dedupe key is queued already in this batch.
+func (u *unit) enqueue(o *store.Outbox, inc *store.Incident) bool {
+	if o.DedupeKey != nil {
+		if u.dedupe[*o.DedupeKey] {
+			return false
+		}
+		u.dedupe[*o.DedupeKey] = true
+	}
+	u.outbox = append(u.outbox, pendingOutbox{o: o, inc: inc})
+	if o.AutoSubmitted != "" {
+		u.autoSent[strings.ToLower(o.RcptKey)]++
+	}
+	if inc != nil {
+		u.threadBatch[o.MessageID] = inc
+	}
+	return true
+}
+
+// addMessage keeps an incoming message, with its events, for the flush.
+func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, events []pendingEvent) *pendingMessage {
+	pm := &pendingMessage{row: row, raw: raw, inc: inc}
+	u.msgs = append(u.msgs, pm)
+	u.byKey[store.MessageKey{MessageID: row.MessageID, ContentHash: row.ContentHash}] = pm
+	if inc != nil && row.MessageID != "" {
+		if _, ok := u.threadBatch[row.MessageID]; !ok {
+			u.threadBatch[row.MessageID] = inc
+		}
+	}
+	for _, ev := range events {
+		ev.msg = pm
+		u.events = append(u.events, ev)
+	}
+	return pm
+}
+
+// flush writes what the batch decided since the last flush: the counter,
+// new incidents, changed incidents, messages with their raw bytes, the
+// outbox and the events, in that order (each needs the ids of the one
+// before). An ErrDuplicate means another process stored one of the
+// messages meanwhile.
+func (u *unit) flush(ctx context.Context) error {
+	tx := u.tx
+	if len(u.newIncs) > 0 {
+		if err := tx.SetCounter(ctx, "incident", u.counter); err != nil {
+			return err
+		}
+		if err := tx.InsertIncidents(ctx, u.newIncs); err != nil {
+			return err
+		}
+		for _, inc := range u.newIncs {
+			u.incByID[inc.ID] = inc
+			delete(u.dirty, inc) // inserted as it is now
+		}
+		u.newIncs = nil
+	}
+	if len(u.dirty) > 0 {
+		incs := make([]*store.Incident, 0, len(u.dirty))
+		for inc := range u.dirty {
+			incs = append(incs, inc)
+		}
+		if err := tx.UpdateIncidents(ctx, incs); err != nil {
+			return err
+		}
+		clear(u.dirty)
+	}
+	var pending []*pendingMessage
+	for _, pm := range u.msgs {
+		if pm.row.ID == 0 {
+			pending = append(pending, pm)
+		}
+	}
+	if len(pending) > 0 {
+		rows := make([]*store.Message, len(pending))
+		raws := make([][]byte, len(pending))
+		for i, pm := range pending {
+			if pm.inc != nil {
+				id := pm.inc.ID
+				pm.row.IncidentID = &id
+			}
+			rows[i], raws[i] = pm.row, pm.raw
+		}
+		if err := tx.InsertMessages(ctx, rows, raws); err != nil {
+			return err
+		}
+	}
+	if len(u.outbox) > 0 {
+		os := make([]*store.Outbox, len(u.outbox))
+		for i, po := range u.outbox {
+			if po.inc != nil {
+				id := po.inc.ID
+				po.o.IncidentID = &id
+			}
+			os[i] = po.o
+		}
+		if err := tx.EnqueueAll(ctx, os); err != nil {
+			return err
+		}
+		u.outbox = nil
+	}
+	if len(u.events) > 0 {
+		evs := make([]*store.Event, len(u.events))
+		for i, pe := range u.events {
+			if pe.inc != nil {
+				id := pe.inc.ID
+				pe.ev.IncidentID = &id
+			}
+			if pe.msg != nil {
+				id := pe.msg.row.ID
+				pe.ev.MessagePK = &id
+			}
+			evs[i] = pe.ev
+		}
+		if err := tx.AddEvents(ctx, evs); err != nil {
+			return err
+		}
+		u.events = nil
+	}
+	return nil
+}
