@@ -62,6 +62,20 @@ func raw(from, subject, id string, headers ...string) []byte {
 	return b.Bytes()
 }
 
+// wantRows checks the number of rows in tables.
+func wantRows(t *testing.T, st *store.Store, want map[string]int) {
+	t.Helper()
+	for table, w := range want {
+		var n int
+		if err := st.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
+			t.Fatal(err)
+		}
+		if n != w {
+			t.Errorf("%s: %d rows, want %d", table, n, w)
+		}
+	}
+}
+
 func outcomes(rs []workflow.Result) string {
 	var parts []string
 	for _, r := range rs {
@@ -243,15 +257,7 @@ func TestBatchRetriesWithoutFailedMessage(t *testing.T) {
 			if !strings.Contains(res[1].Reason, "processing failed") {
 				t.Errorf("reason of the failed message: %q", res[1].Reason)
 			}
-			for table, want := range map[string]int{"messages": 2, "message_raw": 2, "incidents": 2, "outbox": 2, "quarantine": 1, "events": 4} {
-				var n int
-				if err := st.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
-					t.Fatal(err)
-				}
-				if n != want {
-					t.Errorf("%s: %d rows, want %d", table, n, want)
-				}
-			}
+			wantRows(t, st, map[string]int{"messages": 2, "message_raw": 2, "incidents": 2, "outbox": 2, "quarantine": 1, "events": 4})
 		})
 	}
 }
@@ -276,15 +282,7 @@ func TestBatchWriteFailureFindsTheMessage(t *testing.T) {
 			if got := outcomes(res); got != "new_incident HD-1; quarantined ; new_incident HD-2" {
 				t.Fatalf("batch outcomes: %s", got)
 			}
-			for table, want := range map[string]int{"messages": 2, "message_raw": 2, "incidents": 2, "outbox": 2, "quarantine": 1, "events": 4} {
-				var n int
-				if err := st.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
-					t.Fatal(err)
-				}
-				if n != want {
-					t.Errorf("%s: %d rows, want %d", table, n, want)
-				}
-			}
+			wantRows(t, st, map[string]int{"messages": 2, "message_raw": 2, "incidents": 2, "outbox": 2, "quarantine": 1, "events": 4})
 		})
 	}
 }

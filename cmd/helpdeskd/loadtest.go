@@ -98,7 +98,8 @@ from = %q
 		return err
 	}
 	logPath := filepath.Join(*dir, "run.log")
-	var peakKB int64 // of the last child
+	var peakKB int64      // of the last child
+	var started time.Time // of the last child
 	child := func(args ...string) (time.Duration, *syscall.Rusage, error) {
 		peakKB = 0
 		logf, err := os.Create(logPath)
@@ -113,6 +114,7 @@ from = %q
 			cmd.Env = append(cmd.Env, "HELPDESKD_PROFILE_DIR="+*dir)
 		}
 		start := time.Now()
+		started = start
 		if err := cmd.Start(); err != nil {
 			return 0, nil, err
 		}
@@ -175,6 +177,12 @@ from = %q
 		*n, float64(bytesTotal)/1e6, st.Dialect())
 	fmt.Fprintf(w, "  wall time        %.2f s\n", took.Seconds())
 	fmt.Fprintf(w, "  throughput       %.0f messages/s\n", float64(*n)/took.Seconds())
+	if intakeDone, tickDone, ok := phases(logPath); ok {
+		in := intakeDone.Sub(started)
+		out := started.Add(took).Sub(tickDone)
+		fmt.Fprintf(w, "  intake           %.2f s, %.0f messages/s (start-up, IMAP, parsing, database)\n", in.Seconds(), float64(*n)/in.Seconds())
+		fmt.Fprintf(w, "  delivery         %.2f s, %.0f mails/s (SMTP, marking sent)\n", out.Seconds(), float64(smtpSrv.Count())/out.Seconds())
+	}
 	if ru != nil {
 		fmt.Fprintf(w, "  cpu              %.2f s user, %.2f s system\n",
 			time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds())
@@ -209,4 +217,30 @@ func vmHWM(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// phases finds when the run logged "intake done" and "tick done" (the
+// outbox flush follows the tick).
+func phases(logPath string) (intakeDone, tickDone time.Time, ok bool) {
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		return
+	}
+	at := func(line string) time.Time {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			return time.Time{}
+		}
+		t, _ := time.Parse(time.RFC3339Nano, strings.TrimPrefix(f[0], "time="))
+		return t
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.Contains(line, `msg="intake done"`):
+			intakeDone = at(line)
+		case strings.Contains(line, `msg="tick done"`):
+			tickDone = at(line)
+		}
+	}
+	return intakeDone, tickDone, !intakeDone.IsZero() && !tickDone.IsZero()
 }
