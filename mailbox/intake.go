@@ -319,22 +319,8 @@ func (in *Intake) cycle(ctx context.Context, s *session) (Stats, error) {
 		}
 	}
 	slices.Sort(uids)
-	fetchBatch := in.Cfg.BatchSize
-	for start := 0; start < len(uids); start += fetchBatch {
-		chunk := uids[start:min(start+fetchBatch, len(uids))]
-		t0 := time.Now()
-		msgs, err := in.fetch(ctx, s, chunk)
-		if err != nil {
-			return st, err
-		}
-		in.Log.Debug("fetched", "count", len(msgs), "took", time.Since(t0))
-		st.Fetched += len(msgs)
-		for i := 0; i < len(msgs); i += in.CommitBatch {
-			part := msgs[i:min(i+in.CommitBatch, len(msgs))]
-			if err := in.commit(ctx, s, validity, part, &st); err != nil {
-				return st, err
-			}
-		}
+	if err := in.pipeline(ctx, s, validity, uids, &st); err != nil {
+		return st, err
 	}
 	if firstContact && sel.UIDNext > 1 {
 		// Seen mail below UIDNEXT was not taken on first contact; start
@@ -353,6 +339,79 @@ func (in *Intake) cycle(ctx context.Context, s *session) (Stats, error) {
 	}
 	in.lastOK.Store(time.Now().UnixNano())
 	return st, nil
+}
+
+// pipeline fetches uids in chunks of [imap] batch_size and commits them
+// in batches of [intake] batch_size, fetching the next chunk while the
+// current one is written to the database. The IMAP connection carries one
+// command at a time: the flag or move of a committed chunk is done when
+// the fetch running beside its commit has finished (until then the
+// committed UIDs wait in intake_uids, exactly as after a crash).
+func (in *Intake) pipeline(ctx context.Context, s *session, validity uint32, uids []imap.UID, st *Stats) error {
+	type result struct {
+		msgs []fetched
+		err  error
+		took time.Duration
+	}
+	var chunks [][]imap.UID
+	for start := 0; start < len(uids); start += in.Cfg.BatchSize {
+		chunks = append(chunks, uids[start:min(start+in.Cfg.BatchSize, len(uids))])
+	}
+	if len(chunks) == 0 {
+		return nil
+	}
+	var inflight chan result
+	fetchAsync := func(chunk []imap.UID) {
+		ch := make(chan result, 1)
+		go func() {
+			t0 := time.Now()
+			msgs, err := in.fetch(ctx, s, chunk)
+			ch <- result{msgs, err, time.Since(t0)}
+		}()
+		inflight = ch
+	}
+	// Never leave with a fetch still using the connection.
+	defer func() {
+		if inflight != nil {
+			<-inflight
+		}
+	}()
+	var committed []uint32 // flag/move due
+	fetchAsync(chunks[0])
+	for k := range chunks {
+		r := <-inflight
+		inflight = nil
+		if r.err != nil {
+			return r.err
+		}
+		in.Log.Debug("fetched", "count", len(r.msgs), "took", r.took)
+		if len(committed) > 0 {
+			if err := in.finish(ctx, s, validity, committed); err != nil {
+				return err
+			}
+			st.Finished += len(committed)
+			committed = nil
+		}
+		if k+1 < len(chunks) {
+			fetchAsync(chunks[k+1])
+		}
+		st.Fetched += len(r.msgs)
+		for i := 0; i < len(r.msgs); i += in.CommitBatch {
+			part := r.msgs[i:min(i+in.CommitBatch, len(r.msgs))]
+			done, err := in.commit(ctx, validity, part, st)
+			if err != nil {
+				return err
+			}
+			committed = append(committed, done...)
+		}
+	}
+	if len(committed) > 0 {
+		if err := in.finish(ctx, s, validity, committed); err != nil {
+			return err
+		}
+		st.Finished += len(committed)
+	}
+	return nil
 }
 
 type fetched struct {
@@ -383,8 +442,8 @@ func (in *Intake) fetch(ctx context.Context, s *session, uids []imap.UID) ([]fet
 }
 
 // commit hands one batch to the workflow in one transaction that also
-// records the checkpoint, then flags or moves the batch.
-func (in *Intake) commit(ctx context.Context, s *session, validity uint32, part []fetched, st *Stats) error {
+// records the checkpoint, and returns the UIDs whose flag/move is now due.
+func (in *Intake) commit(ctx context.Context, validity uint32, part []fetched, st *Stats) ([]uint32, error) {
 	id := in.Identity()
 	batch := make([]workflow.Inbound, len(part))
 	uids := make([]uint32, len(part))
@@ -405,19 +464,14 @@ func (in *Intake) commit(ctx context.Context, s *session, validity uint32, part 
 		return tx.SetCheckpoint(ctx, id, validity, maxUID, in.Engine.Now())
 	})
 	if err != nil {
-		return fmt.Errorf("intake: commit batch of %d: %w", len(batch), err)
+		return nil, fmt.Errorf("intake: commit batch of %d: %w", len(batch), err)
 	}
-	t1 := time.Now()
 	st.add(results)
 	if in.afterCommit != nil {
 		in.afterCommit()
 	}
-	if err := in.finish(ctx, s, validity, uids); err != nil {
-		return err
-	}
-	in.Log.Debug("committed", "count", len(uids), "ingest", t1.Sub(t0), "finish", time.Since(t1))
-	st.Finished += len(uids)
-	return nil
+	in.Log.Debug("committed", "count", len(uids), "took", time.Since(t0))
+	return uids, nil
 }
 
 // finish flags or moves committed messages and records that it did.

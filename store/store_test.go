@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -476,4 +478,47 @@ func TestIntakeDoneMarksExactlyTheGivenUIDs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSQLiteLogCheckpointedOnClose: with automatic checkpoints off (the
+// store checkpoints from a goroutine of its own), Close must still leave
+// the write-ahead log copied into the database and empty.
+func TestSQLiteLogCheckpointedOnClose(t *testing.T) {
+	u := testutil.URL(t, "sqlite")
+	ctx := context.Background()
+	st, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ms []*store.Message
+	var raws [][]byte
+	for i := range 200 {
+		ms = append(ms, msg(fmt.Sprintf("%d@x", i), "h"))
+		raws = append(raws, bytes.Repeat([]byte("x"), 10000))
+	}
+	if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.InsertMessages(ctx, ms, raws) }); err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(u, "sqlite:")
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("expected a write-ahead log before Close: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {
+		t.Fatalf("write-ahead log still holds %d bytes after Close", fi.Size())
+	}
+	st2, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	var n int
+	if err := st2.DB().Get(&n, `SELECT COUNT(*) FROM message_raw`); err != nil || n != 200 {
+		t.Fatalf("after reopening: %d raw messages, %v", n, err)
+	}
 }

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/mailparse"
@@ -524,6 +525,9 @@ func (e *Engine) Tick(ctx context.Context) (open int, err error) {
 // NUL bytes (PostgreSQL rejects both). Raw bytes are kept separately, so
 // nothing is lost.
 func cleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s // the common case, without a copy
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if strings.IndexByte(s, 0) >= 0 {
 		s = strings.ReplaceAll(s, "\x00", "")
