@@ -11,6 +11,11 @@
 // commit and the flag or move, the next cycle finds those UIDs marked not
 // done and finishes the job; it never fetches them again as new mail.
 //
+// Mail is fetched in chunks of [imap] batch_size and committed in batches
+// of [intake] batch_size; the next chunk is fetched while the current one
+// is written, and the flag or move of a committed chunk follows when that
+// fetch is done (one command at a time on the connection).
+//
 // Messages are fetched with BODY.PEEK[], which does not set \Seen, so a
 // message is never marked read by fetching it. New mail is found with
 // UID SEARCH UID n:* and filtered client-side, because "n:*" always
