@@ -92,12 +92,15 @@ type Message struct {
 	Attachments    []Attachment
 	Kind           Kind
 	KindReason     string // which header or signal decided Kind
-	ContentHash    string // hex sha256, see the package documentation
-	Size           int
-	Defects        []string
+	// Bounce is what a delivery failure report says; set for bounces.
+	Bounce      *Bounce
+	ContentHash string // hex sha256, see the package documentation
+	Size        int
+	Defects     []string
 
-	header     message.Header
-	reportType string // report-type of a top-level multipart/report
+	header          message.Header
+	reportType      string // report-type of a top-level multipart/report
+	hasReturnedMail bool   // a message/rfc822 or rfc822-headers part
 }
 
 // Header returns the first value of a header field, with RFC 2047 encoded
@@ -185,9 +188,19 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 		m.MessageIDSynthesized = true
 	}
 
-	m.readBody(ent, opts)
+	w := m.readBody(ent, opts)
 	m.NewText = StripReply(m.Text)
 	m.Kind, m.KindReason = classify(m, h)
+	if m.Kind == KindBounce {
+		b := &Bounce{}
+		b.readDSN(w.dsn.Bytes())
+		if id := origIDRe.FindSubmatch(w.original.Bytes()); id != nil {
+			b.OriginalMessageID = string(id[1])
+		}
+		b.readText(m.Text)
+		b.decidePermanence(m.Text)
+		m.Bounce = b
+	}
 	return m, nil
 }
 
@@ -346,9 +359,12 @@ type bodyWalker struct {
 	text, html strings.Builder
 	parts      int
 	reportType string
+	// dsn and original hold the first 64 KB of a delivery report's
+	// message/delivery-status part and of the returned mail.
+	dsn, original bytes.Buffer
 }
 
-func (m *Message) readBody(ent *message.Entity, opts Options) {
+func (m *Message) readBody(ent *message.Entity, opts Options) *bodyWalker {
 	w := &bodyWalker{m: m, opts: opts}
 	if mt, params, err := ent.Header.ContentType(); err == nil && mt == "multipart/report" {
 		w.reportType = strings.ToLower(params["report-type"])
@@ -400,6 +416,8 @@ func (m *Message) readBody(ent *message.Entity, opts Options) {
 		m.defect("no text body")
 	}
 	m.reportType = w.reportType
+	m.hasReturnedMail = w.original.Len() > 0
+	return w
 }
 
 func (w *bodyWalker) leaf(path []int, e *message.Entity) {
@@ -440,7 +458,20 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 			return
 		}
 	}
-	n, rerr := io.Copy(io.Discard, e.Body)
+	// Delivery reports keep their machine-readable part and the headers
+	// of the mail that bounced (see Bounce).
+	var keep io.Writer = io.Discard
+	switch mt {
+	case "message/delivery-status", "message/global-delivery-status":
+		if w.dsn.Len() == 0 {
+			keep = &limitedWriter{w: &w.dsn, n: 64 << 10}
+		}
+	case "message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers":
+		if w.original.Len() == 0 {
+			keep = &limitedWriter{w: &w.original, n: 64 << 10}
+		}
+	}
+	n, rerr := io.Copy(keep, e.Body)
 	if rerr != nil {
 		m.defect("part %v: %v", path, rerr)
 	}
@@ -451,6 +482,19 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 		Inline:      disp == "inline" || (disp == "" && e.Header.Get("Content-Id") != ""),
 		ContentID:   strings.Trim(e.Header.Get("Content-Id"), "<> "),
 	})
+}
+
+// limitedWriter keeps the first n bytes written and counts the rest.
+type limitedWriter struct {
+	w *bytes.Buffer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 func truncate(s string, n int) string {

@@ -5,98 +5,201 @@ import (
 	"strings"
 )
 
-// Lines that start the quoted history of a reply. Each pattern is matched
-// against one trimmed line; the history starts at the first match.
-var quoteHeaders = []*regexp.Regexp{
-	regexp.MustCompile(`^-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Messaggio originale|Oorspronkelijk bericht|Originalmeddelande|Oprindelig meddelelse|Alkuperäinen viesti|Forwarded message|Weitergeleitete Nachricht)\s*-{2,}$`),
+// Reply stripping: the new part of a reply is the text above the quoted
+// history (or, when the history comes first, the text below it), without
+// the signature. The rules are those of the clients people use:
+//
+//   - Gmail, Thunderbird, Apple Mail, iOS, Android: "On <date>, <name>
+//     wrote:" in many languages, sometimes wrapped over two lines, and
+//     date-first variants ("2016-03-03 17:21 GMT+01:00 Name <x@y>:");
+//   - Outlook desktop, OWA and mobile: "-----Original Message-----" and the
+//     "From: … Sent: …" header block (also bold, *From:*), in many
+//     languages;
+//   - "> " quoting;
+//   - signatures: "-- ", "Sent from my …" and its translations.
+
+var separatorLine = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)^[-_=*]*\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|исходное сообщение|пересылаемое сообщение|wiadomość oryginalna|původní zpráva)\s*[-_=*]*$`),
 	regexp.MustCompile(`^_{10,}$`),
-	// Gmail, Thunderbird, Apple Mail: "On <date>, <name> wrote:" and translations.
-	regexp.MustCompile(`(?i)^(?:on|am|le|el|il|op|den|på|em|w dniu)\s.{4,200}\s(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu|napisał)\s?:$`),
-	regexp.MustCompile(`(?i)^.{4,200}\s(?:wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|escreveu):$`),
-	// German clients put the name after the verb: "Am …, schrieb X <x@y>:".
-	regexp.MustCompile(`(?i)^am\s.{4,100}\sschrieb\s.{1,200}:$`),
-	// Outlook's header block, first line.
-	regexp.MustCompile(`(?i)^\*?(?:from|von|de|van|från|fra|da|od)\s?\*?:\s.+`),
 }
 
-var outlookSent = regexp.MustCompile(`(?i)^\*?(?:sent|gesendet|envoyé|enviado|verzonden|skickat|sendt|inviato|date|datum)\s?\*?:\s`)
+// wroteVerb ends the attribution line of a quote in many languages.
+var wroteVerb = regexp.MustCompile(`(?i)(?:wrote|writes|schrieb|schreef|a écrit|escribió|escreveu|ha scritto|skrev|kirjoitti|napisał(?:a|\(a\))?|написал(?:а|\(а\))?|пише|írta|yazdı|έγραψε|napsal(?:a)?|scrisse|escribio|已写|写道|寫道|さんは書きました|님이 작성)\s*[:：]?$`)
+
+// dateTime is a time of day, as every attribution line carries one.
+var dateTime = regexp.MustCompile(`\b\d{1,2}:\d{2}\b`)
+
+// attribution: "On Mon, … wrote:", "Le …, X a écrit :", "Am … schrieb X:".
+var attribution = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)^(?:on|am|le|el|il|op|den|på|em|w dniu|dne|в|el día|on the)\s.{4,250}[:：]$`),
+}
+
+// germanAttribution puts the name after the verb: "Am …, schrieb X <x@y>:".
+var germanAttribution = regexp.MustCompile(`(?i)^am\s.{4,120}\sschrieb\s.{1,200}:$`)
+
+// headerLine is the first line of Outlook's header block, "From: x",
+// also as "*From:* x" (Markdown bold) and translated.
+var headerLine = regexp.MustCompile(`(?i)^\*?(?:from|von|de|van|från|fra|da|od|от|lähettäjä|feladó|kimden|de la)\*?\s?[:：]\*?\s`)
+
+// headerNext are the fields that follow it within a few lines.
+var headerNext = regexp.MustCompile(`(?i)^\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|data|inviato|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|tarih|to|an|à|a|para|aan|till|til|do|кому|subject|betreff|objet|asunto|oggetto|onderwerp|ämne|emne|temat|тема|risposta)\*?\s?[:：]`)
 
 var signatureLine = []*regexp.Regexp{
 	regexp.MustCompile(`^-- ?$`),
-	regexp.MustCompile(`(?i)^(?:sent from my |sent from mail for windows|get outlook for |von meinem .* gesendet|envoyé de mon |enviado desde mi )`),
+	regexp.MustCompile(`(?i)^(?:sent from my |sent from (?:mail|outlook|yahoo mail|samsung|windows mail)|sent with |get outlook for |von meinem .{1,40} gesendet|gesendet von |envoyé de mon |envoyé depuis |enviado desde (?:mi|el) |enviado do meu |inviato da(?:l mio)? |verzonden met |verstuurd vanaf mijn |sendt fra min |skickat från min |lähetetty |wysłane z |отправлено с )`),
 }
 
 // StripReply returns the new part of a reply: the text above the quoted
-// history and the signature. When nothing would remain it returns the text
+// history and the signature (or below the history, when the reply was
+// written under it). When nothing would remain it returns the text
 // unchanged, so a message is never reduced to nothing.
 func StripReply(text string) string {
 	lines := strings.Split(text, "\n")
-	cut := len(lines)
+	cut, skip := findHistory(lines)
+	out := strings.TrimSpace(strings.Join(lines[:cut], "\n"))
+	if out == "" && cut < len(lines) {
+		// The history comes first: the reply is what follows it.
+		out = strings.TrimSpace(strings.Join(afterQuote(lines[cut+skip:]), "\n"))
+	}
+	out = trimSignature(out)
+	out = strings.TrimRight(trimSeparators(out), " \t\n")
+	if strings.TrimSpace(out) == "" {
+		return strings.TrimSpace(text)
+	}
+	return out
+}
+
+// findHistory returns the line where the quoted history starts and how
+// many lines its header takes.
+func findHistory(lines []string) (cut, skip int) {
 	for i, line := range lines {
 		t := strings.TrimSpace(line)
 		if t == "" {
 			continue
 		}
 		if strings.HasPrefix(t, ">") {
-			cut = i
-			break
+			return i, 0
 		}
-		if isQuoteHeader(lines, i, t) {
-			cut = i
-			break
-		}
-		for _, re := range signatureLine {
-			if re.MatchString(line) {
-				cut = i
-				break
-			}
-		}
-		if cut != len(lines) {
-			break
+		if n := quoteHeader(lines, i, t); n > 0 {
+			return i, n
 		}
 	}
-	out := strings.TrimSpace(strings.Join(lines[:cut], "\n"))
-	if out == "" {
-		return strings.TrimSpace(text)
-	}
-	return out
+	return len(lines), 0
 }
 
-func isQuoteHeader(lines []string, i int, t string) bool {
-	if !mayBeQuoteHeader(t) {
-		// Cheap test first: most lines of a message are prose, and the
-		// patterns below backtrack over the whole line.
-		return i+1 < len(lines) && len(t) < 200 && wrappedWrote(t, strings.TrimSpace(lines[i+1]))
+// quoteHeader reports whether line i starts the quoted history and how
+// many lines the header takes (0: it does not).
+func quoteHeader(lines []string, i int, t string) int {
+	for _, re := range separatorLine {
+		if re.MatchString(t) {
+			return 1
+		}
 	}
-	for j, re := range quoteHeaders {
-		if !re.MatchString(t) {
-			continue
+	if !mayBeQuoteHeader(t) {
+		return 0
+	}
+	// Attribution lines, alone or wrapped over up to three lines.
+	cand, n := nbsp.Replace(t), 1
+	for k := i; k < len(lines) && n <= 3; {
+		if len(cand) <= 400 && isAttribution(cand) {
+			return k - i + 1
 		}
-		if j == len(quoteHeaders)-1 {
-			// "From: x" alone is too common in a body; require the next
-			// non-empty lines to look like Outlook's block (Sent:/Date:).
-			for k := i + 1; k < len(lines) && k <= i+3; k++ {
-				if outlookSent.MatchString(strings.TrimSpace(lines[k])) {
-					return true
-				}
+		k++
+		for k < len(lines) && strings.TrimSpace(lines[k]) == "" {
+			k++
+		}
+		if k >= len(lines) || k > i+4 {
+			break
+		}
+		cand += " " + nbsp.Replace(strings.TrimSpace(lines[k]))
+		n++
+	}
+	// Outlook's header block: "From:" followed by Sent/Date/To within
+	// three lines.
+	if headerLine.MatchString(t) {
+		for k := i + 1; k < len(lines) && k <= i+3; k++ {
+			if headerNext.MatchString(strings.TrimSpace(lines[k])) {
+				return 1
 			}
-			return false
 		}
+	}
+	return 0
+}
+
+var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+
+// nameFirst: "Name <x@y> schrieb am Di., 16. Aug. 2016 um 12:52 Uhr:".
+var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribió|ha scritto|schreef|skrev|napisał)\s.{2,100}[:：]$`)
+
+func isAttribution(s string) bool {
+	if germanAttribution.MatchString(s) || nameFirst.MatchString(s) {
 		return true
 	}
-	return i+1 < len(lines) && len(t) < 200 && wrappedWrote(t, strings.TrimSpace(lines[i+1]))
-}
-
-// mayBeQuoteHeader is true when t could match one of quoteHeaders: every
-// pattern needs a colon, or starts with '-' or '_'.
-func mayBeQuoteHeader(t string) bool {
-	return t[0] == '-' || t[0] == '_' || strings.IndexByte(t, ':') >= 0
-}
-
-// wrappedWrote is a "wrote:" line wrapped over two lines by the client.
-func wrappedWrote(t, next string) bool {
-	if !strings.HasSuffix(next, ":") && !strings.HasSuffix(next, "：") {
-		return false
+	if wroteVerb.MatchString(s) && (dateTime.MatchString(s) || strings.Contains(s, "@") || len(s) < 120) {
+		for _, re := range attribution {
+			if re.MatchString(s) {
+				return true
+			}
+		}
+		// Any language: a line with a time or an address that ends with
+		// the verb ("20 окт. 2016 г. 19:37 пользователь X <x@y> написал:").
+		return dateTime.MatchString(s) || strings.Contains(s, "@")
 	}
-	return quoteHeaders[2].MatchString(t + " " + next)
+	// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:".
+	return dateFirst.MatchString(s)
+}
+
+var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{2}:?\d{2})?\s+\S.{0,150}$`)
+
+// mayBeQuoteHeader is the cheap test before the patterns: every
+// attribution or header line holds a colon, a time or a date.
+func mayBeQuoteHeader(t string) bool {
+	return strings.ContainsAny(t, ":：") || dateTime.MatchString(t) || strings.Contains(t, "wrote")
+}
+
+// afterQuote drops the quoted lines that open a bottom-posted reply.
+func afterQuote(lines []string) []string {
+	i := 0
+	for i < len(lines) {
+		t := strings.TrimSpace(lines[i])
+		if t == "" || strings.HasPrefix(t, ">") {
+			i++
+			continue
+		}
+		break
+	}
+	rest := lines[i:]
+	if cut, _ := findHistory(rest); cut < len(rest) {
+		rest = rest[:cut]
+	}
+	return rest
+}
+
+func trimSignature(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		if i == 0 {
+			continue // a one-line message is not a signature
+		}
+		for _, re := range signatureLine {
+			if re.MatchString(strings.TrimSpace(line)) || (re == signatureLine[0] && re.MatchString(line)) {
+				return strings.Join(lines[:i], "\n")
+			}
+		}
+	}
+	return s
+}
+
+// trimSeparators drops rules (----, ____, ====) left at the end.
+func trimSeparators(s string) string {
+	lines := strings.Split(strings.TrimRight(s, " \t\n"), "\n")
+	for len(lines) > 0 {
+		t := strings.TrimSpace(lines[len(lines)-1])
+		if t == "" || strings.Trim(t, "-_=*") == "" {
+			lines = lines[:len(lines)-1]
+			continue
+		}
+		break
+	}
+	return strings.Join(lines, "\n")
 }
