@@ -205,7 +205,19 @@ func TestCorpusNeverPanics(t *testing.T) {
 	t.Logf("corpus: %d messages parsed, %d unreadable (quarantined in production)", n, failed)
 }
 
+// corpusSeeds adds the shared corpus files matching pattern as seeds,
+// when the corpus is there.
+func corpusSeeds(f *testing.F, pattern string, add func([]byte)) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", pattern))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 1<<20 {
+			add(b)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
+	corpusSeeds(f, "*/*.eml", func(b []byte) { f.Add(b) })
 	f.Add([]byte("From: a@x\r\nSubject: s\r\n\r\nbody"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n!!\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -217,6 +229,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func FuzzStripReply(f *testing.F) {
+	corpusSeeds(f, "quotes/*.txt", func(b []byte) { f.Add(string(b)) })
 	f.Add("hi\n\nOn Mon, x wrote:\n> y")
 	f.Fuzz(func(t *testing.T, s string) {
 		out := StripReply(s)
@@ -224,4 +237,44 @@ func FuzzStripReply(f *testing.F) {
 			t.Fatal("stripped a non-empty text to nothing")
 		}
 	})
+}
+
+func TestBounceDetails(t *testing.T) {
+	for _, c := range []struct {
+		name, raw            string
+		rcpt, status, origID string
+		permanent            bool
+	}{
+		{"postfix dsn", "From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsorry\r\n" +
+			"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; Gone@Example.org\r\n" +
+			"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n" +
+			"--B\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <hd-1.abc@example.com>\r\nSubject: x\r\n\r\nbody\r\n--B--\r\n",
+			"gone@example.org", "5.1.1", "hd-1.abc@example.com", true},
+		{"mailbox full is not permanent", "From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nsorry\r\n" +
+			"--B\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822; full@example.org\r\n" +
+			"Action: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 5.2.2 mailbox full\r\n\r\n--B--\r\n",
+			"full@example.org", "5.2.2", "", false},
+		{"qmail without dsn", "From: MAILER-DAEMON@qmail.example.net\r\nSubject: failure notice\r\n\r\n" +
+			"Hi. This is the qmail-send program at qmail.example.net.\r\nI'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n" +
+			"<nobody@example.org>:\r\n192.0.2.1 does not like recipient.\r\nRemote host said: 550 5.1.1 <nobody@example.org>... User unknown\r\n\r\n" +
+			"--- Below this line is a copy of the message.\r\n\r\nMessage-ID: <hd-7.xyz@example.com>\r\nSubject: y\r\n",
+			"nobody@example.org", "5.1.1", "hd-7.xyz@example.com", true},
+	} {
+		m, err := Parse([]byte(c.raw), DefaultOptions)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		b := m.Bounce
+		if m.Kind != KindBounce || b == nil {
+			t.Fatalf("%s: kind %s, bounce %+v", c.name, m.Kind, b)
+		}
+		if len(b.Recipients) == 0 || b.Recipients[0] != c.rcpt || b.Status != c.status || b.OriginalMessageID != c.origID || b.Permanent != c.permanent {
+			t.Errorf("%s: %+v; want %s %s %s permanent=%v", c.name, b, c.rcpt, c.status, c.origID, c.permanent)
+		}
+	}
+	if m, _ := Parse([]byte("From: a@example.com\r\nSubject: hi\r\n\r\nhello"), DefaultOptions); m.Bounce != nil {
+		t.Error("a human message has bounce details")
+	}
 }

@@ -82,6 +82,8 @@ const (
 	OutboxSending = "sending"
 	OutboxSent    = "sent"
 	OutboxFailed  = "failed"
+	// OutboxBounced: accepted by the relay, then reported undeliverable.
+	OutboxBounced = "bounced"
 )
 
 // Outbox is one email to send. Its Message-ID is fixed when it is queued,

@@ -74,3 +74,11 @@ func (s *Store) OutboxFailed(ctx context.Context, o *Outbox, reason string, ev *
 		return nil
 	})
 }
+
+// OutboxBounced records that a sent mail came back as undeliverable.
+func (r Reader) OutboxBounced(ctx context.Context, messageID, reason string) error {
+	if _, err := r.x.ExecContext(ctx, r.s.q("outbox-bounced"), reason, messageID); err != nil {
+		return fmt.Errorf("store: outbox bounced: %w", err)
+	}
+	return nil
+}

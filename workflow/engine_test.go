@@ -355,3 +355,58 @@ func TestShowIncidentJSONFields(t *testing.T) {
 		t.Fatalf("events = %+v", v.Events)
 	}
 }
+
+// dsn is a delivery status notification for our mail msgID to rcpt.
+func dsn(rcpt, msgID string) []byte {
+	return []byte("From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\r\n" +
+		"To: support@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n" +
+		"Message-ID: <dsn-1@mx.example.net>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n" +
+		"--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mx.example.net.\r\n\r\n" +
+		"<" + rcpt + ">: host mx.example.org said: 550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown\r\n\r\n" +
+		"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n" +
+		"Final-Recipient: rfc822; " + rcpt + "\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+		"Diagnostic-Code: smtp; 550 5.1.1 <" + rcpt + ">: Recipient address rejected: User unknown\r\n\r\n" +
+		"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.com\r\nTo: " + rcpt + "\r\n" +
+		"Message-ID: <" + msgID + ">\r\nSubject: [HD-1] Printer\r\n\r\n--B--\r\n")
+}
+
+// TestBounceOfOurMail: a delivery report about one of our mails joins its
+// incident without reopening it or opening another, marks the outbox row
+// bounced and records who failed and why; a report about mail we never
+// sent is ignored.
+func TestBounceOfOurMail(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			ctx := context.Background()
+			ingest(t, eng, raw("gone@example.org", "Printer", "p1@x"))
+			var ackID string
+			if err := st.DB().Get(&ackID, `SELECT message_id FROM outbox`); err != nil {
+				t.Fatal(err)
+			}
+			res := ingest(t, eng, dsn("gone@example.org", ackID), dsn("x@example.org", "someone-else@example.net"))
+			if got := outcomes(res); got != "threaded HD-1; ignored " {
+				t.Fatalf("outcomes: %s (%s | %s)", got, res[0].Reason, res[1].Reason)
+			}
+			var status, lastErr string
+			st.DB().QueryRow(st.DB().Rebind(`SELECT status, last_error FROM outbox WHERE message_id = ?`), ackID).Scan(&status, &lastErr)
+			if status != store.OutboxBounced || !strings.Contains(lastErr, "gone@example.org") || !strings.Contains(lastErr, "5.1.1") || !strings.Contains(lastErr, "permanent") {
+				t.Fatalf("outbox row after the bounce: %s %q", status, lastErr)
+			}
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			if inc.Status != store.StatusNew {
+				t.Errorf("status after a bounce: %s, want unchanged", inc.Status)
+			}
+			evs, _ := st.IncidentEvents(ctx, inc.ID)
+			found := false
+			for _, e := range evs {
+				found = found || (e.Kind == "delivery_bounced" && strings.Contains(e.Detail, "gone@example.org"))
+			}
+			if !found {
+				t.Errorf("no delivery_bounced event naming the failed address: %+v", evs)
+			}
+			wantRows(t, st, map[string]int{"incidents": 1})
+		})
+	}
+}

@@ -33,7 +33,7 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		}
 		return &threadMatch{inc: inc, reason: "subject tag " + Tag(key), byTag: true}, nil
 	}
-	for _, id := range ThreadCandidates(m.InReplyTo, m.References) {
+	for _, id := range candidates(m) {
 		key := keys.KeyOfMessageID(id)
 		if key == "" {
 			continue
@@ -47,7 +47,7 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		}
 		return &threadMatch{inc: inc, reason: "reply to our message <" + id + ">"}, nil
 	}
-	inc, matched, err := p.u.threadIncident(ctx, ThreadCandidates(m.InReplyTo, m.References))
+	inc, matched, err := p.u.threadIncident(ctx, candidates(m))
 	if err != nil || inc == nil {
 		return nil, err
 	}
@@ -101,12 +101,52 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		res.Outcome, res.Incident = OutcomeThreaded, inc.Key
 		res.Reason = fmt.Sprintf("%s joined by %s; status unchanged", m.Kind, match.reason)
 		p.u.touch(inc)
+		if b := m.Bounce; b != nil && m.Kind == mailparse.KindBounce {
+			if id := p.bouncedMail(match); id != "" {
+				p.u.bounced(id, bounceReason(b))
+				res.Reason += "; our mail <" + id + "> marked bounced"
+				return p.event(inc, "delivery_bounced", from, fmt.Sprintf("mail <%s> bounced: %s", id, bounceReason(b)))
+			}
+		}
 		return p.event(inc, string(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
 	}
 	if match == nil {
 		return p.newIncident(ctx, res, "no thread found: new incident")
 	}
 	return p.thread(ctx, res, match)
+}
+
+// bouncedMail is the Message-ID of our own mail that a bounce reports,
+// when the thread was found through it.
+func (p *processing) bouncedMail(match *threadMatch) string {
+	b := p.msg.Bounce
+	for _, id := range candidates(p.msg) {
+		if p.e.keys.KeyOfMessageID(id) != "" && (b.OriginalMessageID == "" || id == b.OriginalMessageID) {
+			return id
+		}
+	}
+	return ""
+}
+
+// bounceReason says who failed and how, for the audit trail and the
+// outbox row.
+func bounceReason(b *mailparse.Bounce) string {
+	var parts []string
+	if len(b.Recipients) > 0 {
+		parts = append(parts, "failed recipient "+strings.Join(b.Recipients, ", "))
+	}
+	if b.Status != "" {
+		parts = append(parts, "status "+b.Status)
+	}
+	if b.Permanent {
+		parts = append(parts, "permanent: the address does not work")
+	} else {
+		parts = append(parts, "temporary or policy failure")
+	}
+	if b.Diagnostic != "" {
+		parts = append(parts, b.Diagnostic)
+	}
+	return cleanText(strings.Join(parts, "; "))
 }
 
 // thread adds a message to an existing incident.

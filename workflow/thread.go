@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/helpdeskd/helpdeskd/mailparse"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,6 +93,17 @@ func ThreadCandidates(inReplyTo, references []string) []string {
 		add(references[i])
 	}
 	return out
+}
+
+// candidates are the Message-IDs a message refers to, most relevant
+// first: for a bounce, the Message-ID of the mail that bounced (quoted in
+// the report) comes before In-Reply-To and References.
+func candidates(m *mailparse.Message) []string {
+	c := ThreadCandidates(m.InReplyTo, m.References)
+	if m.Bounce != nil && m.Bounce.OriginalMessageID != "" {
+		c = append([]string{m.Bounce.OriginalMessageID}, c...)
+	}
+	return c
 }
 
 // TaggedSubject puts the incident tag in front of a subject unless it is

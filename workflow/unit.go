@@ -44,7 +44,11 @@ type unit struct {
 	dedupe      map[string]bool
 	autoSent    map[string]int
 	events      []pendingEvent
+	bounces     []bounceMark
 }
+
+// bounceMark is an outgoing mail that a bounce reported as failed.
+type bounceMark struct{ messageID, reason string }
 
 type pendingMessage struct {
 	row *store.Message
@@ -82,7 +86,7 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 	seenC, seenS := map[string]bool{}, map[string]bool{}
 	for _, m := range msgs {
 		keys = append(keys, store.MessageKey{MessageID: cleanText(m.MessageID), ContentHash: m.ContentHash})
-		for _, c := range ThreadCandidates(m.InReplyTo, m.References) {
+		for _, c := range candidates(m) {
 			if !seenC[c] {
 				seenC[c] = true
 				cands = append(cands, c)
@@ -274,6 +278,11 @@ func (u *unit) enqueue(o *store.Outbox, inc *store.Incident) bool {
 	return true
 }
 
+// bounced marks one of our outgoing mails as bounced at the flush.
+func (u *unit) bounced(messageID, reason string) {
+	u.bounces = append(u.bounces, bounceMark{messageID, reason})
+}
+
 // addMessage keeps an incoming message, with its events, for the flush.
 func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, events []pendingEvent) *pendingMessage {
 	pm := &pendingMessage{row: row, raw: raw, inc: inc}
@@ -355,6 +364,12 @@ func (u *unit) flush(ctx context.Context) error {
 		}
 		u.outbox = nil
 	}
+	for _, b := range u.bounces {
+		if err := tx.OutboxBounced(ctx, b.messageID, b.reason); err != nil {
+			return err
+		}
+	}
+	u.bounces = nil
 	if len(u.events) > 0 {
 		evs := make([]*store.Event, len(u.events))
 		for i, pe := range u.events {

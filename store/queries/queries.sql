@@ -104,3 +104,6 @@ UPDATE quarantine SET status = 'reprocessed', resolved_at = ?, message_pk = ? WH
 
 -- name: set-counter
 UPDATE counters SET value = ? WHERE name = ?;
+
+-- name: outbox-bounced
+UPDATE outbox SET status = 'bounced', last_error = ? WHERE message_id = ?;
