@@ -73,7 +73,7 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	if m.NullReturnPath {
 		return KindBounce, "null return path"
 	}
-	if bounceBody.MatchString(m.Text) && m.hasReturnedMail {
+	if m.hasReturnedMail && bounceBody.MatchString(m.Text) {
 		return KindBounce, "report text with the returned mail attached"
 	}
 	if h.Get("List-Id") != "" {

@@ -23,19 +23,38 @@ var separatorLine = []*regexp.Regexp{
 	regexp.MustCompile(`^_{10,}$`),
 }
 
-// wroteVerb ends the attribution line of a quote in many languages.
-var wroteVerb = regexp.MustCompile(`(?i)(?:wrote|writes|schrieb|schreef|a écrit|escribió|escreveu|ha scritto|skrev|kirjoitti|napisał(?:a|\(a\))?|написал(?:а|\(а\))?|пише|írta|yazdı|έγραψε|napsal(?:a)?|scrisse|escribio|已写|写道|寫道|さんは書きました|님이 작성)\s*[:：]?$`)
+// wroteVerbs end the attribution line of a quote in many languages
+// (compared in lower case with the line's end, colon and spaces removed).
+var wroteVerbs = []string{"wrote", "writes", "schrieb", "schreef", "a écrit", "escribió", "escribio",
+	"escreveu", "ha scritto", "scrisse", "skrev", "kirjoitti", "napisał", "napisała", "napisał(a)",
+	"написал", "написала", "написал(а)", "пише", "írta", "yazdı", "έγραψε", "napsal", "napsala",
+	"已写", "写道", "寫道", "さんは書きました", "님이 작성"}
+
+// endsWithVerb reports whether s ends with one of wroteVerbs.
+func endsWithVerb(s string) bool {
+	s = strings.TrimRight(s, " \t:：")
+	if len(s) > 64 {
+		s = s[len(s)-64:]
+	}
+	s = strings.ToLower(s)
+	for _, v := range wroteVerbs {
+		if strings.HasSuffix(s, v) {
+			return true
+		}
+	}
+	return false
+}
 
 // dateTime is a time of day, as every attribution line carries one.
 var dateTime = regexp.MustCompile(`\b\d{1,2}:\d{2}\b`)
 
 // attribution: "On Mon, … wrote:", "Le …, X a écrit :", "Am … schrieb X:".
 var attribution = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)^(?:on|am|le|el|il|op|den|på|em|w dniu|dne|в|el día|on the)\s.{4,250}[:：]$`),
+	regexp.MustCompile(`(?i)^(?:on|am|le|el|il|op|den|på|em|w dniu|dne|в|el día|on the)\s.+[:：]$`),
 }
 
 // germanAttribution puts the name after the verb: "Am …, schrieb X <x@y>:".
-var germanAttribution = regexp.MustCompile(`(?i)^am\s.{4,120}\sschrieb\s.{1,200}:$`)
+var germanAttribution = regexp.MustCompile(`(?i)^am\s.+\sschrieb\s.+:$`)
 
 // headerLine is the first line of Outlook's header block, "From: x",
 // also as "*From:* x" (Markdown bold) and translated.
@@ -129,13 +148,26 @@ func quoteHeader(lines []string, i int, t string) int {
 var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
 
 // nameFirst: "Name <x@y> schrieb am Di., 16. Aug. 2016 um 12:52 Uhr:".
-var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribió|ha scritto|schreef|skrev|napisał)\s.{2,100}[:：]$`)
+var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribió|ha scritto|schreef|skrev|napisał)\s.+[:：]$`)
 
 func isAttribution(s string) bool {
-	if germanAttribution.MatchString(s) || nameFirst.MatchString(s) {
+	if dateFirst.MatchString(s) {
+		// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:".
 		return true
 	}
-	if wroteVerb.MatchString(s) && (dateTime.MatchString(s) || strings.Contains(s, "@") || len(s) < 120) {
+	// Every other form ends with a colon or with the verb; the patterns
+	// run only on such lines, and the verb only on the line's end (the
+	// patterns are not anchored there, and a scan of a whole long line
+	// at every position is what made this slow).
+	colon := strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
+	verb := endsWithVerb(s)
+	if !colon && !verb {
+		return false
+	}
+	if germanAttribution.MatchString(s) || (colon && strings.Contains(s, "@") && nameFirst.MatchString(s)) {
+		return true
+	}
+	if verb && (dateTime.MatchString(s) || strings.Contains(s, "@") || len(s) < 120) {
 		for _, re := range attribution {
 			if re.MatchString(s) {
 				return true
@@ -145,11 +177,10 @@ func isAttribution(s string) bool {
 		// the verb ("20 окт. 2016 г. 19:37 пользователь X <x@y> написал:").
 		return dateTime.MatchString(s) || strings.Contains(s, "@")
 	}
-	// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:".
-	return dateFirst.MatchString(s)
+	return false
 }
 
-var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{2}:?\d{2})?\s+\S.{0,150}$`)
+var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{2}:?\d{2})?\s+\S.*$`)
 
 // mayBeQuoteHeader is the cheap test before the patterns: every
 // attribution or header line holds a colon, a time or a date.
