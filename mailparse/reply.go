@@ -109,6 +109,9 @@ func findHistory(lines []string) (cut, skip int) {
 // quoteHeader reports whether line i starts the quoted history and how
 // many lines the header takes (0: it does not).
 func quoteHeader(lines []string, i int, t string) int {
+	if len(t) > 400 {
+		return 0 // no header line is this long; and the patterns need not run over it
+	}
 	for _, re := range separatorLine {
 		if re.MatchString(t) {
 			return 1
