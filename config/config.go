@@ -97,8 +97,16 @@ type SMTP struct {
 type Intake struct {
 	// BatchSize is how many messages share one database transaction.
 	BatchSize int `toml:"batch_size"`
-	// MaxMessageBytes: larger messages are quarantined unparsed.
+	// MaxMessageBytes: only this much of a larger message is read (the
+	// raw bytes are kept whole); the excess is a defect on the message.
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
+	// Parser limits; past one the message is still recorded, with a
+	// defect.
+	MaxHeaderBytes  int `toml:"max_header_bytes"`
+	MaxHeaderFields int `toml:"max_header_fields"`
+	MaxMIMEDepth    int `toml:"max_mime_depth"`
+	MaxMIMEParts    int `toml:"max_mime_parts"`
+	MaxTextBytes    int `toml:"max_text_bytes"`
 }
 
 // Metrics is the Prometheus endpoint of the daemon.
@@ -285,6 +293,15 @@ func (c *Config) applyDefaults() {
 	if c.Intake.MaxMessageBytes == 0 {
 		c.Intake.MaxMessageBytes = 64 << 20
 	}
+	for _, d := range []struct {
+		v   *int
+		def int
+	}{{&c.Intake.MaxHeaderBytes, 1 << 20}, {&c.Intake.MaxHeaderFields, 1000}, {&c.Intake.MaxMIMEDepth, 20},
+		{&c.Intake.MaxMIMEParts, 500}, {&c.Intake.MaxTextBytes, 2 << 20}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
 }
 
 var keyPrefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,9}$`)
@@ -368,6 +385,17 @@ func (c *Config) validate(v *validator) {
 	}
 	if c.Intake.BatchSize < 1 || c.Intake.BatchSize > 5000 {
 		v.add(key("intake", "batch_size"), fmt.Sprintf("must be 1-5000, got %d", c.Intake.BatchSize))
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+		min  int
+	}{{"max_header_bytes", c.Intake.MaxHeaderBytes, 1024}, {"max_header_fields", c.Intake.MaxHeaderFields, 10},
+		{"max_mime_depth", c.Intake.MaxMIMEDepth, 1}, {"max_mime_parts", c.Intake.MaxMIMEParts, 1},
+		{"max_text_bytes", c.Intake.MaxTextBytes, 1024}} {
+		if l.v < l.min {
+			v.add(key("intake", l.name), fmt.Sprintf("must be at least %d, got %d", l.min, l.v))
+		}
 	}
 	if c.Intake.MaxMessageBytes < 1024 {
 		v.add(key("intake", "max_message_bytes"), fmt.Sprintf("must be at least 1024, got %d", c.Intake.MaxMessageBytes))

@@ -121,28 +121,35 @@ func (m *Message) HeaderValues(name string) []string {
 	return m.header.Values(name)
 }
 
-// Options bound the work done on one message.
+// Options bound the work done on one message. Past a limit the message
+// is still read as far as the limit allows and the excess is recorded as
+// a defect: never a failure, a crash or a hang.
 type Options struct {
-	// MaxTextBytes caps the extracted text; the rest is dropped with a defect.
-	MaxTextBytes int
+	// MaxBytes: only the first MaxBytes of a larger message are read.
+	MaxBytes int
+	// MaxHeaderBytes: header fields past this many bytes are dropped.
+	MaxHeaderBytes int
+	// MaxHeaderFields: a header with more fields is recorded as a defect
+	// (MaxHeaderBytes bounds the work).
+	MaxHeaderFields int
+	// MaxDepth: MIME parts nested deeper are not read.
+	MaxDepth int
 	// MaxParts caps the number of MIME parts walked.
 	MaxParts int
+	// MaxTextBytes caps the extracted text; the rest is dropped.
+	MaxTextBytes int
 }
 
 // DefaultOptions are limits that real mail does not reach.
-var DefaultOptions = Options{MaxTextBytes: 2 << 20, MaxParts: 500}
+var DefaultOptions = Options{MaxBytes: 64 << 20, MaxHeaderBytes: 1 << 20, MaxHeaderFields: 1000,
+	MaxDepth: 20, MaxParts: 500, MaxTextBytes: 2 << 20}
 
 var wordDecoder = &mime.WordDecoder{CharsetReader: message.CharsetReader}
 
 // Parse reads one message. It returns an error only when the input has no
 // usable header block; every other problem becomes a defect.
 func Parse(raw []byte, opts Options) (msg *Message, err error) {
-	if opts.MaxTextBytes <= 0 {
-		opts.MaxTextBytes = DefaultOptions.MaxTextBytes
-	}
-	if opts.MaxParts <= 0 {
-		opts.MaxParts = DefaultOptions.MaxParts
-	}
+	opts = opts.withDefaults()
 	defer func() {
 		// The MIME libraries are not ours; a panic in them must not take the
 		// daemon down. Report it as an unparseable message instead.
@@ -155,6 +162,11 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	}
 	data := stripMboxFrom(raw)
 	m := &Message{Size: len(raw)}
+	if len(data) > opts.MaxBytes {
+		m.defect("message is %d bytes; only the first %d were read (limit)", len(data), opts.MaxBytes)
+		data = data[:opts.MaxBytes]
+	}
+	data = m.limitHeader(data, opts.MaxHeaderBytes)
 
 	ent, rerr := message.Read(bytes.NewReader(data))
 	if ent == nil {
@@ -167,6 +179,9 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 		return nil, errors.New("mailparse: no header fields")
 	}
 	m.header = ent.Header
+	if n := ent.Header.Len(); n > opts.MaxHeaderFields {
+		m.defect("%d header fields, more than the limit of %d", n, opts.MaxHeaderFields)
+	}
 	h := mail.Header{Header: ent.Header}
 
 	m.readIDs(h)
@@ -202,6 +217,52 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 		m.Bounce = b
 	}
 	return m, nil
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = d.MaxBytes
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = d.MaxHeaderBytes
+	}
+	if o.MaxHeaderFields <= 0 {
+		o.MaxHeaderFields = d.MaxHeaderFields
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = d.MaxDepth
+	}
+	if o.MaxParts <= 0 {
+		o.MaxParts = d.MaxParts
+	}
+	if o.MaxTextBytes <= 0 {
+		o.MaxTextBytes = d.MaxTextBytes
+	}
+	return o
+}
+
+// limitHeader drops the header lines past max bytes (at a line end), so a
+// header block of any size costs at most max to read.
+func (m *Message) limitHeader(data []byte, max int) []byte {
+	end := bytes.Index(data, []byte("\n\r\n"))
+	if e2 := bytes.Index(data, []byte("\n\n")); e2 >= 0 && (end < 0 || e2 < end) {
+		end = e2
+	}
+	if end < 0 {
+		end = len(data)
+	}
+	if end <= max {
+		return data
+	}
+	cut := bytes.LastIndexByte(data[:max], '\n')
+	if cut < 0 {
+		cut = max
+	}
+	m.defect("header block is %d bytes; fields past %d bytes were dropped (limit)", end, max)
+	out := make([]byte, 0, cut+len(data)-end+2)
+	out = append(out, data[:cut+1]...)
+	return append(out, data[end+1:]...)
 }
 
 func (m *Message) defect(format string, args ...any) {
@@ -372,7 +433,10 @@ func (m *Message) readBody(ent *message.Entity, opts Options) *bodyWalker {
 	err := ent.Walk(func(path []int, e *message.Entity, err error) error {
 		w.parts++
 		if w.parts > opts.MaxParts {
-			return fmt.Errorf("more than %d MIME parts", opts.MaxParts)
+			return fmt.Errorf("more than %d MIME parts; the rest were not read (limit)", opts.MaxParts)
+		}
+		if len(path) > opts.MaxDepth {
+			return fmt.Errorf("MIME parts nested deeper than %d; the rest were not read (limit)", opts.MaxDepth)
 		}
 		if err != nil {
 			if message.IsUnknownCharset(err) {

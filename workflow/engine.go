@@ -122,9 +122,17 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 	return &Engine{
 		Store: st, Cfg: cfg, Templates: tmpl, Log: log,
 		Now:   func() time.Time { return time.Now().UTC() },
-		Parse: mailparse.DefaultOptions,
+		Parse: ParseOptions(cfg),
 		keys:  NewKeys(cfg.Helpdesk.KeyPrefix, cfg.MessageIDDomain()),
 	}
+}
+
+// ParseOptions are the parser limits of the configuration ([intake]).
+func ParseOptions(cfg *config.Config) mailparse.Options {
+	in := cfg.Intake
+	return mailparse.Options{MaxBytes: int(in.MaxMessageBytes), MaxHeaderBytes: in.MaxHeaderBytes,
+		MaxHeaderFields: in.MaxHeaderFields, MaxDepth: in.MaxMIMEDepth, MaxParts: in.MaxMIMEParts,
+		MaxTextBytes: in.MaxTextBytes}
 }
 
 // Keys returns the incident key patterns in use.
@@ -225,12 +233,7 @@ type parsed struct {
 func (e *Engine) parseAll(batch []Inbound) []parsed {
 	out := make([]parsed, len(batch))
 	one := func(i int) {
-		raw := batch[i].Raw
-		if max := e.Cfg.Intake.MaxMessageBytes; int64(len(raw)) > max {
-			out[i].err = &parseError{fmt.Errorf("message is %d bytes, over the limit of %d ([intake] max_message_bytes)", len(raw), max)}
-			return
-		}
-		msg, err := mailparse.Parse(raw, e.Parse)
+		msg, err := mailparse.Parse(batch[i].Raw, e.Parse)
 		if err != nil {
 			out[i].err = &parseError{err}
 			return

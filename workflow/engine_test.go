@@ -137,12 +137,43 @@ func clipS(s string) string {
 	return s
 }
 
-func TestOversizeIsQuarantined(t *testing.T) {
-	eng, _ := newEngine(t, "sqlite", "")
-	eng.Cfg.Intake.MaxMessageBytes = 2048
-	res := ingest(t, eng, append(raw("a@example.com", "huge", "h@x"), bytes.Repeat([]byte("x"), 4096)...))
-	if res[0].Outcome != workflow.OutcomeQuarantined || !strings.Contains(res[0].Reason, "max_message_bytes") {
-		t.Fatalf("oversize: %+v", res[0])
+// TestLimitsRecordWithDefects: past each parser limit ([intake]) the
+// message is still recorded, raw bytes whole, with a defect naming the
+// limit.
+func TestLimitsRecordWithDefects(t *testing.T) {
+	nested := "From: n@example.com\r\nSubject: nested\r\nMessage-ID: <n@x>\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+	for i := 0; i < 5; i++ {
+		nested += fmt.Sprintf("--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i, i+1)
+	}
+	nested += "--b5\r\nContent-Type: text/plain\r\n\r\ndeep\r\n"
+	many := "From: m@example.com\r\nSubject: fields\r\nMessage-ID: <m@x>\r\n" + strings.Repeat("X-Junk: 1\r\n", 50) + "\r\nbody\r\n"
+	for _, c := range []struct {
+		name, extra, defect string
+		raw                 []byte
+	}{
+		{"message size", "max_message_bytes = 2048", "only the first 2048", append(raw("a@example.com", "huge", "h@x"), bytes.Repeat([]byte("x"), 4096)...)},
+		{"header size", "max_header_bytes = 1024", "fields past 1024 bytes were dropped", []byte("From: b@example.com\r\nSubject: big header\r\nMessage-ID: <hb@x>\r\nX-Big: " + strings.Repeat("y", 3000) + "\r\n\r\nbody\r\n")},
+		{"header fields", "max_header_fields = 10", "53 header fields", []byte(many)},
+		{"mime depth", "max_mime_depth = 3", "nested deeper than 3", []byte(nested)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			eng, st := newEngine(t, "sqlite", "")
+			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n[intake]\n"+c.extra+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.Parse = workflow.ParseOptions(cfg)
+			res := ingest(t, eng, c.raw)
+			if res[0].Outcome != workflow.OutcomeNewIncident {
+				t.Fatalf("%+v", res[0])
+			}
+			var defects string
+			var size int
+			st.DB().QueryRow(`SELECT m.defects, length(r.raw) FROM messages m JOIN message_raw r ON r.message_pk = m.id`).Scan(&defects, &size)
+			if !strings.Contains(defects, c.defect) || size != len(c.raw) {
+				t.Errorf("defects %s, raw %d bytes (of %d); want a defect with %q and the raw bytes whole", defects, size, len(c.raw), c.defect)
+			}
+		})
 	}
 }
 
@@ -327,9 +358,9 @@ func TestOneBatchSeesItsOwnMessages(t *testing.T) {
 
 func TestReprocessQuarantine(t *testing.T) {
 	eng, st := newEngine(t, "sqlite", "")
-	eng.Cfg.Intake.MaxMessageBytes = 20
-	ingest(t, eng, raw("a@example.com", "was too big", "q@x"))
-	eng.Cfg.Intake.MaxMessageBytes = 1 << 20 // the administrator raised the limit
+	workflow.SetFailHook(eng, func(context.Context, *store.Tx, string) error { return errors.New("a bug of this version") })
+	ingest(t, eng, raw("a@example.com", "failed once", "q@x"))
+	workflow.SetFailHook(eng, nil) // the fixed version
 	r, err := eng.Reprocess(context.Background(), 1)
 	if err != nil || r.Outcome != workflow.OutcomeNewIncident {
 		t.Fatalf("reprocess: %+v %v", r, err)
