@@ -29,10 +29,16 @@ var agreementFloor = map[string]int{
 	"reply text (talon reply_text)":                2,
 	"signature removed (talon stripped_*)":         0,
 	"zammad: subject":                              99,
-	"zammad: sender address":                       95,
-	"zammad: text/plain body, first 80 characters": 42,
-	"zammad: attachment count":                     99,
-	"zammad: body present when Zammad shows one":   89,
+	"zammad: sender address":                       94,
+	"zammad: text/plain body, first 80 characters": 41,
+	"zammad: attachment count":                     98,
+	"zammad: body present when Zammad shows one":   88,
+}
+
+// deliberate lists the expectations helpdeskd does not share, and why;
+// they are left out of the counts.
+var deliberate = map[string]string{
+	"bounce/zammad-zammad__test_data_mail_mail018.eml": "UTF-7 (unicode-1-1-utf-7) is decoded here; Zammad keeps \"+APw-\" as written",
 }
 
 type manifestRow struct {
@@ -179,6 +185,10 @@ func TestCorpusAgreement(t *testing.T) {
 	}
 	for _, r := range readManifest(t, dir) {
 		e := r.expected
+		if why, ok := deliberate[r.file]; ok {
+			t.Logf("%s: left out: %s", r.file, why)
+			continue
+		}
 		switch {
 		case strings.HasPrefix(e, "sisimai:") || strings.HasPrefix(e, "is a bounce"):
 			m, _ := parse(r.file)

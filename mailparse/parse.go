@@ -144,7 +144,9 @@ type Options struct {
 var DefaultOptions = Options{MaxBytes: 64 << 20, MaxHeaderBytes: 1 << 20, MaxHeaderFields: 1000,
 	MaxDepth: 20, MaxParts: 500, MaxTextBytes: 2 << 20}
 
-var wordDecoder = &mime.WordDecoder{CharsetReader: message.CharsetReader}
+// wordDecoder decodes RFC 2047 encoded words with charsetReader (not
+// message.CharsetReader: package variables are set before init runs).
+var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
 
 // Parse reads one message. It returns an error only when the input has no
 // usable header block; every other problem becomes a defect.

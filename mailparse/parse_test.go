@@ -278,3 +278,25 @@ func TestBounceDetails(t *testing.T) {
 		t.Error("a human message has bounce details")
 	}
 }
+
+func TestCharsetsRealMailWrites(t *testing.T) {
+	for _, c := range []struct{ name, header, body, subject, text string }{
+		{"utf-7 subject", "Subject: =?unicode-1-1-utf-7?Q?+ANw-bermittlung?=\r\n", "x", "Übermittlung", "x"},
+		{"utf-7 body", "Content-Type: text/plain; charset=utf-7\r\n", "Gr+APw-+AN8-e, 1 +- 1", "", "Grüße, 1 + 1"},
+		{"pasted charset= prefix", "Content-Type: text/plain; charset=\"charset=iso-8859-1\"\r\n", "Stra\xdfe", "", "Straße"},
+		{"unknown label, latin-1 bytes", "Content-Type: text/plain; charset=fakescii\r\n", "caf\xe9", "", "café"},
+		{"unknown label, utf-8 bytes", "Content-Type: text/plain; charset=x-unknown\r\n", "café", "", "café"},
+		{"alias", "Subject: =?iso-gb2312?B?suLK1A==?=\r\n", "x", "测试", "x"},
+	} {
+		m, err := Parse([]byte("From: a@example.com\r\n"+c.header+"\r\n"+c.body), DefaultOptions)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if c.subject != "" && m.Subject != c.subject {
+			t.Errorf("%s: subject %q, want %q", c.name, m.Subject, c.subject)
+		}
+		if m.Text != c.text {
+			t.Errorf("%s: text %q, want %q", c.name, m.Text, c.text)
+		}
+	}
+}
