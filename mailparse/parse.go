@@ -3,11 +3,13 @@ package mailparse
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/quotedprintable"
 	netmail "net/mail"
 	"regexp"
 	"strings"
@@ -174,7 +176,8 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	if ent == nil {
 		return nil, fmt.Errorf("mailparse: unreadable header block: %w", rerr)
 	}
-	if rerr != nil {
+	topUnknownEncoding := message.IsUnknownEncoding(rerr)
+	if rerr != nil && !topUnknownEncoding {
 		m.defect("top level: %v", rerr)
 	}
 	if ent.Header.Len() == 0 {
@@ -205,7 +208,7 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 		m.MessageIDSynthesized = true
 	}
 
-	w := m.readBody(ent, opts)
+	w := m.readBody(ent, opts, topUnknownEncoding)
 	m.NewText = StripReply(m.Text)
 	m.Kind, m.KindReason = classify(m, h)
 	if m.Kind == KindBounce {
@@ -427,8 +430,11 @@ type bodyWalker struct {
 	dsn, original bytes.Buffer
 }
 
-func (m *Message) readBody(ent *message.Entity, opts Options) *bodyWalker {
+func (m *Message) readBody(ent *message.Entity, opts Options, unknownEncoding bool) *bodyWalker {
 	w := &bodyWalker{m: m, opts: opts}
+	if unknownEncoding {
+		w.lenientEncoding([]int{}, ent)
+	}
 	if mt, params, err := ent.Header.ContentType(); err == nil && mt == "multipart/report" {
 		w.reportType = strings.ToLower(params["report-type"])
 	}
@@ -440,9 +446,12 @@ func (m *Message) readBody(ent *message.Entity, opts Options) *bodyWalker {
 		if len(path) > opts.MaxDepth {
 			return fmt.Errorf("MIME parts nested deeper than %d; the rest were not read (limit)", opts.MaxDepth)
 		}
+		unknownEncoding := false
 		if err != nil {
 			if message.IsUnknownCharset(err) {
 				m.defect("part %v: %v (kept undecoded)", path, err)
+			} else if message.IsUnknownEncoding(err) && e != nil {
+				unknownEncoding = true
 			} else {
 				m.defect("part %v: %v", path, err)
 				if e == nil {
@@ -455,6 +464,9 @@ func (m *Message) readBody(ent *message.Entity, opts Options) *bodyWalker {
 		}
 		if mt, _, _ := e.Header.ContentType(); strings.HasPrefix(mt, "multipart/") {
 			return nil // Walk descends into it
+		}
+		if unknownEncoding {
+			w.lenientEncoding(path, e)
 		}
 		w.leaf(path, e)
 		return nil
@@ -484,6 +496,35 @@ func (m *Message) readBody(ent *message.Entity, opts Options) *bodyWalker {
 	m.reportType = w.reportType
 	m.hasReturnedMail = w.original.Len() > 0
 	return w
+}
+
+// lenientEncoding decodes a part whose Content-Transfer-Encoding
+// go-message does not know, by what the label most likely means:
+// "quoted printable", "quoted-printable;" and the like are
+// quoted-printable, anything with "base64" is base64, and the rest
+// ("7-bit", "8bits", "plain", "UTF-8", …) is taken as it is.
+func (w *bodyWalker) lenientEncoding(path []int, e *message.Entity) {
+	label := e.Header.Get("Content-Transfer-Encoding")
+	enc := strings.ToLower(label)
+	var r io.Reader
+	switch {
+	case strings.Contains(enc, "quoted"):
+		r = quotedprintable.NewReader(e.Body)
+	case strings.Contains(enc, "base64") || strings.Contains(enc, "base-64"):
+		r = base64.NewDecoder(base64.StdEncoding, e.Body)
+	default:
+		w.m.defect("part %v: unknown transfer encoding %q, read as it is", path, label)
+		return
+	}
+	// The charset was applied to the still-encoded bytes (ASCII, so
+	// unchanged); apply it to the decoded ones.
+	if _, params, err := e.Header.ContentType(); err == nil && params["charset"] != "" {
+		if cr, cerr := charsetReader(params["charset"], r); cerr == nil {
+			r = cr
+		}
+	}
+	w.m.defect("part %v: transfer encoding %q read as %s", path, label, map[bool]string{true: "quoted-printable", false: "base64"}[strings.Contains(enc, "quoted")])
+	e.Body = r
 }
 
 func (w *bodyWalker) leaf(path []int, e *message.Entity) {

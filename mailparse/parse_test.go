@@ -300,3 +300,21 @@ func TestCharsetsRealMailWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestLenientTransferEncodings(t *testing.T) {
+	for _, c := range []struct{ cte, body, want string }{
+		{"quoted printable", "caf=C3=A9", "café"},
+		{"Quoted-Printable;", "a=3Db", "a=b"},
+		{"x-base64", "aGVsbG8=", "hello"},
+		{"7-bit", "plain text", "plain text"},
+		{"8bits", "plain text", "plain text"},
+	} {
+		m, err := Parse([]byte("From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: "+c.cte+"\r\n\r\n"+c.body), DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Text != c.want || len(m.Defects) == 0 {
+			t.Errorf("%q: text %q defects %v; want %q and a defect", c.cte, m.Text, m.Defects, c.want)
+		}
+	}
+}
