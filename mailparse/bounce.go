@@ -41,13 +41,20 @@ var (
 		regexp.MustCompile(`(?im)(?:recipient|to|address(?:es)?)[^\n:]{0,40}:\s*<?([^<>\s,;]+@[^<>\s,;]+?)>?\s*$`),
 	}
 	// Diagnostics that mean the address itself is bad.
-	hardText = regexp.MustCompile(`(?i)user unknown|unknown user|no such (?:user|mailbox|recipient)|does not exist|doesn't exist|not exist|invalid (?:recipient|mailbox|address)|recipient address rejected|address rejected|mailbox unavailable|unrouteable|host not found|domain not found|no mx|name or service not known|account (?:has been )?disabled|not our customer|unknown recipient|unknown local part|mailbox not found|user not found|undeliverable address|bad destination|no longer (?:with|valid|available)`)
+	hardText = regexp.MustCompile(`(?i)user unknown|unknown user|no such (?:user|mailbox|recipient)|does not exist|doesn't exist|not exist|invalid (?:recipient|mailbox|address)|unrouteable|host not found|domain not found|no mx|name or service not known|account (?:has been )?disabled|not our customer|unknown recipient|unknown local part|mailbox not found|user not found|undeliverable address|bad destination|no longer (?:with|valid|available)`)
 )
 
 // permanentStatus says whether an RFC 3463 status means the address will
-// not work: bad mailbox or domain (5.1.x), unroutable domain (5.4.4).
+// not work: bad destination mailbox (5.1.1), system (5.1.2), address
+// syntax (5.1.3), mailbox moved (5.1.6), no MX (5.1.10). Sender problems
+// (5.1.7, 5.1.8) and "other address status" (5.1.0) say nothing certain
+// about the recipient.
 func permanentStatus(st string) bool {
-	return strings.HasPrefix(st, "5.1.") || st == "5.4.4"
+	switch st {
+	case "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10":
+		return true
+	}
+	return false
 }
 
 // readDSN fills b from a message/delivery-status body: per-recipient
@@ -150,8 +157,9 @@ func (b *Bounce) decidePermanence(text string) {
 		b.Permanent = permanentStatus(b.Status) ||
 			(strings.HasPrefix(b.Status, "5.") && hardText.MatchString(b.Diagnostic))
 	default:
+		// No status: the words decide, unless the server said 4xx.
 		code := smtpRe.FindString(b.Diagnostic)
-		b.Permanent = strings.HasPrefix(code, "5") && hardText.MatchString(b.Diagnostic+" "+text)
+		b.Permanent = !strings.HasPrefix(code, "4") && hardText.MatchString(b.Diagnostic+" "+text)
 	}
 }
 

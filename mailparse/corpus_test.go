@@ -22,7 +22,7 @@ import (
 var agreementFloor = map[string]int{
 	"bounce: detected (sisimai, bounce_email)":     535,
 	"bounce: status code (sisimai)":                331,
-	"bounce: permanence (sisimai hardbounce)":      420,
+	"bounce: permanence (sisimai hardbounce)":      431,
 	"not a bounce (bounce_email non_bounces)":      5,
 	"auto reply folder: not human":                 6,
 	"reply text (email_reply_trimmer .trimmed)":    49,
