@@ -166,6 +166,11 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	}
 	data := stripMboxFrom(raw)
 	m := &Message{Size: len(raw)}
+	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0 {
+		// Old Mac line ends: lines end in CR alone.
+		data = bytes.ReplaceAll(data, []byte{'\r'}, []byte{'\r', '\n'})
+		m.defect("lines end in CR alone; read as CRLF")
+	}
 	if len(data) > opts.MaxBytes {
 		m.defect("message is %d bytes; only the first %d were read (limit)", len(data), opts.MaxBytes)
 		data = data[:opts.MaxBytes]
@@ -344,7 +349,11 @@ func (m *Message) addressList(h mail.Header, field string) []Address {
 	if err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
-			out = append(out, Address{Name: a.Name, Addr: strings.ToLower(a.Address)})
+			name := a.Name
+			if !utf8.ValidString(name) {
+				name = decode8bit(name)
+			}
+			out = append(out, Address{Name: name, Addr: strings.ToLower(a.Address)})
 		}
 		return out
 	}
@@ -377,8 +386,9 @@ func (m *Message) readSubject(h mail.Header) {
 		s = raw
 	}
 	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-		m.defect("Subject: invalid UTF-8")
+		// Unencoded 8-bit in a header: most often Latin-1 or Windows-1252.
+		s = decode8bit(s)
+		m.defect("Subject: unencoded 8-bit text, read as Windows-1252")
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	m.Subject = s
@@ -602,6 +612,18 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		l.w.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// decode8bit reads text that is not UTF-8 as Windows-1252 (a superset of
+// Latin-1 in the printable range), the usual meaning of raw 8-bit bytes.
+func decode8bit(s string) string {
+	r, err := charsetReader("windows-1252", strings.NewReader(s))
+	if err == nil {
+		if b, err := io.ReadAll(r); err == nil && utf8.Valid(b) {
+			return string(b)
+		}
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func truncate(s string, n int) string {

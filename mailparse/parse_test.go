@@ -1,6 +1,7 @@
 package mailparse
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,6 +316,63 @@ func TestLenientTransferEncodings(t *testing.T) {
 		}
 		if m.Text != c.want || len(m.Defects) == 0 {
 			t.Errorf("%q: text %q defects %v; want %q and a defect", c.cte, m.Text, m.Defects, c.want)
+		}
+	}
+}
+
+func TestBrokenMailRecovered(t *testing.T) {
+	cases := []struct {
+		name, raw string
+		check     func(m *Message) string
+	}{
+		{"CR-only line ends", "From: a@example.com\rSubject: old mac\r\rHello\rWorld\r", func(m *Message) string {
+			if m.Subject != "old mac" || m.Text != "Hello\nWorld" {
+				return fmt.Sprintf("subject %q text %q", m.Subject, m.Text)
+			}
+			return ""
+		}},
+		{"unencoded 8-bit subject", "From: Jos\xe9 <j@example.com>\r\nSubject: Forma\xe7\xe3o\r\n\r\nx", func(m *Message) string {
+			if m.Subject != "Formação" {
+				return fmt.Sprintf("subject %q", m.Subject)
+			}
+			return ""
+		}},
+		{"RFC 2231 filename", "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\n" +
+			"Content-Type: application/pdf\r\nContent-Disposition: attachment; filename*=utf-8''Rechnung%20M%C3%A4rz.pdf\r\n\r\n%PDF\r\n--b--\r\n", func(m *Message) string {
+			if len(m.Attachments) != 1 || m.Attachments[0].Filename != "Rechnung März.pdf" {
+				return fmt.Sprintf("attachments %+v", m.Attachments)
+			}
+			return ""
+		}},
+		{"missing closing boundary keeps the parts", "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst part\r\n--b\r\n" +
+			"Content-Type: text/csv\r\nContent-Disposition: attachment; filename=x.csv\r\n\r\na,b\r\n", func(m *Message) string {
+			if m.Text != "first part" || len(m.Attachments) != 1 {
+				return fmt.Sprintf("text %q attachments %+v defects %v", m.Text, m.Attachments, m.Defects)
+			}
+			return ""
+		}},
+		{"bad base64 keeps what decodes", "From: a@example.com\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8g\r\n!!!!\r\n", func(m *Message) string {
+			if !strings.HasPrefix(m.Text, "hello") || len(m.Defects) == 0 {
+				return fmt.Sprintf("text %q defects %v", m.Text, m.Defects)
+			}
+			return ""
+		}},
+		{"html only: links kept as text, no script or style", "From: a@example.com\r\nContent-Type: text/html\r\n\r\n<html><head><style>p{color:red}</style><script>alert(1)</script></head>" +
+			"<body><p>See <a href=\"https://status.example.com/\">the status page</a>.</p></body></html>", func(m *Message) string {
+			if !m.HTMLOnly || !strings.Contains(m.Text, "https://status.example.com/") || strings.Contains(m.Text, "alert") || strings.Contains(m.Text, "color") {
+				return fmt.Sprintf("text %q", m.Text)
+			}
+			return ""
+		}},
+	}
+	for _, c := range cases {
+		m, err := Parse([]byte(c.raw), DefaultOptions)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if problem := c.check(m); problem != "" {
+			t.Errorf("%s: %s", c.name, problem)
 		}
 	}
 }
