@@ -33,6 +33,7 @@ var agreementFloor = map[string]int{
 	"zammad: text/plain body, first 80 characters": 41,
 	"zammad: attachment count":                     98,
 	"zammad: body present when Zammad shows one":   88,
+	"mime4j: number of leaf parts":                 52,
 }
 
 // deliberate lists the expectations helpdeskd does not share, and why;
@@ -252,6 +253,23 @@ func TestCorpusAgreement(t *testing.T) {
 			out := StripReply(string(body))
 			firstSig := strings.TrimSpace(strings.SplitN(strings.TrimSpace(sig), "\n", 2)[0])
 			count("signature removed (talon stripped_*)", firstSig != "" && !strings.Contains(out, firstSig), r.file, fmt.Sprintf("signature line %q still in %q", firstSig, truncate(squash(out), 120)))
+		case strings.HasPrefix(e, "parse tree"):
+			tree, ok := sidecar(r.file, ".xml")
+			if !ok {
+				continue
+			}
+			m, _ := parse(r.file)
+			if m == nil {
+				count("mime4j: number of leaf parts", false, r.file, "unreadable")
+				continue
+			}
+			// mime4j opens attached messages (message/rfc822) and counts
+			// their parts; helpdeskd lists such a message as one attachment.
+			if strings.Count(tree, "<message>") > 1 {
+				continue
+			}
+			want := strings.Count(tree, "<body>")
+			count("mime4j: number of leaf parts", m.leafParts == want, r.file, fmt.Sprintf("got %d want %d", m.leafParts, want))
 		case strings.HasPrefix(e, "from="):
 			m, _ := parse(r.file)
 			if m == nil {

@@ -103,6 +103,7 @@ type Message struct {
 	header          message.Header
 	reportType      string // report-type of a top-level multipart/report
 	hasReturnedMail bool   // a message/rfc822 or rfc822-headers part
+	leafParts       int    // MIME leaf parts read (for the corpus test)
 }
 
 // Header returns the first value of a header field, with RFC 2047 encoded
@@ -178,6 +179,19 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	data = m.limitHeader(data, opts.MaxHeaderBytes)
 
 	ent, rerr := message.Read(bytes.NewReader(data))
+	if ent == nil {
+		// A header block that textproto refuses: repair what real mail
+		// gets wrong (a line without a colon, spaces before the colon, a
+		// blank-looking separator, 8-bit names) and read it again.
+		if fixed, notes := repairHeader(data); notes != nil {
+			if e2, err2 := message.Read(bytes.NewReader(fixed)); e2 != nil {
+				for _, n := range notes {
+					m.defect("header: %s", n)
+				}
+				ent, rerr, data = e2, err2, fixed
+			}
+		}
+	}
 	if ent == nil {
 		return nil, fmt.Errorf("mailparse: unreadable header block: %w", rerr)
 	}
@@ -539,6 +553,7 @@ func (w *bodyWalker) lenientEncoding(path []int, e *message.Entity) {
 
 func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 	m := w.m
+	m.leafParts++
 	mt, params, err := e.Header.ContentType()
 	if err != nil || mt == "" {
 		mt = "text/plain"
@@ -612,6 +627,79 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		l.w.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
+}
+
+// repairHeader rewrites a header block that does not parse. A line made
+// of spaces ends the header (it was meant as the blank line); a line that
+// is neither a field nor a continuation ends it too, and starts the body
+// (mail clients show it so); "Name :" loses its spaces; a field whose name
+// is not printable ASCII is dropped. It returns nil notes when there was
+// nothing to repair.
+func repairHeader(data []byte) ([]byte, []string) {
+	var out bytes.Buffer
+	var notes []string
+	rest := data
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			line = rest[:i+1]
+		}
+		t := bytes.TrimRight(line, "\r\n")
+		if len(t) == 0 {
+			break // the real separator
+		}
+		if len(bytes.TrimSpace(t)) == 0 {
+			notes = append(notes, "a line of spaces taken as the end of the header")
+			rest = rest[len(line):]
+			break
+		}
+		if t[0] == ' ' || t[0] == '\t' {
+			out.Write(t)
+			out.WriteString("\r\n")
+			rest = rest[len(line):]
+			continue
+		}
+		colon := bytes.IndexByte(t, ':')
+		if colon <= 0 {
+			notes = append(notes, fmt.Sprintf("line without a colon %q taken as the start of the body", truncate(string(t), 40)))
+			break
+		}
+		name := bytes.TrimRight(t[:colon], " \t")
+		if len(name) == 0 || !printableASCII(name) {
+			notes = append(notes, fmt.Sprintf("field with an unreadable name %q dropped", truncate(string(t[:colon]), 40)))
+			rest = rest[len(line):]
+			continue
+		}
+		if len(name) != colon {
+			notes = append(notes, fmt.Sprintf("spaces before the colon of %s removed", name))
+		}
+		out.Write(name)
+		out.Write(t[colon:])
+		out.WriteString("\r\n")
+		rest = rest[len(line):]
+	}
+	if notes == nil {
+		return nil, nil
+	}
+	out.WriteString("\r\n")
+	body := rest
+	if bytes.HasPrefix(body, []byte("\r\n")) {
+		body = body[2:]
+	} else if bytes.HasPrefix(body, []byte("\n")) {
+		body = body[1:]
+	}
+	out.Write(body)
+	return out.Bytes(), notes
+}
+
+func printableASCII(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // decode8bit reads text that is not UTF-8 as Windows-1252 (a superset of

@@ -355,6 +355,18 @@ func TestBrokenMailRecovered(t *testing.T) {
 			}
 			return ""
 		}},
+		{"header line without a colon starts the body", "Subject: odd\r\nFrom: a@example.com\r\nThis is not a header\r\nMore body\r\n", func(m *Message) string {
+			if m.Subject != "odd" || !strings.HasPrefix(m.Text, "This is not a header") || len(m.Defects) == 0 {
+				return fmt.Sprintf("subject %q text %q defects %v", m.Subject, m.Text, m.Defects)
+			}
+			return ""
+		}},
+		{"obsolete spaces before the colon", "Subject : spaced\r\nFrom: a@example.com\r\nInval\xecd-Header: x\r\n\r\nbody", func(m *Message) string {
+			if m.Subject != "spaced" || m.Text != "body" {
+				return fmt.Sprintf("subject %q text %q defects %v", m.Subject, m.Text, m.Defects)
+			}
+			return ""
+		}},
 		{"bad base64 keeps what decodes", "From: a@example.com\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8g\r\n!!!!\r\n", func(m *Message) string {
 			if !strings.HasPrefix(m.Text, "hello") || len(m.Defects) == 0 {
 				return fmt.Sprintf("text %q defects %v", m.Text, m.Defects)
