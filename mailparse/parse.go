@@ -178,6 +178,10 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	}
 	data = m.limitHeader(data, opts.MaxHeaderBytes)
 
+	if fixed, ok := dedentHeader(data); ok {
+		m.defect("header: leading blank lines or indentation removed")
+		data = fixed
+	}
 	ent, rerr := message.Read(bytes.NewReader(data))
 	if ent == nil {
 		// A header block that textproto refuses: repair what real mail
@@ -691,6 +695,43 @@ func repairHeader(data []byte) ([]byte, []string) {
 	}
 	out.Write(body)
 	return out.Bytes(), notes
+}
+
+var headerStart = regexp.MustCompile(`^[!-9;-~]+[ \t]*:`)
+
+// dedentHeader removes blank lines before the header and an indentation
+// that every line shares (mail pasted from a quote, a program's test data
+// or a forwarding wrapper), when what remains starts with a header field.
+func dedentHeader(data []byte) ([]byte, bool) {
+	start := 0
+	for start < len(data) {
+		i := bytes.IndexByte(data[start:], '\n')
+		if i < 0 || len(bytes.TrimSpace(data[start:start+i])) != 0 {
+			break
+		}
+		start += i + 1
+	}
+	first := data[start:]
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	indent := len(first) - len(bytes.TrimLeft(first, " \t"))
+	if start == 0 && indent == 0 {
+		return nil, false
+	}
+	if !headerStart.Match(first[indent:]) {
+		return nil, false
+	}
+	if indent == 0 {
+		return data[start:], true
+	}
+	prefix := first[:indent]
+	var out bytes.Buffer
+	out.Grow(len(data) - start)
+	for _, line := range bytes.SplitAfter(data[start:], []byte("\n")) {
+		out.Write(bytes.TrimPrefix(line, prefix))
+	}
+	return out.Bytes(), true
 }
 
 func printableASCII(b []byte) bool {
