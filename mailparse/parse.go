@@ -356,6 +356,8 @@ func (m *Message) readIDs(h mail.Header) {
 	m.References = ParseIDList(h.Get("References"))
 }
 
+var localName = regexp.MustCompile(`^[A-Za-z0-9._+-]+$`)
+
 var addrSpec = regexp.MustCompile(`[^\s<>"(),;:\[\]]+@[^\s<>"(),;:\[\]]+`)
 
 func (m *Message) addressList(h mail.Header, field string) []Address {
@@ -380,6 +382,13 @@ func (m *Message) addressList(h mail.Header, field string) []Address {
 	var out []Address
 	for _, s := range addrSpec.FindAllString(raw, -1) {
 		out = append(out, Address{Addr: strings.ToLower(strings.Trim(s, ".'"))})
+	}
+	if len(out) == 0 {
+		// A local name alone, as some MTAs write: "MAILER-DAEMON (Mail
+		// Delivery System)".
+		if f := strings.Fields(raw); len(f) > 0 && localName.MatchString(f[0]) {
+			out = append(out, Address{Addr: strings.ToLower(f[0])})
+		}
 	}
 	return out
 }
@@ -666,6 +675,16 @@ func repairHeader(data []byte) ([]byte, []string) {
 		}
 		colon := bytes.IndexByte(t, ':')
 		if colon <= 0 {
+			if moreFieldsFollow(rest[len(line):]) {
+				// A wrapped field that lost its leading space (common in
+				// long DKIM and Received lines): join it to the one before.
+				notes = append(notes, fmt.Sprintf("line without a colon %q joined to the field before", truncate(string(t), 40)))
+				out.WriteString(" ")
+				out.Write(t)
+				out.WriteString("\r\n")
+				rest = rest[len(line):]
+				continue
+			}
 			notes = append(notes, fmt.Sprintf("line without a colon %q taken as the start of the body", truncate(string(t), 40)))
 			break
 		}
@@ -732,6 +751,30 @@ func dedentHeader(data []byte) ([]byte, bool) {
 		out.Write(bytes.TrimPrefix(line, prefix))
 	}
 	return out.Bytes(), true
+}
+
+// moreFieldsFollow reports whether a header field comes before the next
+// blank line.
+func moreFieldsFollow(rest []byte) bool {
+	for len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest
+		if i >= 0 {
+			line = rest[:i]
+		}
+		t := bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(t)) == 0 {
+			return false
+		}
+		if headerStart.Match(t) {
+			return true
+		}
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1:]
+	}
+	return false
 }
 
 func printableASCII(b []byte) bool {

@@ -365,6 +365,18 @@ func TestBrokenMailRecovered(t *testing.T) {
 			}
 			return ""
 		}},
+		{"wrapped field that lost its indentation", "DKIM-Signature: v=1; b=abc\r\nDEFGHIJKLMNOP\r\nFrom: a@example.com\r\nSubject: wrapped\r\n\r\nbody", func(m *Message) string {
+			if m.Subject != "wrapped" || m.From.Addr != "a@example.com" || m.Text != "body" {
+				return fmt.Sprintf("subject %q from %q text %q defects %v", m.Subject, m.From.Addr, m.Text, m.Defects)
+			}
+			return ""
+		}},
+		{"sender without a domain", "From: MAILER-DAEMON (Mail Delivery System)\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\nsorry", func(m *Message) string {
+			if m.From.Addr != "mailer-daemon" || m.Kind != KindBounce {
+				return fmt.Sprintf("from %q kind %s", m.From.Addr, m.Kind)
+			}
+			return ""
+		}},
 		{"obsolete spaces before the colon", "Subject : spaced\r\nFrom: a@example.com\r\nInval\xecd-Header: x\r\n\r\nbody", func(m *Message) string {
 			if m.Subject != "spaced" || m.Text != "body" {
 				return fmt.Sprintf("subject %q text %q defects %v", m.Subject, m.Text, m.Defects)
