@@ -33,6 +33,11 @@ type Config struct {
 	Intake   Intake   `toml:"intake"`
 	Metrics  Metrics  `toml:"metrics"`
 
+	Teams     []Team     `toml:"team"`
+	Providers []Provider `toml:"provider"`
+	Routes    []Route    `toml:"route"`
+	Routing   Routing    `toml:"routing"`
+
 	// Path is the file the configuration was read from.
 	Path string `toml:"-"`
 }
@@ -308,6 +313,7 @@ var keyPrefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{0,9}$`)
 var priorityRe = regexp.MustCompile(`^P[1-5]$`)
 
 func (c *Config) validate(v *validator) {
+	c.validateRouting(v)
 	h := &c.Helpdesk
 	if h.Address == "" {
 		v.add(key("helpdesk", "address"), "required: the mailbox people write to")

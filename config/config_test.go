@@ -21,6 +21,17 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+const routingConf = `[[team]]
+name = "it"
+members = ["alice@example.com"]
+[[provider]]
+name = "acme"
+domains = ["acme-it.example"]
+intake = "servicedesk@acme-it.example"
+[routing]
+default_assignee = "it"
+`
+
 func TestErrorsNameFileLineAndKey(t *testing.T) {
 	for _, c := range []struct{ name, text, want string }{
 		{"unknown key", minimal + "colour = \"red\"\n", "t.toml:3: [helpdesk] colour: unknown key"},
@@ -34,6 +45,13 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"syntax", minimal + "name = \n", "t.toml:3"},
 		{"both password forms", minimal + "[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword = \"p\"\npassword_file = \"/nonexistent\"\n", "[imap] password_file: set password or password_file, not both"},
 		{"database url", minimal + "[database]\nurl = \"mysql://x\"\n", "t.toml:4: [database] url: must start with sqlite: or postgres://"},
+		{"route to nobody", minimal + routingConf + "[[route]]\nname = \"printing\"\nkeywords = [\"printer\"]\nassign = \"acmee\"\n", "t.toml:15: [[route]] \"printing\" assign: \"acmee\" is not the name of a team or provider"},
+		{"duplicate name", minimal + routingConf + "[[team]]\nname = \"acme\"\nmembers = [\"x@example.com\"]\n", "t.toml:7: [[provider]] \"acme\" name: \"acme\" is already the name of a team"},
+		{"bad member", minimal + "[[team]]\nname = \"it\"\nmembers = [\"Alice <alice@example.com>\", \"bob\"]\n", "t.toml:5: [[team]] \"it\" members: not a plain email address: \"Alice <alice@example.com>\""},
+		{"provider without intake", minimal + "[[provider]]\nname = \"acme\"\n", "t.toml:3: [[provider]] \"acme\" intake: required"},
+		{"bad route priority", minimal + routingConf + "[[route]]\nname = \"p\"\nkeywords = [\"x\"]\nassign = \"it\"\npriority = \"P9\"\n", "t.toml:16: [[route]] \"p\" priority: must be P1-P5"},
+		{"routes need a default", minimal + "[[team]]\nname = \"it\"\nmembers = [\"a@example.com\"]\n[[route]]\nname = \"p\"\nkeywords = [\"x\"]\nassign = \"it\"\n", "[routing] default_assignee: required when routes are configured"},
+		{"routing valid", minimal + routingConf, ""},
 	} {
 		_, err := Parse("t.toml", []byte(c.text))
 		if c.want == "" {

@@ -51,3 +51,32 @@ func (li *lineIndex) find(path []string) int {
 	}
 	return tableLine
 }
+
+// findIn returns the line of key in the nth (1-based) [[table]] block, or
+// of the block's header when the key is absent.
+func (li *lineIndex) findIn(table string, n int, key string) int {
+	if li == nil {
+		return 0
+	}
+	seen, header := 0, 0
+	for i, line := range li.lines {
+		if m := tableHeader.FindStringSubmatch(line); m != nil {
+			if header != 0 {
+				return header // the block ended without the key
+			}
+			if strings.HasPrefix(strings.TrimSpace(line), "[[") && strings.ReplaceAll(m[1], `"`, "") == table {
+				seen++
+				if seen == n {
+					header = i + 1
+				}
+			}
+			continue
+		}
+		if header != 0 {
+			if m := keyLine.FindStringSubmatch(line); m != nil && m[1] == key {
+				return i + 1
+			}
+		}
+	}
+	return header
+}

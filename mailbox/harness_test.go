@@ -44,6 +44,7 @@ type harnessOpts struct {
 	rev1Only           bool
 	timeout            string
 	dbURL              string
+	extra              string // more configuration, appended
 }
 
 func newHarness(t *testing.T, dialect string, o harnessOpts) *harness {
@@ -94,7 +95,8 @@ port = %d
 security = "none"
 [intake]
 batch_size = 2
-`, helpdesk, u, host, port, helpdesk, o.processed, timeout, ss.Port)
+%s
+`, helpdesk, u, host, port, helpdesk, o.processed, timeout, ss.Port, o.extra)
 	cfg, err := config.Parse("test.toml", []byte(text))
 	if err != nil {
 		t.Fatal(err)

@@ -431,3 +431,53 @@ func TestParallelDeliveryEachOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestRoutedRequestReachesProvider: through real IMAP and SMTP, a request
+// that a route sends to a provider reaches the provider's intake address,
+// tagged and with Reply-To the helpdesk; the provider's reply with the tag
+// threads into the incident and is not answered.
+func TestRoutedRequestReachesProvider(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect, harnessOpts{extra: `
+[[team]]
+name = "it"
+members = ["alice.admin@example.com"]
+[[provider]]
+name = "acme"
+domains = ["acme-it.example"]
+intake = "servicedesk@acme-it.example"
+[[route]]
+name = "printing"
+keywords = ["printer"]
+assign = "acme"
+[routing]
+default_assignee = "it"
+`})
+		h.deliver(mail{from: "Carol <carol@example.com>", subject: "Printer jams", body: "On floor 2.", id: "c1@example.com"}.bytes())
+		h.once()
+		var toProvider *mailparse.Message
+		for _, c := range h.smtp.Captured() {
+			if c.To[0] == "servicedesk@acme-it.example" {
+				m, err := mailparse.Parse(c.Data, mailparse.DefaultOptions)
+				if err != nil {
+					t.Fatal(err)
+				}
+				toProvider = m
+			}
+		}
+		if toProvider == nil || toProvider.Subject != "[HD-1] Printer jams" || len(toProvider.ReplyTo) != 1 ||
+			toProvider.ReplyTo[0].Addr != helpdesk || !strings.Contains(toProvider.Text, "On floor 2.") {
+			t.Fatalf("mail to the provider: %+v (captured %d)", toProvider, len(h.smtp.Captured()))
+		}
+		sent := len(h.smtp.Captured())
+		h.deliver(mail{from: "agent@acme-it.example", subject: "RE: [HD-1] Printer jams", body: "Technician booked.", id: "p1@acme-it.example",
+			inReplyTo: toProvider.MessageID}.bytes())
+		st := h.once()
+		if st.Outcomes["threaded"] != 1 || len(h.smtp.Captured()) != sent {
+			t.Fatalf("provider reply: %v, %d mails sent (was %d)", st.Outcomes, len(h.smtp.Captured()), sent)
+		}
+		if inc := h.incident("HD-1"); inc.Assignee != "acme" || inc.MessageCount != 2 {
+			t.Fatalf("HD-1 = %+v", inc)
+		}
+	})
+}

@@ -441,3 +441,107 @@ func TestBounceOfOurMail(t *testing.T) {
 		})
 	}
 }
+
+const routingConfig = `
+[[team]]
+name = "it"
+members = ["alice.admin@example.com", "bob.admin@example.com"]
+
+[[provider]]
+name = "acme"
+domains = ["acme-it.example"]
+intake = "servicedesk@acme-it.example"
+
+[[route]]
+name = "lab"
+from_domains = ["lab.example.com"]
+assign = "it"
+category = "lab"
+
+[[route]]
+name = "printing"
+keywords = ["printer", "toner", "access point"]
+assign = "acme"
+category = "printing"
+priority = "P2"
+informed = ["office.manager@example.com"]
+
+[routing]
+default_assignee = "it"
+`
+
+// TestRoutingAndNotices: a new incident goes to the first matching route
+// (whole-word keywords in the subject or the first lines, sender domains),
+// else the default assignee; the assignee is notified (a team's members,
+// a provider's intake), the informed get a notice, all tagged with Reply-To
+// the helpdesk; the provider's automatic answer threads in without a reply.
+func TestRoutingAndNotices(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+routingConfig))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+			ctx := context.Background()
+			res := ingest(t, eng,
+				raw("carol@example.com", "Printer on floor 2 jams", "r1@x"),
+				raw("dan@example.com", "Need more printers", "r2@x"),
+				raw("erin@lab.example.com", "Printer in the lab", "r3@x"),
+				[]byte("From: frank@example.com\r\nSubject: Help\r\nMessage-ID: <r4@x>\r\n\r\nThe access point in room 4 blinks red.\r\n"))
+			want := []struct{ key, assignee, category, priority string }{
+				{"HD-1", "acme", "printing", "P2"}, {"HD-2", "it", "", "P3"}, {"HD-3", "it", "lab", "P3"}, {"HD-4", "acme", "printing", "P2"},
+			}
+			for i, w := range want {
+				inc, err := st.IncidentByKey(ctx, w.key)
+				if err != nil || inc.Assignee != w.assignee || inc.Category != w.category || inc.Priority != w.priority {
+					t.Errorf("%s: %+v %v; want %s/%s/%s (%s)", w.key, inc, err, w.assignee, w.category, w.priority, res[i].Reason)
+				}
+			}
+			var rows []store.Outbox
+			if err := st.DB().Select(&rows, `SELECT * FROM outbox ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			byKind := map[string][]store.Outbox{}
+			for _, o := range rows {
+				byKind[o.Kind] = append(byKind[o.Kind], o)
+			}
+			if n := len(byKind["ack"]); n != 4 {
+				t.Errorf("%d acknowledgements, want 4", n)
+			}
+			prov := byKind["notify_provider"]
+			if len(prov) != 2 || prov[0].ToAddrs != "servicedesk@acme-it.example" || prov[0].Subject != "[HD-1] Printer on floor 2 jams" ||
+				prov[0].ReplyTo != "support@example.com" || prov[0].AutoSubmitted != "auto-generated" || !strings.Contains(prov[0].TextBody, "Printer on floor 2 jams") {
+				t.Fatalf("provider notices: %+v", prov)
+			}
+			team := byKind["notify_team"]
+			if len(team) != 2 || team[0].ToAddrs != "alice.admin@example.com, bob.admin@example.com" || team[0].Subject != "[HD-2] Need more printers" {
+				t.Errorf("team notices: %+v", team)
+			}
+			if inf := byKind["informed"]; len(inf) != 2 || inf[0].ToAddrs != "office.manager@example.com" {
+				t.Errorf("informed notices: %+v", inf)
+			}
+			// The provider's ticket system acknowledges our notice.
+			res = ingest(t, eng, raw("noreply@acme-it.example", "ACME-4711 received: [HD-1] Printer on floor 2 jams", "a1@acme",
+				"In-Reply-To: <"+prov[0].MessageID+">", "Auto-Submitted: auto-replied"))
+			if got := outcomes(res); got != "threaded HD-1" {
+				t.Errorf("provider acknowledgement: %s (%s)", got, res[0].Reason)
+			}
+			var n int
+			st.DB().Get(&n, `SELECT COUNT(*) FROM outbox`)
+			if n != len(rows) {
+				t.Errorf("the provider's acknowledgement was answered: %d outbox rows, was %d", n, len(rows))
+			}
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			evs, _ := st.IncidentEvents(ctx, inc.ID)
+			var kinds []string
+			for _, e := range evs {
+				kinds = append(kinds, e.Kind)
+			}
+			if !strings.Contains(strings.Join(kinds, ","), "created,routed,notified,notified,acknowledged") {
+				t.Errorf("HD-1 events: %v", kinds)
+			}
+		})
+	}
+}

@@ -196,11 +196,18 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if subject == "" {
 		subject = "(no subject)"
 	}
+	r := route(cfg, m)
+	priority := cfg.Helpdesk.DefaultPriority
+	if r.priority != "" {
+		priority = r.priority
+	}
 	inc := &store.Incident{
+		Assignee:      r.assignee,
+		Category:      r.category,
 		Subject:       subject,
 		NormSubject:   strings.ToLower(subject),
 		Status:        store.StatusNew,
-		Priority:      cfg.Helpdesk.DefaultPriority,
+		Priority:      priority,
 		Requester:     cleanText(m.From.Addr),
 		RequesterName: cleanText(m.From.Name),
 		CreatedAt:     p.now,
@@ -214,12 +221,34 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if err := p.event(inc, "created", m.From.Addr, fmt.Sprintf("%s opened by %s (%s): %s", inc.Key, m.From, m.Kind, why)); err != nil {
 		return err
 	}
+	if inc.Assignee != "" || len(cfg.Teams)+len(cfg.Providers) > 0 {
+		detail := fmt.Sprintf("assigned to %s: %s", orNobody(inc.Assignee), r.reason)
+		if inc.Category != "" {
+			detail += "; category " + inc.Category
+		}
+		if err := p.event(inc, "routed", "helpdeskd", detail); err != nil {
+			return err
+		}
+		if inc.Assignee != "" {
+			res.Reason += "; assigned to " + inc.Assignee
+		}
+		if err := p.notifyAssignee(inc, r); err != nil {
+			return err
+		}
+	}
 	d := DecideAck(m, cfg.Helpdesk.Address, p.u.autoMailSent(m.From.Addr), cfg.Helpdesk.AutoReplyLimit)
 	if !d.Send {
 		res.Reason += "; not acknowledged: " + d.Reason
 		return p.event(inc, "not_acknowledged", "helpdeskd", d.Reason)
 	}
 	return p.queueAck(ctx, inc, res)
+}
+
+func orNobody(s string) string {
+	if s == "" {
+		return "nobody"
+	}
+	return s
 }
 
 // AckData is what the acknowledgement templates see.

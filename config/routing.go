@@ -1,0 +1,155 @@
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+)
+
+// Team is an in-house group that fixes things; its members get the
+// incidents routed to it.
+type Team struct {
+	Name    string   `toml:"name"`
+	Members []string `toml:"members"`
+}
+
+// Provider is an external IT provider. Incidents routed to it are sent to
+// its intake address; mail from its domains is the provider's.
+type Provider struct {
+	Name    string   `toml:"name"`
+	Domains []string `toml:"domains"`
+	Intake  string   `toml:"intake"`
+}
+
+// Route sends matching new incidents to a team or provider. Routes are
+// tried in order; the first match wins.
+type Route struct {
+	Name string `toml:"name"`
+	// Keywords match whole words of the subject or of the first lines of
+	// the new text, ignoring case.
+	Keywords []string `toml:"keywords"`
+	// FromDomains, if set, limits the route to senders of these domains.
+	FromDomains []string `toml:"from_domains"`
+	Assign      string   `toml:"assign"`
+	Category    string   `toml:"category"`
+	Priority    string   `toml:"priority"`
+	// Informed people (RASCI "informed") get a short notice of each new
+	// incident the route matches.
+	Informed []string `toml:"informed"`
+}
+
+// Routing holds what applies when no route matches.
+type Routing struct {
+	DefaultAssignee string `toml:"default_assignee"`
+}
+
+// Assignee finds a team or provider by name.
+func (c *Config) Assignee(name string) (team *Team, provider *Provider) {
+	for i := range c.Teams {
+		if c.Teams[i].Name == name {
+			return &c.Teams[i], nil
+		}
+	}
+	for i := range c.Providers {
+		if c.Providers[i].Name == name {
+			return nil, &c.Providers[i]
+		}
+	}
+	return nil, nil
+}
+
+// validateRouting checks [[team]], [[provider]], [[route]] and [routing],
+// normalizing addresses and domains to lower case.
+func (c *Config) validateRouting(v *validator) {
+	names := map[string]string{}
+	addrs := func(table string, n int, label, field string, list []string, required bool) {
+		if required && len(list) == 0 {
+			v.addIn(table, n, label, field, "required: at least one address")
+		}
+		for i, a := range list {
+			p, err := mail.ParseAddress(a)
+			if err != nil || p.Name != "" {
+				v.addIn(table, n, label, field, fmt.Sprintf("not a plain email address: %q", a))
+				continue
+			}
+			list[i] = strings.ToLower(p.Address)
+		}
+	}
+	name := func(table string, n int, nm string) {
+		switch {
+		case nm == "":
+			v.addIn(table, n, "", "name", "required")
+		case names[nm] != "":
+			v.addIn(table, n, nm, "name", fmt.Sprintf("%q is already the name of a %s: team and provider names must be unique", nm, names[nm]))
+		default:
+			names[nm] = table
+		}
+	}
+	for i := range c.Teams {
+		t := &c.Teams[i]
+		name("team", i+1, t.Name)
+		addrs("team", i+1, t.Name, "members", t.Members, true)
+	}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		name("provider", i+1, p.Name)
+		one := []string{p.Intake}
+		if p.Intake == "" {
+			v.addIn("provider", i+1, p.Name, "intake", "required: where incidents are sent")
+		} else {
+			addrs("provider", i+1, p.Name, "intake", one, true)
+			p.Intake = one[0]
+		}
+		for j, d := range p.Domains {
+			d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+			if !strings.Contains(d, ".") || strings.ContainsAny(d, " @") {
+				v.addIn("provider", i+1, p.Name, "domains", fmt.Sprintf("not a domain: %q", p.Domains[j]))
+			}
+			p.Domains[j] = d
+		}
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.Name == "" {
+			v.addIn("route", i+1, "", "name", "required")
+		}
+		if len(r.Keywords) == 0 && len(r.FromDomains) == 0 {
+			v.addIn("route", i+1, r.Name, "keywords", "a route needs keywords, from_domains or both")
+		}
+		for j, k := range r.Keywords {
+			if strings.TrimSpace(k) == "" {
+				v.addIn("route", i+1, r.Name, "keywords", "empty keyword")
+			}
+			r.Keywords[j] = strings.ToLower(strings.TrimSpace(k))
+		}
+		for j, d := range r.FromDomains {
+			r.FromDomains[j] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+		}
+		if r.Assign == "" {
+			v.addIn("route", i+1, r.Name, "assign", "required: a team or provider name")
+		} else if _, ok := names[r.Assign]; !ok {
+			v.addIn("route", i+1, r.Name, "assign", fmt.Sprintf("%q is not the name of a team or provider", r.Assign))
+		}
+		if r.Priority != "" && !priorityRe.MatchString(r.Priority) {
+			v.addIn("route", i+1, r.Name, "priority", fmt.Sprintf("must be P1-P5, got %q", r.Priority))
+		}
+		addrs("route", i+1, r.Name, "informed", r.Informed, false)
+	}
+	if d := c.Routing.DefaultAssignee; d != "" {
+		if _, ok := names[d]; !ok {
+			v.add(key("routing", "default_assignee"), fmt.Sprintf("%q is not the name of a team or provider", d))
+		}
+	} else if len(c.Routes) > 0 {
+		v.add(key("routing", "default_assignee"), "required when routes are configured: who gets what no route matches")
+	}
+}
+
+// addIn reports a problem in the nth (1-based) table of an array of
+// tables, naming it by its name when it has one: `[[route]] "printing" assign`.
+func (v *validator) addIn(table string, n int, label, field, msg string) {
+	name := fmt.Sprintf("[[%s]] #%d %s", table, n, field)
+	if label != "" {
+		name = fmt.Sprintf("[[%s]] %q %s", table, label, field)
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.lines.findIn(table, n, field), Key: name, Msg: msg})
+}

@@ -1,0 +1,183 @@
+package workflow
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/mailparse"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// Routing decision for a new incident: the first [[route]] whose keywords
+// appear as whole words in the subject or the first lines of the new text
+// (and whose from_domains, if any, include the sender's domain), else
+// [routing] default_assignee.
+type routing struct {
+	assignee string
+	category string
+	priority string
+	informed []string
+	reason   string
+}
+
+// routeLines is how many lines of the new text keywords are looked for
+// in, besides the subject: the request, not a pasted log or a footer.
+const routeLines = 5
+
+func route(cfg *config.Config, m *mailparse.Message) routing {
+	text := words(m.Subject + " " + firstLines(m.NewText, routeLines))
+	domain := ""
+	if i := strings.LastIndexByte(m.From.Addr, '@'); i >= 0 {
+		domain = strings.ToLower(m.From.Addr[i+1:])
+	}
+	for _, r := range cfg.Routes {
+		if len(r.FromDomains) > 0 && !containsString(r.FromDomains, domain) {
+			continue
+		}
+		why := ""
+		if len(r.Keywords) == 0 {
+			why = "sender domain " + domain
+		}
+		for _, k := range r.Keywords {
+			if strings.Contains(text, words(k)) {
+				why = fmt.Sprintf("keyword %q", k)
+				break
+			}
+		}
+		if why == "" {
+			continue
+		}
+		return routing{assignee: r.Assign, category: r.Category, priority: r.Priority, informed: r.Informed,
+			reason: fmt.Sprintf("route %q: %s", r.Name, why)}
+	}
+	if d := cfg.Routing.DefaultAssignee; d != "" {
+		return routing{assignee: d, reason: "no route matched: default assignee"}
+	}
+	return routing{reason: "no route matched and no default assignee: unassigned"}
+}
+
+// words lower-cases s and keeps only its words, each between spaces, so
+// that " printer " matches the word and not "printers".
+func words(s string) string {
+	var b strings.Builder
+	b.WriteByte(' ')
+	space := true
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+			space = false
+		} else if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	if !space {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func firstLines(s string, n int) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		out = append(out, l)
+		if len(out) == n {
+			break
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// NoticeData is what the notify and informed templates see.
+type NoticeData struct {
+	HelpdeskName  string
+	Key           string
+	Subject       string
+	Requester     string
+	RequesterName string
+	Priority      string
+	Category      string
+	Assignee      string
+	Reason        string
+	Text          string
+}
+
+// notifyAssignee queues the notice of a new incident to whoever it was
+// routed to (the members of a team, or a provider's intake address) and
+// the short notice to the informed. The mails are tagged, Reply-To the
+// helpdesk, and carry our Message-ID, so that replies thread back.
+func (p *processing) notifyAssignee(inc *store.Incident, r routing) error {
+	cfg, m := p.e.Cfg, p.msg
+	data := NoticeData{
+		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
+		RequesterName: inc.RequesterName, Priority: inc.Priority, Category: inc.Category,
+		Assignee: inc.Assignee, Reason: r.reason, Text: cleanText(m.Text),
+	}
+	var to []string
+	kind := ""
+	if team, provider := cfg.Assignee(inc.Assignee); team != nil {
+		to, kind = team.Members, "notify_team"
+	} else if provider != nil {
+		to, kind = []string{provider.Intake}, "notify_provider"
+	}
+	if len(to) > 0 {
+		if err := p.queueNotice(inc, kind, "notify", to, data); err != nil {
+			return err
+		}
+	}
+	if len(r.informed) > 0 {
+		return p.queueNotice(inc, "informed", "informed", r.informed, data)
+	}
+	return nil
+}
+
+func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []string, data NoticeData) error {
+	cfg, m := p.e.Cfg, p.msg
+	r, err := p.e.Templates.Render(tmpl, data)
+	if err != nil {
+		return err
+	}
+	dedupe := kind + ":" + inc.Key
+	o := &store.Outbox{
+		Kind:      kind,
+		MessageID: p.e.keys.NewMessageID(inc.Key),
+		DedupeKey: &dedupe,
+		FromAddr:  cfg.SMTP.From,
+		ToAddrs:   strings.Join(to, ", "),
+		ReplyTo:   cfg.Helpdesk.Address,
+		Subject:   r.Subject,
+		TextBody:  r.Text,
+		HTMLBody:  r.HTML,
+		// Threaded with the request, so a provider's system that keeps
+		// References can answer into the same conversation.
+		InReplyTo: m.MessageID,
+		Refs:      m.MessageID,
+		// Notices are generated, not replies: RFC 3834 systems do not
+		// answer them automatically.
+		AutoSubmitted: "auto-generated",
+		// Not counted against auto_reply_limit: that limit protects people
+		// who write in from being flooded, not staff from their work.
+		RcptKey:       "",
+		NextAttemptAt: p.now,
+		CreatedAt:     p.now,
+	}
+	if !p.u.enqueue(o, inc) {
+		return nil
+	}
+	p.queued = true
+	return p.event(inc, "notified", "helpdeskd", fmt.Sprintf("%s <%s> queued to %s", kind, o.MessageID, o.ToAddrs))
+}
