@@ -545,3 +545,45 @@ func TestRoutingAndNotices(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstResponse: the first human reply from the assignee stamps
+// first_response_at; the requester's replies, automatic mail and staff of
+// another assignee never do, and a second reply does not move it.
+func TestFirstResponse(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+routingConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+	ctx := context.Background()
+	ingest(t, eng, raw("carol@example.com", "Printer jams", "f1@x"))
+	stamp := func() *time.Time {
+		inc, _ := st.IncidentByKey(ctx, "HD-1")
+		return inc.FirstResponseAt
+	}
+	steps := []struct {
+		name    string
+		raw     []byte
+		stamped bool
+	}{
+		{"requester", raw("carol@example.com", "Re: [HD-1] Printer jams", "f2@x"), false},
+		{"provider auto-ack", raw("noreply@acme-it.example", "Re: [HD-1] Printer jams", "f3@x", "Auto-Submitted: auto-replied"), false},
+		{"other team's member", raw("alice.admin@example.com", "Re: [HD-1] Printer jams", "f4@x"), false},
+		{"provider agent", raw("agent@acme-it.example", "Re: [HD-1] Printer jams", "f5@x"), true},
+	}
+	for _, s := range steps {
+		res := ingest(t, eng, s.raw)
+		if got := stamp() != nil; got != s.stamped {
+			t.Fatalf("after %s: first response stamped=%v, want %v (%s)", s.name, got, s.stamped, res[0].Reason)
+		}
+		if strings.Contains(res[0].Reason, "flagged") {
+			t.Errorf("%s flagged: %s", s.name, res[0].Reason)
+		}
+	}
+	first := *stamp()
+	ingest(t, eng, raw("agent2@acme-it.example", "Re: [HD-1] Printer jams", "f6@x"))
+	if !stamp().Equal(first) {
+		t.Errorf("a second reply moved first_response_at from %v to %v", first, *stamp())
+	}
+}

@@ -160,7 +160,17 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 		return err
 	}
 	isRequester := strings.EqualFold(from, inc.Requester)
-	if match.byTag && !isRequester {
+	staff := staffName(p.e.Cfg, from)
+	if staff != "" && staff == inc.Assignee && !m.Kind.Automatic() && inc.FirstResponseAt == nil && !isRequester {
+		// The first human reply of whoever the incident is assigned to
+		// stops the response clock.
+		p.u.firstResponse(inc)
+		res.Reason += "; first response by " + staff
+		if err := p.event(inc, "first_response", from, fmt.Sprintf("first response by %s (%s)", staff, from)); err != nil {
+			return err
+		}
+	}
+	if match.byTag && !isRequester && staff == "" {
 		// Rule 5: anyone can type a tag. Record it, but say that this
 		// sender was not on the thread before.
 		on, err := p.u.isParticipant(ctx, inc, from)
@@ -168,8 +178,8 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			return err
 		}
 		if !on {
-			res.Reason += "; flagged: sender is not the requester and was not on the thread"
-			if err := p.event(inc, "flagged", from, from+" used the tag but is neither the requester nor on the thread"); err != nil {
+			res.Reason += "; flagged: sender is neither the requester, staff, a provider nor on the thread"
+			if err := p.event(inc, "flagged", from, from+" used the tag but is neither the requester, staff, a provider nor on the thread"); err != nil {
 				return err
 			}
 		}

@@ -181,3 +181,24 @@ func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []st
 	p.queued = true
 	return p.event(inc, "notified", "helpdeskd", fmt.Sprintf("%s <%s> queued to %s", kind, o.MessageID, o.ToAddrs))
 }
+
+// staffName is the team whose member addr is, or the provider whose
+// domain it has; "" for anyone else.
+func staffName(cfg *config.Config, addr string) string {
+	addr = strings.ToLower(addr)
+	for _, t := range cfg.Teams {
+		if containsString(t.Members, addr) {
+			return t.Name
+		}
+	}
+	domain := ""
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		domain = addr[i+1:]
+	}
+	for _, p := range cfg.Providers {
+		if containsString(p.Domains, domain) || p.Intake == addr {
+			return p.Name
+		}
+	}
+	return ""
+}

@@ -244,6 +244,13 @@ func (u *unit) touch(inc *store.Incident) {
 	u.dirty[inc] = true
 }
 
+// firstResponse stamps the incident's first response.
+func (u *unit) firstResponse(inc *store.Incident) {
+	at := u.now
+	inc.FirstResponseAt = &at
+	u.dirty[inc] = true
+}
+
 // setStatus changes an incident's status and its resolved/closed stamps.
 func (u *unit) setStatus(inc *store.Incident, status string) {
 	at := u.now
