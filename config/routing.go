@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 )
 
@@ -19,6 +20,14 @@ type Provider struct {
 	Name    string   `toml:"name"`
 	Domains []string `toml:"domains"`
 	Intake  string   `toml:"intake"`
+	// TicketPattern matches the provider's own ticket numbers in a
+	// subject ("ACME-\\d+"). Learned from its first reply that carries
+	// both our tag and its number, a number then threads replies that
+	// carry only it.
+	TicketPattern string `toml:"ticket_pattern"`
+
+	// TicketRe is TicketPattern, compiled.
+	TicketRe *regexp.Regexp `toml:"-"`
 }
 
 // Route sends matching new incidents to a team or provider. Routes are
@@ -99,6 +108,17 @@ func (c *Config) validateRouting(v *validator) {
 		} else {
 			addrs("provider", i+1, p.Name, "intake", one, true)
 			p.Intake = one[0]
+		}
+		if p.TicketPattern != "" {
+			re, err := regexp.Compile(p.TicketPattern)
+			switch {
+			case err != nil:
+				v.addIn("provider", i+1, p.Name, "ticket_pattern", fmt.Sprintf("not a regular expression: %v", err))
+			case re.MatchString(""):
+				v.addIn("provider", i+1, p.Name, "ticket_pattern", fmt.Sprintf("%q matches an empty string: it would match every subject", p.TicketPattern))
+			default:
+				p.TicketRe = re
+			}
 		}
 		for j, d := range p.Domains {
 			d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))

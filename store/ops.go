@@ -359,3 +359,22 @@ func (r Reader) PendingOutbox(ctx context.Context) (int, error) {
 	err := sqlx.GetContext(ctx, r.x, &n, r.s.q("outbox-pending-count"))
 	return n, err
 }
+
+// ProviderTicket returns the incident a provider's ticket number was
+// learned for.
+func (r Reader) ProviderTicket(ctx context.Context, provider, ticket string) (int64, error) {
+	var id int64
+	if err := sqlx.GetContext(ctx, r.x, &id, r.s.q("provider-ticket"), provider, ticket); err != nil {
+		return 0, noRows(err)
+	}
+	return id, nil
+}
+
+// LearnProviderTicket records a provider's ticket number for an incident;
+// the first incident a number was learned for keeps it.
+func (r Reader) LearnProviderTicket(ctx context.Context, provider, ticket string, incidentID int64, at time.Time) error {
+	if _, err := r.x.ExecContext(ctx, r.s.q("learn-provider-ticket"), provider, ticket, incidentID, utc(at)); err != nil {
+		return fmt.Errorf("store: learn ticket %s of %s: %w", ticket, provider, err)
+	}
+	return nil
+}

@@ -451,6 +451,7 @@ members = ["alice.admin@example.com", "bob.admin@example.com"]
 name = "acme"
 domains = ["acme-it.example"]
 intake = "servicedesk@acme-it.example"
+ticket_pattern = 'ACME-\d+'
 
 [[route]]
 name = "lab"
@@ -585,5 +586,44 @@ func TestFirstResponse(t *testing.T) {
 	ingest(t, eng, raw("agent2@acme-it.example", "Re: [HD-1] Printer jams", "f6@x"))
 	if !stamp().Equal(first) {
 		t.Errorf("a second reply moved first_response_at from %v to %v", first, *stamp())
+	}
+}
+
+// TestProviderTicketNumbers (threading rule 3): the provider's ticket
+// number is learned from its first message that carries both it and our
+// tag (here its automatic acknowledgement); later mail from the provider
+// that carries only its number threads in. The same number from anyone
+// else means nothing.
+func TestProviderTicketNumbers(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+routingConfig))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+			ingest(t, eng, raw("carol@example.com", "Printer jams", "t1@x"))
+			res := ingest(t, eng,
+				raw("noreply@acme-it.example", "[ACME-4711] received: [HD-1] Printer jams", "t2@acme", "Auto-Submitted: auto-replied"),
+				raw("agent@acme-it.example", "Re: [ACME-4711] Technician booked for Tuesday", "t3@acme"),
+				raw("mallory@example.net", "ACME-4711 urgent", "t4@x"))
+			if got := outcomes(res); got != "threaded HD-1; threaded HD-1; new_incident HD-2" {
+				t.Fatalf("outcomes: %s (%s | %s)", got, res[0].Reason, res[1].Reason)
+			}
+			if !strings.Contains(res[1].Reason, "acme's ticket ACME-4711") {
+				t.Errorf("reason: %s", res[1].Reason)
+			}
+			// Learned for good: a later batch threads by it too.
+			res = ingest(t, eng, raw("agent@acme-it.example", "ACME-4711 closed", "t5@acme"))
+			if got := outcomes(res); got != "threaded HD-1" {
+				t.Errorf("later reply by ticket number: %s", got)
+			}
+			var n int
+			st.DB().Get(&n, `SELECT COUNT(*) FROM provider_tickets`)
+			if n != 1 {
+				t.Errorf("%d tickets learned, want 1", n)
+			}
+		})
 	}
 }

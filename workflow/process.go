@@ -6,15 +6,28 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
 // threadMatch is the incident a message belongs to and why.
 type threadMatch struct {
-	inc    *store.Incident
-	reason string
-	byTag  bool
+	inc      *store.Incident
+	reason   string
+	byTag    bool
+	byTicket bool
+}
+
+// provider is the provider the sender belongs to (by domain or intake
+// address), or nil.
+func (p *processing) provider() *config.Provider {
+	name := staffName(p.e.Cfg, p.msg.From.Addr)
+	if name == "" {
+		return nil
+	}
+	_, prov := p.e.Cfg.Assignee(name)
+	return prov
 }
 
 // findThread applies threading rules 1 and 2 of the design, first match
@@ -48,10 +61,25 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 		return &threadMatch{inc: inc, reason: "reply to our message <" + id + ">"}, nil
 	}
 	inc, matched, err := p.u.threadIncident(ctx, candidates(m))
-	if err != nil || inc == nil {
+	if err != nil {
 		return nil, err
 	}
-	return &threadMatch{inc: inc, reason: "references stored message <" + matched + ">"}, nil
+	if inc != nil {
+		return &threadMatch{inc: inc, reason: "references stored message <" + matched + ">"}, nil
+	}
+	// Rule 3: a provider's own ticket number, learned before.
+	if prov := p.provider(); prov != nil && prov.TicketRe != nil {
+		for _, t := range prov.TicketRe.FindAllString(m.Subject, 5) {
+			inc, err := p.u.ticketIncident(ctx, prov.Name, t)
+			if err != nil {
+				return nil, err
+			}
+			if inc != nil {
+				return &threadMatch{inc: inc, reason: fmt.Sprintf("%s's ticket %s", prov.Name, t), byTicket: true}, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // event records a decision on the incident's audit trail. It is written
@@ -101,6 +129,9 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		res.Outcome, res.Incident = OutcomeThreaded, inc.Key
 		res.Reason = fmt.Sprintf("%s joined by %s; status unchanged", m.Kind, match.reason)
 		p.u.touch(inc)
+		if err := p.learnTickets(ctx, inc, match); err != nil {
+			return err
+		}
 		if b := m.Bounce; b != nil && m.Kind == mailparse.KindBounce {
 			if id := p.bouncedMail(match); id != "" {
 				p.u.bounced(id, bounceReason(b))
@@ -149,6 +180,30 @@ func bounceReason(b *mailparse.Bounce) string {
 	return cleanText(strings.Join(parts, "; "))
 }
 
+// learnTickets records the provider's ticket numbers of a reply that
+// threaded by our tag or headers (rule 3 learns from the first reply that
+// carries both); a number already known stays with its incident.
+func (p *processing) learnTickets(ctx context.Context, inc *store.Incident, match *threadMatch) error {
+	prov := p.provider()
+	if prov == nil || prov.TicketRe == nil || match.byTicket {
+		return nil
+	}
+	for _, t := range prov.TicketRe.FindAllString(p.msg.Subject, 5) {
+		known, err := p.u.ticketIncident(ctx, prov.Name, t)
+		if err != nil {
+			return err
+		}
+		if known != nil {
+			continue
+		}
+		p.u.learnTicket(prov.Name, t, inc)
+		if err := p.event(inc, "ticket_learned", p.msg.From.Addr, fmt.Sprintf("%s is %s's ticket for %s", t, prov.Name, inc.Key)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // thread adds a message to an existing incident.
 func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch) error {
 	m, inc := p.msg, match.inc
@@ -157,6 +212,9 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	res.Outcome, res.Incident, res.Reason = OutcomeThreaded, inc.Key, match.reason
 	p.u.touch(inc)
 	if err := p.event(inc, "threaded", from, fmt.Sprintf("message from %s joined: %s", m.From, match.reason)); err != nil {
+		return err
+	}
+	if err := p.learnTickets(ctx, inc, match); err != nil {
 		return err
 	}
 	isRequester := strings.EqualFold(from, inc.Requester)

@@ -45,6 +45,13 @@ type unit struct {
 	autoSent    map[string]int
 	events      []pendingEvent
 	bounces     []bounceMark
+	tickets     map[string]*store.Incident // provider + "\x00" + ticket; nil value: not known
+	learned     []learnedTicket
+}
+
+type learnedTicket struct {
+	provider, ticket string
+	inc              *store.Incident
 }
 
 // bounceMark is an outgoing mail that a bounce reported as failed.
@@ -285,6 +292,41 @@ func (u *unit) enqueue(o *store.Outbox, inc *store.Incident) bool {
 	return true
 }
 
+// ticketIncident returns the incident a provider's ticket number was
+// learned for, by this batch or before; nil when it is not known.
+func (u *unit) ticketIncident(ctx context.Context, provider, ticket string) (*store.Incident, error) {
+	k := provider + "\x00" + ticket
+	if inc, ok := u.tickets[k]; ok {
+		return inc, nil
+	}
+	var inc *store.Incident
+	id, err := u.tx.ProviderTicket(ctx, provider, ticket)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if inc, err = u.incidentByID(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if u.tickets == nil {
+		u.tickets = map[string]*store.Incident{}
+	}
+	u.tickets[k] = inc
+	return inc, nil
+}
+
+// learnTicket records a provider's ticket number for an incident at the
+// flush.
+func (u *unit) learnTicket(provider, ticket string, inc *store.Incident) {
+	if u.tickets == nil {
+		u.tickets = map[string]*store.Incident{}
+	}
+	u.tickets[provider+"\x00"+ticket] = inc
+	u.learned = append(u.learned, learnedTicket{provider, ticket, inc})
+}
+
 // bounced marks one of our outgoing mails as bounced at the flush.
 func (u *unit) bounced(messageID, reason string) {
 	u.bounces = append(u.bounces, bounceMark{messageID, reason})
@@ -371,6 +413,12 @@ func (u *unit) flush(ctx context.Context) error {
 		}
 		u.outbox = nil
 	}
+	for _, l := range u.learned {
+		if err := tx.LearnProviderTicket(ctx, l.provider, l.ticket, l.inc.ID, u.now); err != nil {
+			return err
+		}
+	}
+	u.learned = nil
 	for _, b := range u.bounces {
 		if err := tx.OutboxBounced(ctx, b.messageID, b.reason); err != nil {
 			return err

@@ -107,3 +107,10 @@ UPDATE counters SET value = ? WHERE name = ?;
 
 -- name: outbox-bounced
 UPDATE outbox SET status = 'bounced', last_error = ? WHERE message_id = ?;
+
+-- name: provider-ticket
+SELECT incident_id FROM provider_tickets WHERE provider = ? AND ticket = ?;
+
+-- name: learn-provider-ticket
+INSERT INTO provider_tickets (provider, ticket, incident_id, learned_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (provider, ticket) DO NOTHING;
