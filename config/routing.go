@@ -12,6 +12,9 @@ import (
 type Team struct {
 	Name    string   `toml:"name"`
 	Members []string `toml:"members"`
+	// Relay: members' replies are relayed to the requester, and the
+	// requester's replies to the members.
+	Relay bool `toml:"relay"`
 }
 
 // Provider is an external IT provider. Incidents routed to it are sent to
@@ -25,6 +28,11 @@ type Provider struct {
 	// both our tag and its number, a number then threads replies that
 	// carry only it.
 	TicketPattern string `toml:"ticket_pattern"`
+
+	// Relay: the provider's replies are relayed to the requester (from
+	// the helpdesk address: the requester does not see the provider's
+	// addresses), and the requester's replies to the provider's intake.
+	Relay bool `toml:"relay"`
 
 	// TicketRe is TicketPattern, compiled.
 	TicketRe *regexp.Regexp `toml:"-"`
@@ -50,6 +58,20 @@ type Route struct {
 // Routing holds what applies when no route matches.
 type Routing struct {
 	DefaultAssignee string `toml:"default_assignee"`
+}
+
+// RelayTo is where the requester's replies to an incident assigned to
+// name are relayed, and whether the assignee's replies are relayed to the
+// requester; nil when name does not relay.
+func (c *Config) RelayTo(name string) []string {
+	team, prov := c.Assignee(name)
+	switch {
+	case team != nil && team.Relay:
+		return team.Members
+	case prov != nil && prov.Relay:
+		return []string{prov.Intake}
+	}
+	return nil
 }
 
 // Assignee finds a team or provider by name.

@@ -434,8 +434,10 @@ func TestParallelDeliveryEachOnce(t *testing.T) {
 
 // TestRoutedRequestReachesProvider: through real IMAP and SMTP, a request
 // that a route sends to a provider reaches the provider's intake address,
-// tagged and with Reply-To the helpdesk; the provider's reply with the tag
-// threads into the incident and is not answered.
+// tagged and with Reply-To the helpdesk. The provider's system answers
+// with its ticket number and our tag, later with only its number: both
+// thread into the incident; the agent's reply is relayed to the requester
+// and stamps the first response; the requester's answer is relayed back.
 func TestRoutedRequestReachesProvider(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
 		h := newHarness(t, dialect, harnessOpts{extra: `
@@ -446,6 +448,8 @@ members = ["alice.admin@example.com"]
 name = "acme"
 domains = ["acme-it.example"]
 intake = "servicedesk@acme-it.example"
+ticket_pattern = 'ACME-\d+'
+relay = true
 [[route]]
 name = "printing"
 keywords = ["printer"]
@@ -470,13 +474,36 @@ default_assignee = "it"
 			t.Fatalf("mail to the provider: %+v (captured %d)", toProvider, len(h.smtp.Captured()))
 		}
 		sent := len(h.smtp.Captured())
-		h.deliver(mail{from: "agent@acme-it.example", subject: "RE: [HD-1] Printer jams", body: "Technician booked.", id: "p1@acme-it.example",
-			inReplyTo: toProvider.MessageID}.bytes())
+		h.deliver(mail{from: "noreply@acme-it.example", subject: "[ACME-4711] received: [HD-1] Printer jams", body: "We have your request.",
+			id: "p0@acme-it.example", inReplyTo: toProvider.MessageID, headers: []string{"Auto-Submitted: auto-replied"}}.bytes())
+		h.deliver(mail{from: "Dave <agent@acme-it.example>", subject: "[ACME-4711] Technician booked", body: "A technician comes on Tuesday.",
+			id: "p1@acme-it.example"}.bytes())
 		st := h.once()
-		if st.Outcomes["threaded"] != 1 || len(h.smtp.Captured()) != sent {
-			t.Fatalf("provider reply: %v, %d mails sent (was %d)", st.Outcomes, len(h.smtp.Captured()), sent)
+		if st.Outcomes["threaded"] != 2 {
+			t.Fatalf("provider mail: %v", st.Outcomes)
 		}
-		if inc := h.incident("HD-1"); inc.Assignee != "acme" || inc.MessageCount != 2 {
+		var relayed *mailparse.Message
+		for _, c := range h.smtp.Captured()[sent:] {
+			if c.To[0] == "carol@example.com" {
+				relayed, _ = mailparse.Parse(c.Data, mailparse.DefaultOptions)
+			}
+		}
+		if len(h.smtp.Captured()) != sent+1 || relayed == nil || !strings.Contains(relayed.Text, "A technician comes on Tuesday.") ||
+			relayed.Subject != "[HD-1] Printer jams" || strings.Contains(string(h.smtp.Captured()[sent].Data), "agent@acme-it.example") {
+			t.Fatalf("relay to the requester: %+v (%d mails)", relayed, len(h.smtp.Captured())-sent)
+		}
+		if inc := h.incident("HD-1"); inc.FirstResponseAt == nil {
+			t.Error("the agent's reply did not stamp the first response")
+		}
+		sent = len(h.smtp.Captured())
+		h.deliver(mail{from: "carol@example.com", subject: "Re: [HD-1] Printer jams", body: "Tuesday is fine.", id: "c2@example.com",
+			inReplyTo: relayed.MessageID}.bytes())
+		h.once()
+		got := h.smtp.Captured()[sent:]
+		if len(got) != 1 || got[0].To[0] != "servicedesk@acme-it.example" || !strings.Contains(string(got[0].Data), "Tuesday is fine.") {
+			t.Fatalf("relay to the provider: %d mails %+v", len(got), got)
+		}
+		if inc := h.incident("HD-1"); inc.Assignee != "acme" || inc.MessageCount != 4 {
 			t.Fatalf("HD-1 = %+v", inc)
 		}
 	})

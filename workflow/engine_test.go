@@ -627,3 +627,112 @@ func TestProviderTicketNumbers(t *testing.T) {
 		})
 	}
 }
+
+// TestRelay: with relay on, a provider's human reply reaches the requester
+// (new text only, from the helpdesk, tagged) and the requester's answer
+// reaches the provider's intake; automatic mail is never relayed, and a
+// provider that does not relay gets nothing relayed.
+func TestRelay(t *testing.T) {
+	for _, relay := range []bool{true, false} {
+		t.Run(fmt.Sprint("relay=", relay), func(t *testing.T) {
+			eng, st := newEngine(t, "sqlite", "")
+			conf := strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", fmt.Sprintf("ticket_pattern = 'ACME-\\d+'\nrelay = %v", relay), 1)
+			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+conf))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+			ingest(t, eng, raw("Carol <carol@example.com>", "Printer jams", "y1@x"))
+			res := ingest(t, eng,
+				raw("noreply@acme-it.example", "[ACME-7] received: [HD-1] Printer jams", "y2@acme", "Auto-Submitted: auto-replied"),
+				[]byte("From: Dave Agent <dave@acme-it.example>\r\nSubject: RE: [HD-1] Printer jams\r\nMessage-ID: <y3@acme>\r\n\r\n"+
+					"A technician comes on Tuesday.\r\n\r\nDave\r\n-- \r\nDave Agent, ACME IT, +1 555 0100\r\n\r\n"+
+					"-----Original Message-----\r\nFrom: support@example.com\r\nSent: Monday\r\n\r\nold text\r\n"),
+				raw("carol@example.com", "Re: [HD-1] Printer jams", "y4@x"))
+			if got := outcomes(res); got != "threaded HD-1; threaded HD-1; threaded HD-1" {
+				t.Fatalf("outcomes: %s", got)
+			}
+			var rows []store.Outbox
+			st.DB().Select(&rows, `SELECT * FROM outbox WHERE kind LIKE 'relay%' ORDER BY id`)
+			if !relay {
+				if len(rows) != 0 {
+					t.Fatalf("relayed without relay: %+v", rows)
+				}
+				return
+			}
+			if len(rows) != 2 {
+				t.Fatalf("%d relays, want 2 (agent → requester, requester → provider): %+v", len(rows), rows)
+			}
+			toReq, toProv := rows[0], rows[1]
+			if toReq.Kind != "relay_to_requester" || toReq.ToAddrs != "carol@example.com" || toReq.Subject != "[HD-1] Printer jams" ||
+				!strings.Contains(toReq.TextBody, "A technician comes on Tuesday.") || strings.Contains(toReq.TextBody, "old text") ||
+				strings.Contains(toReq.TextBody, "dave@acme-it.example") || strings.Contains(toReq.TextBody, "555 0100") {
+				t.Errorf("relay to the requester: %+v", toReq)
+			}
+			if toProv.Kind != "relay_to_assignee" || toProv.ToAddrs != "servicedesk@acme-it.example" || toProv.AutoSubmitted == "" {
+				t.Errorf("relay to the provider: %+v", toProv)
+			}
+			// The same reply delivered again is not relayed twice.
+			ingest(t, eng, raw("carol@example.com", "Re: [HD-1] Printer jams", "y4@x"))
+			var n int
+			st.DB().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind LIKE 'relay%'`)
+			if n != 2 {
+				t.Errorf("%d relays after a duplicate delivery, want 2", n)
+			}
+		})
+	}
+}
+
+// TestMailLoopDrill: a provider's system acknowledges every mail it gets
+// (without Auto-Submitted, as some do) and the requester is on holiday
+// with an out-of-office reply to everything. Each side answers whatever
+// helpdeskd sends it, round after round; the mail must stop.
+func TestMailLoopDrill(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	conf := strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'ACME-\\d+'\nrelay = true", 1)
+	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+	ingest(t, eng, raw("carol@example.com", "Printer jams", "d0@x"))
+	answered := map[int64]bool{}
+	counts := []int{}
+	settled := false
+	for round := 0; round < 8; round++ {
+		var rows []store.Outbox
+		if err := st.DB().Select(&rows, `SELECT * FROM outbox ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		counts = append(counts, len(rows))
+		var replies [][]byte
+		for _, o := range rows {
+			if answered[o.ID] {
+				continue
+			}
+			answered[o.ID] = true
+			switch {
+			case strings.Contains(o.ToAddrs, "servicedesk@acme-it.example"):
+				replies = append(replies, raw("servicedesk@acme-it.example", "Ticket ACME-9 received: "+o.Subject, fmt.Sprintf("ack%d@acme", o.ID),
+					"In-Reply-To: <"+o.MessageID+">"))
+			case strings.Contains(o.ToAddrs, "carol@example.com"):
+				replies = append(replies, raw("carol@example.com", "Out of office: "+o.Subject, fmt.Sprintf("ooo%d@x", o.ID),
+					"In-Reply-To: <"+o.MessageID+">", "Auto-Submitted: auto-replied"))
+			}
+		}
+		if len(replies) == 0 {
+			settled = true
+			break
+		}
+		ingest(t, eng, replies...)
+	}
+	if !settled || counts[len(counts)-1] > 10 {
+		t.Fatalf("mail keeps flowing: outbox sizes per round %v", counts)
+	}
+	t.Logf("outbox sizes per round: %v", counts)
+	var incidents int
+	st.DB().Get(&incidents, `SELECT COUNT(*) FROM incidents`)
+	if incidents != 1 {
+		t.Errorf("%d incidents, want 1", incidents)
+	}
+}

@@ -228,6 +228,9 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			return err
 		}
 	}
+	if err := p.relay(inc, staff, isRequester); err != nil {
+		return err
+	}
 	if match.byTag && !isRequester && staff == "" {
 		// Rule 5: anyone can type a tag. Record it, but say that this
 		// sender was not on the thread before.

@@ -202,3 +202,71 @@ func staffName(cfg *config.Config, addr string) string {
 	}
 	return ""
 }
+
+// RelayData is what the relay template sees.
+type RelayData struct {
+	HelpdeskName string
+	Key          string
+	Subject      string
+	From         string // who wrote: the team or provider name, or the requester's name
+	Text         string
+}
+
+// relay queues a copy of a human reply to the other side of an incident
+// whose assignee relays: the assignee's reply to the requester, the
+// requester's reply to the assignee. Only the new text goes (no quoted
+// history, no signature), from the helpdesk address and tagged, with a
+// Message-ID of ours, so the other side's answer threads back. Relays are
+// marked Auto-Submitted: an RFC 3834 system does not acknowledge them, and
+// automatic mail is never relayed, so two ticket systems cannot loop.
+func (p *processing) relay(inc *store.Incident, staff string, isRequester bool) error {
+	cfg, m := p.e.Cfg, p.msg
+	if m.Kind.Automatic() || inc.Assignee == "" {
+		return nil
+	}
+	assigneeSide := cfg.RelayTo(inc.Assignee)
+	if len(assigneeSide) == 0 {
+		return nil
+	}
+	var to []string
+	var kind, from string
+	switch {
+	case staff != "" && staff == inc.Assignee && !isRequester:
+		to, kind, from = []string{inc.Requester}, "relay_to_requester", staff
+	case isRequester:
+		to, kind = assigneeSide, "relay_to_assignee"
+		from = inc.RequesterName
+		if from == "" {
+			from = inc.Requester
+		}
+	default:
+		return nil
+	}
+	r, err := p.e.Templates.Render("relay", RelayData{
+		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: TaggedSubject(inc.Key, inc.Subject),
+		From: from, Text: cleanText(m.NewText),
+	})
+	if err != nil {
+		return err
+	}
+	dedupe := "relay:" + cleanText(m.MessageID) + ":" + m.ContentHash
+	o := &store.Outbox{
+		Kind:          kind,
+		MessageID:     p.e.keys.NewMessageID(inc.Key),
+		DedupeKey:     &dedupe,
+		FromAddr:      cfg.SMTP.From,
+		ToAddrs:       strings.Join(to, ", "),
+		ReplyTo:       cfg.Helpdesk.Address,
+		Subject:       r.Subject,
+		TextBody:      r.Text,
+		HTMLBody:      r.HTML,
+		AutoSubmitted: "auto-generated",
+		NextAttemptAt: p.now,
+		CreatedAt:     p.now,
+	}
+	if !p.u.enqueue(o, inc) {
+		return nil
+	}
+	p.queued = true
+	return p.event(inc, "relayed", m.From.Addr, fmt.Sprintf("reply of %s relayed to %s as <%s>", m.From.Addr, o.ToAddrs, o.MessageID))
+}
