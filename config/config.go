@@ -37,6 +37,7 @@ type Config struct {
 	Providers []Provider `toml:"provider"`
 	Routes    []Route    `toml:"route"`
 	Routing   Routing    `toml:"routing"`
+	Commands  Commands   `toml:"commands"`
 
 	// Path is the file the configuration was read from.
 	Path string `toml:"-"`

@@ -55,6 +55,19 @@ type Route struct {
 	Informed []string `toml:"informed"`
 }
 
+// Commands says whose commands by email (#resolve, #priority P1, …) are
+// believed. A command runs only when its sender is staff (a team member
+// or a provider address) and the message is authenticated.
+type Commands struct {
+	// TrustedAuthservIDs are the authserv-ids of Authentication-Results
+	// headers written by our own MTA; headers from any other id are
+	// ignored (anyone can write one).
+	TrustedAuthservIDs []string `toml:"trusted_authserv_ids"`
+	// VerifyDKIM checks DKIM signatures here (DNS lookups), for mail that
+	// no trusted Authentication-Results vouches for.
+	VerifyDKIM bool `toml:"verify_dkim"`
+}
+
 // Routing holds what applies when no route matches.
 type Routing struct {
 	DefaultAssignee string `toml:"default_assignee"`

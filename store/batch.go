@@ -214,7 +214,8 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 }
 
 // UpdateIncidents writes the changing fields of incidents (status and its
-// stamps, updated_at, message count) in one statement per chunk.
+// stamps, updated_at, message count, priority, assignee, category) in one
+// statement per chunk.
 func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
 	if len(incs) == 0 {
 		return nil
@@ -228,14 +229,17 @@ func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
 		}
 		return "?"
 	}
-	group := "(" + strings.Join([]string{c("bigint"), c("text"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer")}, ", ") + ")"
-	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count) AS (`, group,
+	group := "(" + strings.Join([]string{c("bigint"), c("text"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer"),
+		c("text"), c("text"), c("text")}, ", ") + ")"
+	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count, priority, assignee, category) AS (`, group,
 		`) UPDATE incidents SET status = v.status, updated_at = v.updated_at, resolved_at = v.resolved_at,
-    closed_at = v.closed_at, first_response_at = v.first_response_at, message_count = v.message_count
-FROM v WHERE incidents.id = v.id`, len(incs), 7,
+    closed_at = v.closed_at, first_response_at = v.first_response_at, message_count = v.message_count,
+    priority = v.priority, assignee = v.assignee, category = v.category
+FROM v WHERE incidents.id = v.id`, len(incs), 10,
 		func(i int) []any {
 			x := incs[i]
-			return []any{x.ID, x.Status, utc(x.UpdatedAt), nullTime(x.ResolvedAt), nullTime(x.ClosedAt), nullTime(x.FirstResponseAt), x.MessageCount}
+			return []any{x.ID, x.Status, utc(x.UpdatedAt), nullTime(x.ResolvedAt), nullTime(x.ClosedAt), nullTime(x.FirstResponseAt), x.MessageCount,
+				x.Priority, x.Assignee, x.Category}
 		}, nil)
 	if err != nil {
 		return fmt.Errorf("store: update %d incidents: %w", len(incs), err)

@@ -106,6 +106,9 @@ type Engine struct {
 	// Observe, if set, sees the results of every committed batch
 	// (metrics).
 	Observe func([]Result)
+	// DKIMLookup answers DNS TXT queries for DKIM keys ([commands]
+	// verify_dkim); nil uses the system resolver. Tests set it.
+	DKIMLookup func(domain string) ([]string, error)
 
 	keys *Keys
 	// failHook lets tests fail a message in the middle of its work;

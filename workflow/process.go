@@ -228,8 +228,21 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			return err
 		}
 	}
-	if err := p.relay(inc, staff, isRequester); err != nil {
-		return err
+	relayText, internal := m.NewText, false
+	if !m.Kind.Automatic() {
+		if cmds, rest := parseCommands(m.NewText); len(cmds) > 0 && (staff != "" || anyKnownCommand(cmds)) {
+			var err error
+			if internal, err = p.runCommands(inc, cmds, staff); err != nil {
+				return err
+			}
+			relayText = rest
+			res.Reason += fmt.Sprintf("; %d command(s)", len(cmds))
+		}
+	}
+	if !internal && strings.TrimSpace(relayText) != "" {
+		if err := p.relay(inc, staff, isRequester, relayText); err != nil {
+			return err
+		}
 	}
 	if match.byTag && !isRequester && staff == "" {
 		// Rule 5: anyone can type a tag. Record it, but say that this

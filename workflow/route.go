@@ -212,14 +212,15 @@ type RelayData struct {
 	Text         string
 }
 
-// relay queues a copy of a human reply to the other side of an incident
+// relay queues a copy of a human reply (its new text without command
+// lines) to the other side of an incident
 // whose assignee relays: the assignee's reply to the requester, the
 // requester's reply to the assignee. Only the new text goes (no quoted
 // history, no signature), from the helpdesk address and tagged, with a
 // Message-ID of ours, so the other side's answer threads back. Relays are
 // marked Auto-Submitted: an RFC 3834 system does not acknowledge them, and
 // automatic mail is never relayed, so two ticket systems cannot loop.
-func (p *processing) relay(inc *store.Incident, staff string, isRequester bool) error {
+func (p *processing) relay(inc *store.Incident, staff string, isRequester bool, text string) error {
 	cfg, m := p.e.Cfg, p.msg
 	if m.Kind.Automatic() || inc.Assignee == "" {
 		return nil
@@ -244,7 +245,7 @@ func (p *processing) relay(inc *store.Incident, staff string, isRequester bool) 
 	}
 	r, err := p.e.Templates.Render("relay", RelayData{
 		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: TaggedSubject(inc.Key, inc.Subject),
-		From: from, Text: cleanText(m.NewText),
+		From: from, Text: cleanText(text),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,288 @@
+package workflow
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/emersion/go-msgauth/authres"
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/mailparse"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// Commands by email: lines at the top of the new text of a reply, before
+// anything else, such as "#resolve" or "#priority P1". They run only when
+// the sender is staff (a team member or a provider address) and the
+// message is authenticated (see authenticate); otherwise, or when a
+// command is unknown or its argument is wrong, nothing changes, the
+// refusal is an event, and the sender gets a reply saying why.
+
+type command struct {
+	name string // without "#", lower case
+	arg  string
+	line string
+}
+
+var commandLine = regexp.MustCompile(`^#([a-zA-Z][a-zA-Z-]*)\b\s*(.*)$`)
+
+// knownCommands are the commands people may write: run here, or answered
+// "not available yet".
+var knownCommands = map[string]bool{
+	"resolve": true, "close": true, "reopen": true, "waiting": true, "priority": true,
+	"assign": true, "category": true, "note": true,
+	"problem": true, "not-problem": true, "ack": true, "major": true, "link": true,
+}
+
+// notYet are the known commands this version parses but does not run.
+var notYet = map[string]bool{"problem": true, "not-problem": true, "ack": true, "major": true, "link": true}
+
+// anyKnownCommand: mail from someone who is not staff is taken to hold
+// commands only when it uses a command's name ("#1 issue" is text).
+func anyKnownCommand(cmds []command) bool {
+	for _, c := range cmds {
+		if knownCommands[c.name] {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCommands takes the command lines off the top of a reply's new text
+// and returns them with the rest, which is what may be relayed. Only lines
+// before the first other line count: a "#" further down (or in quoted
+// text, which the new text no longer has) is text.
+func parseCommands(newText string) ([]command, string) {
+	lines := strings.Split(newText, "\n")
+	var cmds []command
+	i := 0
+	for ; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if t == "" {
+			continue
+		}
+		m := commandLine.FindStringSubmatch(t)
+		if m == nil {
+			break
+		}
+		cmds = append(cmds, command{name: strings.ToLower(m[1]), arg: strings.TrimSpace(m[2]), line: t})
+	}
+	if len(cmds) == 0 {
+		return nil, newText
+	}
+	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
+}
+
+// authenticate says whether a message's From is vouched for: by an
+// Authentication-Results header of a trusted authserv-id that reports
+// dmarc=pass, or dkim=pass or spf=pass for a domain aligned with From; or,
+// with verify_dkim, by a DKIM signature verified here, aligned with From.
+// Headers from other authserv-ids are ignored: anyone can write one.
+func authenticate(cfg *config.Config, m *mailparse.Message, raw []byte, lookupTXT func(string) ([]string, error)) (bool, string) {
+	from := domainOf(m.From.Addr)
+	if from == "" {
+		return false, "no sender domain"
+	}
+	trusted := map[string]bool{}
+	for _, id := range cfg.Commands.TrustedAuthservIDs {
+		trusted[strings.ToLower(id)] = true
+	}
+	untrusted := ""
+	for _, v := range m.HeaderValues("Authentication-Results") {
+		id, results, err := authres.Parse(v)
+		if err != nil {
+			continue
+		}
+		if !trusted[strings.ToLower(id)] {
+			untrusted = id
+			continue
+		}
+		for _, r := range results {
+			switch r := r.(type) {
+			case *authres.DMARCResult:
+				if r.Value == authres.ResultPass {
+					return true, "dmarc=pass (" + id + ")"
+				}
+			case *authres.DKIMResult:
+				if r.Value == authres.ResultPass && aligned(from, r.Domain) {
+					return true, "dkim=pass header.d=" + r.Domain + " (" + id + ")"
+				}
+			case *authres.SPFResult:
+				if r.Value == authres.ResultPass && aligned(from, domainOf(r.From)) {
+					return true, "spf=pass smtp.mailfrom=" + r.From + " (" + id + ")"
+				}
+			}
+		}
+	}
+	if cfg.Commands.VerifyDKIM {
+		vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookupTXT, MaxVerifications: 5})
+		if err == nil {
+			for _, v := range vs {
+				if v.Err == nil && aligned(from, v.Domain) {
+					return true, "DKIM signature of " + v.Domain + " verified"
+				}
+			}
+		}
+	}
+	if untrusted != "" {
+		return false, fmt.Sprintf("not authenticated: Authentication-Results from %q, which is not a trusted authserv-id, are ignored", untrusted)
+	}
+	return false, "not authenticated: no trusted Authentication-Results and no verified DKIM signature aligned with " + from
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(strings.Trim(addr[i+1:], "<> "))
+	}
+	return ""
+}
+
+// aligned is DMARC's relaxed alignment: the same domain, or one a
+// subdomain of the other.
+func aligned(from, d string) bool {
+	d = strings.ToLower(d)
+	return d != "" && (from == d || strings.HasSuffix(from, "."+d) || strings.HasSuffix(d, "."+from))
+}
+
+// runCommands checks and runs the commands of a reply to inc. It returns
+// whether the message is internal (a #note: not relayed).
+func (p *processing) runCommands(inc *store.Incident, cmds []command, staff string) (internal bool, err error) {
+	cfg, m := p.e.Cfg, p.msg
+	from := m.From.Addr
+	refuse := func(why string) error {
+		var lines []string
+		for _, c := range cmds {
+			lines = append(lines, c.line)
+		}
+		if err := p.event(inc, "command_refused", from, fmt.Sprintf("%s: %s", strings.Join(lines, "; "), why)); err != nil {
+			return err
+		}
+		return p.commandReply(inc, []string{fmt.Sprintf("%s: refused, %s; nothing was changed.", strings.Join(lines, " "), why)})
+	}
+	if staff == "" {
+		return false, refuse("not allowed: only staff and providers can give commands, and " + from + " is neither")
+	}
+	if ok, why := authenticate(cfg, m, p.in.Raw, p.e.DKIMLookup); !ok {
+		return false, refuse(why)
+	} else if err := p.event(inc, "command_authenticated", from, why); err != nil {
+		return false, err
+	}
+	var answers []string
+	for _, c := range cmds {
+		result, changed, isNote := p.runCommand(inc, c)
+		internal = internal || isNote
+		kind := "command"
+		if !changed {
+			kind = "command_refused"
+			answers = append(answers, c.line+": "+result)
+		}
+		if err := p.event(inc, kind, from, c.line+": "+result); err != nil {
+			return internal, err
+		}
+	}
+	if len(answers) > 0 {
+		return internal, p.commandReply(inc, answers)
+	}
+	return internal, nil
+}
+
+var priorityArg = regexp.MustCompile(`^P[1-5]$`)
+
+// runCommand runs one command; changed is false when it was refused.
+func (p *processing) runCommand(inc *store.Incident, c command) (result string, changed, note bool) {
+	cfg := p.e.Cfg
+	status := func(s string) (string, bool, bool) {
+		if inc.Status == s {
+			return "already " + s, true, false
+		}
+		old := inc.Status
+		p.u.setStatus(inc, s)
+		return old + " → " + s, true, false
+	}
+	switch {
+	case !knownCommands[c.name]:
+		return "unknown command", false, false
+	case notYet[c.name]:
+		return "not available yet in this version", false, false
+	case c.name == "resolve":
+		return status(store.StatusResolved)
+	case c.name == "close":
+		return status(store.StatusClosed)
+	case c.name == "reopen":
+		return status(store.StatusOpen)
+	case c.name == "waiting":
+		return status(store.StatusWaiting)
+	case c.name == "priority":
+		arg := strings.ToUpper(c.arg)
+		if !priorityArg.MatchString(arg) {
+			return fmt.Sprintf("bad argument %q: want P1 to P5", c.arg), false, false
+		}
+		old := inc.Priority
+		inc.Priority, inc.UpdatedAt = arg, p.now
+		p.u.dirty[inc] = true
+		return "priority " + old + " → " + arg, true, false
+	case c.name == "assign":
+		team, prov := cfg.Assignee(c.arg)
+		if team == nil && prov == nil {
+			return fmt.Sprintf("bad argument %q: not a team or provider", c.arg), false, false
+		}
+		old := inc.Assignee
+		inc.Assignee, inc.UpdatedAt = c.arg, p.now
+		p.u.dirty[inc] = true
+		if err := p.notifyAssignee(inc, routing{assignee: c.arg, reason: "assigned by " + p.msg.From.Addr}); err != nil {
+			return "assignment failed: " + err.Error(), false, false
+		}
+		return "assigned " + orNobody(old) + " → " + c.arg, true, false
+	case c.name == "category":
+		if c.arg == "" {
+			return "bad argument: a category is needed", false, false
+		}
+		inc.Category, inc.UpdatedAt = c.arg, p.now
+		p.u.dirty[inc] = true
+		return "category " + c.arg, true, false
+	case c.name == "note":
+		return "internal note: " + c.arg, true, true
+	}
+	return "unknown command", false, false
+}
+
+// CommandReplyData is what the command_reply template sees.
+type CommandReplyData struct {
+	HelpdeskName string
+	Key          string
+	Lines        []string
+}
+
+// commandReply tells the sender what was refused and why.
+func (p *processing) commandReply(inc *store.Incident, lines []string) error {
+	cfg, m := p.e.Cfg, p.msg
+	r, err := p.e.Templates.Render("command_reply", CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Lines: lines})
+	if err != nil {
+		return err
+	}
+	dedupe := "command_reply:" + cleanText(m.MessageID) + ":" + m.ContentHash
+	o := &store.Outbox{
+		Kind:          "command_reply",
+		MessageID:     p.e.keys.NewMessageID(inc.Key),
+		DedupeKey:     &dedupe,
+		FromAddr:      cfg.SMTP.From,
+		ToAddrs:       m.From.String(),
+		ReplyTo:       cfg.Helpdesk.Address,
+		Subject:       r.Subject,
+		TextBody:      r.Text,
+		HTMLBody:      r.HTML,
+		InReplyTo:     m.MessageID,
+		Refs:          m.MessageID,
+		AutoSubmitted: "auto-replied",
+		RcptKey:       m.From.Addr,
+		NextAttemptAt: p.now,
+		CreatedAt:     p.now,
+	}
+	if p.u.enqueue(o, inc) {
+		p.queued = true
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package workflow_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+const trustedAR = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=alice.admin@example.com"
+
+// commandEngine is an engine with routing (the it team is staff), commands
+// trusting mx.example.com, and HD-1 open for carol.
+func commandEngine(t *testing.T, extra string) (*workflow.Engine, *store.Store) {
+	t.Helper()
+	eng, st := newEngine(t, "sqlite", "")
+	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+
+		strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'ACME-\\d+'\nrelay = true", 1)+
+		"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n"+extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands
+	ingest(t, eng, raw("carol@example.com", "Printer jams", "c0@x"))
+	return eng, st
+}
+
+func commandMail(from, body, id string, headers ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("From: " + from + "\r\nTo: support@example.com\r\nSubject: Re: [HD-1] Printer jams\r\nMessage-ID: <" + id + ">\r\n")
+	for _, h := range headers {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\n" + body)
+	return b.Bytes()
+}
+
+func replies(t *testing.T, st *store.Store) []store.Outbox {
+	t.Helper()
+	var rows []store.Outbox
+	if err := st.DB().Select(&rows, `SELECT * FROM outbox WHERE kind = 'command_reply' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestCommandsNeedStaffAndAuthentication(t *testing.T) {
+	for _, c := range []struct {
+		name, mail, status, reply string
+	}{
+		{"authenticated staff", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k1@x", trustedAR)), store.StatusResolved, ""},
+		{"no Authentication-Results", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k2@x")), store.StatusNew, "not authenticated"},
+		{"forged authserv-id", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k3@x",
+			"Authentication-Results: evil.example.org; dmarc=pass header.from=example.com")), store.StatusNew, "not a trusted authserv-id"},
+		{"spf for another domain", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k4@x",
+			"Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=x@elsewhere.example")), store.StatusNew, "not authenticated"},
+		{"unknown address", string(commandMail("mallory@example.net", "#resolve\r\n", "k5@x",
+			"Authentication-Results: mx.example.com; dmarc=pass header.from=example.net")), store.StatusNew, "not allowed"},
+		{"command below text is text", string(commandMail("alice.admin@example.com", "Looking into it.\r\n#resolve\r\n", "k6@x", trustedAR)), store.StatusNew, "-"},
+		{"command in quoted text", string(commandMail("alice.admin@example.com", "Thanks.\r\n\r\nOn Mon, 23 Nov 2026 at 09:00, Carol <carol@example.com> wrote:\r\n> #resolve\r\n", "k7@x", trustedAR)), store.StatusNew, "-"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			eng, st := commandEngine(t, "")
+			ingest(t, eng, []byte(c.mail))
+			inc, _ := st.IncidentByKey(context.Background(), "HD-1")
+			if inc.Status != c.status {
+				t.Errorf("status %s, want %s", inc.Status, c.status)
+			}
+			rs := replies(t, st)
+			switch c.reply {
+			case "":
+				if len(rs) != 0 {
+					t.Errorf("a reply to a command that ran: %s", rs[0].TextBody)
+				}
+			case "-":
+				if len(rs) != 0 {
+					t.Errorf("text taken for a command: %s", rs[0].TextBody)
+				}
+			default:
+				if len(rs) != 1 || !strings.Contains(rs[0].TextBody, c.reply) || !strings.Contains(rs[0].TextBody, "#resolve") {
+					t.Errorf("refusal reply: %+v; want one naming %q", rs, c.reply)
+				}
+				evs, _ := st.IncidentEvents(context.Background(), inc.ID)
+				found := false
+				for _, e := range evs {
+					found = found || e.Kind == "command_refused"
+				}
+				if !found {
+					t.Error("no command_refused event")
+				}
+			}
+		})
+	}
+}
+
+func TestCommandArguments(t *testing.T) {
+	eng, st := commandEngine(t, "")
+	ctx := context.Background()
+	ingest(t, eng, commandMail("alice.admin@example.com", "#priority P9\r\n#problem PRB-1\r\n#frobnicate\r\n", "a1@x", trustedAR))
+	rs := replies(t, st)
+	if len(rs) != 1 || !strings.Contains(rs[0].TextBody, `bad argument "P9"`) || !strings.Contains(rs[0].TextBody, "not available yet") ||
+		!strings.Contains(rs[0].TextBody, "unknown command") {
+		t.Fatalf("reply: %+v", rs)
+	}
+	ingest(t, eng, commandMail("alice.admin@example.com", "#priority P1\r\n#assign it\r\n#category hardware\r\n#waiting\r\n", "a2@x", trustedAR))
+	inc, _ := st.IncidentByKey(ctx, "HD-1")
+	if inc.Priority != "P1" || inc.Assignee != "it" || inc.Category != "hardware" || inc.Status != store.StatusWaiting {
+		t.Fatalf("after commands: %+v", inc)
+	}
+	var notices int
+	st.DB().Get(&notices, `SELECT COUNT(*) FROM outbox WHERE kind = 'notify_team'`)
+	if notices != 1 {
+		t.Errorf("%d notices to the newly assigned team, want 1", notices)
+	}
+}
+
+// TestCommandLinesAreNotRelayed: what a provider's agent writes under its
+// commands reaches the requester without them; a #note reaches nobody.
+func TestCommandLinesAreNotRelayed(t *testing.T) {
+	eng, st := commandEngine(t, "")
+	ar := "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example"
+	ingest(t, eng,
+		commandMail("agent@acme-it.example", "#waiting\r\nWe need the printer's serial number.\r\n", "r1@acme", ar),
+		commandMail("agent@acme-it.example", "#note the customer is difficult\r\nDo not forward this.\r\n", "r2@acme", ar))
+	var rows []store.Outbox
+	st.DB().Select(&rows, `SELECT * FROM outbox WHERE kind = 'relay_to_requester'`)
+	if len(rows) != 1 || !strings.Contains(rows[0].TextBody, "serial number") || strings.Contains(rows[0].TextBody, "#waiting") {
+		t.Fatalf("relays: %+v", rows)
+	}
+}
+
+// TestCommandsWithDKIMVerifiedHere: with verify_dkim, a signature verified
+// here (the key from a lookup function, no DNS) authenticates the sender;
+// a signature that does not verify does not.
+func TestCommandsWithDKIMVerifiedHere(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
+	lookup := func(domain string) ([]string, error) {
+		if domain != "sel._domainkey.example.com" {
+			return nil, errors.New("no such record")
+		}
+		return []string{"v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
+	}
+	sign := func(raw []byte, key ed25519.PrivateKey) []byte {
+		var out bytes.Buffer
+		if err := dkim.Sign(&out, bytes.NewReader(raw), &dkim.SignOptions{Domain: "example.com", Selector: "sel", Signer: key}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	for _, c := range []struct {
+		name   string
+		key    ed25519.PrivateKey
+		status string
+	}{{"valid signature", priv, store.StatusResolved}, {"signature by another key", otherPriv, store.StatusNew}} {
+		t.Run(c.name, func(t *testing.T) {
+			eng, st := commandEngine(t, "verify_dkim = true\n")
+			eng.DKIMLookup = lookup
+			ingest(t, eng, sign(commandMail("alice.admin@example.com", "#resolve\r\n", "d1@x"), c.key))
+			inc, _ := st.IncidentByKey(context.Background(), "HD-1")
+			if inc.Status != c.status {
+				t.Errorf("status %s, want %s (replies %+v)", inc.Status, c.status, replies(t, st))
+			}
+		})
+	}
+}
