@@ -12,6 +12,9 @@ import (
 type Team struct {
 	Name    string   `toml:"name"`
 	Members []string `toml:"members"`
+	// Chain is the reporting chain (team lead, manager, director): staff
+	// whose commands are believed, and whom SLA breaches escalate to.
+	Chain []string `toml:"chain"`
 	// Relay: members' replies are relayed to the requester, and the
 	// requester's replies to the members.
 	Relay bool `toml:"relay"`
@@ -23,6 +26,9 @@ type Provider struct {
 	Name    string   `toml:"name"`
 	Domains []string `toml:"domains"`
 	Intake  string   `toml:"intake"`
+	// Chain is the provider's reporting chain (account manager, then our
+	// IT manager): staff whose commands are believed.
+	Chain []string `toml:"chain"`
 	// TicketPattern matches the provider's own ticket numbers in a
 	// subject ("ACME-\\d+"). Learned from its first reply that carries
 	// both our tag and its number, a number then threads replies that
@@ -133,6 +139,7 @@ func (c *Config) validateRouting(v *validator) {
 		t := &c.Teams[i]
 		name("team", i+1, t.Name)
 		addrs("team", i+1, t.Name, "members", t.Members, true)
+		addrs("team", i+1, t.Name, "chain", t.Chain, false)
 	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
@@ -155,6 +162,7 @@ func (c *Config) validateRouting(v *validator) {
 				p.TicketRe = re
 			}
 		}
+		addrs("provider", i+1, p.Name, "chain", p.Chain, false)
 		for j, d := range p.Domains {
 			d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
 			if !strings.Contains(d, ".") || strings.ContainsAny(d, " @") {

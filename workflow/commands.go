@@ -162,8 +162,8 @@ func (p *processing) runCommands(inc *store.Incident, cmds []command, staff stri
 		}
 		return p.commandReply(inc, []string{fmt.Sprintf("%s: refused, %s; nothing was changed.", strings.Join(lines, " "), why)})
 	}
-	if staff == "" {
-		return false, refuse("not allowed: only staff and providers can give commands, and " + from + " is neither")
+	if staff == "" && !inChain(cfg, from) {
+		return false, refuse("not allowed: only staff, their reporting chains and providers can give commands, and " + from + " is none of them")
 	}
 	if ok, why := authenticate(cfg, m, p.in.Raw, p.e.DKIMLookup); !ok {
 		return false, refuse(why)

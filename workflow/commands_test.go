@@ -64,6 +64,8 @@ func TestCommandsNeedStaffAndAuthentication(t *testing.T) {
 			"Authentication-Results: evil.example.org; dmarc=pass header.from=example.com")), store.StatusNew, "not a trusted authserv-id"},
 		{"spf for another domain", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k4@x",
 			"Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=x@elsewhere.example")), store.StatusNew, "not authenticated"},
+		{"reporting chain", string(commandMail("it-lead@example.com", "#resolve\r\n", "k8@x",
+			"Authentication-Results: mx.example.com; dkim=pass header.d=example.com")), store.StatusResolved, ""},
 		{"unknown address", string(commandMail("mallory@example.net", "#resolve\r\n", "k5@x",
 			"Authentication-Results: mx.example.com; dmarc=pass header.from=example.net")), store.StatusNew, "not allowed"},
 		{"command below text is text", string(commandMail("alice.admin@example.com", "Looking into it.\r\n#resolve\r\n", "k6@x", trustedAR)), store.StatusNew, "-"},

@@ -446,6 +446,7 @@ const routingConfig = `
 [[team]]
 name = "it"
 members = ["alice.admin@example.com", "bob.admin@example.com"]
+chain = ["it-lead@example.com"]
 
 [[provider]]
 name = "acme"

@@ -230,7 +230,7 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	}
 	relayText, internal := m.NewText, false
 	if !m.Kind.Automatic() {
-		if cmds, rest := parseCommands(m.NewText); len(cmds) > 0 && (staff != "" || anyKnownCommand(cmds)) {
+		if cmds, rest := parseCommands(m.NewText); len(cmds) > 0 && (staff != "" || inChain(p.e.Cfg, from) || anyKnownCommand(cmds)) {
 			var err error
 			if internal, err = p.runCommands(inc, cmds, staff); err != nil {
 				return err

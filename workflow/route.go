@@ -203,6 +203,23 @@ func staffName(cfg *config.Config, addr string) string {
 	return ""
 }
 
+// inChain reports whether addr is on a team's or provider's reporting
+// chain: staff for commands, though not of any assignee.
+func inChain(cfg *config.Config, addr string) bool {
+	addr = strings.ToLower(addr)
+	for _, t := range cfg.Teams {
+		if containsString(t.Chain, addr) {
+			return true
+		}
+	}
+	for _, p := range cfg.Providers {
+		if containsString(p.Chain, addr) {
+			return true
+		}
+	}
+	return false
+}
+
 // RelayData is what the relay template sees.
 type RelayData struct {
 	HelpdeskName string
