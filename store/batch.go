@@ -37,13 +37,16 @@ type BatchLookup struct {
 	// AutoMailSent counts automatic mail queued to each sender (lower
 	// case) since the given time.
 	AutoMailSent map[string]int
+	// Conversation maps an Outlook conversation id to the incident of a
+	// stored message of that conversation.
+	Conversation map[string]int64
 }
 
 // PrefetchBatch answers, in one statement for the whole batch: which of
 // keys are stored already, which incidents the candidate Message-IDs
 // belong to, and how many automatic mails went to each of senders since a
 // time.
-func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates, senders []string, since time.Time) (*BatchLookup, error) {
+func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates, senders, conversations []string, since time.Time) (*BatchLookup, error) {
 	kj, _ := json.Marshal(nonNilKeys(keys))
 	cj, _ := json.Marshal(nonNilStrings(candidates))
 	lower := make([]string, len(senders))
@@ -51,6 +54,7 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 		lower[i] = strings.ToLower(s)
 	}
 	sj, _ := json.Marshal(lower)
+	vj, _ := json.Marshal(nonNilStrings(conversations))
 	var hits []struct {
 		Pos         int    `db:"pos"`
 		ID          int64  `db:"id"`
@@ -59,10 +63,11 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 		IncidentID  *int64 `db:"incident_id"`
 		Outcome     string `db:"outcome"`
 	}
-	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since)); err != nil {
+	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj)); err != nil {
 		return nil, fmt.Errorf("store: look up batch: %w", err)
 	}
-	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{}}
+	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{},
+		Conversation: map[string]int64{}}
 	for _, h := range hits {
 		switch h.Pos {
 		case 0:
@@ -73,6 +78,10 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 			}
 		case 3:
 			out.AutoMailSent[h.MessageID] = int(h.ID)
+		case 4:
+			if _, seen := out.Conversation[h.MessageID]; !seen && h.IncidentID != nil {
+				out.Conversation[h.MessageID] = *h.IncidentID
+			}
 		}
 	}
 	return out, nil
@@ -259,18 +268,18 @@ func (r Reader) InsertMessages(ctx context.Context, ms []*Message, raws [][]byte
 	for _, m := range ms {
 		byKey[MessageKey{m.MessageID, m.ContentHash}] = m
 	}
-	const cols = 24
+	const cols = 25
 	err := r.rows(ctx, `INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
     to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
     text_body, new_text, attachments, defects, size, date_header, received_at,
-    incident_id, thread_reason, outcome)`, placeholders(cols),
+    incident_id, thread_reason, outcome, conversation)`, placeholders(cols),
 		" ON CONFLICT (message_id, content_hash) DO NOTHING RETURNING id, message_id, content_hash", len(ms), cols,
 		func(i int) []any {
 			m := ms[i]
 			return []any{m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
 				m.ToAddrs, m.CcAddrs, m.Subject, m.Kind, m.KindReason, m.InReplyTo, m.Refs, m.ThreadIndex,
 				m.TextBody, storedNewText(m), m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt),
-				m.IncidentID, m.ThreadReason, m.Outcome}
+				m.IncidentID, m.ThreadReason, m.Outcome, m.Conversation}
 		},
 		func(rows *sqlx.Rows) error {
 			var id int64

@@ -55,6 +55,7 @@ type Message struct {
 	InReplyTo    string     `db:"in_reply_to"`
 	Refs         string     `db:"refs"`
 	ThreadIndex  string     `db:"thread_index"`
+	Conversation string     `db:"conversation"` // Outlook conversation id, from ThreadIndex
 	TextBody     string     `db:"text_body"`
 	NewText      string     `db:"new_text"`
 	Attachments  string     `db:"attachments"` // JSON array

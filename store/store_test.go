@@ -115,7 +115,7 @@ func TestMessageUniqueKey(t *testing.T) {
 		if err := tx.InsertMessages(ctx, []*store.Message{again}, [][]byte{[]byte("raw")}); !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("same Message-ID and hash stored twice: %v; want ErrDuplicate", err)
 		}
-		lk, err := tx.PrefetchBatch(ctx, []store.MessageKey{{MessageID: "a@x", ContentHash: "h1"}}, nil, nil, time.Time{})
+		lk, err := tx.PrefetchBatch(ctx, []store.MessageKey{{MessageID: "a@x", ContentHash: "h1"}}, nil, nil, nil, time.Time{})
 		if err != nil || lk.Stored[store.MessageKey{MessageID: "a@x", ContentHash: "h1"}] == nil ||
 			lk.Stored[store.MessageKey{MessageID: "a@x", ContentHash: "h1"}].ID != first.ID {
 			t.Fatalf("prefetch of the stored message: %+v, %v; want #%d", lk, err, first.ID)
@@ -154,6 +154,7 @@ func TestBatchOperations(t *testing.T) {
 			m := msg("in-1@x", "h")
 			m.IncidentID = &inc1.ID
 			m.TextBody, m.NewText = "full", "full"
+			m.Conversation = "conv-1"
 			orphan := msg("orphan@x", "h")
 			if err := tx.InsertMessages(ctx, []*store.Message{m, orphan}, [][]byte{[]byte("raw1"), []byte("raw2")}); err != nil {
 				return err
@@ -163,7 +164,7 @@ func TestBatchOperations(t *testing.T) {
 			if err := tx.EnqueueAll(ctx, []*store.Outbox{o}); err != nil {
 				return err
 			}
-			lk, err := tx.PrefetchBatch(ctx, nil, []string{"orphan@x", "out-2@x", "in-1@x", "nothing@x"}, []string{"b@X", "c@x"}, now.Add(-time.Hour))
+			lk, err := tx.PrefetchBatch(ctx, nil, []string{"orphan@x", "out-2@x", "in-1@x", "nothing@x"}, []string{"b@X", "c@x"}, []string{"conv-1", "conv-2"}, now.Add(-time.Hour))
 			if err != nil {
 				return err
 			}
@@ -172,6 +173,9 @@ func TestBatchOperations(t *testing.T) {
 			}
 			if lk.AutoMailSent["b@x"] != 1 || lk.AutoMailSent["c@x"] != 0 {
 				t.Errorf("automatic mail per sender: %v", lk.AutoMailSent)
+			}
+			if len(lk.Conversation) != 1 || lk.Conversation["conv-1"] != inc1.ID {
+				t.Errorf("conversations: %v", lk.Conversation)
 			}
 			later := now.Add(time.Minute)
 			inc1.Status, inc1.ResolvedAt, inc1.MessageCount, inc1.UpdatedAt = store.StatusResolved, &later, 3, later

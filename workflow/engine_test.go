@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -735,5 +736,38 @@ func TestMailLoopDrill(t *testing.T) {
 	st.DB().Get(&incidents, `SELECT COUNT(*) FROM incidents`)
 	if incidents != 1 {
 		t.Errorf("%d incidents, want 1", incidents)
+	}
+}
+
+// TestOutlookConversation (threading rule 4): a reply whose client dropped
+// In-Reply-To and References and changed the subject still joins the
+// incident of its Outlook conversation (the first 22 bytes of
+// Thread-Index); another conversation does not.
+func TestOutlookConversation(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, _ := newEngine(t, d, "")
+			root := bytes.Repeat([]byte{0x01}, 22)
+			idx := func(b []byte) string { return "Thread-Index: " + base64.StdEncoding.EncodeToString(b) }
+			reply := append(append([]byte{}, root...), 1, 2, 3, 4, 5)
+			other := bytes.Repeat([]byte{0x02}, 22)
+			res := ingest(t, eng,
+				raw("carol@example.com", "Laptop battery", "o1@x", idx(root)),
+				raw("carol@example.com", "Also the charger", "o2@x", idx(reply)),
+				raw("carol@example.com", "Monitor", "o3@x", idx(other)))
+			if got := outcomes(res); got != "new_incident HD-1; threaded HD-1; new_incident HD-2" {
+				t.Fatalf("outcomes: %s (%s)", got, res[1].Reason)
+			}
+			if !strings.Contains(res[1].Reason, "Outlook conversation") {
+				t.Errorf("reason: %s", res[1].Reason)
+			}
+			res = ingest(t, eng, raw("carol@example.com", "RE: charger", "o4@x", idx(append(reply, 9, 9, 9, 9, 9))))
+			if got := outcomes(res); got != "threaded HD-1" {
+				t.Errorf("a later batch: %s", got)
+			}
+			if workflow.ConversationID("not base64!") != "" || workflow.ConversationID(base64.StdEncoding.EncodeToString([]byte("short"))) != "" {
+				t.Error("a broken Thread-Index gave a conversation id")
+			}
+		})
 	}
 }

@@ -30,10 +30,11 @@ func (p *processing) provider() *config.Provider {
 	return prov
 }
 
-// findThread applies threading rules 1 and 2 of the design, first match
+// findThread applies threading rules 1 to 4 of the design, first match
 // wins: our tag in the subject or our own Message-ID format in
 // In-Reply-To/References; then any stored Message-ID (incoming or
-// outgoing) in In-Reply-To/References.
+// outgoing) in In-Reply-To/References; then a provider's own ticket
+// number; then Outlook's conversation id.
 func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 	m, keys := p.msg, p.e.keys
 	for _, key := range keys.TagsIn(m.Subject) {
@@ -78,6 +79,15 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 				return &threadMatch{inc: inc, reason: fmt.Sprintf("%s's ticket %s", prov.Name, t), byTicket: true}, nil
 			}
 		}
+	}
+	// Rule 4: Outlook's conversation id (Thread-Index), for replies whose
+	// client dropped In-Reply-To and References.
+	conv := ConversationID(m.ThreadIndex)
+	if inc, err := p.u.conversationIncident(ctx, conv); err != nil || inc != nil {
+		if inc == nil {
+			return nil, err
+		}
+		return &threadMatch{inc: inc, reason: "Outlook conversation " + conv[:12] + "… (Thread-Index)"}, nil
 	}
 	return nil, nil
 }

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"github.com/helpdeskd/helpdeskd/mailparse"
@@ -93,6 +94,24 @@ func ThreadCandidates(inReplyTo, references []string) []string {
 		add(references[i])
 	}
 	return out
+}
+
+// ConversationID is Outlook's conversation id: the first 22 bytes of a
+// Thread-Index header (a reserved byte, a time and a GUID; each reply
+// appends 5 bytes), in hex; "" when the header is missing or too short.
+func ConversationID(threadIndex string) string {
+	s := strings.Join(strings.Fields(threadIndex), "")
+	if s == "" {
+		return ""
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+	}
+	if err != nil || len(b) < 22 {
+		return ""
+	}
+	return hex.EncodeToString(b[:22])
 }
 
 // candidates are the Message-IDs a message refers to, most relevant

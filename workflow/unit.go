@@ -28,6 +28,7 @@ type unit struct {
 	stored     map[store.MessageKey]*store.Message // in the database before the batch
 	threadDB   map[string]int64                    // referenced Message-ID → incident id
 	autoSentDB map[string]int                      // sender → automatic mails in the last hour
+	convDB     map[string]int64                    // Outlook conversation → incident id
 
 	incByID  map[int64]*store.Incident
 	incByKey map[string]*store.Incident
@@ -40,6 +41,7 @@ type unit struct {
 	msgs        []*pendingMessage
 	byKey       map[store.MessageKey]*pendingMessage
 	threadBatch map[string]*store.Incident // Message-IDs of this batch → incident
+	convBatch   map[string]*store.Incident // Outlook conversations of this batch → incident
 	outbox      []pendingOutbox
 	dedupe      map[string]bool
 	autoSent    map[string]int
@@ -81,6 +83,7 @@ func newUnit(e *Engine, tx *store.Tx, now time.Time) *unit {
 		incByID: map[int64]*store.Incident{}, incByKey: map[string]*store.Incident{},
 		dirty: map[*store.Incident]bool{}, byKey: map[store.MessageKey]*pendingMessage{},
 		threadBatch: map[string]*store.Incident{}, dedupe: map[string]bool{}, autoSent: map[string]int{},
+		convDB: map[string]int64{}, convBatch: map[string]*store.Incident{},
 	}
 }
 
@@ -89,7 +92,7 @@ func newUnit(e *Engine, tx *store.Tx, now time.Time) *unit {
 // recent automatic mail to their senders.
 func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 	var keys []store.MessageKey
-	var cands, senders, incKeys []string
+	var cands, senders, incKeys, convs []string
 	seenC, seenS := map[string]bool{}, map[string]bool{}
 	for _, m := range msgs {
 		keys = append(keys, store.MessageKey{MessageID: cleanText(m.MessageID), ContentHash: m.ContentHash})
@@ -107,15 +110,24 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 			senders = append(senders, s)
 		}
 		incKeys = append(incKeys, u.e.keys.TagsIn(m.Subject)...)
+		if c := ConversationID(m.ThreadIndex); c != "" {
+			convs = append(convs, c)
+		}
 	}
-	lk, err := u.tx.PrefetchBatch(ctx, keys, cands, senders, u.now.Add(-time.Hour))
+	lk, err := u.tx.PrefetchBatch(ctx, keys, cands, senders, convs, u.now.Add(-time.Hour))
 	if err != nil {
 		return err
 	}
-	u.stored, u.threadDB, u.autoSentDB = lk.Stored, lk.ThreadIncident, lk.AutoMailSent
+	u.stored, u.threadDB, u.autoSentDB, u.convDB = lk.Stored, lk.ThreadIncident, lk.AutoMailSent, lk.Conversation
 	var ids []int64
 	seenID := map[int64]bool{}
 	for _, id := range lk.ThreadIncident {
+		if !seenID[id] {
+			seenID[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range lk.Conversation {
 		if !seenID[id] {
 			seenID[id] = true
 			ids = append(ids, id)
@@ -195,6 +207,26 @@ func (u *unit) threadIncident(ctx context.Context, cands []string) (*store.Incid
 		}
 	}
 	return nil, "", nil
+}
+
+// conversationIncident returns the incident of a stored or batch message
+// of the same Outlook conversation, or nil.
+func (u *unit) conversationIncident(ctx context.Context, conv string) (*store.Incident, error) {
+	if conv == "" {
+		return nil, nil
+	}
+	if inc := u.convBatch[conv]; inc != nil {
+		return inc, nil
+	}
+	id, ok := u.convDB[conv]
+	if !ok {
+		return nil, nil
+	}
+	inc, err := u.incidentByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return inc, err
 }
 
 // autoMailSent counts automatic mail to addr in the last hour, this
@@ -340,6 +372,11 @@ func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, e
 	if inc != nil && row.MessageID != "" {
 		if _, ok := u.threadBatch[row.MessageID]; !ok {
 			u.threadBatch[row.MessageID] = inc
+		}
+	}
+	if inc != nil && row.Conversation != "" {
+		if _, ok := u.convBatch[row.Conversation]; !ok {
+			u.convBatch[row.Conversation] = inc
 		}
 	}
 	for _, ev := range events {

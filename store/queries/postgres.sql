@@ -40,7 +40,8 @@ SET LOCAL synchronous_commit TO OFF;
 -- are stored already (pos 0), which referenced Message-IDs belong to an
 -- incident as stored messages (1) or outgoing mails (2), and how many
 -- automatic mails each sender got since a time (3: count in id, address
--- in message_id). Lists come as JSON arrays.
+-- in message_id), and which Outlook conversations belong to an incident
+-- (4: conversation id in message_id). Lists come as JSON arrays.
 SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS j (m text, h text)
 JOIN messages AS m ON m.message_id = j.m AND m.content_hash = j.h
@@ -54,7 +55,10 @@ UNION ALL
 SELECT 3, COUNT(*), rcpt_key, '', NULL, '' FROM outbox
 WHERE rcpt_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))))
   AND auto_submitted <> '' AND created_at > ?
-GROUP BY rcpt_key;
+GROUP BY rcpt_key
+UNION ALL
+SELECT 4, id, conversation, '', incident_id, '' FROM messages
+WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND conversation <> '' AND incident_id IS NOT NULL;
 
 -- name: incidents-for-batch
 -- Locked until commit: another process must not change an incident this
