@@ -15,6 +15,9 @@ type Team struct {
 	// Chain is the reporting chain (team lead, manager, director): staff
 	// whose commands are believed, and whom SLA breaches escalate to.
 	Chain []string `toml:"chain"`
+	// ProblemContact is who hears of repeat problems in this team's
+	// incidents (problem management).
+	ProblemContact string `toml:"problem_contact"`
 	// Relay: members' replies are relayed to the requester, and the
 	// requester's replies to the members.
 	Relay bool `toml:"relay"`
@@ -29,6 +32,9 @@ type Provider struct {
 	// Chain is the provider's reporting chain (account manager, then our
 	// IT manager): staff whose commands are believed.
 	Chain []string `toml:"chain"`
+	// ProblemContact is who at the provider hears of repeat problems in
+	// its incidents (problem management).
+	ProblemContact string `toml:"problem_contact"`
 	// TicketPattern matches the provider's own ticket numbers in a
 	// subject ("ACME-\\d+"). Learned from its first reply that carries
 	// both our tag and its number, a number then threads replies that
@@ -140,6 +146,7 @@ func (c *Config) validateRouting(v *validator) {
 		name("team", i+1, t.Name)
 		addrs("team", i+1, t.Name, "members", t.Members, true)
 		addrs("team", i+1, t.Name, "chain", t.Chain, false)
+		t.ProblemContact = oneAddr(v, "team", i+1, t.Name, t.ProblemContact)
 	}
 	for i := range c.Providers {
 		p := &c.Providers[i]
@@ -163,6 +170,7 @@ func (c *Config) validateRouting(v *validator) {
 			}
 		}
 		addrs("provider", i+1, p.Name, "chain", p.Chain, false)
+		p.ProblemContact = oneAddr(v, "provider", i+1, p.Name, p.ProblemContact)
 		for j, d := range p.Domains {
 			d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
 			if !strings.Contains(d, ".") || strings.ContainsAny(d, " @") {
@@ -205,6 +213,20 @@ func (c *Config) validateRouting(v *validator) {
 	} else if len(c.Routes) > 0 {
 		v.add(key("routing", "default_assignee"), "required when routes are configured: who gets what no route matches")
 	}
+}
+
+// oneAddr checks an optional problem_contact address and returns it in
+// lower case.
+func oneAddr(v *validator, table string, n int, label, a string) string {
+	if a == "" {
+		return ""
+	}
+	p, err := mail.ParseAddress(a)
+	if err != nil || p.Name != "" {
+		v.addIn(table, n, label, "problem_contact", fmt.Sprintf("not a plain email address: %q", a))
+		return a
+	}
+	return strings.ToLower(p.Address)
 }
 
 // addIn reports a problem in the nth (1-based) table of an array of
