@@ -116,8 +116,22 @@ func (b *Bounce) readDSN(body []byte) {
 	_ = field
 }
 
+// reportHead is how much of a report's text is searched for recipients,
+// status and diagnostic: MTAs write them at the top, and the returned
+// mail below can be long.
+const reportHead = 16 << 10
+
+func head(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
 // readText fills what the DSN did not give from the report's text.
 func (b *Bounce) readText(text string) {
+	full := text
+	text = head(text, reportHead)
 	if b.Status == "" {
 		if m := statusRe.FindString(text); m != "" {
 			b.Status = m
@@ -145,13 +159,14 @@ func (b *Bounce) readText(text string) {
 		}
 	}
 	if b.OriginalMessageID == "" {
-		if m := origIDRe.FindStringSubmatch(text); m != nil {
+		if m := origIDRe.FindStringSubmatch(full); m != nil {
 			b.OriginalMessageID = m[1]
 		}
 	}
 }
 
 func (b *Bounce) decidePermanence(text string) {
+	text = head(text, reportHead)
 	switch {
 	case b.Status != "":
 		b.Permanent = permanentStatus(b.Status) ||

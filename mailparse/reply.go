@@ -186,9 +186,11 @@ func isAttribution(s string) bool {
 var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{2}:?\d{2})?\s+\S.*$`)
 
 // mayBeQuoteHeader is the cheap test before the patterns: every
-// attribution or header line holds a colon, a time or a date.
+// attribution or header line holds a colon (or ends with "wrote").
 func mayBeQuoteHeader(t string) bool {
-	return strings.ContainsAny(t, ":：") || dateTime.MatchString(t) || strings.Contains(t, "wrote")
+	// A time of day has a colon too; no regular expression runs on the
+	// lines of prose that fail this.
+	return strings.ContainsAny(t, ":：") || strings.Contains(t, "wrote")
 }
 
 // afterQuote drops the quoted lines that open a bottom-posted reply.
