@@ -85,6 +85,26 @@ host = "127.0.0.1"
 port = %d
 security = "none"
 from = "Demo IT Helpdesk <%s>"
+
+[[team]]
+name = "it"
+members = ["it-team@staff.demo.example"]
+
+[[provider]]
+name = "acme"
+domains = ["acme.demo.example"]
+intake = "servicedesk@acme.demo.example"
+ticket_pattern = 'ACME-\d+'
+relay = true
+
+[[route]]
+name = "printing"
+keywords = ["printer", "toner", "scanner"]
+assign = "acme"
+category = "printing"
+
+[routing]
+default_assignee = "it"
 `, demoAddress, filepath.Join(*dir, "helpdeskd.db"), imapSrv.Port, demoAddress, pass, smtpSrv.Port, demoAddress)
 	cfgPath := filepath.Join(*dir, "helpdeskd.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
@@ -250,6 +270,18 @@ func (d *demo) play() error {
 		return err
 	}
 
+	notice, err := d.mailTo("servicedesk@acme.demo.example")
+	if err != nil {
+		return err
+	}
+	acme := demoMail{from: "tom@acme.demo.example", name: "Tom (ACME IT)", subject: "[ACME-1042] " + notice.Subject, inReplyTo: notice.MessageID,
+		body: "A technician will replace the fuser unit tomorrow at 10:00.\n\nTom\n-- \nTom Tanner, ACME IT, direct line 555-0142"}
+	later := demoMail{from: "tom@acme.demo.example", name: "Tom (ACME IT)", subject: "[ACME-1042] Fuser unit replaced",
+		body: "Done. Please tell us if it jams again.\n\nTom"}
+	if err := d.cycle("The printer request went to ACME, the printing provider; ACME answers with its ticket number, later with only that", acme.bytes(), later.bytes()); err != nil {
+		return err
+	}
+
 	again := bob
 	again.subject = "VPN still broken"
 	twice := again.bytes()
@@ -283,6 +315,19 @@ func (d *demo) play() error {
 		ooo.bytes(), stray.bytes(), alert.bytes())
 }
 
+// mailTo finds the last captured mail to addr.
+func (d *demo) mailTo(addr string) (*mailparse.Message, error) {
+	cs := d.smtp.Captured()
+	for i := len(cs) - 1; i >= 0; i-- {
+		for _, to := range cs[i].To {
+			if strings.EqualFold(to, addr) {
+				return mailparse.Parse(cs[i].Data, mailparse.DefaultOptions)
+			}
+		}
+	}
+	return nil, fmt.Errorf("demo: no mail to %s was captured", addr)
+}
+
 func (d *demo) report(cfgPath, sentDir string) error {
 	incs, err := d.st.ListIncidents(d.e.ctx, true)
 	if err != nil {
@@ -291,7 +336,7 @@ func (d *demo) report(cfgPath, sentDir string) error {
 	fmt.Fprintln(d.w, "Incidents now in the register:")
 	tw := tabwriter.NewWriter(d.w, 0, 4, 2, ' ', 0)
 	for _, inc := range incs {
-		fmt.Fprintf(tw, "   %s\t%s\t%d msgs\t%s\t%s\n", inc.Key, inc.Status, inc.MessageCount, inc.Requester, inc.Subject)
+		fmt.Fprintf(tw, "   %s\t%s\t%d msgs\t%s\t%s\t%s\n", inc.Key, inc.Status, inc.MessageCount, orDash(inc.Assignee), inc.Requester, inc.Subject)
 	}
 	tw.Flush()
 	pending, err := d.st.PendingOutbox(d.e.ctx)
@@ -309,4 +354,11 @@ Look around:
   helpdeskd -config %s show HD-3 --json
 `, len(d.smtp.Captured()), sentDir, pending, cfgPath, cfgPath, cfgPath)
 	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

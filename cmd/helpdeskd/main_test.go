@@ -105,7 +105,8 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, stderr)
 	}
-	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "duplicate HD-4", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued"} {
+	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "duplicate HD-4", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued",
+		"assigned to acme", "sent → servicedesk@acme.demo.example", "acme's ticket ACME-1042", "first response by acme"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
