@@ -32,6 +32,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -44,7 +45,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // driver "postgres"
+	"github.com/lib/pq"    // driver "postgres"
 	_ "modernc.org/sqlite" // driver "sqlite"
 )
 
@@ -445,6 +446,27 @@ func (s *Store) Ready(ctx context.Context) error {
 		return fmt.Errorf("store: init counter: %w", err)
 	}
 	return nil
+}
+
+// IsTransient reports whether err is a database condition that passes by
+// itself (a deadlock, a serialization failure, a lock that could not be
+// had in time, a database that is busy or gone): the work is to be
+// retried later as a whole, not blamed on the message being processed.
+func IsTransient(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40P01", "40001", "55P03", "57P01", "57P02", "57P03", "53300":
+			return true
+		}
+		return strings.HasPrefix(string(pe.Code), "08") // connection exceptions
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "broken pipe")
 }
 
 // noRows maps sql.ErrNoRows to ErrNotFound.

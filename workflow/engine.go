@@ -318,6 +318,10 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 			return nil, false, retryNone, ctx.Err()
 		case errors.Is(perr, errRaced), errors.Is(perr, store.ErrDuplicate):
 			return nil, false, retryRace, nil
+		case store.IsTransient(perr):
+			// A deadlock or a lost connection is nobody's message: the
+			// whole batch is tried again later.
+			return nil, false, retryNone, perr
 		}
 		e.Log.Error("message failed, quarantined", "source", in.Source.String(), "error", perr)
 		failed[i] = fmt.Errorf("processing failed: %w", perr)
@@ -329,6 +333,8 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 			return nil, false, retryNone, ctx.Err()
 		case errors.Is(err, store.ErrDuplicate):
 			return nil, false, retryRace, nil
+		case store.IsTransient(err):
+			return nil, false, retryNone, err
 		}
 		e.Log.Warn("batch write failed; writing message by message to find the cause", "error", err)
 		return nil, false, retryCareful, nil

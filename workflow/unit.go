@@ -171,10 +171,15 @@ func (u *unit) incidentByID(ctx context.Context, id int64) (*store.Incident, err
 	if inc := u.incByID[id]; inc != nil {
 		return inc, nil
 	}
-	inc, err := u.tx.IncidentByID(ctx, id)
+	// Read as the prefetch does: locked on PostgreSQL until commit.
+	incs, err := u.tx.IncidentsForBatch(ctx, []int64{id}, nil)
 	if err != nil {
 		return nil, err
 	}
+	if len(incs) == 0 {
+		return nil, store.ErrNotFound
+	}
+	inc := incs[0]
 	u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
 	return inc, nil
 }
@@ -183,10 +188,14 @@ func (u *unit) incidentByKey(ctx context.Context, key string) (*store.Incident, 
 	if inc := u.incByKey[key]; inc != nil {
 		return inc, nil
 	}
-	inc, err := u.tx.IncidentByKey(ctx, key)
+	incs, err := u.tx.IncidentsForBatch(ctx, nil, []string{key})
 	if err != nil {
 		return nil, err
 	}
+	if len(incs) == 0 {
+		return nil, store.ErrNotFound
+	}
+	inc := incs[0]
 	u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
 	return inc, nil
 }

@@ -62,10 +62,12 @@ WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb
 
 -- name: incidents-for-batch
 -- Locked until commit: another process must not change an incident this
--- batch is about to update.
+-- batch is about to update. In id order, so that two batches lock what
+-- they share in the same order.
 SELECT * FROM incidents
 WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
    OR key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))))
+ORDER BY id
 FOR UPDATE;
 
 -- name: counter-for-update

@@ -42,7 +42,8 @@ WHERE conversation IN (SELECT value FROM json_each(?)) AND conversation <> '' AN
 
 -- name: incidents-for-batch
 SELECT * FROM incidents
-WHERE id IN (SELECT value FROM json_each(?)) OR key IN (SELECT value FROM json_each(?));
+WHERE id IN (SELECT value FROM json_each(?)) OR key IN (SELECT value FROM json_each(?))
+ORDER BY id;
 
 -- name: counter-for-update
 -- The write transaction (BEGIN IMMEDIATE) already excludes other writers.
