@@ -1,0 +1,266 @@
+package workflow
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/helpdeskd/helpdeskd/mailparse"
+)
+
+// Repeat detection, first part: what "the same issue" means. A
+// fingerprint is the sorted set of the words that say what is wrong with
+// what: the subject without reply prefixes, tags and banners, in lower
+// case, without stop words, with numbers, ids, dates, addresses and host
+// names masked, lightly stemmed, and with common IT words of several
+// languages mapped to one English word. When the subject says little
+// ("help", "IT issue", empty) the first line of the new text is added.
+//
+// Two fingerprints are the same issue when their similarity reaches
+// [problems] similarity. Similarity is the larger of two measures:
+//
+//   - the token-set overlap (Jaccard), which ignores word order and extra
+//     words ("Outlook crashes on start" / "outlook keeps crashing when
+//     starting" share {outlook, crash, start});
+//   - the overlap of character trigrams of the fingerprints' words, which
+//     forgives typos and inflections the stemmer misses ("outlok",
+//     "startup"), scaled down a little because short different words can
+//     share trigrams by chance.
+//
+//   - containment, when the shorter fingerprint (two words at least) lies
+//     wholly inside the longer, scaled down a little.
+//
+// Neither alone is enough: token overlap fails on typos and on the same
+// issue told at more length, trigrams alone let "Outlook calendar not
+// syncing" drift toward "Outlook crashes".
+
+// Fingerprint is the canonical word set of an incident's issue.
+type Fingerprint struct {
+	Tokens []string // sorted, unique
+	tri    []string // sorted, unique trigrams of Tokens
+}
+
+// String is the fingerprint as stored: the tokens joined by spaces.
+func (f Fingerprint) String() string { return strings.Join(f.Tokens, " ") }
+
+var (
+	emailRe = regexp.MustCompile(`\S+@\S+`)
+	hostRe  = regexp.MustCompile(`(?i)\b[a-z][a-z0-9-]*(?:\.[a-z0-9-]+){2,}\b`)
+	dateRe  = regexp.MustCompile(`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b`)
+	tagRe   = regexp.MustCompile(`\[[^\]]{1,40}\]`)
+)
+
+// stopWords are words that never say what is wrong (English, German,
+// French, Spanish), plus the usual filler of helpdesk subjects.
+var stopWords = wordSet(`a an the and or but if of to in on at by for from with without into onto over under
+is are was were be been being am do does did doing done has have had having will would can could should may might must
+i me my we our you your he she it its they them their this that these those there here what which who whom whose when where why how
+not no nor so too very just also again still even only any some all each every both few more most other such than then once now
+please pls plz urgent asap help helpdesk issue issues problem problems question request hi hello hey dear thanks thank regards
+keeps keep kept getting get gets got won wont cant cannot doesnt dont isnt arent since today yesterday tomorrow morning afternoon
+need needs needed says said after about while out possible lots lot stays stay microsoft nothing anything something
+der die das ein eine einen dem den des und oder aber mit ohne bei von zu im ist sind war nicht kein keine auch noch bitte hilfe
+seit heute wieder immer mein meine sich es wird werden kann ab beim geht mehr
+le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
+el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias`)
+
+// synonyms map words of several languages, and variants, to one word.
+var synonyms = map[string]string{
+	"startup": "start", "starting": "start", "boot": "start", "booting": "start", "launch": "start", "open": "start", "opening": "start",
+	"starten": "start", "start": "start", "démarrage": "start", "démarre": "start", "demarrage": "start", "inicio": "start", "arranque": "start",
+	"crash": "crash", "crashes": "crash", "crashing": "crash", "crashed": "crash", "absturz": "crash", "abstürzt": "crash", "stürzt": "crash", "sturzt": "crash",
+	"plante": "crash", "planté": "crash", "bloqueo": "crash", "freeze": "crash", "freezes": "crash", "frozen": "crash", "hangs": "crash", "hang": "crash",
+	"closes": "crash", "bluescreen": "crash", "bsod": "crash",
+	"printer": "printer", "printers": "printer", "drucker": "printer", "imprimante": "printer", "impresora": "printer", "print": "printer", "printing": "printer", "drucken": "printer", "druckt": "printer",
+	"jam": "jam", "jams": "jam", "jammed": "jam", "papierstau": "jam", "stau": "jam", "bourrage": "jam", "atasco": "jam",
+	"password": "password", "passwort": "password", "kennwort": "password", "mot": "password", "contraseña": "password", "pw": "password", "pwd": "password",
+	"login": "login", "logon": "login", "log": "login", "signin": "login", "sign": "login", "anmelden": "login", "anmeldung": "login", "connexion": "login",
+	"locked": "lock", "lockout": "lock", "lock": "lock", "gesperrt": "lock", "bloqué": "lock", "bloqueada": "lock",
+	"wifi": "wifi", "wlan": "wifi", "wireless": "wifi", "wi": "wifi",
+	"email": "email", "mail": "email", "mails": "email", "emails": "email", "e-mail": "email", "courriel": "email", "correo": "email",
+	"internet": "network", "network": "network", "netzwerk": "network", "réseau": "network", "reseau": "network", "red": "network", "connection": "network", "connectivity": "network",
+	"slow": "slow", "langsam": "slow", "lent": "slow", "lenta": "slow", "sluggish": "slow", "performance": "slow",
+	"full": "full", "voll": "full", "plein": "full", "lleno": "full",
+	"disk": "disk", "drive": "disk", "festplatte": "disk", "disque": "disk", "disco": "disk", "storage": "disk", "space": "disk", "speicher": "disk",
+	"screen": "screen", "monitor": "screen", "display": "screen", "bildschirm": "screen", "écran": "screen", "ecran": "screen", "pantalla": "screen",
+	"black": "black", "schwarz": "black", "noir": "black", "negra": "black", "blank": "black",
+	"sync": "sync", "syncing": "sync", "synchronizing": "sync", "synchronisiert": "sync", "synchronisation": "sync", "synchronization": "sync",
+	"calendar": "calendar", "kalender": "calendar", "calendrier": "calendar", "calendario": "calendar",
+	"fail": "fail", "fails": "fail", "failed": "fail", "failure": "fail", "failing": "fail", "error": "fail", "errors": "fail", "fehler": "fail", "erreur": "fail",
+	"auth": "auth", "authentication": "auth", "authenticate": "auth", "authentifizierung": "auth",
+	"audio": "audio", "sound": "audio", "ton": "audio", "son": "audio", "sonido": "audio",
+	"drop": "drop", "drops": "drop", "dropping": "drop", "disconnect": "drop", "disconnects": "drop", "disconnecting": "drop", "disconnected": "drop", "bricht": "drop",
+	"reset": "reset", "forgot": "reset", "forgotten": "reset", "zurücksetzen": "reset", "vergessen": "reset", "réinitialiser": "reset", "oublié": "reset",
+	"send": "send", "sent": "send", "sending": "send", "senden": "send", "envoyer": "send", "enviar": "send",
+	"starter": "starter", "hire": "starter", "employee": "starter", "joiner": "starter", "mitarbeiter": "starter",
+	"licence": "license", "license": "license", "lizenz": "license",
+	"meeting": "meeting", "meetings": "meeting", "besprechung": "meeting", "réunion": "meeting", "reunión": "meeting",
+	"work": "work", "working": "work", "works": "work", "funktioniert": "work", "fonctionne": "work", "funciona": "work", "broken": "work", "kaputt": "work", "down": "work",
+}
+
+func wordSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		out[w] = true
+	}
+	return out
+}
+
+// stem removes the commonest English endings, conservatively (a stem
+// keeps at least four letters), and a final "e", so that "expired",
+// "expires" and "expire" meet at "expir", and "shared" and "share" at
+// "shar". A double "s" stays ("access").
+func stem(w string) string {
+	n := len([]rune(w))
+	switch {
+	case strings.HasSuffix(w, "ies") && n >= 6:
+		return strings.TrimSuffix(w, "ies") + "y"
+	case strings.HasSuffix(w, "ied") && n >= 6:
+		return strings.TrimSuffix(w, "ied") + "y"
+	}
+	for _, suf := range []string{"ing", "ed", "es", "s"} {
+		if strings.HasSuffix(w, suf) && n-len(suf) >= 4 && !(suf == "s" && strings.HasSuffix(w, "ss")) {
+			w = strings.TrimSuffix(w, suf)
+			break
+		}
+	}
+	if strings.HasSuffix(w, "e") && len([]rune(w)) >= 5 {
+		w = strings.TrimSuffix(w, "e")
+	}
+	return w
+}
+
+// NewFingerprint makes the fingerprint of an incident from its subject
+// and the first line of its new text; ignore lists more words to drop
+// ([problems] ignore_words).
+func NewFingerprint(subject, firstLine string, ignore []string) Fingerprint {
+	ign := map[string]bool{}
+	for _, w := range ignore {
+		ign[strings.ToLower(w)] = true
+	}
+	toks := canonical(mailparse.NormalizeSubject(subject), ign)
+	if len(toks) < 2 {
+		toks = append(toks, canonical(firstLine, ign)...)
+	}
+	sort.Strings(toks)
+	out := toks[:0]
+	for i, t := range toks {
+		if i == 0 || t != toks[i-1] {
+			out = append(out, t)
+		}
+	}
+	return Fingerprint{Tokens: out, tri: trigrams(out)}
+}
+
+func canonical(s string, ignore map[string]bool) []string {
+	s = strings.ToLower(s)
+	s = tagRe.ReplaceAllString(s, " ")
+	s = emailRe.ReplaceAllString(s, " ")
+	s = dateRe.ReplaceAllString(s, " ")
+	// A host name stands for its first label without digits
+	// ("fileserver01.corp.example.com" → "fileserver").
+	s = hostRe.ReplaceAllStringFunc(s, func(h string) string { return strings.SplitN(h, ".", 2)[0] })
+	var toks []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		// Numbers and ids are masked: the letters of "srv01" stay, a bare
+		// number goes.
+		w = strings.TrimFunc(strings.Map(func(r rune) rune {
+			if unicode.IsDigit(r) {
+				return -1
+			}
+			return r
+		}, w), func(r rune) bool { return !unicode.IsLetter(r) })
+		if len([]rune(w)) < 2 || stopWords[w] || ignore[w] {
+			continue
+		}
+		if syn, ok := synonyms[w]; ok {
+			w = syn
+		} else {
+			w = stem(w)
+			if syn, ok := synonyms[w]; ok {
+				w = syn
+			}
+		}
+		if stopWords[w] || ignore[w] {
+			continue
+		}
+		toks = append(toks, w)
+	}
+	return toks
+}
+
+// Similarity of two fingerprints, 0..1 (see the package comment above).
+func Similarity(a, b Fingerprint) float64 {
+	if len(a.Tokens) == 0 || len(b.Tokens) == 0 {
+		return 0
+	}
+	ta, tb := a.tri, b.tri
+	if ta == nil {
+		ta = trigrams(a.Tokens)
+	}
+	if tb == nil {
+		tb = trigrams(b.Tokens)
+	}
+	s := max(jaccard(a.Tokens, b.Tokens), 0.9*jaccard(ta, tb))
+	// A short subject whose every word is in a longer one ("VPN slow" /
+	// "VPN connection slow from home office") is the same issue told with
+	// more words; it needs two words at least, and counts a little less.
+	if min(len(a.Tokens), len(b.Tokens)) >= 2 {
+		s = max(s, 0.85*containment(a.Tokens, b.Tokens))
+	}
+	return s
+}
+
+// containment is the share of the smaller set's words found in the other
+// (both sorted and unique).
+func containment(a, b []string) float64 {
+	return float64(common(a, b)) / float64(min(len(a), len(b)))
+}
+
+// common counts the strings two sorted, unique slices share.
+func common(a, b []string) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			n++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return n
+}
+
+// jaccard of two sorted, unique slices.
+func jaccard(a, b []string) float64 {
+	both := common(a, b)
+	if all := len(a) + len(b) - both; all > 0 {
+		return float64(both) / float64(all)
+	}
+	return 0
+}
+
+// trigrams are the character trigrams of each word padded with spaces,
+// so that a word's start and end count; sorted and unique.
+func trigrams(tokens []string) []string {
+	var out []string
+	for _, t := range tokens {
+		r := []rune(" " + t + " ")
+		for i := 0; i+3 <= len(r); i++ {
+			out = append(out, string(r[i:i+3]))
+		}
+	}
+	sort.Strings(out)
+	uniq := out[:0]
+	for i, x := range out {
+		if i == 0 || x != out[i-1] {
+			uniq = append(uniq, x)
+		}
+	}
+	return uniq
+}
