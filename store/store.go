@@ -148,7 +148,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, dialect); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
 	}
@@ -158,19 +158,41 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	return s, nil
 }
 
+// ping checks the connection. A new SQLite connection sets its pragmas
+// (journal_mode among them) as it opens, which another process opening
+// the same file at that moment can make fail with SQLITE_BUSY before the
+// busy timeout applies; that is retried for a while.
+func ping(ctx context.Context, db *sqlx.DB, dialect Dialect) error {
+	var err error
+	for wait := 20 * time.Millisecond; ; wait *= 2 {
+		err = db.PingContext(ctx)
+		if err == nil || dialect != SQLite || !IsTransient(err) || wait > 3*time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
 // startCheckpointer copies the SQLite write-ahead log into the database
 // file from a goroutine of its own, every half second, instead of letting
 // the committing connection do it (automatic checkpoints are off in the
 // DSN): intake's commits do not wait for it, and on a machine with a
-// second core it runs beside them. Close runs a last, truncating
-// checkpoint; a process that dies leaves the log to the next one, which
-// is how SQLite recovers anyway.
+// second core it runs beside them. The last connection to close
+// checkpoints and removes the log, as SQLite always does; a process that
+// dies leaves the log to the next one, which is how SQLite recovers
+// anyway.
 func (s *Store) startCheckpointer() {
 	stop, done := make(chan struct{}), make(chan struct{})
 	s.stopCheckpointer = func() {
 		close(stop)
 		<-done
-		s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		// The last connection to close checkpoints and removes the log
+		// itself; this catches up when other processes keep it open.
+		s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
 	}
 	go func() {
 		defer close(done)
