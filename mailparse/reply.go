@@ -112,9 +112,11 @@ func quoteHeader(lines []string, i int, t string) int {
 	if len(t) > 400 {
 		return 0 // no header line is this long; and the patterns need not run over it
 	}
-	for _, re := range separatorLine {
-		if re.MatchString(t) {
-			return 1
+	if len(t) < 100 { // separator lines are short
+		for _, re := range separatorLine {
+			if re.MatchString(t) {
+				return 1
+			}
 		}
 	}
 	if !mayBeQuoteHeader(t) {
@@ -190,7 +192,7 @@ var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2}
 func mayBeQuoteHeader(t string) bool {
 	// A time of day has a colon too; no regular expression runs on the
 	// lines of prose that fail this.
-	return strings.ContainsAny(t, ":：") || strings.Contains(t, "wrote")
+	return strings.IndexByte(t, ':') >= 0 || strings.Contains(t, "：") || strings.Contains(t, "wrote")
 }
 
 // afterQuote drops the quoted lines that open a bottom-posted reply.
@@ -216,6 +218,9 @@ func trimSignature(s string) string {
 	for i, line := range lines {
 		if i == 0 {
 			continue // a one-line message is not a signature
+		}
+		if len(line) > 100 {
+			continue // signature markers are short lines
 		}
 		for _, re := range signatureLine {
 			if re.MatchString(strings.TrimSpace(line)) || (re == signatureLine[0] && re.MatchString(line)) {
