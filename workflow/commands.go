@@ -259,30 +259,11 @@ type CommandReplyData struct {
 // commandReply tells the sender what was refused and why.
 func (p *processing) commandReply(inc *store.Incident, lines []string) error {
 	cfg, m := p.e.Cfg, p.msg
-	r, err := p.e.Templates.Render("command_reply", CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Lines: lines})
-	if err != nil {
-		return err
-	}
-	dedupe := "command_reply:" + cleanText(m.MessageID) + ":" + m.ContentHash
-	o := &store.Outbox{
-		Kind:          "command_reply",
-		MessageID:     p.e.keys.NewMessageID(inc.Key),
-		DedupeKey:     &dedupe,
-		FromAddr:      cfg.SMTP.From,
-		ToAddrs:       m.From.String(),
-		ReplyTo:       cfg.Helpdesk.Address,
-		Subject:       r.Subject,
-		TextBody:      r.Text,
-		HTMLBody:      r.HTML,
-		InReplyTo:     m.MessageID,
-		Refs:          m.MessageID,
-		AutoSubmitted: "auto-replied",
-		RcptKey:       m.From.Addr,
-		NextAttemptAt: p.now,
-		CreatedAt:     p.now,
-	}
-	if p.u.enqueue(o, inc) {
-		p.queued = true
-	}
-	return nil
+	_, _, err := p.send(inc, outgoing{
+		kind: "command_reply", template: "command_reply", dedupe: "command_reply:" + cleanText(m.MessageID) + ":" + m.ContentHash,
+		data: CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Lines: lines},
+		to:   m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: m.MessageID,
+		autoSubmitted: "auto-replied",
+	})
+	return err
 }

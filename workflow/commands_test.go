@@ -12,7 +12,6 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 
-	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
@@ -24,13 +23,8 @@ const trustedAR = "Authentication-Results: mx.example.com; dkim=pass header.d=ex
 func commandEngine(t *testing.T, extra string) (*workflow.Engine, *store.Store) {
 	t.Helper()
 	eng, st := newEngine(t, "sqlite", "")
-	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+
-		strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'ACME-\\d+'\nrelay = true", 1)+
-		"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n"+extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands
+	withRouting(t, eng, strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'ACME-\\d+'\nrelay = true", 1)+
+		"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n"+extra)
 	ingest(t, eng, raw("carol@example.com", "Printer jams", "c0@x"))
 	return eng, st
 }

@@ -475,6 +475,17 @@ informed = ["office.manager@example.com"]
 default_assignee = "it"
 `
 
+// withRouting gives eng the teams, providers, routes and commands of a
+// configuration snippet.
+func withRouting(t *testing.T, eng *workflow.Engine, conf string) {
+	t.Helper()
+	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands
+}
+
 // TestRoutingAndNotices: a new incident goes to the first matching route
 // (whole-word keywords in the subject or the first lines, sender domains),
 // else the default assignee; the assignee is notified (a team's members,
@@ -484,11 +495,7 @@ func TestRoutingAndNotices(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
 			eng, st := newEngine(t, d, "")
-			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+routingConfig))
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+			withRouting(t, eng, routingConfig)
 			ctx := context.Background()
 			res := ingest(t, eng,
 				raw("carol@example.com", "Printer on floor 2 jams", "r1@x"),
@@ -556,11 +563,7 @@ func TestRoutingAndNotices(t *testing.T) {
 // another assignee never do, and a second reply does not move it.
 func TestFirstResponse(t *testing.T) {
 	eng, st := newEngine(t, "sqlite", "")
-	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+routingConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+	withRouting(t, eng, routingConfig)
 	ctx := context.Background()
 	ingest(t, eng, raw("carol@example.com", "Printer jams", "f1@x"))
 	stamp := func() *time.Time {
@@ -602,11 +605,7 @@ func TestProviderTicketNumbers(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
 			eng, st := newEngine(t, d, "")
-			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+routingConfig))
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+			withRouting(t, eng, routingConfig)
 			ingest(t, eng, raw("carol@example.com", "Printer jams", "t1@x"))
 			res := ingest(t, eng,
 				raw("noreply@acme-it.example", "[ACME-4711] received: [HD-1] Printer jams", "t2@acme", "Auto-Submitted: auto-replied"),
@@ -641,11 +640,7 @@ func TestRelay(t *testing.T) {
 		t.Run(fmt.Sprint("relay=", relay), func(t *testing.T) {
 			eng, st := newEngine(t, "sqlite", "")
 			conf := strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", fmt.Sprintf("ticket_pattern = 'ACME-\\d+'\nrelay = %v", relay), 1)
-			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+conf))
-			if err != nil {
-				t.Fatal(err)
-			}
-			eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+			withRouting(t, eng, conf)
 			ingest(t, eng, raw("Carol <carol@example.com>", "Printer jams", "y1@x"))
 			res := ingest(t, eng,
 				raw("noreply@acme-it.example", "[ACME-7] received: [HD-1] Printer jams", "y2@acme", "Auto-Submitted: auto-replied"),
@@ -694,11 +689,7 @@ func TestRelay(t *testing.T) {
 func TestMailLoopDrill(t *testing.T) {
 	eng, st := newEngine(t, "sqlite", "")
 	conf := strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'ACME-\\d+'\nrelay = true", 1)
-	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+conf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing
+	withRouting(t, eng, conf)
 	ingest(t, eng, raw("carol@example.com", "Printer jams", "d0@x"))
 	answered := map[int64]bool{}
 	counts := []int{}

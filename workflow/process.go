@@ -358,42 +358,69 @@ type AckData struct {
 
 func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Result) error {
 	m, cfg := p.msg, p.e.Cfg
-	r, err := p.e.Templates.Render("ack", AckData{
-		HelpdeskName:  cfg.Helpdesk.Name,
-		Key:           inc.Key,
-		Subject:       inc.Subject,
-		RequesterName: m.From.Name,
-		Priority:      inc.Priority,
-	})
-	if err != nil {
-		return err
-	}
 	refs := append(append([]string{}, m.References...), m.MessageID)
 	if len(refs) > 20 {
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
-	dedupe := "ack:" + inc.Key
-	o := &store.Outbox{
-		Kind:          "ack",
+	o, queued, err := p.send(inc, outgoing{
+		kind: "ack", template: "ack", dedupe: "ack:" + inc.Key,
+		data: AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
+			RequesterName: m.From.Name, Priority: inc.Priority},
+		to: m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: strings.Join(refs, " "),
+		autoSubmitted: "auto-replied",
+	})
+	if err != nil || !queued {
+		return err
+	}
+	res.Reason += "; acknowledged"
+	return p.event(inc, "acknowledged", "helpdeskd", fmt.Sprintf("acknowledgement <%s> queued to %s", o.MessageID, m.From.Addr))
+}
+
+// outgoing is a mail the rules send about an incident.
+type outgoing struct {
+	kind     string // the outbox row's kind
+	template string
+	data     any
+	dedupe   string // one row per dedupe key, ever
+	to       string // the To header
+	// rcptKey is counted against [helpdesk] auto_reply_limit; empty for
+	// mail to staff, which the limit does not protect.
+	rcptKey       string
+	inReplyTo     string
+	refs          string
+	autoSubmitted string
+}
+
+// send renders an outgoing mail and queues it, from the helpdesk address
+// with Reply-To the helpdesk and a Message-ID of ours, so that answers
+// thread back. queued is false when a mail of the same dedupe key exists.
+func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, queued bool, err error) {
+	cfg := p.e.Cfg
+	r, err := p.e.Templates.Render(out.template, out.data)
+	if err != nil {
+		return nil, false, err
+	}
+	dedupe := out.dedupe
+	o = &store.Outbox{
+		Kind:          out.kind,
 		MessageID:     p.e.keys.NewMessageID(inc.Key),
 		DedupeKey:     &dedupe,
 		FromAddr:      cfg.SMTP.From,
-		ToAddrs:       m.From.String(),
+		ToAddrs:       out.to,
 		ReplyTo:       cfg.Helpdesk.Address,
 		Subject:       r.Subject,
 		TextBody:      r.Text,
 		HTMLBody:      r.HTML,
-		InReplyTo:     m.MessageID,
-		Refs:          strings.Join(refs, " "),
-		AutoSubmitted: "auto-replied",
-		RcptKey:       m.From.Addr,
+		InReplyTo:     out.inReplyTo,
+		Refs:          out.refs,
+		AutoSubmitted: out.autoSubmitted,
+		RcptKey:       out.rcptKey,
 		NextAttemptAt: p.now,
 		CreatedAt:     p.now,
 	}
 	if !p.u.enqueue(o, inc) {
-		return nil
+		return o, false, nil
 	}
 	p.queued = true
-	res.Reason += "; acknowledged"
-	return p.event(inc, "acknowledged", "helpdeskd", fmt.Sprintf("acknowledgement <%s> queued to %s", o.MessageID, m.From.Addr))
+	return o, true, nil
 }

@@ -146,39 +146,21 @@ func (p *processing) notifyAssignee(inc *store.Incident, r routing) error {
 }
 
 func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []string, data NoticeData) error {
-	cfg, m := p.e.Cfg, p.msg
-	r, err := p.e.Templates.Render(tmpl, data)
-	if err != nil {
-		return err
-	}
-	dedupe := kind + ":" + inc.Key
-	o := &store.Outbox{
-		Kind:      kind,
-		MessageID: p.e.keys.NewMessageID(inc.Key),
-		DedupeKey: &dedupe,
-		FromAddr:  cfg.SMTP.From,
-		ToAddrs:   strings.Join(to, ", "),
-		ReplyTo:   cfg.Helpdesk.Address,
-		Subject:   r.Subject,
-		TextBody:  r.Text,
-		HTMLBody:  r.HTML,
+	m := p.msg
+	o, queued, err := p.send(inc, outgoing{
+		kind: kind, template: tmpl, data: data, dedupe: kind + ":" + inc.Key, to: strings.Join(to, ", "),
 		// Threaded with the request, so a provider's system that keeps
 		// References can answer into the same conversation.
-		InReplyTo: m.MessageID,
-		Refs:      m.MessageID,
+		inReplyTo: m.MessageID, refs: m.MessageID,
 		// Notices are generated, not replies: RFC 3834 systems do not
-		// answer them automatically.
-		AutoSubmitted: "auto-generated",
-		// Not counted against auto_reply_limit: that limit protects people
-		// who write in from being flooded, not staff from their work.
-		RcptKey:       "",
-		NextAttemptAt: p.now,
-		CreatedAt:     p.now,
+		// answer them automatically. Not counted against auto_reply_limit:
+		// that limit protects people who write in, not staff from their
+		// work.
+		autoSubmitted: "auto-generated",
+	})
+	if err != nil || !queued {
+		return err
 	}
-	if !p.u.enqueue(o, inc) {
-		return nil
-	}
-	p.queued = true
 	return p.event(inc, "notified", "helpdeskd", fmt.Sprintf("%s <%s> queued to %s", kind, o.MessageID, o.ToAddrs))
 }
 
@@ -260,31 +242,14 @@ func (p *processing) relay(inc *store.Incident, staff string, isRequester bool, 
 	default:
 		return nil
 	}
-	r, err := p.e.Templates.Render("relay", RelayData{
-		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: TaggedSubject(inc.Key, inc.Subject),
-		From: from, Text: cleanText(text),
+	o, queued, err := p.send(inc, outgoing{
+		kind: kind, template: "relay", dedupe: "relay:" + cleanText(m.MessageID) + ":" + m.ContentHash,
+		data: RelayData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: TaggedSubject(inc.Key, inc.Subject),
+			From: from, Text: cleanText(text)},
+		to: strings.Join(to, ", "), autoSubmitted: "auto-generated",
 	})
-	if err != nil {
+	if err != nil || !queued {
 		return err
 	}
-	dedupe := "relay:" + cleanText(m.MessageID) + ":" + m.ContentHash
-	o := &store.Outbox{
-		Kind:          kind,
-		MessageID:     p.e.keys.NewMessageID(inc.Key),
-		DedupeKey:     &dedupe,
-		FromAddr:      cfg.SMTP.From,
-		ToAddrs:       strings.Join(to, ", "),
-		ReplyTo:       cfg.Helpdesk.Address,
-		Subject:       r.Subject,
-		TextBody:      r.Text,
-		HTMLBody:      r.HTML,
-		AutoSubmitted: "auto-generated",
-		NextAttemptAt: p.now,
-		CreatedAt:     p.now,
-	}
-	if !p.u.enqueue(o, inc) {
-		return nil
-	}
-	p.queued = true
 	return p.event(inc, "relayed", m.From.Addr, fmt.Sprintf("reply of %s relayed to %s as <%s>", m.From.Addr, o.ToAddrs, o.MessageID))
 }
