@@ -122,9 +122,9 @@ func quoteHeader(lines []string, i int, t string) int {
 	if !mayBeQuoteHeader(t) {
 		return 0
 	}
-	// Attribution lines, alone or wrapped over up to three lines.
+	// Attribution lines, alone or wrapped over up to four lines.
 	cand, n := nbsp.Replace(t), 1
-	for k := i; k < len(lines) && n <= 3; {
+	for k := i; k < len(lines) && n <= 4; {
 		if len(cand) <= 400 && isAttribution(cand) {
 			return k - i + 1
 		}
@@ -132,7 +132,7 @@ func quoteHeader(lines []string, i int, t string) int {
 		for k < len(lines) && strings.TrimSpace(lines[k]) == "" {
 			k++
 		}
-		if k >= len(lines) || k > i+4 {
+		if k >= len(lines) || k > i+6 {
 			break
 		}
 		cand += " " + nbsp.Replace(strings.TrimSpace(lines[k]))
@@ -192,7 +192,8 @@ var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2}
 func mayBeQuoteHeader(t string) bool {
 	// A time of day has a colon too; no regular expression runs on the
 	// lines of prose that fail this.
-	return strings.IndexByte(t, ':') >= 0 || strings.Contains(t, "：") || strings.Contains(t, "wrote")
+	// An attribution wrapped before its colon still names an address.
+	return strings.IndexByte(t, ':') >= 0 || strings.IndexByte(t, '@') >= 0 || strings.Contains(t, "：") || strings.Contains(t, "wrote")
 }
 
 // afterQuote drops the quoted lines that open a bottom-posted reply.
