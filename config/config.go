@@ -18,6 +18,7 @@ import (
 	"net/mail"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type Config struct {
 	Routes    []Route    `toml:"route"`
 	Routing   Routing    `toml:"routing"`
 	Commands  Commands   `toml:"commands"`
+	Problems  Problems   `toml:"problems"`
 
 	// Path is the file the configuration was read from.
 	Path string `toml:"-"`
@@ -125,9 +127,25 @@ type Duration struct{ time.Duration }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	s := string(b)
+	// Days, which Go's durations lack: "30d", "1d12h".
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		if n, err := strconv.Atoi(s[:i]); err == nil && n >= 0 {
+			rest := time.Duration(0)
+			if s[i+1:] != "" {
+				r, err := time.ParseDuration(s[i+1:])
+				if err != nil {
+					return fmt.Errorf("not a duration (use 30s, 5m, 1h, 30d): %q", s)
+				}
+				rest = r
+			}
+			d.Duration = time.Duration(n)*24*time.Hour + rest
+			return nil
+		}
+	}
+	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("not a duration (use 30s, 5m, 1h): %q", string(b))
+		return fmt.Errorf("not a duration (use 30s, 5m, 1h, 30d): %q", s)
 	}
 	d.Duration = v
 	return nil
@@ -201,6 +219,10 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	if !md.IsDefined("imap", "idle") {
 		c.IMAP.Idle = true
+	}
+	c.Problems.Enabled = md.IsDefined("problems")
+	if !md.IsDefined("problems", "notify_requester") {
+		c.Problems.NotifyRequester = true
 	}
 	// 0 means "default" only when the key is absent; written out, it is
 	// a mistake to report, not to paper over.
@@ -315,6 +337,7 @@ var priorityRe = regexp.MustCompile(`^P[1-5]$`)
 
 func (c *Config) validate(v *validator) {
 	c.validateRouting(v)
+	c.validateProblems(v)
 	h := &c.Helpdesk
 	if h.Address == "" {
 		v.add(key("helpdesk", "address"), "required: the mailbox people write to")

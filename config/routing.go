@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Team is an in-house group that fixes things; its members get the
@@ -237,4 +238,44 @@ func (v *validator) addIn(table string, n int, label, field, msg string) {
 		name = fmt.Sprintf("[[%s]] %q %s", table, label, field)
 	}
 	v.errs = append(v.errs, &Error{File: v.file, Line: v.lines.findIn(table, n, field), Key: name, Msg: msg})
+}
+
+// Problems configures repeat detection (problem management). It is on
+// when the [problems] section is present.
+type Problems struct {
+	Enabled bool `toml:"-"`
+	// Window: earlier incidents this recent count as occurrences.
+	Window Duration `toml:"window"`
+	// Threshold: occurrences (the new incident included) that make a
+	// problem.
+	Threshold int `toml:"threshold"`
+	// Similarity: 0..1, how alike two incidents' fingerprints must be.
+	Similarity float64 `toml:"similarity"`
+	// IgnoreWords are dropped from fingerprints, besides stop words.
+	IgnoreWords []string `toml:"ignore_words"`
+	// NotifyRequester tells the requester that the incident is part of a
+	// known problem. Default true.
+	NotifyRequester bool `toml:"notify_requester"`
+}
+
+func (c *Config) validateProblems(v *validator) {
+	p := &c.Problems
+	if p.Window.Duration == 0 {
+		p.Window.Duration = 30 * 24 * time.Hour
+	}
+	if p.Threshold == 0 {
+		p.Threshold = 2
+	}
+	if p.Similarity == 0 {
+		p.Similarity = 0.75
+	}
+	if p.Window.Duration < time.Hour {
+		v.add(key("problems", "window"), fmt.Sprintf("must be at least 1h, got %s", p.Window.Duration))
+	}
+	if p.Threshold < 2 {
+		v.add(key("problems", "threshold"), fmt.Sprintf("must be 2 or more (a problem is a repeat), got %d", p.Threshold))
+	}
+	if p.Similarity <= 0 || p.Similarity > 1 {
+		v.add(key("problems", "similarity"), fmt.Sprintf("must be more than 0 and at most 1, got %v", p.Similarity))
+	}
 }

@@ -192,13 +192,13 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 	for _, inc := range incs {
 		byKey[inc.Key] = inc
 	}
-	const cols = 12
+	const cols = 14
 	err := r.rows(ctx, `INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
-    assignee, category, created_at, updated_at, message_count)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
+    assignee, category, created_at, updated_at, message_count, fingerprint, problem_id)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
 		func(i int) []any {
 			c := incs[i]
 			return []any{c.Key, c.Subject, c.NormSubject, c.Status, c.Priority, c.Requester, c.RequesterName,
-				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount}
+				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount, c.Fingerprint, c.ProblemID}
 		},
 		func(rows *sqlx.Rows) error {
 			var id int64
@@ -239,16 +239,16 @@ func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
 		return "?"
 	}
 	group := "(" + strings.Join([]string{c("bigint"), c("text"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer"),
-		c("text"), c("text"), c("text")}, ", ") + ")"
-	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count, priority, assignee, category) AS (`, group,
+		c("text"), c("text"), c("text"), c("bigint")}, ", ") + ")"
+	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count, priority, assignee, category, problem_id) AS (`, group,
 		`) UPDATE incidents SET status = v.status, updated_at = v.updated_at, resolved_at = v.resolved_at,
     closed_at = v.closed_at, first_response_at = v.first_response_at, message_count = v.message_count,
-    priority = v.priority, assignee = v.assignee, category = v.category
-FROM v WHERE incidents.id = v.id`, len(incs), 10,
+    priority = v.priority, assignee = v.assignee, category = v.category, problem_id = v.problem_id
+FROM v WHERE incidents.id = v.id`, len(incs), 11,
 		func(i int) []any {
 			x := incs[i]
 			return []any{x.ID, x.Status, utc(x.UpdatedAt), nullTime(x.ResolvedAt), nullTime(x.ClosedAt), nullTime(x.FirstResponseAt), x.MessageCount,
-				x.Priority, x.Assignee, x.Category}
+				x.Priority, x.Assignee, x.Category, x.ProblemID}
 		}, nil)
 	if err != nil {
 		return fmt.Errorf("store: update %d incidents: %w", len(incs), err)
@@ -347,4 +347,110 @@ func storedNewText(m *Message) string {
 		return ""
 	}
 	return m.NewText
+}
+
+// InsertIncidentTokens indexes the words of new incidents' fingerprints,
+// so that RepeatCandidates finds earlier occurrences without a scan.
+func (r Reader) InsertIncidentTokens(ctx context.Context, incs []*Incident) error {
+	type row struct {
+		token string
+		inc   *Incident
+	}
+	var rows []row
+	for _, inc := range incs {
+		for _, t := range strings.Fields(inc.Fingerprint) {
+			rows = append(rows, row{t, inc})
+		}
+	}
+	err := r.rows(ctx, `INSERT INTO incident_tokens (token, created_at, incident_id)`, "(?, ?, ?)", " ON CONFLICT DO NOTHING", len(rows), 3,
+		func(i int) []any { return []any{rows[i].token, utc(rows[i].inc.CreatedAt), rows[i].inc.ID} }, nil)
+	if err != nil {
+		return fmt.Errorf("store: index %d fingerprint words: %w", len(rows), err)
+	}
+	return nil
+}
+
+// RepeatCandidates returns incidents created after since that share a word
+// with tokens, most recent first, at most limit: the index
+// (token, created_at) answers it, whatever the size of the history.
+func (r Reader) RepeatCandidates(ctx context.Context, tokens []string, since time.Time, limit int) ([]Candidate, error) {
+	tj, _ := json.Marshal(nonNilStrings(tokens))
+	var out []Candidate
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("repeat-candidates"), string(tj), utc(since), limit); err != nil {
+		return nil, fmt.Errorf("store: repeat candidates: %w", err)
+	}
+	return out, nil
+}
+
+// InsertProblems stores new problems (keys taken from the "problem"
+// counter) and sets their IDs.
+func (r Reader) InsertProblems(ctx context.Context, ps []*Problem) error {
+	byKey := map[string]*Problem{}
+	for _, p := range ps {
+		byKey[p.Key] = p
+	}
+	err := r.rows(ctx, `INSERT INTO problems (key, title, status, fingerprint, created_at, updated_at)`, placeholders(6), " RETURNING id, key", len(ps), 6,
+		func(i int) []any {
+			p := ps[i]
+			return []any{p.Key, p.Title, p.Status, p.Fingerprint, utc(p.CreatedAt), utc(p.UpdatedAt)}
+		},
+		func(rows *sqlx.Rows) error {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				return err
+			}
+			if p := byKey[key]; p != nil {
+				p.ID = id
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("store: insert %d problems: %w", len(ps), err)
+	}
+	return nil
+}
+
+// SetProblemStatus writes a problem's status and its resolved stamp.
+func (r Reader) SetProblemStatus(ctx context.Context, p *Problem) error {
+	if _, err := r.x.ExecContext(ctx, r.s.q("set-problem-status"), p.Status, utc(p.UpdatedAt), nullTime(p.ResolvedAt), p.ID); err != nil {
+		return fmt.Errorf("store: problem %s: %w", p.Key, err)
+	}
+	return nil
+}
+
+// ProblemByID finds a problem.
+func (r Reader) ProblemByID(ctx context.Context, id int64) (*Problem, error) {
+	var p Problem
+	if err := sqlx.GetContext(ctx, r.x, &p, r.s.q("problem-by-id"), id); err != nil {
+		return nil, noRows(err)
+	}
+	return &p, nil
+}
+
+// ProblemByKey finds a problem by its key (PRB-7).
+func (r Reader) ProblemByKey(ctx context.Context, key string) (*Problem, error) {
+	var p Problem
+	if err := sqlx.GetContext(ctx, r.x, &p, r.s.q("problem-by-key"), key); err != nil {
+		return nil, noRows(err)
+	}
+	return &p, nil
+}
+
+// ListProblems lists every problem, newest first.
+func (r Reader) ListProblems(ctx context.Context) ([]Problem, error) {
+	var out []Problem
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("list-problems")); err != nil {
+		return nil, fmt.Errorf("store: list problems: %w", err)
+	}
+	return out, nil
+}
+
+// ProblemIncidents lists the incidents linked to a problem, oldest first.
+func (r Reader) ProblemIncidents(ctx context.Context, problemID int64) ([]Incident, error) {
+	var out []Incident
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problem-incidents"), problemID); err != nil {
+		return nil, fmt.Errorf("store: problem incidents: %w", err)
+	}
+	return out, nil
 }

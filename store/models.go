@@ -33,6 +33,44 @@ type Incident struct {
 	ResolutionDue   *time.Time `db:"resolution_due"`
 	EscalationLevel int        `db:"escalation_level"`
 	MessageCount    int        `db:"message_count"`
+	Fingerprint     string     `db:"fingerprint"`
+	// ProblemKey is the key of ProblemID, when a query joins it.
+	ProblemKey *string `db:"problem_key"`
+}
+
+// Problem statuses.
+const (
+	ProblemOpen       = "open"
+	ProblemKnownError = "known_error"
+	ProblemResolved   = "resolved"
+)
+
+// Problem is a recurring issue behind several incidents.
+type Problem struct {
+	ID          int64      `db:"id"`
+	Key         string     `db:"key"`
+	Title       string     `db:"title"`
+	Status      string     `db:"status"`
+	Fingerprint string     `db:"fingerprint"`
+	RootCause   string     `db:"root_cause"`
+	Workaround  string     `db:"workaround"`
+	Fix         string     `db:"fix"`
+	CreatedAt   time.Time  `db:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at"`
+	ResolvedAt  *time.Time `db:"resolved_at"`
+	// IncidentCount is the number of linked incidents, when a query
+	// counts them.
+	IncidentCount int `db:"incident_count"`
+}
+
+// Candidate is an earlier incident that shares a fingerprint word.
+type Candidate struct {
+	ID          int64     `db:"id"`
+	Key         string    `db:"key"`
+	Fingerprint string    `db:"fingerprint"`
+	ProblemID   *int64    `db:"problem_id"`
+	Requester   string    `db:"requester"`
+	CreatedAt   time.Time `db:"created_at"`
 }
 
 // Message is one stored email, incoming or outgoing.

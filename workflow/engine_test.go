@@ -483,7 +483,7 @@ func withRouting(t *testing.T, eng *workflow.Engine, conf string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands
+	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands, eng.Cfg.Problems = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands, cfg.Problems
 }
 
 // TestRoutingAndNotices: a new incident goes to the first matching route

@@ -330,6 +330,11 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 			return err
 		}
 	}
+	if cfg.Problems.Enabled {
+		if err := p.detectRepeat(ctx, inc, res); err != nil {
+			return err
+		}
+	}
 	d := DecideAck(m, cfg.Helpdesk.Address, p.u.autoMailSent(m.From.Addr), cfg.Helpdesk.AutoReplyLimit)
 	if !d.Send {
 		res.Reason += "; not acknowledged: " + d.Reason

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -49,6 +50,15 @@ type unit struct {
 	bounces     []bounceMark
 	tickets     map[string]*store.Incident // provider + "\x00" + ticket; nil value: not known
 	learned     []learnedTicket
+
+	// Problem management.
+	problemCounter     int64
+	problemCounterRead bool
+	newProblems        []*store.Problem
+	dirtyProblems      map[*store.Problem]bool
+	problems           map[int64]*store.Problem
+	problemOf          map[*store.Incident]*store.Problem // links to write
+	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
 }
 
 type learnedTicket struct {
@@ -395,6 +405,71 @@ func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, e
 	return pm
 }
 
+// createProblem takes the next problem number and keeps the problem for
+// the flush.
+func (u *unit) createProblem(ctx context.Context, title, fingerprint string) (*store.Problem, error) {
+	if !u.problemCounterRead {
+		v, err := u.tx.LockCounter(ctx, "problem")
+		if err != nil {
+			return nil, err
+		}
+		u.problemCounter, u.problemCounterRead = v, true
+	}
+	u.problemCounter++
+	pr := &store.Problem{Key: fmt.Sprintf("PRB-%d", u.problemCounter), Title: title, Status: store.ProblemOpen,
+		Fingerprint: fingerprint, CreatedAt: u.now, UpdatedAt: u.now}
+	u.newProblems = append(u.newProblems, pr)
+	return pr, nil
+}
+
+// problem returns a stored problem by id.
+func (u *unit) problem(ctx context.Context, id int64) (*store.Problem, error) {
+	if pr := u.problems[id]; pr != nil {
+		return pr, nil
+	}
+	pr, err := u.tx.ProblemByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.problems == nil {
+		u.problems = map[int64]*store.Problem{}
+	}
+	u.problems[id] = pr
+	return pr, nil
+}
+
+// reopenProblem marks a resolved problem open again.
+func (u *unit) reopenProblem(pr *store.Problem) {
+	pr.Status, pr.ResolvedAt, pr.UpdatedAt = store.ProblemOpen, nil, u.now
+	if u.dirtyProblems == nil {
+		u.dirtyProblems = map[*store.Problem]bool{}
+	}
+	u.dirtyProblems[pr] = true
+}
+
+// link attaches an incident to a problem at the flush.
+func (u *unit) link(inc *store.Incident, pr *store.Problem) {
+	if u.problemOf == nil {
+		u.problemOf = map[*store.Incident]*store.Problem{}
+	}
+	u.problemOf[inc] = pr
+	if inc.ID != 0 {
+		u.dirty[inc] = true
+	}
+}
+
+// problemOfIncident is the problem an incident is linked to, by this
+// batch or before (nil: none).
+func (u *unit) problemOfIncident(ctx context.Context, inc *store.Incident) (*store.Problem, error) {
+	if pr := u.problemOf[inc]; pr != nil {
+		return pr, nil
+	}
+	if inc.ProblemID == nil {
+		return nil, nil
+	}
+	return u.problem(ctx, *inc.ProblemID)
+}
+
 // flush writes what the batch decided since the last flush: the counter,
 // new incidents, changed incidents, messages with their raw bytes, the
 // outbox and the events, in that order (each needs the ids of the one
@@ -402,6 +477,32 @@ func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, e
 // messages meanwhile.
 func (u *unit) flush(ctx context.Context) error {
 	tx := u.tx
+	if len(u.newProblems) > 0 {
+		if err := tx.SetCounter(ctx, "problem", u.problemCounter); err != nil {
+			return err
+		}
+		if err := tx.InsertProblems(ctx, u.newProblems); err != nil {
+			return err
+		}
+		for _, pr := range u.newProblems {
+			if u.problems == nil {
+				u.problems = map[int64]*store.Problem{}
+			}
+			u.problems[pr.ID] = pr
+		}
+		u.newProblems = nil
+	}
+	for pr := range u.dirtyProblems {
+		if err := tx.SetProblemStatus(ctx, pr); err != nil {
+			return err
+		}
+	}
+	clear(u.dirtyProblems)
+	for inc, pr := range u.problemOf {
+		id := pr.ID
+		inc.ProblemID = &id
+	}
+	clear(u.problemOf)
 	if len(u.newIncs) > 0 {
 		if err := tx.SetCounter(ctx, "incident", u.counter); err != nil {
 			return err
@@ -412,6 +513,9 @@ func (u *unit) flush(ctx context.Context) error {
 		for _, inc := range u.newIncs {
 			u.incByID[inc.ID] = inc
 			delete(u.dirty, inc) // inserted as it is now
+		}
+		if err := tx.InsertIncidentTokens(ctx, u.newIncs); err != nil {
+			return err
 		}
 		u.newIncs = nil
 	}

@@ -67,7 +67,7 @@ func utcPtr(t *time.Time) *time.Time {
 func NewIncidentView(inc *store.Incident) IncidentView {
 	return IncidentView{
 		Key: inc.Key, Subject: inc.Subject, Status: inc.Status, Priority: inc.Priority,
-		Requester: inc.Requester, Assignee: inc.Assignee, Category: inc.Category,
+		Requester: inc.Requester, Assignee: inc.Assignee, Category: inc.Category, Problem: inc.ProblemKey,
 		CreatedAt: inc.CreatedAt.UTC(), FirstResponseAt: utcPtr(inc.FirstResponseAt),
 		ResolvedAt: utcPtr(inc.ResolvedAt), ResponseDue: utcPtr(inc.ResponseDue),
 		ResolutionDue: utcPtr(inc.ResolutionDue), EscalationLevel: inc.EscalationLevel,
@@ -130,5 +130,44 @@ func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentVie
 	for _, e := range events {
 		v.Events = append(v.Events, EventView{At: e.CreatedAt.UTC(), Kind: e.Kind, Actor: e.Actor, Detail: e.Detail})
 	}
+	return &v, nil
+}
+
+// ProblemView is a problem as listed and shown.
+type ProblemView struct {
+	Key        string     `json:"key"`
+	Title      string     `json:"title"`
+	Status     string     `json:"status"`
+	RootCause  string     `json:"root_cause"`
+	Workaround string     `json:"workaround"`
+	Fix        string     `json:"fix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ResolvedAt *time.Time `json:"resolved_at"`
+	// Incidents is a count in lists and an array of incidents in show.
+	Incidents any `json:"incidents"`
+}
+
+// NewProblemView converts a stored problem; Incidents holds the count.
+func NewProblemView(p *store.Problem) ProblemView {
+	return ProblemView{Key: p.Key, Title: p.Title, Status: p.Status, RootCause: p.RootCause, Workaround: p.Workaround,
+		Fix: p.Fix, CreatedAt: p.CreatedAt.UTC(), ResolvedAt: utcPtr(p.ResolvedAt), Incidents: p.IncidentCount}
+}
+
+// ShowProblem loads a problem with its incidents.
+func ShowProblem(ctx context.Context, r store.Reader, key string) (*ProblemView, error) {
+	p, err := r.ProblemByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	v := NewProblemView(p)
+	incs, err := r.ProblemIncidents(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]IncidentView, len(incs))
+	for i := range incs {
+		list[i] = NewIncidentView(&incs[i])
+	}
+	v.Incidents = list
 	return &v, nil
 }

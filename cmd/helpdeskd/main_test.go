@@ -112,3 +112,40 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemsCommands: repeats ingested through the pipe become a
+// problem that "problems", "show PRB-N" and "incidents --json" report
+// with the field names of the design.
+func TestProblemsCommands(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "helpdeskd.toml")
+	os.WriteFile(p, []byte("[helpdesk]\naddress = \"support@example.com\"\n[database]\nurl = \"sqlite:"+filepath.Join(t.TempDir(), "h.db")+"\"\n[problems]\nthreshold = 2\n"), 0o600)
+	for i, subj := range []string{"Outlook crashes on start", "outlook keeps crashing when starting", "Printer jams"} {
+		mail := "From: u" + string(rune('a'+i)) + "@example.com\r\nSubject: " + subj + "\r\nMessage-ID: <pc" + string(rune('a'+i)) + "@x>\r\n\r\nbody\r\n"
+		if code, _, stderr := helpdeskd(t, mail, "-config", p, "ingest"); code != 0 {
+			t.Fatalf("ingest: %d %s", code, stderr)
+		}
+	}
+	code, out, stderr := helpdeskd(t, "", "-config", p, "problems", "--json")
+	var ps []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &ps) != nil || len(ps) != 1 || ps[0]["key"] != "PRB-1" || ps[0]["incidents"] != float64(2) ||
+		ps[0]["status"] != "open" {
+		t.Fatalf("problems --json: %d %s %s", code, out, stderr)
+	}
+	code, out, _ = helpdeskd(t, "", "-config", p, "show", "prb-1", "--json")
+	var shown map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil {
+		t.Fatalf("show PRB-1: %d %s", code, out)
+	}
+	if incs, _ := shown["incidents"].([]any); len(incs) != 2 {
+		t.Errorf("show PRB-1 incidents: %v", shown["incidents"])
+	}
+	code, out, _ = helpdeskd(t, "", "-config", p, "incidents", "--json")
+	var list []map[string]any
+	json.Unmarshal([]byte(out), &list)
+	if code != 0 || len(list) != 3 || list[0]["problem"] != "PRB-1" || list[1]["problem"] != "PRB-1" || list[2]["problem"] != nil {
+		t.Errorf("incidents --json problem fields: %s", out)
+	}
+	if code, _, stderr := helpdeskd(t, "", "-config", p, "show", "PRB-9"); code != 1 || !strings.Contains(stderr, "no problem PRB-9") {
+		t.Errorf("unknown problem: %d %s", code, stderr)
+	}
+}

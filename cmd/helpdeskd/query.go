@@ -71,6 +71,9 @@ func cmdShow(e *env, args []string) error {
 	}
 	defer st.Close()
 	key := strings.ToUpper(pos[0])
+	if strings.HasPrefix(key, "PRB-") {
+		return showProblem(e, st, key, *asJSON)
+	}
 	v, err := workflow.ShowIncident(e.ctx, st.Reader, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return exitf(exitFailure, "no incident %s", key)
@@ -112,6 +115,65 @@ func cmdShow(e *env, args []string) error {
 	fmt.Fprintln(w, "\nevents:")
 	for _, ev := range v.Events {
 		fmt.Fprintf(w, "  %s %-16s %s: %s\n", ev.At.Format("2006-01-02 15:04:05"), ev.Kind, ev.Actor, ev.Detail)
+	}
+	return nil
+}
+
+func cmdProblems(e *env, args []string) error {
+	fs := newFlags("problems", e)
+	asJSON := fs.Bool("json", false, "JSON output")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, st, err := e.openConfigured()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ps, err := st.ListProblems(e.ctx)
+	if err != nil {
+		return err
+	}
+	views := make([]workflow.ProblemView, len(ps))
+	for i := range ps {
+		views[i] = workflow.NewProblemView(&ps[i])
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(views)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tSTATUS\tCREATED\tINCIDENTS\tTITLE")
+	for _, v := range views {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", v.Key, v.Status, v.CreatedAt.Format("2006-01-02 15:04"), v.Incidents, clip(v.Title, 60))
+	}
+	return tw.Flush()
+}
+
+func showProblem(e *env, st *store.Store, key string, asJSON bool) error {
+	v, err := workflow.ShowProblem(e.ctx, st.Reader, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return exitf(exitFailure, "no problem %s", key)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "%s  %s\nstatus %s, opened %s\n", v.Key, v.Title, v.Status, v.CreatedAt.Format(time.RFC3339))
+	for _, f := range []struct{ name, value string }{{"root cause", v.RootCause}, {"workaround", v.Workaround}, {"fix", v.Fix}} {
+		if f.value != "" {
+			fmt.Fprintf(w, "%s: %s\n", f.name, f.value)
+		}
+	}
+	fmt.Fprintln(w, "\nincidents:")
+	for _, inc := range v.Incidents.([]workflow.IncidentView) {
+		fmt.Fprintf(w, "  %s  %s  %s  %s  %s\n", inc.Key, inc.Status, inc.CreatedAt.Format("2006-01-02 15:04"), inc.Requester, clip(inc.Subject, 60))
 	}
 	return nil
 }

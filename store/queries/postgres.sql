@@ -78,3 +78,15 @@ SELECT value FROM counters WHERE name = ? FOR UPDATE;
 -- The ids come as one JSON array.
 UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
 WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)));
+
+-- name: repeat-candidates
+-- Earlier incidents that share a fingerprint word, through the
+-- (token, created_at) index: the cost follows the matches, not the
+-- history.
+SELECT i.id, i.key, i.fingerprint, i.problem_id, i.requester, i.created_at
+FROM incidents AS i
+WHERE i.id IN (
+    SELECT t.incident_id FROM incident_tokens AS t
+    WHERE t.token = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND t.created_at > ?)
+ORDER BY i.id DESC
+LIMIT ?;

@@ -6,7 +6,8 @@
 INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT (name) DO NOTHING;
 
 -- name: incident-by-key
-SELECT * FROM incidents WHERE key = ?;
+SELECT incidents.*, p.key AS problem_key FROM incidents LEFT JOIN problems AS p ON p.id = incidents.problem_id
+WHERE incidents.key = ?;
 
 -- name: incident-by-id
 SELECT * FROM incidents WHERE id = ?;
@@ -15,13 +16,15 @@ SELECT * FROM incidents WHERE id = ?;
 UPDATE incidents SET status = ?, updated_at = ?, resolved_at = ?, closed_at = ? WHERE id = ?;
 
 -- name: list-open-incidents
-SELECT * FROM incidents WHERE status NOT IN ('resolved', 'closed') ORDER BY id;
+SELECT incidents.*, p.key AS problem_key FROM incidents LEFT JOIN problems AS p ON p.id = incidents.problem_id
+WHERE incidents.status NOT IN ('resolved', 'closed') ORDER BY incidents.id;
 
 -- name: count-open-incidents
 SELECT COUNT(*) FROM incidents WHERE status NOT IN ('resolved', 'closed');
 
 -- name: list-all-incidents
-SELECT * FROM incidents ORDER BY id;
+SELECT incidents.*, p.key AS problem_key FROM incidents LEFT JOIN problems AS p ON p.id = incidents.problem_id
+ORDER BY incidents.id;
 
 -- name: incident-messages
 SELECT id, message_id, content_hash, incident_id, direction, source, from_addr, from_name,
@@ -114,3 +117,21 @@ SELECT incident_id FROM provider_tickets WHERE provider = ? AND ticket = ?;
 -- name: learn-provider-ticket
 INSERT INTO provider_tickets (provider, ticket, incident_id, learned_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (provider, ticket) DO NOTHING;
+
+-- name: set-problem-status
+UPDATE problems SET status = ?, updated_at = ?, resolved_at = ? WHERE id = ?;
+
+-- name: problem-by-id
+SELECT * FROM problems WHERE id = ?;
+
+-- name: problem-by-key
+SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
+FROM problems WHERE key = ?;
+
+-- name: list-problems
+SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
+FROM problems ORDER BY id DESC;
+
+-- name: problem-incidents
+SELECT incidents.*, p.key AS problem_key FROM incidents JOIN problems AS p ON p.id = incidents.problem_id
+WHERE incidents.problem_id = ? ORDER BY incidents.id;

@@ -53,3 +53,15 @@ SELECT value FROM counters WHERE name = ?;
 -- The ids come as one JSON array.
 UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
 WHERE id IN (SELECT value FROM json_each(?));
+
+-- name: repeat-candidates
+-- Earlier incidents that share a fingerprint word, through the
+-- (token, created_at) index: the cost follows the matches, not the
+-- history.
+SELECT i.id, i.key, i.fingerprint, i.problem_id, i.requester, i.created_at
+FROM incidents AS i
+WHERE i.id IN (
+    SELECT t.incident_id FROM incident_tokens AS t
+    WHERE t.token IN (SELECT value FROM json_each(?)) AND t.created_at > ?)
+ORDER BY i.id DESC
+LIMIT ?;
