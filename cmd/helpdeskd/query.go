@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -34,9 +35,7 @@ func cmdIncidents(e *env, args []string) error {
 		views[i] = workflow.NewIncidentView(&incs[i])
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(views)
+		return writeJSON(e.stdout, views)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tSTATUS\tPRIO\tCREATED\tMSGS\tREQUESTER\tSUBJECT")
@@ -82,9 +81,7 @@ func cmdShow(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return writeJSON(e.stdout, v)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "%s  %s\n", v.Key, v.Subject)
@@ -139,9 +136,7 @@ func cmdProblems(e *env, args []string) error {
 		views[i] = workflow.NewProblemView(&ps[i])
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(views)
+		return writeJSON(e.stdout, views)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tSTATUS\tCREATED\tINCIDENTS\tTITLE")
@@ -160,9 +155,7 @@ func showProblem(e *env, st *store.Store, key string, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return writeJSON(e.stdout, v)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "%s  %s\nstatus %s, opened %s\n", v.Key, v.Title, v.Status, v.CreatedAt.Format(time.RFC3339))
@@ -259,4 +252,11 @@ func cmdQuarantine(e *env, args []string) error {
 		return nil
 	}
 	return exitf(exitUsage, "usage: quarantine [list|show ID|reprocess ID|reprocess --all]")
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
