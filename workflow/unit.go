@@ -181,24 +181,20 @@ func (u *unit) incidentByID(ctx context.Context, id int64) (*store.Incident, err
 	if inc := u.incByID[id]; inc != nil {
 		return inc, nil
 	}
-	// Read as the prefetch does: locked on PostgreSQL until commit.
-	incs, err := u.tx.IncidentsForBatch(ctx, []int64{id}, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(incs) == 0 {
-		return nil, store.ErrNotFound
-	}
-	inc := incs[0]
-	u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
-	return inc, nil
+	return u.loadIncident(ctx, []int64{id}, nil)
 }
 
 func (u *unit) incidentByKey(ctx context.Context, key string) (*store.Incident, error) {
 	if inc := u.incByKey[key]; inc != nil {
 		return inc, nil
 	}
-	incs, err := u.tx.IncidentsForBatch(ctx, nil, []string{key})
+	return u.loadIncident(ctx, nil, []string{key})
+}
+
+// loadIncident reads one incident the prefetch did not, as the prefetch
+// does (locked on PostgreSQL until commit), and keeps it.
+func (u *unit) loadIncident(ctx context.Context, ids []int64, keys []string) (*store.Incident, error) {
+	incs, err := u.tx.IncidentsForBatch(ctx, ids, keys)
 	if err != nil {
 		return nil, err
 	}
