@@ -348,6 +348,8 @@ func (c *Config) validate(v *validator) {
 	}
 	if !keyPrefixRe.MatchString(h.KeyPrefix) {
 		v.add(key("helpdesk", "key_prefix"), fmt.Sprintf("must be 1-10 capital letters or digits starting with a letter, got %q", h.KeyPrefix))
+	} else if h.KeyPrefix == "PRB" {
+		v.add(key("helpdesk", "key_prefix"), `"PRB" is the prefix of problems (PRB-7); choose another for incidents`)
 	}
 	if loc, err := time.LoadLocation(h.Timezone); err != nil {
 		v.add(key("helpdesk", "timezone"), fmt.Sprintf("unknown time zone %q", h.Timezone))

@@ -41,6 +41,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"none on a remote host", minimal + "[imap]\nhost = \"imap.example.com\"\nsecurity = \"none\"\nusername = \"u\"\npassword = \"p\"\n", "t.toml:5: [imap] security: \"none\" sends passwords"},
 		{"missing address", "[helpdesk]\nname = \"x\"\n", "t.toml:1: [helpdesk] address: required"},
 		{"bad prefix", minimal + "key_prefix = \"hd-\"\n", "t.toml:3: [helpdesk] key_prefix: must be"},
+		{"problem prefix", minimal + "key_prefix = \"PRB\"\n", "t.toml:3: [helpdesk] key_prefix: \"PRB\" is the prefix of problems"},
 		{"bad duration", minimal + "[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword = \"p\"\npoll_interval = \"soon\"\n", "t.toml:7"},
 		{"syntax", minimal + "name = \n", "t.toml:3"},
 		{"both password forms", minimal + "[imap]\nhost = \"imap.example.com\"\nusername = \"u\"\npassword = \"p\"\npassword_file = \"/nonexistent\"\n", "[imap] password_file: set password or password_file, not both"},

@@ -268,18 +268,18 @@ func (r Reader) InsertMessages(ctx context.Context, ms []*Message, raws [][]byte
 	for _, m := range ms {
 		byKey[MessageKey{m.MessageID, m.ContentHash}] = m
 	}
-	const cols = 25
+	const cols = 26
 	err := r.rows(ctx, `INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
     to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
     text_body, new_text, attachments, defects, size, date_header, received_at,
-    incident_id, thread_reason, outcome, conversation)`, placeholders(cols),
+    incident_id, thread_reason, outcome, conversation, problem_id)`, placeholders(cols),
 		" ON CONFLICT (message_id, content_hash) DO NOTHING RETURNING id, message_id, content_hash", len(ms), cols,
 		func(i int) []any {
 			m := ms[i]
 			return []any{m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
 				m.ToAddrs, m.CcAddrs, m.Subject, m.Kind, m.KindReason, m.InReplyTo, m.Refs, m.ThreadIndex,
 				m.TextBody, storedNewText(m), m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt),
-				m.IncidentID, m.ThreadReason, m.Outcome, m.Conversation}
+				m.IncidentID, m.ThreadReason, m.Outcome, m.Conversation, m.ProblemID}
 		},
 		func(rows *sqlx.Rows) error {
 			var id int64
@@ -320,13 +320,13 @@ func (r Reader) EnqueueAll(ctx context.Context, os []*Outbox) error {
 	if len(os) == 0 {
 		return nil
 	}
-	const cols = 17
-	err := r.rows(ctx, `INSERT INTO outbox (incident_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
+	const cols = 18
+	err := r.rows(ctx, `INSERT INTO outbox (incident_id, problem_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
     reply_to, subject, text_body, html_body, in_reply_to, refs, auto_submitted, rcpt_key,
-    status, next_attempt_at, created_at)`, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", " ON CONFLICT DO NOTHING", len(os), cols,
+    status, next_attempt_at, created_at)`, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", " ON CONFLICT DO NOTHING", len(os), cols,
 		func(i int) []any {
 			o := os[i]
-			return []any{o.IncidentID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
+			return []any{o.IncidentID, o.ProblemID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
 				o.Subject, o.TextBody, o.HTMLBody, o.InReplyTo, o.Refs, o.AutoSubmitted, strings.ToLower(o.RcptKey),
 				utc(o.NextAttemptAt), utc(o.CreatedAt)}
 		}, nil)
@@ -411,12 +411,25 @@ func (r Reader) InsertProblems(ctx context.Context, ps []*Problem) error {
 	return nil
 }
 
-// SetProblemStatus writes a problem's status and its resolved stamp.
-func (r Reader) SetProblemStatus(ctx context.Context, p *Problem) error {
-	if _, err := r.x.ExecContext(ctx, r.s.q("set-problem-status"), p.Status, utc(p.UpdatedAt), nullTime(p.ResolvedAt), p.ID); err != nil {
+// UpdateProblem writes a problem's changing fields: status and its
+// resolved stamp, title, root cause, workaround and fix.
+func (r Reader) UpdateProblem(ctx context.Context, p *Problem) error {
+	if _, err := r.x.ExecContext(ctx, r.s.q("update-problem"), p.Status, p.Title, p.RootCause, p.Workaround, p.Fix,
+		utc(p.UpdatedAt), nullTime(p.ResolvedAt), p.ID); err != nil {
 		return fmt.Errorf("store: problem %s: %w", p.Key, err)
 	}
 	return nil
+}
+
+// ProblemForBatch reads a problem by id or key (PRB-7) for a batch that
+// may change it; on PostgreSQL the row stays locked until the transaction
+// ends, as IncidentsForBatch does for incidents.
+func (r Reader) ProblemForBatch(ctx context.Context, id int64, key string) (*Problem, error) {
+	var p Problem
+	if err := sqlx.GetContext(ctx, r.x, &p, r.s.q("problem-for-batch"), id, key); err != nil {
+		return nil, noRows(err)
+	}
+	return &p, nil
 }
 
 // ProblemByID finds a problem.
@@ -451,6 +464,76 @@ func (r Reader) ProblemIncidents(ctx context.Context, problemID int64) ([]Incide
 	var out []Incident
 	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problem-incidents"), problemID); err != nil {
 		return nil, fmt.Errorf("store: problem incidents: %w", err)
+	}
+	return out, nil
+}
+
+// ExclusionsFor returns the "#not-problem" pairs of the given
+// fingerprints: for each, the fingerprints it must not be linked with.
+func (r Reader) ExclusionsFor(ctx context.Context, fingerprints []string) (map[string]map[string]bool, error) {
+	out := map[string]map[string]bool{}
+	if len(fingerprints) == 0 {
+		return out, nil
+	}
+	fj, _ := json.Marshal(fingerprints)
+	var rows []Exclusion
+	if err := sqlx.SelectContext(ctx, r.x, &rows, r.s.q("exclusions-for"), string(fj)); err != nil {
+		return nil, fmt.Errorf("store: not-problem pairs: %w", err)
+	}
+	for _, x := range rows {
+		if out[x.Fingerprint] == nil {
+			out[x.Fingerprint] = map[string]bool{}
+		}
+		out[x.Fingerprint][x.Other] = true
+	}
+	return out, nil
+}
+
+// AddExclusion remembers that two fingerprints are not the same issue
+// (both ways round).
+func (r Reader) AddExclusion(ctx context.Context, a, b, actor string, at time.Time) error {
+	for _, pair := range [][2]string{{a, b}, {b, a}} {
+		if _, err := r.x.ExecContext(ctx, r.s.q("insert-exclusion"), pair[0], pair[1], actor, utc(at)); err != nil {
+			return fmt.Errorf("store: not-problem pair: %w", err)
+		}
+		if a == b {
+			break
+		}
+	}
+	return nil
+}
+
+// DeleteExclusion forgets a "#not-problem" pair: "#problem" overrides it.
+func (r Reader) DeleteExclusion(ctx context.Context, a, b string) error {
+	if _, err := r.x.ExecContext(ctx, r.s.q("delete-exclusion"), a, b, b, a); err != nil {
+		return fmt.Errorf("store: forget not-problem pair: %w", err)
+	}
+	return nil
+}
+
+// ProblemMessages lists the messages of a problem's own thread.
+func (r Reader) ProblemMessages(ctx context.Context, id int64) ([]Message, error) {
+	var out []Message
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problem-messages"), id); err != nil {
+		return nil, fmt.Errorf("store: problem messages: %w", err)
+	}
+	return out, nil
+}
+
+// ProblemEvents lists a problem's audit trail.
+func (r Reader) ProblemEvents(ctx context.Context, id int64) ([]Event, error) {
+	var out []Event
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problem-events"), id); err != nil {
+		return nil, fmt.Errorf("store: problem events: %w", err)
+	}
+	return out, nil
+}
+
+// ProblemOutbox lists the mail sent about a problem.
+func (r Reader) ProblemOutbox(ctx context.Context, id int64) ([]Outbox, error) {
+	var out []Outbox
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problem-outbox"), id); err != nil {
+		return nil, fmt.Errorf("store: problem outbox: %w", err)
 	}
 	return out, nil
 }

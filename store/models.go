@@ -63,6 +63,13 @@ type Problem struct {
 	IncidentCount int `db:"incident_count"`
 }
 
+// Exclusion is a pair of fingerprints that "#not-problem" said are not
+// the same issue.
+type Exclusion struct {
+	Fingerprint string `db:"fingerprint"`
+	Other       string `db:"other"`
+}
+
 // Candidate is an earlier incident that shares a fingerprint word.
 type Candidate struct {
 	ID          int64     `db:"id"`
@@ -79,6 +86,7 @@ type Message struct {
 	MessageID    string     `db:"message_id"`
 	ContentHash  string     `db:"content_hash"`
 	IncidentID   *int64     `db:"incident_id"`
+	ProblemID    *int64     `db:"problem_id"`
 	Direction    string     `db:"direction"`
 	Source       string     `db:"source"`
 	FromAddr     string     `db:"from_addr"`
@@ -107,6 +115,7 @@ type Message struct {
 type Event struct {
 	ID         int64     `db:"id"`
 	IncidentID *int64    `db:"incident_id"`
+	ProblemID  *int64    `db:"problem_id"`
 	MessagePK  *int64    `db:"message_pk"`
 	Kind       string    `db:"kind"`
 	Actor      string    `db:"actor"`
@@ -131,6 +140,7 @@ const (
 type Outbox struct {
 	ID            int64      `db:"id"`
 	IncidentID    *int64     `db:"incident_id"`
+	ProblemID     *int64     `db:"problem_id"`
 	Kind          string     `db:"kind"`
 	MessageID     string     `db:"message_id"`
 	DedupeKey     *string    `db:"dedupe_key"`

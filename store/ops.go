@@ -132,7 +132,7 @@ func (r Reader) IsParticipant(ctx context.Context, incidentID int64, addr string
 // second event of the same key is not added and ErrDuplicate is returned.
 func (r Reader) AddEvent(ctx context.Context, e *Event) error {
 	err := sqlx.GetContext(ctx, r.x, &e.ID, r.s.q("insert-event"),
-		e.IncidentID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt), e.DedupeKey)
+		e.IncidentID, e.ProblemID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt), e.DedupeKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrDuplicate
 	}
@@ -151,10 +151,10 @@ func (r Reader) AddEvents(ctx context.Context, evs []*Event) error {
 			return fmt.Errorf("store: add events: %s has a dedupe key; use AddEvent", e.Kind)
 		}
 	}
-	err := r.rows(ctx, `INSERT INTO events (incident_id, message_pk, kind, actor, detail, created_at)`, placeholders(6), "", len(evs), 6,
+	err := r.rows(ctx, `INSERT INTO events (incident_id, problem_id, message_pk, kind, actor, detail, created_at)`, placeholders(7), "", len(evs), 7,
 		func(i int) []any {
 			e := evs[i]
-			return []any{e.IncidentID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt)}
+			return []any{e.IncidentID, e.ProblemID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt)}
 		}, nil)
 	if err != nil {
 		return fmt.Errorf("store: add %d events: %w", len(evs), err)
@@ -175,7 +175,7 @@ func (r Reader) CountOpenIncidents(ctx context.Context) (int, error) {
 // exists already gives ErrDuplicate.
 func (r Reader) Enqueue(ctx context.Context, o *Outbox) error {
 	err := sqlx.GetContext(ctx, r.x, &o.ID, r.s.q("insert-outbox"),
-		o.IncidentID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
+		o.IncidentID, o.ProblemID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
 		o.Subject, o.TextBody, o.HTMLBody, o.InReplyTo, o.Refs, o.AutoSubmitted, strings.ToLower(o.RcptKey),
 		utc(o.NextAttemptAt), utc(o.CreatedAt))
 	if errors.Is(err, sql.ErrNoRows) {

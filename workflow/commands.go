@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -35,10 +36,43 @@ var knownCommands = map[string]bool{
 	"resolve": true, "close": true, "reopen": true, "waiting": true, "priority": true,
 	"assign": true, "category": true, "note": true,
 	"problem": true, "not-problem": true, "ack": true, "major": true, "link": true,
+	"root-cause": true, "workaround": true, "fix": true, "known-error": true,
 }
 
 // notYet are the known commands this version parses but does not run.
-var notYet = map[string]bool{"problem": true, "not-problem": true, "ack": true, "major": true, "link": true}
+var notYet = map[string]bool{"ack": true, "major": true, "link": true}
+
+// problemCommands run on a problem's thread (a reply to a [PRB-N] mail).
+var problemCommands = map[string]bool{
+	"root-cause": true, "workaround": true, "fix": true, "known-error": true,
+	"resolve": true, "reopen": true, "note": true,
+}
+
+// onlyProblem are the problem commands that mean nothing on an incident.
+var onlyProblem = map[string]bool{"root-cause": true, "workaround": true, "fix": true, "known-error": true}
+
+// thread is what a reply belongs to: an incident, or a problem's own
+// thread.
+type thread struct {
+	inc *store.Incident
+	pr  *store.Problem
+}
+
+func (t thread) key() string {
+	if t.pr != nil {
+		return t.pr.Key
+	}
+	return t.inc.Key
+}
+
+// eventOn records an event on the thread's audit trail.
+func (p *processing) eventOn(t thread, kind, actor, detail string) error {
+	if t.pr != nil {
+		p.problemEvent(t.pr, kind, actor, detail)
+		return nil
+	}
+	return p.event(t.inc, kind, actor, detail)
+}
 
 // anyKnownCommand: mail from someone who is not staff is taken to hold
 // commands only when it uses a command's name ("#1 issue" is text).
@@ -147,9 +181,9 @@ func aligned(from, d string) bool {
 	return d != "" && (from == d || strings.HasSuffix(from, "."+d) || strings.HasSuffix(d, "."+from))
 }
 
-// runCommands checks and runs the commands of a reply to inc. It returns
-// whether the message is internal (a #note: not relayed).
-func (p *processing) runCommands(inc *store.Incident, cmds []command, staff string) (internal bool, err error) {
+// runCommands checks and runs the commands of a reply on a thread. It
+// returns whether the message is internal (a #note: not relayed).
+func (p *processing) runCommands(ctx context.Context, t thread, cmds []command, staff string) (internal bool, err error) {
 	cfg, m := p.e.Cfg, p.msg
 	from := m.From.Addr
 	refuse := func(why string) error {
@@ -157,42 +191,64 @@ func (p *processing) runCommands(inc *store.Incident, cmds []command, staff stri
 		for _, c := range cmds {
 			lines = append(lines, c.line)
 		}
-		if err := p.event(inc, "command_refused", from, fmt.Sprintf("%s: %s", strings.Join(lines, "; "), why)); err != nil {
+		if err := p.eventOn(t, "command_refused", from, fmt.Sprintf("%s: %s", strings.Join(lines, "; "), why)); err != nil {
 			return err
 		}
-		return p.commandReply(inc, []string{fmt.Sprintf("%s: refused, %s; nothing was changed.", strings.Join(lines, " "), why)})
+		return p.commandReply(t, []string{fmt.Sprintf("%s: refused, %s; nothing was changed.", strings.Join(lines, " "), why)})
 	}
-	if staff == "" && !inChain(cfg, from) {
+	if staff == "" && !inChain(cfg, from) && !isProblemContact(cfg, from) {
 		return false, refuse("not allowed: only staff, their reporting chains and providers can give commands, and " + from + " is none of them")
 	}
 	if ok, why := authenticate(cfg, m, p.in.Raw, p.e.DKIMLookup); !ok {
 		return false, refuse(why)
-	} else if err := p.event(inc, "command_authenticated", from, why); err != nil {
+	} else if err := p.eventOn(t, "command_authenticated", from, why); err != nil {
 		return false, err
 	}
 	var answers []string
 	for _, c := range cmds {
-		result, changed, isNote := p.runCommand(inc, c)
+		var result string
+		var changed, isNote bool
+		var err error
+		if t.pr != nil {
+			result, changed, isNote, err = p.runProblemCommand(t.pr, c)
+		} else {
+			result, changed, isNote, err = p.runCommand(ctx, t.inc, c)
+		}
+		if err != nil {
+			return internal, err
+		}
 		internal = internal || isNote
 		kind := "command"
 		if !changed {
 			kind = "command_refused"
 			answers = append(answers, c.line+": "+result)
 		}
-		if err := p.event(inc, kind, from, c.line+": "+result); err != nil {
+		if err := p.eventOn(t, kind, from, c.line+": "+result); err != nil {
 			return internal, err
 		}
 	}
 	if len(answers) > 0 {
-		return internal, p.commandReply(inc, answers)
+		return internal, p.commandReply(t, answers)
 	}
 	return internal, nil
 }
 
 var priorityArg = regexp.MustCompile(`^P[1-5]$`)
 
-// runCommand runs one command; changed is false when it was refused.
-func (p *processing) runCommand(inc *store.Incident, c command) (result string, changed, note bool) {
+// runCommand runs one command on an incident; changed is false when it
+// was refused. An error is the database's, and fails the batch.
+func (p *processing) runCommand(ctx context.Context, inc *store.Incident, c command) (result string, changed, note bool, err error) {
+	r, ch, n := p.incidentCommand(inc, c)
+	switch c.name {
+	case "problem":
+		r, ch, err = p.forceProblem(ctx, inc, c.arg)
+	case "not-problem":
+		r, ch, err = p.notProblem(ctx, inc)
+	}
+	return r, ch, n, err
+}
+
+func (p *processing) incidentCommand(inc *store.Incident, c command) (result string, changed, note bool) {
 	cfg := p.e.Cfg
 	status := func(s string) (string, bool, bool) {
 		if inc.Status == s {
@@ -207,6 +263,13 @@ func (p *processing) runCommand(inc *store.Incident, c command) (result string, 
 		return "unknown command", false, false
 	case notYet[c.name]:
 		return "not available yet in this version", false, false
+	case c.name == "problem" || c.name == "not-problem":
+		return "", false, false // runCommand runs them
+	case onlyProblem[c.name]:
+		if pr := p.u.problemOf[inc]; pr != nil || inc.ProblemID != nil {
+			return "a problem command: reply to the mail about " + inc.Key + "'s problem, which has its key in [brackets] in the subject", false, false
+		}
+		return "a problem command, and " + inc.Key + " is not part of a problem (\"#problem\" links it to one)", false, false
 	case c.name == "resolve":
 		return status(store.StatusResolved)
 	case c.name == "close":
@@ -254,16 +317,17 @@ type CommandReplyData struct {
 	HelpdeskName string
 	Key          string
 	Lines        []string
+	Problem      bool // the commands were on a problem's thread
 }
 
 // commandReply tells the sender what was refused and why.
-func (p *processing) commandReply(inc *store.Incident, lines []string) error {
+func (p *processing) commandReply(t thread, lines []string) error {
 	cfg, m := p.e.Cfg, p.msg
-	_, _, err := p.send(inc, outgoing{
+	_, _, err := p.send(t.inc, outgoing{
 		kind: "command_reply", template: "command_reply", dedupe: "command_reply:" + cleanText(m.MessageID) + ":" + m.ContentHash,
-		data: CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Lines: lines},
+		data: CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: t.key(), Lines: lines, Problem: t.pr != nil},
 		to:   m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: m.MessageID,
-		autoSubmitted: "auto-replied",
+		autoSubmitted: "auto-replied", problem: t.pr,
 	})
 	return err
 }

@@ -80,12 +80,15 @@ type Inbound struct {
 
 // Result is what happened to one Inbound.
 type Result struct {
-	Source    string  `json:"source"`
-	Outcome   Outcome `json:"outcome"`
-	Incident  string  `json:"incident"`
-	Kind      string  `json:"kind"`
-	Reason    string  `json:"reason"`
-	MessageID string  `json:"-"`
+	Source   string  `json:"source"`
+	Outcome  Outcome `json:"outcome"`
+	Incident string  `json:"incident"`
+	// Problem is set when the message joined a problem's own thread
+	// (a reply to a [PRB-N] mail); Incident is empty then.
+	Problem   string `json:"problem,omitempty"`
+	Kind      string `json:"kind"`
+	Reason    string `json:"reason"`
+	MessageID string `json:"-"`
 	messagePK int64
 	pk        func() int64 // the stored message's id, known after the flush
 }
@@ -110,7 +113,8 @@ type Engine struct {
 	// verify_dkim); nil uses the system resolver. Tests set it.
 	DKIMLookup func(domain string) ([]string, error)
 
-	keys *Keys
+	keys        *Keys
+	problemKeys *Keys
 	// failHook lets tests fail a message in the middle of its work;
 	// rowHook lets them spoil a row so that the batch's write fails.
 	failHook func(ctx context.Context, tx *store.Tx, subject string) error
@@ -127,6 +131,8 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		Now:   func() time.Time { return time.Now().UTC() },
 		Parse: ParseOptions(cfg),
 		keys:  NewKeys(cfg.Helpdesk.KeyPrefix, cfg.MessageIDDomain()),
+		// Problems are PRB-N, whatever the incidents' prefix.
+		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
 }
 
@@ -137,6 +143,9 @@ func ParseOptions(cfg *config.Config) mailparse.Options {
 		MaxHeaderFields: in.MaxHeaderFields, MaxDepth: in.MaxMIMEDepth, MaxParts: in.MaxMIMEParts,
 		MaxTextBytes: in.MaxTextBytes}
 }
+
+// ProblemPrefix is the key prefix of problems: PRB-7.
+const ProblemPrefix = "PRB"
 
 // Keys returns the incident key patterns in use.
 func (e *Engine) Keys() *Keys { return e.keys }
@@ -412,6 +421,7 @@ type processing struct {
 	events []pendingEvent
 
 	incident     *store.Incident
+	problem      *store.Problem // the problem thread the message joined
 	threadReason string
 }
 
@@ -447,7 +457,7 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 	if h := p.e.rowHook; h != nil {
 		h(row)
 	}
-	pm := p.u.addMessage(row, in.Raw, joined, p.events)
+	pm := p.u.addMessage(row, in.Raw, joined, p.problem, p.events)
 	res.pk = func() int64 { return pm.row.ID }
 	return res, nil
 }

@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -27,7 +29,6 @@ import (
 const candidateLimit = 2000
 
 type occurrence struct {
-	inc       *store.Incident // loaded when it is to be linked
 	id        int64
 	key       string
 	problemID *int64
@@ -38,55 +39,21 @@ type occurrence struct {
 // its issue recurs.
 func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res *Result) error {
 	pc := p.e.Cfg.Problems
-	fp := NewFingerprint(inc.Subject, firstLines(p.msg.NewText, 1), pc.IgnoreWords)
+	fp, ok := p.u.fingerprints[p.msg]
+	if !ok {
+		fp = NewFingerprint(inc.Subject, firstLines(p.msg.NewText, 1), pc.IgnoreWords)
+	}
 	inc.Fingerprint = fp.String()
 	if len(fp.Tokens) == 0 {
 		return nil
 	}
-	since := p.now.Add(-pc.Window.Duration)
-	var occ []occurrence
-	// Earlier incidents of this batch, not stored yet.
-	for _, b := range p.u.fingerprinted {
-		if b.CreatedAt.After(since) && Similarity(fp, fingerprintOf(b.Fingerprint)) >= pc.Similarity {
-			occ = append(occ, occurrence{id: b.ID, key: b.Key, batch: b})
-		}
-	}
-	cands, err := p.u.tx.RepeatCandidates(ctx, fp.Tokens, since, candidateLimit)
+	occ, err := p.occurrences(ctx, inc, fp)
 	if err != nil {
 		return err
-	}
-	for _, c := range cands {
-		if Similarity(fp, fingerprintOf(c.Fingerprint)) >= pc.Similarity {
-			occ = append(occ, occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID})
-		}
 	}
 	p.u.fingerprinted = append(p.u.fingerprinted, inc)
 	if len(occ)+1 < pc.Threshold {
 		return nil
-	}
-	// The problem of the most recent occurrence that has one, open
-	// before resolved.
-	var pr, resolved *store.Problem
-	for _, o := range occ {
-		var cand *store.Problem
-		if o.batch != nil {
-			cand, err = p.u.problemOfIncident(ctx, o.batch)
-		} else if o.problemID != nil {
-			cand, err = p.u.problem(ctx, *o.problemID)
-		}
-		if err != nil {
-			return err
-		}
-		if cand == nil {
-			continue
-		}
-		if cand.Status != store.ProblemResolved {
-			pr = cand
-			break
-		}
-		if resolved == nil {
-			resolved = cand
-		}
 	}
 	keys := []string{inc.Key}
 	for _, o := range occ {
@@ -94,41 +61,317 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
 	why := fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
-	switch {
-	case pr != nil:
-	case resolved != nil:
-		pr = resolved
-		p.u.reopenProblem(pr)
-	default:
-		if pr, err = p.u.createProblem(ctx, inc.Subject, fp.String()); err != nil {
-			return err
-		}
-	}
-	// Link the new incident and every occurrence that is not linked yet.
-	p.u.link(inc, pr)
-	if err := p.event(inc, "problem_linked", "helpdeskd", fmt.Sprintf("part of %s: %s", pr.Key, why)); err != nil {
+	pr, err := p.problemOfOccurrences(ctx, fp, occ)
+	if err != nil {
 		return err
 	}
+	if pr, err = p.attach(ctx, inc, pr, occ, why, "helpdeskd"); err != nil {
+		return err
+	}
+	res.Reason += fmt.Sprintf("; repeat: part of %s", pr.Key)
+	return p.problemNotices(ctx, inc, pr, why, true)
+}
+
+// occurrences are the incidents of the window before and after inc's
+// creation (this batch's included) that are the same issue as fp and
+// that "#not-problem" did not part from it.
+func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint) ([]occurrence, error) {
+	pc := p.e.Cfg.Problems
+	since := inc.CreatedAt.Add(-pc.Window.Duration)
+	self := fp.String()
+	var occ []occurrence
+	// Earlier incidents of this batch, not stored yet.
+	for _, b := range p.u.fingerprinted {
+		if b == inc || !b.CreatedAt.After(since) || Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+			continue
+		}
+		if x, err := p.u.excluded(ctx, self, b.Fingerprint); err != nil || x {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		occ = append(occ, occurrence{id: b.ID, key: b.Key, batch: b})
+	}
+	cands, err := p.u.tx.RepeatCandidates(ctx, fp.Tokens, since, candidateLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cands {
+		if c.ID == inc.ID || Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
+			continue
+		}
+		if x, err := p.u.excluded(ctx, self, c.Fingerprint); err != nil || x {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		problemID := c.ProblemID
+		if cur := p.u.incByID[c.ID]; cur != nil {
+			// This batch may have linked or unlinked it.
+			pr, err := p.u.problemOfIncident(ctx, cur)
+			if err != nil {
+				return nil, err
+			}
+			problemID = nil
+			if pr != nil {
+				problemID = &pr.ID
+			}
+		}
+		occ = append(occ, occurrence{id: c.ID, key: c.Key, problemID: problemID})
+	}
+	return occ, nil
+}
+
+// problemOfOccurrences is the problem of the most recent occurrence that
+// has one, open before resolved, unless "#not-problem" parted fp from
+// it; nil when there is none.
+func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, occ []occurrence) (*store.Problem, error) {
+	var resolved *store.Problem
+	for _, o := range occ {
+		var cand *store.Problem
+		var err error
+		if o.batch != nil {
+			cand, err = p.u.problemOfIncident(ctx, o.batch)
+		} else if o.problemID != nil && *o.problemID != 0 {
+			cand, err = p.u.problem(ctx, *o.problemID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cand == nil {
+			continue
+		}
+		if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
+			return nil, err
+		} else if x {
+			continue
+		}
+		if cand.Status != store.ProblemResolved {
+			return cand, nil
+		}
+		if resolved == nil {
+			resolved = cand
+		}
+	}
+	return resolved, nil
+}
+
+// attach links inc, and every occurrence not linked to a problem yet, to
+// pr, opening a new problem when pr is nil and reopening a resolved one;
+// each link is an event on the incident and on the problem. A new
+// problem takes its title and fingerprint from the occurrence with the
+// fewest fingerprint words (the plainest statement of the issue), the
+// earliest of those.
+func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.Problem, occ []occurrence, why, actor string) (*store.Problem, error) {
+	targets := []*store.Incident{inc}
 	for _, o := range occ {
 		target := o.batch
 		if target == nil {
 			if o.problemID != nil {
 				continue
 			}
+			var err error
 			if target, err = p.u.incidentByID(ctx, o.id); err != nil {
-				return err
+				return nil, err
 			}
 		} else if linked, err := p.u.problemOfIncident(ctx, target); err != nil {
-			return err
+			return nil, err
 		} else if linked != nil {
 			continue
 		}
-		p.u.link(target, pr)
-		p.events = append(p.events, pendingEvent{inc: target, ev: &store.Event{
-			Kind: "problem_linked", Actor: "helpdeskd", Detail: cleanText(fmt.Sprintf("part of %s: %s", pr.Key, why)), CreatedAt: p.now}})
+		targets = append(targets, target)
 	}
-	res.Reason += fmt.Sprintf("; repeat: part of %s", pr.Key)
-	return p.problemNotices(inc, pr, keys, why)
+	switch {
+	case pr == nil:
+		rep := inc
+		for _, t := range targets {
+			n, rn := len(strings.Fields(t.Fingerprint)), len(strings.Fields(rep.Fingerprint))
+			if n > 0 && (n < rn || n == rn && keyNumber(t.Key) < keyNumber(rep.Key)) {
+				rep = t
+			}
+		}
+		var err error
+		if pr, err = p.u.createProblem(ctx, rep.Subject, rep.Fingerprint); err != nil {
+			return nil, err
+		}
+		p.problemEvent(pr, "opened", actor, fmt.Sprintf("%s opened: %s", pr.Key, why))
+	case pr.Status == store.ProblemResolved:
+		p.u.setProblemStatus(pr, store.ProblemOpen)
+		p.problemEvent(pr, "reopened", actor, fmt.Sprintf("resolved → open: %s recurred (%s)", inc.Key, why))
+	}
+	for _, target := range targets {
+		p.u.link(target, pr)
+		p.u.touchProblem(pr)
+		p.events = append(p.events, pendingEvent{inc: target, ev: &store.Event{
+			Kind: "problem_linked", Actor: cleanText(actor), Detail: cleanText(fmt.Sprintf("part of %s: %s", pr.Key, why)), CreatedAt: p.now}})
+		p.problemEvent(pr, "incident_linked", actor, fmt.Sprintf("%s linked: %s", target.Key, why))
+	}
+	return pr, nil
+}
+
+// forceProblem runs "#problem [PRB-N]" on an incident: a link to the
+// named problem, or, without one, to the problem of the incident's other
+// occurrences in the window, or to a new problem that links them all,
+// whatever the threshold. It forgets the "#not-problem" pairs that kept
+// the incident apart from that problem.
+func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg string) (string, bool, error) {
+	from := p.msg.From.Addr
+	cur, err := p.u.problemOfIncident(ctx, inc)
+	if err != nil {
+		return "", false, err
+	}
+	if inc.Fingerprint == "" {
+		// Opened while [problems] was off: the subject's fingerprint,
+		// for this decision only.
+		inc.Fingerprint = NewFingerprint(inc.Subject, "", p.e.Cfg.Problems.IgnoreWords).String()
+	}
+	why := "linked by " + from
+	if arg == "" {
+		if cur != nil {
+			return "already part of " + cur.Key, true, nil
+		}
+		var occ []occurrence
+		if p.e.Cfg.Problems.Enabled {
+			fp := fingerprintOf(inc.Fingerprint)
+			if occ, err = p.occurrences(ctx, inc, fp); err != nil {
+				return "", false, err
+			}
+		}
+		pr, err := p.problemOfOccurrences(ctx, fingerprintOf(inc.Fingerprint), occ)
+		if err != nil {
+			return "", false, err
+		}
+		if pr != nil {
+			occ = nil // join it; its incidents are linked already
+		}
+		if pr, err = p.attach(ctx, inc, pr, occ, why, from); err != nil {
+			return "", false, err
+		}
+		return "linked to " + pr.Key, true, p.problemNotices(ctx, inc, pr, why, false)
+	}
+	key := strings.ToUpper(strings.Trim(arg, "[] "))
+	if !problemKeyArg.MatchString(key) {
+		return fmt.Sprintf("bad argument %q: want a problem key such as %s-7", arg, ProblemPrefix), false, nil
+	}
+	pr, err := p.u.problemByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return "no problem " + key, false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if cur == pr {
+		return "already part of " + pr.Key, true, nil
+	}
+	if err := p.forgetExclusions(ctx, inc, pr); err != nil {
+		return "", false, err
+	}
+	if cur != nil {
+		p.problemEvent(cur, "incident_unlinked", from, fmt.Sprintf("%s moved to %s by %s", inc.Key, pr.Key, from))
+		p.u.touchProblem(cur)
+	}
+	if _, err := p.attach(ctx, inc, pr, nil, why, from); err != nil {
+		return "", false, err
+	}
+	result := "linked to " + pr.Key
+	if cur != nil {
+		result = "moved from " + cur.Key + " to " + pr.Key
+	}
+	return result, true, p.problemNotices(ctx, inc, pr, why, false)
+}
+
+var problemKeyArg = regexp.MustCompile(`^` + ProblemPrefix + `-[1-9][0-9]{0,11}$`)
+
+// forgetExclusions drops the "#not-problem" pairs between inc's
+// fingerprint and those of pr and its incidents.
+func (p *processing) forgetExclusions(ctx context.Context, inc *store.Incident, pr *store.Problem) error {
+	others, err := p.problemFingerprints(ctx, pr, inc)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		x, err := p.u.excluded(ctx, inc.Fingerprint, o)
+		if err != nil {
+			return err
+		}
+		if x {
+			if err := p.u.exclude(ctx, inc.Fingerprint, o, p.msg.From.Addr, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// problemFingerprints are the distinct fingerprints of a problem and of
+// its incidents other than except.
+func (p *processing) problemFingerprints(ctx context.Context, pr *store.Problem, except *store.Incident) ([]string, error) {
+	linked, err := p.u.linkedTo(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{"": true}
+	var out []string
+	add := func(fp string) {
+		if !seen[fp] {
+			seen[fp] = true
+			out = append(out, fp)
+		}
+	}
+	add(pr.Fingerprint)
+	for _, l := range linked {
+		if l.Key != except.Key {
+			add(l.Fingerprint)
+		}
+	}
+	return out, nil
+}
+
+// maxExclusions bounds the pairs one "#not-problem" remembers.
+const maxExclusions = 200
+
+// notProblem runs "#not-problem" on an incident: it is unlinked from its
+// problem, and its fingerprint is remembered as not the same issue as
+// the problem's and its other incidents', so repeat detection does not
+// link them again.
+func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (string, bool, error) {
+	from := p.msg.From.Addr
+	pr, err := p.u.problemOfIncident(ctx, inc)
+	if err != nil {
+		return "", false, err
+	}
+	if pr == nil {
+		return inc.Key + " is not part of a problem", false, nil
+	}
+	others, err := p.problemFingerprints(ctx, pr, inc)
+	if err != nil {
+		return "", false, err
+	}
+	if len(others) > maxExclusions {
+		others = others[:maxExclusions]
+	}
+	var kept []string
+	for _, o := range others {
+		if err := p.u.exclude(ctx, inc.Fingerprint, o, from, false); err != nil {
+			return "", false, err
+		}
+		kept = append(kept, fmt.Sprintf("%q", o))
+	}
+	p.u.link(inc, nil)
+	p.u.touchProblem(pr)
+	left, err := p.u.linkedTo(ctx, pr)
+	if err != nil {
+		return "", false, err
+	}
+	detail := fmt.Sprintf("%s unlinked by %s, %d incident(s) left", inc.Key, from, len(left))
+	p.problemEvent(pr, "incident_unlinked", from, detail)
+	result := "unlinked from " + pr.Key
+	if inc.Fingerprint != "" && len(kept) > 0 {
+		result += fmt.Sprintf("; %q will not be linked with %s again", inc.Fingerprint, joinAnd(kept))
+	}
+	return result, true, nil
 }
 
 func fingerprintOf(s string) Fingerprint {
@@ -171,10 +414,20 @@ type ProblemData struct {
 	Reason       string
 }
 
-// problemNotices tells the assignee's problem contact, and, with
-// notify_requester, the requester, that the incident is part of a problem.
-func (p *processing) problemNotices(inc *store.Incident, pr *store.Problem, keys []string, why string) error {
+// problemNotices tells the assignee's problem contact that inc is part
+// of pr and why, on the problem's own thread; and, with notify_requester,
+// the requester, on the incident's. auto is true when repeat detection
+// made the link for inc's first message, false when a command did.
+func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr *store.Problem, why string, auto bool) error {
 	cfg := p.e.Cfg
+	linked, err := p.u.linkedTo(ctx, pr)
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(linked))
+	for i := range linked {
+		keys[i] = linked[i].Key
+	}
 	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys, Reason: why}
 	contact := ""
 	if team, prov := cfg.Assignee(inc.Assignee); team != nil {
@@ -184,7 +437,7 @@ func (p *processing) problemNotices(inc *store.Incident, pr *store.Problem, keys
 	}
 	if contact != "" {
 		o, queued, err := p.send(inc, outgoing{kind: "problem_notice", template: "problem", data: data,
-			dedupe: "problem:" + pr.Key + ":" + inc.Key, to: contact, autoSubmitted: "auto-generated"})
+			dedupe: "problem:" + pr.Key + ":" + inc.Key, to: contact, autoSubmitted: "auto-generated", problem: pr})
 		if err != nil {
 			return err
 		}
@@ -192,13 +445,24 @@ func (p *processing) problemNotices(inc *store.Incident, pr *store.Problem, keys
 			if err := p.event(inc, "notified", "helpdeskd", fmt.Sprintf("problem notice <%s> queued to %s", o.MessageID, contact)); err != nil {
 				return err
 			}
+			p.problemEvent(pr, "notified", "helpdeskd", fmt.Sprintf("notice <%s> about %s queued to %s", o.MessageID, inc.Key, contact))
 		}
 	}
-	if cfg.Problems.NotifyRequester && !p.msg.Kind.Automatic() {
-		_, _, err := p.send(inc, outgoing{kind: "problem_requester", template: "problem_requester", data: data,
-			dedupe: "problem_requester:" + inc.Key, to: p.msg.From.String(), rcptKey: p.msg.From.Addr,
-			inReplyTo: p.msg.MessageID, refs: p.msg.MessageID, autoSubmitted: "auto-replied"})
-		return err
+	if !cfg.Problems.NotifyRequester {
+		return nil
 	}
-	return nil
+	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
+		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied"}
+	switch {
+	case auto && !p.msg.Kind.Automatic():
+		out.to, out.rcptKey, out.inReplyTo, out.refs = p.msg.From.String(), p.msg.From.Addr, p.msg.MessageID, p.msg.MessageID
+	case !auto && inc.Requester != "" && staffName(cfg, inc.Requester) == "" &&
+		inc.Status != store.StatusResolved && inc.Status != store.StatusClosed &&
+		p.u.autoMailSent(inc.Requester) < cfg.Helpdesk.AutoReplyLimit:
+		out.to, out.rcptKey = inc.Requester, inc.Requester
+	default:
+		return nil
+	}
+	_, _, err = p.send(inc, out)
+	return err
 }

@@ -91,7 +91,7 @@ func TestRepeatsBecomeProblems(t *testing.T) {
 				p, _ := st.ProblemByKey(ctx, "PRB-1")
 				now := time.Now()
 				p.Status, p.ResolvedAt, p.UpdatedAt = store.ProblemResolved, &now, now
-				if err := st.SetProblemStatus(ctx, p); err != nil {
+				if err := st.UpdateProblem(ctx, p); err != nil {
 					t.Fatal(err)
 				}
 				res = ingest(t, eng, raw("hal@example.com", "Outlook crashes at start", "p6@x"))

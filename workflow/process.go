@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/helpdeskd/helpdeskd/config"
@@ -11,12 +12,37 @@ import (
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
-// threadMatch is the incident a message belongs to and why.
+// threadMatch is the incident, or the problem, a message belongs to and
+// why.
 type threadMatch struct {
 	inc      *store.Incident
+	pr       *store.Problem
 	reason   string
 	byTag    bool
 	byTicket bool
+}
+
+// subjectTag is a tag of ours in a subject: an incident's or a problem's.
+type subjectTag struct {
+	key     string
+	problem bool
+	at      int
+}
+
+// subjectTags lists the incident and problem tags of a subject, first
+// first.
+func (p *processing) subjectTags() []subjectTag {
+	var out []subjectTag
+	keys, at := p.e.keys.tagsAt(p.msg.Subject)
+	for i := range keys {
+		out = append(out, subjectTag{key: keys[i], at: at[i]})
+	}
+	keys, at = p.e.problemKeys.tagsAt(p.msg.Subject)
+	for i := range keys {
+		out = append(out, subjectTag{key: keys[i], problem: true, at: at[i]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].at < out[j].at })
+	return out
 }
 
 // provider is the provider the sender belongs to (by domain or intake
@@ -37,29 +63,30 @@ func (p *processing) provider() *config.Provider {
 // number; then Outlook's conversation id.
 func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 	m, keys := p.msg, p.e.keys
-	for _, key := range keys.TagsIn(m.Subject) {
-		inc, err := p.u.incidentByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+	for _, t := range p.subjectTags() {
+		match, err := p.ours(ctx, t.key, t.problem)
+		if err != nil || match != nil {
+			if match != nil {
+				match.reason, match.byTag = "subject tag "+Tag(t.key), true
+			}
+			return match, err
 		}
-		if err != nil {
-			return nil, err
-		}
-		return &threadMatch{inc: inc, reason: "subject tag " + Tag(key), byTag: true}, nil
 	}
 	for _, id := range candidates(m) {
-		key := keys.KeyOfMessageID(id)
+		key, problem := keys.KeyOfMessageID(id), false
+		if key == "" {
+			key, problem = p.e.problemKeys.KeyOfMessageID(id), true
+		}
 		if key == "" {
 			continue
 		}
-		inc, err := p.u.incidentByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		match, err := p.ours(ctx, key, problem)
+		if err != nil || match != nil {
+			if match != nil {
+				match.reason = "reply to our message <" + id + ">"
+			}
+			return match, err
 		}
-		if err != nil {
-			return nil, err
-		}
-		return &threadMatch{inc: inc, reason: "reply to our message <" + id + ">"}, nil
 	}
 	inc, matched, err := p.u.threadIncident(ctx, candidates(m))
 	if err != nil {
@@ -92,6 +119,35 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 	return nil, nil
 }
 
+// ours finds the incident or problem of a key; nil when there is none.
+func (p *processing) ours(ctx context.Context, key string, problem bool) (*threadMatch, error) {
+	if problem {
+		pr, err := p.u.problemByKey(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &threadMatch{pr: pr}, nil
+	}
+	inc, err := p.u.incidentByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &threadMatch{inc: inc}, nil
+}
+
+// problemEvent records a decision on a problem's audit trail.
+func (p *processing) problemEvent(pr *store.Problem, kind, actor, detail string) {
+	p.events = append(p.events, pendingEvent{pr: pr, ev: &store.Event{
+		Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
+	}})
+}
+
 // event records a decision on the incident's audit trail. It is written
 // with the batch, once the incident and the message rows exist to point
 // to.
@@ -115,6 +171,9 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 	match, err := p.findThread(ctx)
 	if err != nil {
 		return err
+	}
+	if match != nil && match.pr != nil {
+		return p.threadProblem(ctx, res, match)
 	}
 	if match != nil && match.inc.Status == store.StatusClosed && !m.Kind.Automatic() {
 		// A closed incident stays closed; a new message about it is a new
@@ -162,11 +221,19 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 func (p *processing) bouncedMail(match *threadMatch) string {
 	b := p.msg.Bounce
 	for _, id := range candidates(p.msg) {
-		if p.e.keys.KeyOfMessageID(id) != "" && (b.OriginalMessageID == "" || id == b.OriginalMessageID) {
+		ours := p.e.keys.KeyOfMessageID(id) != "" || p.e.problemKeys.KeyOfMessageID(id) != ""
+		if ours && !p.isThreadRoot(id) && (b.OriginalMessageID == "" || id == b.OriginalMessageID) {
 			return id
 		}
 	}
 	return ""
+}
+
+// isThreadRoot reports whether id is the thread root of a problem
+// (<prb-7@domain>), which no mail has as its own Message-ID.
+func (p *processing) isThreadRoot(id string) bool {
+	k := p.e.problemKeys.KeyOfMessageID(id)
+	return k != "" && strings.EqualFold(id, p.e.problemKeys.ThreadRoot(k))
 }
 
 // bounceReason says who failed and how, for the audit trail and the
@@ -242,7 +309,7 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	if !m.Kind.Automatic() {
 		if cmds, rest := parseCommands(m.NewText); len(cmds) > 0 && (staff != "" || inChain(p.e.Cfg, from) || anyKnownCommand(cmds)) {
 			var err error
-			if internal, err = p.runCommands(inc, cmds, staff); err != nil {
+			if internal, err = p.runCommands(ctx, thread{inc: inc}, cmds, staff); err != nil {
 				return err
 			}
 			relayText = rest
@@ -394,6 +461,10 @@ type outgoing struct {
 	inReplyTo     string
 	refs          string
 	autoSubmitted string
+	// problem, when set, is the problem whose own thread the mail is
+	// on: its Message-ID is a PRB one and it refers to the problem's
+	// thread root.
+	problem *store.Problem
 }
 
 // send renders an outgoing mail and queues it, from the helpdesk address
@@ -406,9 +477,23 @@ func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, q
 		return nil, false, err
 	}
 	dedupe := out.dedupe
+	var msgID string
+	if pr := out.problem; pr != nil {
+		inc = nil
+		msgID = p.e.problemKeys.NewMessageID(pr.Key)
+		root := p.e.problemKeys.ThreadRoot(pr.Key)
+		if out.inReplyTo == "" {
+			out.inReplyTo = root
+		}
+		if !strings.Contains(out.refs, root) {
+			out.refs = strings.TrimSpace(root + " " + out.refs)
+		}
+	} else {
+		msgID = p.e.keys.NewMessageID(inc.Key)
+	}
 	o = &store.Outbox{
 		Kind:          out.kind,
-		MessageID:     p.e.keys.NewMessageID(inc.Key),
+		MessageID:     msgID,
 		DedupeKey:     &dedupe,
 		FromAddr:      cfg.SMTP.From,
 		ToAddrs:       out.to,
@@ -423,7 +508,7 @@ func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, q
 		NextAttemptAt: p.now,
 		CreatedAt:     p.now,
 	}
-	if !p.u.enqueue(o, inc) {
+	if !p.u.enqueue(o, inc, out.problem) {
 		return o, false, nil
 	}
 	p.queued = true

@@ -29,8 +29,9 @@ func NewKeys(prefix, domain string) *Keys {
 		// [HD-42], also with inner spaces or lower case as some clients
 		// and people retype it.
 		tagRe: regexp.MustCompile(`(?i)\[\s*` + p + `\s*-\s*(\d{1,12})\s*\]`),
-		// <hd-42.RANDOM@domain>
-		idRe: regexp.MustCompile(`(?i)^` + p + `-(\d{1,12})\.[0-9a-z]+@(.+)$`),
+		// <hd-42.RANDOM@domain>, or the thread root <prb-7@domain>
+		// that every mail about a problem refers to.
+		idRe: regexp.MustCompile(`(?i)^` + p + `-(\d{1,12})(?:\.[0-9a-z]+)?@(.+)$`),
 	}
 }
 
@@ -71,6 +72,25 @@ func (k *Keys) NewMessageID(key string) string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return strings.ToLower(key) + "." + hex.EncodeToString(b[:]) + "@" + k.Domain
+}
+
+// ThreadRoot is the Message-ID (without brackets) that every mail about
+// key refers to in In-Reply-To and References, so that mail clients show
+// them as one thread and replies carry it back: <prb-7@domain>. No mail
+// has it as its own Message-ID.
+func (k *Keys) ThreadRoot(key string) string {
+	return strings.ToLower(key) + "@" + k.Domain
+}
+
+// tagsAt returns the keys tagged in a subject with their positions.
+func (k *Keys) tagsAt(subject string) (keys []string, at []int) {
+	for _, m := range k.tagRe.FindAllStringSubmatchIndex(subject, 5) {
+		n, err := strconv.ParseInt(subject[m[2]:m[3]], 10, 64)
+		if err == nil && n > 0 {
+			keys, at = append(keys, k.Key(n)), append(at, m[0])
+		}
+	}
+	return keys, at
 }
 
 // Tag is the subject tag of a key: [HD-42].

@@ -3,7 +3,7 @@ package workflow
 import (
 	"context"
 	"errors"
-	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -57,8 +57,22 @@ type unit struct {
 	newProblems        []*store.Problem
 	dirtyProblems      map[*store.Problem]bool
 	problems           map[int64]*store.Problem
-	problemOf          map[*store.Incident]*store.Problem // links to write
+	problemsByKey      map[string]*store.Problem
+	problemOf          map[*store.Incident]*store.Problem // links to write; nil: unlink
 	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
+	fingerprints       map[*mailparse.Message]Fingerprint // computed at the prefetch
+	// "#not-problem" pairs: fingerprint → fingerprints it must not be
+	// linked with, read for the fingerprints in exclLoaded, and this
+	// batch's changes to write.
+	excl       map[string]map[string]bool
+	exclLoaded map[string]bool
+	exclOps    []exclusionOp
+}
+
+// exclusionOp adds or (with del) forgets a "#not-problem" pair.
+type exclusionOp struct {
+	a, b, actor string
+	del         bool
 }
 
 type learnedTicket struct {
@@ -69,20 +83,25 @@ type learnedTicket struct {
 // bounceMark is an outgoing mail that a bounce reported as failed.
 type bounceMark struct{ messageID, reason string }
 
+// A message, outgoing mail or event belongs to an incident or to a
+// problem's own thread.
 type pendingMessage struct {
 	row *store.Message
 	raw []byte
 	inc *store.Incident
+	pr  *store.Problem
 }
 
 type pendingOutbox struct {
 	o   *store.Outbox
 	inc *store.Incident
+	pr  *store.Problem
 }
 
 type pendingEvent struct {
 	ev  *store.Event
 	inc *store.Incident
+	pr  *store.Problem
 	msg *pendingMessage
 }
 
@@ -156,6 +175,89 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 	for _, inc := range incs {
 		u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
 	}
+	if pc := u.e.Cfg.Problems; pc.Enabled {
+		// The fingerprints new incidents would get, and their
+		// "#not-problem" pairs, in one statement.
+		u.fingerprints = make(map[*mailparse.Message]Fingerprint, len(msgs))
+		var fps []string
+		for _, m := range msgs {
+			fp := NewFingerprint(cleanText(m.NormSubject), firstLines(m.NewText, 1), pc.IgnoreWords)
+			u.fingerprints[m] = fp
+			if len(fp.Tokens) > 0 {
+				fps = append(fps, fp.String())
+			}
+		}
+		if err := u.loadExclusions(ctx, fps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadExclusions reads the "#not-problem" pairs of fingerprints not read
+// yet.
+func (u *unit) loadExclusions(ctx context.Context, fps []string) error {
+	if u.excl == nil {
+		u.excl, u.exclLoaded = map[string]map[string]bool{}, map[string]bool{}
+	}
+	var want []string
+	for _, fp := range fps {
+		if !u.exclLoaded[fp] {
+			u.exclLoaded[fp] = true
+			want = append(want, fp)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	got, err := u.tx.ExclusionsFor(ctx, want)
+	if err != nil {
+		return err
+	}
+	for fp, others := range got {
+		for o := range others {
+			u.setExcluded(fp, o, true)
+		}
+	}
+	return nil
+}
+
+func (u *unit) setExcluded(a, b string, on bool) {
+	for _, pair := range [][2]string{{a, b}, {b, a}} {
+		if u.excl[pair[0]] == nil {
+			u.excl[pair[0]] = map[string]bool{}
+		}
+		if on {
+			u.excl[pair[0]][pair[1]] = true
+		} else {
+			delete(u.excl[pair[0]], pair[1])
+		}
+	}
+}
+
+// excluded reports whether "#not-problem" said fingerprints a and b are
+// not the same issue.
+func (u *unit) excluded(ctx context.Context, a, b string) (bool, error) {
+	if a == "" || b == "" {
+		return false, nil
+	}
+	if err := u.loadExclusions(ctx, []string{a, b}); err != nil {
+		return false, err
+	}
+	return u.excl[a][b], nil
+}
+
+// exclude remembers that fingerprints a and b are not the same issue;
+// with del it forgets that.
+func (u *unit) exclude(ctx context.Context, a, b, actor string, del bool) error {
+	if a == "" || b == "" {
+		return nil
+	}
+	if err := u.loadExclusions(ctx, []string{a, b}); err != nil {
+		return err
+	}
+	u.setExcluded(a, b, !del)
+	u.exclOps = append(u.exclOps, exclusionOp{a: a, b: b, actor: actor, del: del})
 	return nil
 }
 
@@ -322,14 +424,14 @@ func (u *unit) setStatus(inc *store.Incident, status string) {
 
 // enqueue keeps an outgoing mail for the flush; false if one with the
 // same dedupe key is queued already in this batch.
-func (u *unit) enqueue(o *store.Outbox, inc *store.Incident) bool {
+func (u *unit) enqueue(o *store.Outbox, inc *store.Incident, pr *store.Problem) bool {
 	if o.DedupeKey != nil {
 		if u.dedupe[*o.DedupeKey] {
 			return false
 		}
 		u.dedupe[*o.DedupeKey] = true
 	}
-	u.outbox = append(u.outbox, pendingOutbox{o: o, inc: inc})
+	u.outbox = append(u.outbox, pendingOutbox{o: o, inc: inc, pr: pr})
 	if o.AutoSubmitted != "" {
 		u.autoSent[strings.ToLower(o.RcptKey)]++
 	}
@@ -380,8 +482,8 @@ func (u *unit) bounced(messageID, reason string) {
 }
 
 // addMessage keeps an incoming message, with its events, for the flush.
-func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, events []pendingEvent) *pendingMessage {
-	pm := &pendingMessage{row: row, raw: raw, inc: inc}
+func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, pr *store.Problem, events []pendingEvent) *pendingMessage {
+	pm := &pendingMessage{row: row, raw: raw, inc: inc, pr: pr}
 	u.msgs = append(u.msgs, pm)
 	u.byKey[store.MessageKey{MessageID: row.MessageID, ContentHash: row.ContentHash}] = pm
 	if inc != nil && row.MessageID != "" {
@@ -412,38 +514,73 @@ func (u *unit) createProblem(ctx context.Context, title, fingerprint string) (*s
 		u.problemCounter, u.problemCounterRead = v, true
 	}
 	u.problemCounter++
-	pr := &store.Problem{Key: fmt.Sprintf("PRB-%d", u.problemCounter), Title: title, Status: store.ProblemOpen,
+	pr := &store.Problem{Key: u.e.problemKeys.Key(u.problemCounter), Title: title, Status: store.ProblemOpen,
 		Fingerprint: fingerprint, CreatedAt: u.now, UpdatedAt: u.now}
 	u.newProblems = append(u.newProblems, pr)
+	u.keepProblem(pr)
 	return pr, nil
 }
 
-// problem returns a stored problem by id.
+func (u *unit) keepProblem(pr *store.Problem) {
+	if u.problems == nil {
+		u.problems, u.problemsByKey = map[int64]*store.Problem{}, map[string]*store.Problem{}
+	}
+	if pr.ID != 0 {
+		u.problems[pr.ID] = pr
+	}
+	u.problemsByKey[pr.Key] = pr
+}
+
+// problem returns a stored problem by id, locked on PostgreSQL as the
+// incidents of the batch are.
 func (u *unit) problem(ctx context.Context, id int64) (*store.Problem, error) {
 	if pr := u.problems[id]; pr != nil {
 		return pr, nil
 	}
-	pr, err := u.tx.ProblemByID(ctx, id)
+	pr, err := u.tx.ProblemForBatch(ctx, id, "")
 	if err != nil {
 		return nil, err
 	}
-	if u.problems == nil {
-		u.problems = map[int64]*store.Problem{}
-	}
-	u.problems[id] = pr
+	u.keepProblem(pr)
 	return pr, nil
 }
 
-// reopenProblem marks a resolved problem open again.
-func (u *unit) reopenProblem(pr *store.Problem) {
-	pr.Status, pr.ResolvedAt, pr.UpdatedAt = store.ProblemOpen, nil, u.now
+// problemByKey returns a problem by key (PRB-7), of this batch or stored.
+func (u *unit) problemByKey(ctx context.Context, key string) (*store.Problem, error) {
+	if pr := u.problemsByKey[key]; pr != nil {
+		return pr, nil
+	}
+	pr, err := u.tx.ProblemForBatch(ctx, 0, key)
+	if err != nil {
+		return nil, err
+	}
+	u.keepProblem(pr)
+	return pr, nil
+}
+
+// setProblemStatus changes a problem's status and its resolved stamp.
+func (u *unit) setProblemStatus(pr *store.Problem, status string) {
+	pr.Status = status
+	if status == store.ProblemResolved {
+		at := u.now
+		pr.ResolvedAt = &at
+	} else {
+		pr.ResolvedAt = nil
+	}
+	u.touchProblem(pr)
+}
+
+// touchProblem marks a problem changed, to be written at the flush.
+func (u *unit) touchProblem(pr *store.Problem) {
+	pr.UpdatedAt = u.now
 	if u.dirtyProblems == nil {
 		u.dirtyProblems = map[*store.Problem]bool{}
 	}
 	u.dirtyProblems[pr] = true
 }
 
-// link attaches an incident to a problem at the flush.
+// link attaches an incident to a problem at the flush; a nil problem
+// unlinks it.
 func (u *unit) link(inc *store.Incident, pr *store.Problem) {
 	if u.problemOf == nil {
 		u.problemOf = map[*store.Incident]*store.Problem{}
@@ -457,13 +594,44 @@ func (u *unit) link(inc *store.Incident, pr *store.Problem) {
 // problemOfIncident is the problem an incident is linked to, by this
 // batch or before (nil: none).
 func (u *unit) problemOfIncident(ctx context.Context, inc *store.Incident) (*store.Problem, error) {
-	if pr := u.problemOf[inc]; pr != nil {
+	if pr, ok := u.problemOf[inc]; ok {
 		return pr, nil
 	}
 	if inc.ProblemID == nil {
 		return nil, nil
 	}
 	return u.problem(ctx, *inc.ProblemID)
+}
+
+// linkedTo lists the incidents linked to a problem (key and
+// fingerprint), this batch's links and unlinks included, oldest first.
+func (u *unit) linkedTo(ctx context.Context, pr *store.Problem) ([]store.Incident, error) {
+	var out []store.Incident
+	if pr.ID != 0 {
+		stored, err := u.tx.ProblemIncidents(ctx, pr.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, inc := range stored {
+			if cur := u.incByKey[inc.Key]; cur != nil {
+				if linked, ok := u.problemOf[cur]; ok && linked != pr {
+					continue // unlinked or moved by this batch
+				}
+			}
+			out = append(out, inc)
+		}
+	}
+	seen := map[string]bool{}
+	for _, inc := range out {
+		seen[inc.Key] = true
+	}
+	for inc, linked := range u.problemOf {
+		if linked == pr && !seen[inc.Key] {
+			out = append(out, *inc)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return keyNumber(out[i].Key) < keyNumber(out[j].Key) })
+	return out, nil
 }
 
 // flush writes what the batch decided since the last flush: the counter,
@@ -481,24 +649,37 @@ func (u *unit) flush(ctx context.Context) error {
 			return err
 		}
 		for _, pr := range u.newProblems {
-			if u.problems == nil {
-				u.problems = map[int64]*store.Problem{}
-			}
-			u.problems[pr.ID] = pr
+			u.keepProblem(pr)
 		}
 		u.newProblems = nil
 	}
 	for pr := range u.dirtyProblems {
-		if err := tx.SetProblemStatus(ctx, pr); err != nil {
+		if err := tx.UpdateProblem(ctx, pr); err != nil {
 			return err
 		}
 	}
 	clear(u.dirtyProblems)
 	for inc, pr := range u.problemOf {
+		if pr == nil {
+			inc.ProblemID = nil
+			continue
+		}
 		id := pr.ID
 		inc.ProblemID = &id
 	}
 	clear(u.problemOf)
+	for _, x := range u.exclOps {
+		var err error
+		if x.del {
+			err = tx.DeleteExclusion(ctx, x.a, x.b)
+		} else {
+			err = tx.AddExclusion(ctx, x.a, x.b, x.actor, u.now)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	u.exclOps = nil
 	if len(u.newIncs) > 0 {
 		if err := tx.SetCounter(ctx, "incident", u.counter); err != nil {
 			return err
@@ -539,6 +720,10 @@ func (u *unit) flush(ctx context.Context) error {
 				id := pm.inc.ID
 				pm.row.IncidentID = &id
 			}
+			if pm.pr != nil {
+				id := pm.pr.ID
+				pm.row.ProblemID = &id
+			}
 			rows[i], raws[i] = pm.row, pm.raw
 		}
 		if err := tx.InsertMessages(ctx, rows, raws); err != nil {
@@ -551,6 +736,10 @@ func (u *unit) flush(ctx context.Context) error {
 			if po.inc != nil {
 				id := po.inc.ID
 				po.o.IncidentID = &id
+			}
+			if po.pr != nil {
+				id := po.pr.ID
+				po.o.ProblemID = &id
 			}
 			os[i] = po.o
 		}
@@ -577,6 +766,10 @@ func (u *unit) flush(ctx context.Context) error {
 			if pe.inc != nil {
 				id := pe.inc.ID
 				pe.ev.IncidentID = &id
+			}
+			if pe.pr != nil {
+				id := pe.pr.ID
+				pe.ev.ProblemID = &id
 			}
 			if pe.msg != nil {
 				id := pe.msg.row.ID

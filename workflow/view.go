@@ -95,6 +95,12 @@ func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentVie
 	if err != nil {
 		return nil, err
 	}
+	v.Messages, v.Events = messageViews(msgs, out), eventViews(events)
+	return &v, nil
+}
+
+// messageViews merges incoming and outgoing mail in time order.
+func messageViews(msgs []store.Message, out []store.Outbox) []MessageView {
 	list := make([]MessageView, 0, len(msgs)+len(out))
 	for _, m := range msgs {
 		from := m.FromAddr
@@ -126,11 +132,15 @@ func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentVie
 		})
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].ReceivedAt.Before(list[j].ReceivedAt) })
-	v.Messages = list
+	return list
+}
+
+func eventViews(events []store.Event) []EventView {
+	var out []EventView
 	for _, e := range events {
-		v.Events = append(v.Events, EventView{At: e.CreatedAt.UTC(), Kind: e.Kind, Actor: e.Actor, Detail: e.Detail})
+		out = append(out, EventView{At: e.CreatedAt.UTC(), Kind: e.Kind, Actor: e.Actor, Detail: e.Detail})
 	}
-	return &v, nil
+	return out
 }
 
 // ProblemView is a problem as listed and shown.
@@ -145,6 +155,10 @@ type ProblemView struct {
 	ResolvedAt *time.Time `json:"resolved_at"`
 	// Incidents is a count in lists and an array of incidents in show.
 	Incidents any `json:"incidents"`
+	// The problem's own thread, in show: the mail about it and the
+	// replies, and its audit trail.
+	Messages []MessageView `json:"messages,omitempty"`
+	Events   []EventView   `json:"events,omitempty"`
 }
 
 // NewProblemView converts a stored problem; Incidents holds the count.
@@ -169,5 +183,18 @@ func ShowProblem(ctx context.Context, r store.Reader, key string) (*ProblemView,
 		list[i] = NewIncidentView(&incs[i])
 	}
 	v.Incidents = list
+	msgs, err := r.ProblemMessages(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.ProblemOutbox(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := r.ProblemEvents(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	v.Messages, v.Events = messageViews(msgs, out), eventViews(events)
 	return &v, nil
 }

@@ -92,8 +92,14 @@ func cmdShow(e *env, args []string) error {
 	if v.ResolvedAt != nil {
 		fmt.Fprintf(w, "resolved %s\n", v.ResolvedAt.Format(time.RFC3339))
 	}
+	printThread(w, v.Messages.([]workflow.MessageView), v.Events)
+	return nil
+}
+
+// printThread prints the messages and events of an incident or problem.
+func printThread(w io.Writer, msgs []workflow.MessageView, events []workflow.EventView) {
 	fmt.Fprintln(w, "\nmessages:")
-	for _, m := range v.Messages.([]workflow.MessageView) {
+	for _, m := range msgs {
 		arrow := "←"
 		who := m.From
 		if m.Direction == "out" {
@@ -110,10 +116,9 @@ func cmdShow(e *env, args []string) error {
 		}
 	}
 	fmt.Fprintln(w, "\nevents:")
-	for _, ev := range v.Events {
+	for _, ev := range events {
 		fmt.Fprintf(w, "  %s %-16s %s: %s\n", ev.At.Format("2006-01-02 15:04:05"), ev.Kind, ev.Actor, ev.Detail)
 	}
-	return nil
 }
 
 func cmdProblems(e *env, args []string) error {
@@ -168,6 +173,7 @@ func showProblem(e *env, st *store.Store, key string, asJSON bool) error {
 	for _, inc := range v.Incidents.([]workflow.IncidentView) {
 		fmt.Fprintf(w, "  %s  %s  %s  %s  %s\n", inc.Key, inc.Status, inc.CreatedAt.Format("2006-01-02 15:04"), inc.Requester, clip(inc.Subject, 60))
 	}
+	printThread(w, v.Messages, v.Events)
 	return nil
 }
 

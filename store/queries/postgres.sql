@@ -90,3 +90,13 @@ WHERE i.id IN (
     WHERE t.token = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND t.created_at > ?)
 ORDER BY i.id DESC
 LIMIT ?;
+
+-- name: problem-for-batch
+-- Locked until commit, as incidents are: commands and repeat detection in
+-- two processes must not overwrite each other's changes to a problem.
+SELECT * FROM problems WHERE id = ? OR key = ? FOR UPDATE;
+
+-- name: exclusions-for
+-- The "#not-problem" pairs of a batch's fingerprints (a JSON array).
+SELECT fingerprint, other FROM problem_exclusions
+WHERE fingerprint = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));

@@ -27,7 +27,7 @@ SELECT incidents.*, p.key AS problem_key FROM incidents LEFT JOIN problems AS p 
 ORDER BY incidents.id;
 
 -- name: incident-messages
-SELECT id, message_id, content_hash, incident_id, direction, source, from_addr, from_name,
+SELECT id, message_id, content_hash, incident_id, problem_id, direction, source, from_addr, from_name,
     to_addrs, cc_addrs, subject, kind, kind_reason, outcome, thread_reason, in_reply_to, refs,
     thread_index, text_body, COALESCE(NULLIF(new_text, ''), text_body) AS new_text, attachments,
     defects, size, date_header, received_at
@@ -44,16 +44,16 @@ SELECT COUNT(*) FROM messages
 WHERE incident_id = ? AND (from_addr = ? OR to_addrs LIKE ? OR cc_addrs LIKE ?);
 
 -- name: insert-event
-INSERT INTO events (incident_id, message_pk, kind, actor, detail, created_at, dedupe_key)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO events (incident_id, problem_id, message_pk, kind, actor, detail, created_at, dedupe_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING
 RETURNING id;
 
 -- name: insert-outbox
-INSERT INTO outbox (incident_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
+INSERT INTO outbox (incident_id, problem_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
     reply_to, subject, text_body, html_body, in_reply_to, refs, auto_submitted, rcpt_key,
     status, next_attempt_at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
 ON CONFLICT DO NOTHING
 RETURNING id;
 
@@ -118,8 +118,9 @@ SELECT incident_id FROM provider_tickets WHERE provider = ? AND ticket = ?;
 INSERT INTO provider_tickets (provider, ticket, incident_id, learned_at) VALUES (?, ?, ?, ?)
 ON CONFLICT (provider, ticket) DO NOTHING;
 
--- name: set-problem-status
-UPDATE problems SET status = ?, updated_at = ?, resolved_at = ? WHERE id = ?;
+-- name: update-problem
+UPDATE problems SET status = ?, title = ?, root_cause = ?, workaround = ?, fix = ?, updated_at = ?, resolved_at = ?
+WHERE id = ?;
 
 -- name: problem-by-id
 SELECT * FROM problems WHERE id = ?;
@@ -135,3 +136,23 @@ FROM problems ORDER BY id DESC;
 -- name: problem-incidents
 SELECT incidents.*, p.key AS problem_key FROM incidents JOIN problems AS p ON p.id = incidents.problem_id
 WHERE incidents.problem_id = ? ORDER BY incidents.id;
+
+-- name: problem-messages
+SELECT id, message_id, content_hash, incident_id, problem_id, direction, source, from_addr, from_name,
+    to_addrs, cc_addrs, subject, kind, kind_reason, outcome, thread_reason, in_reply_to, refs,
+    thread_index, text_body, COALESCE(NULLIF(new_text, ''), text_body) AS new_text, attachments,
+    defects, size, date_header, received_at
+FROM messages WHERE problem_id = ? ORDER BY received_at, id;
+
+-- name: problem-events
+SELECT * FROM events WHERE problem_id = ? ORDER BY id;
+
+-- name: problem-outbox
+SELECT * FROM outbox WHERE problem_id = ? ORDER BY id;
+
+-- name: insert-exclusion
+INSERT INTO problem_exclusions (fingerprint, other, actor, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (fingerprint, other) DO NOTHING;
+
+-- name: delete-exclusion
+DELETE FROM problem_exclusions WHERE (fingerprint = ? AND other = ?) OR (fingerprint = ? AND other = ?);

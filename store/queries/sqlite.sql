@@ -65,3 +65,12 @@ WHERE i.id IN (
     WHERE t.token IN (SELECT value FROM json_each(?)) AND t.created_at > ?)
 ORDER BY i.id DESC
 LIMIT ?;
+
+-- name: problem-for-batch
+-- The write transaction (BEGIN IMMEDIATE) already excludes other writers.
+SELECT * FROM problems WHERE id = ? OR key = ?;
+
+-- name: exclusions-for
+-- The "#not-problem" pairs of a batch's fingerprints (a JSON array).
+SELECT fingerprint, other FROM problem_exclusions
+WHERE fingerprint IN (SELECT value FROM json_each(?));
