@@ -526,3 +526,78 @@ func TestSQLiteLogCheckpointedOnClose(t *testing.T) {
 		t.Fatalf("after reopening: %d raw messages, %v", n, err)
 	}
 }
+
+// TestRepeatCandidatesHonourNotProblemPairs: the candidates' query leaves
+// out incidents whose fingerprint "#not-problem" parted from the asking
+// one (both ways round), flags those whose problem it parted from, and
+// forgets a pair once it is deleted.
+func TestRepeatCandidatesHonourNotProblemPairs(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		now := time.Now().UTC()
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			pr := &store.Problem{Key: "PRB-1", Title: "t", Status: store.ProblemOpen, Fingerprint: "drop hour vpn", CreatedAt: now, UpdatedAt: now}
+			if err := tx.InsertProblems(ctx, []*store.Problem{pr}); err != nil {
+				return err
+			}
+			var incs []*store.Incident
+			for i, fp := range []string{"drop hour vpn", "drop guest hour vpn wifi", "drop hour vpn wifi"} {
+				inc := &store.Incident{Key: fmt.Sprintf("HD-%d", i+1), Subject: "s", Status: "new", Priority: "P3", Requester: "r@x",
+					CreatedAt: now, UpdatedAt: now, MessageCount: 1, Fingerprint: fp}
+				if i != 1 {
+					inc.ProblemID = &pr.ID
+				}
+				incs = append(incs, inc)
+			}
+			if err := tx.InsertIncidents(ctx, incs); err != nil {
+				return err
+			}
+			if err := tx.InsertIncidentTokens(ctx, incs); err != nil {
+				return err
+			}
+			keys := func(fp string) string {
+				cs, err := tx.RepeatCandidates(ctx, fp, now.Add(-time.Hour), 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, c := range cs {
+					k := c.Key
+					if c.ProblemExcluded {
+						k += "!"
+					}
+					out = append(out, k)
+				}
+				return strings.Join(out, " ")
+			}
+			if got := keys("drop guest hour vpn wifi"); got != "HD-3 HD-2 HD-1" {
+				t.Errorf("without pairs: %q", got)
+			}
+			// Stored one way round, found from the other.
+			if err := tx.AddExclusion(ctx, "drop hour vpn", "drop guest hour vpn wifi", "a@x", now); err != nil {
+				return err
+			}
+			if got := keys("drop guest hour vpn wifi"); got != "HD-3! HD-2" {
+				t.Errorf("with the pair: %q, want HD-1 left out and HD-3's problem flagged", got)
+			}
+			if got := keys("drop hour vpn"); got != "HD-3 HD-1" {
+				t.Errorf("the other way round: %q", got)
+			}
+			ex, err := tx.ExclusionsFor(ctx, []string{"drop hour vpn"})
+			if err != nil || !ex["drop hour vpn"]["drop guest hour vpn wifi"] {
+				t.Errorf("ExclusionsFor: %v %v", ex, err)
+			}
+			if err := tx.DeleteExclusion(ctx, "drop guest hour vpn wifi", "drop hour vpn"); err != nil {
+				return err
+			}
+			if got := keys("drop guest hour vpn wifi"); got != "HD-3 HD-2 HD-1" {
+				t.Errorf("after the pair is forgotten: %q", got)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

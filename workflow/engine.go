@@ -422,6 +422,8 @@ type processing struct {
 
 	incident     *store.Incident
 	problem      *store.Problem // the problem thread the message joined
+	repeat       *store.Problem // the known problem the new incident is part of, for its acknowledgement
+	refersTo     *store.Problem // the problem a requester's new mail refers to by its tag
 	threadReason string
 }
 

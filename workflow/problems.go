@@ -33,16 +33,16 @@ type occurrence struct {
 	key       string
 	problemID *int64
 	batch     *store.Incident // an incident of this batch, not stored yet
+	// problemExcluded: "#not-problem" parted the new fingerprint from
+	// the stored problem (problemID), as the candidates' query found.
+	problemExcluded bool
 }
 
 // detectRepeat fingerprints a new incident and links it to a problem when
 // its issue recurs.
 func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res *Result) error {
 	pc := p.e.Cfg.Problems
-	fp, ok := p.u.fingerprints[p.msg]
-	if !ok {
-		fp = NewFingerprint(inc.Subject, firstLines(p.msg.NewText, 1), pc.IgnoreWords)
-	}
+	fp := NewFingerprint(inc.Subject, firstLines(p.msg.NewText, 1), pc.IgnoreWords)
 	inc.Fingerprint = fp.String()
 	if len(fp.Tokens) == 0 {
 		return nil
@@ -93,7 +93,9 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		}
 		occ = append(occ, occurrence{id: b.ID, key: b.Key, batch: b})
 	}
-	cands, err := p.u.tx.RepeatCandidates(ctx, fp.Tokens, since, candidateLimit)
+	// Stored incidents: the query leaves out those "#not-problem"
+	// parted from fp.
+	cands, err := p.u.tx.RepeatCandidates(ctx, self, since, candidateLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -101,25 +103,18 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		if c.ID == inc.ID || Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
-		if x, err := p.u.excluded(ctx, self, c.Fingerprint); err != nil || x {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		problemID := c.ProblemID
+		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID, problemExcluded: c.ProblemExcluded}
 		if cur := p.u.incByID[c.ID]; cur != nil {
-			// This batch may have linked or unlinked it.
-			pr, err := p.u.problemOfIncident(ctx, cur)
-			if err != nil {
-				return nil, err
-			}
-			problemID = nil
-			if pr != nil {
-				problemID = &pr.ID
+			if pr, ok := p.u.problemOf[cur]; ok {
+				// This batch linked or unlinked it: the stored row
+				// is out of date.
+				o.batch, o.problemID, o.problemExcluded = cur, nil, false
+				if pr != nil {
+					o.problemID = &pr.ID
+				}
 			}
 		}
-		occ = append(occ, occurrence{id: c.ID, key: c.Key, problemID: problemID})
+		occ = append(occ, o)
 	}
 	return occ, nil
 }
@@ -134,7 +129,7 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		var err error
 		if o.batch != nil {
 			cand, err = p.u.problemOfIncident(ctx, o.batch)
-		} else if o.problemID != nil && *o.problemID != 0 {
+		} else if o.problemID != nil && !o.problemExcluded {
 			cand, err = p.u.problem(ctx, *o.problemID)
 		}
 		if err != nil {
@@ -143,10 +138,14 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		if cand == nil {
 			continue
 		}
-		if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
-			return nil, err
-		} else if x {
-			continue
+		if o.batch != nil {
+			// Not checked by the query: an incident of this batch,
+			// or one the batch linked.
+			if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
+				return nil, err
+			} else if x {
+				continue
+			}
 		}
 		if cand.Status != store.ProblemResolved {
 			return cand, nil
@@ -412,12 +411,14 @@ type ProblemData struct {
 	Key          string // the incident that made the problem recur
 	Incidents    []string
 	Reason       string
+	Workaround   string
 }
 
 // problemNotices tells the assignee's problem contact that inc is part
 // of pr and why, on the problem's own thread; and, with notify_requester,
-// the requester, on the incident's. auto is true when repeat detection
-// made the link for inc's first message, false when a command did.
+// the requester, on the incident's: in the acknowledgement when repeat
+// detection made the link for inc's first message (auto), else in a
+// notice of its own.
 func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr *store.Problem, why string, auto bool) error {
 	cfg := p.e.Cfg
 	linked, err := p.u.linkedTo(ctx, pr)
@@ -428,7 +429,8 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	for i := range linked {
 		keys[i] = linked[i].Key
 	}
-	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys, Reason: why}
+	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys, Reason: why,
+		Workaround: pr.Workaround}
 	contact := ""
 	if team, prov := cfg.Assignee(inc.Assignee); team != nil {
 		contact = team.ProblemContact
@@ -451,18 +453,23 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	if !cfg.Problems.NotifyRequester {
 		return nil
 	}
-	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
-		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied"}
-	switch {
-	case auto && !p.msg.Kind.Automatic():
-		out.to, out.rcptKey, out.inReplyTo, out.refs = p.msg.From.String(), p.msg.From.Addr, p.msg.MessageID, p.msg.MessageID
-	case !auto && inc.Requester != "" && staffName(cfg, inc.Requester) == "" &&
-		inc.Status != store.StatusResolved && inc.Status != store.StatusClosed &&
-		p.u.autoMailSent(inc.Requester) < cfg.Helpdesk.AutoReplyLimit:
-		out.to, out.rcptKey = inc.Requester, inc.Requester
-	default:
+	if auto {
+		// The acknowledgement of the new incident says it (one mail,
+		// not two), with the workaround when one is known.
+		p.repeat = pr
 		return nil
 	}
+	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
+		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied"}
+	// Linked by a command, or as the requester's reply to a problem
+	// mail: the requester hears it while the incident is open, unless
+	// the requester is staff or has had enough automatic mail this hour.
+	if inc.Requester == "" || staffName(cfg, inc.Requester) != "" ||
+		inc.Status == store.StatusResolved || inc.Status == store.StatusClosed ||
+		p.u.autoMailSent(inc.Requester) >= cfg.Helpdesk.AutoReplyLimit {
+		return nil
+	}
+	out.to, out.rcptKey = inc.Requester, inc.Requester
 	_, _, err = p.send(inc, out)
 	return err
 }

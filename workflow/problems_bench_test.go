@@ -14,7 +14,8 @@ import (
 
 // BenchmarkRepeatDecision measures the repeat decision for one new
 // incident (the index lookup of earlier incidents of the 30-day window
-// that share a fingerprint word, and the similarity of each) with 1k,
+// that share a fingerprint word, less those "#not-problem" parted from
+// it, and the similarity of each) with 1k,
 // 100k and 1M incidents in the store, spread over a year, their
 // fingerprints three words of a 2,000-word vocabulary.
 func BenchmarkRepeatDecision(b *testing.B) {
@@ -35,7 +36,7 @@ func BenchmarkRepeatDecision(b *testing.B) {
 				for range b.N {
 					// In the daemon this runs inside the batch's
 					// transaction; here on the pool, per decision.
-					cands, err := st.RepeatCandidates(ctx, fp.Tokens, since, 2000)
+					cands, err := st.RepeatCandidates(ctx, fp.String(), since, 2000)
 					if err != nil {
 						b.Fatal(err)
 					}

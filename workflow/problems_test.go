@@ -81,10 +81,13 @@ func TestRepeatsBecomeProblems(t *testing.T) {
 					!strings.Contains(notices[0].TextBody, "HD-1, HD-2 and HD-3 match") {
 					t.Fatalf("problem notices: %+v", notices)
 				}
-				var toRequesters int
-				st.DB().Get(&toRequesters, `SELECT COUNT(*) FROM outbox WHERE kind = 'problem_requester'`)
-				if toRequesters != 2 {
-					t.Errorf("%d requester notices, want 2 (HD-3, HD-5)", toRequesters)
+				// The requesters hear it in their acknowledgement: one
+				// mail, not two.
+				var toldInAck, separate int
+				st.DB().Get(&toldInAck, `SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND text_body LIKE '%known problem%PRB-1%'`)
+				st.DB().Get(&separate, `SELECT COUNT(*) FROM outbox WHERE kind = 'problem_requester'`)
+				if toldInAck != 2 || separate != 0 {
+					t.Errorf("%d acknowledgements name PRB-1 (want 2: HD-3, HD-5), %d separate notices (want 0)", toldInAck, separate)
 				}
 
 				// Resolved, then back: the same problem opens again.

@@ -46,21 +46,11 @@ func (p *processing) threadProblem(ctx context.Context, res *Result, match *thre
 	from := m.From.Addr
 	staff := staffName(cfg, from)
 	if !m.Kind.Automatic() && staff == "" && !inChain(cfg, from) && !isProblemContact(cfg, from) {
+		// newIncident links it (see referredProblem) before the
+		// acknowledgement, which then names the problem.
+		p.refersTo = pr
 		why := fmt.Sprintf("refers to %s (%s) but is not from staff: new incident", pr.Key, match.reason)
-		if err := p.newIncident(ctx, res, why); err != nil {
-			return err
-		}
-		inc := p.incident
-		linked, err := p.u.problemOfIncident(ctx, inc)
-		if err != nil || linked != nil {
-			return err
-		}
-		reason := fmt.Sprintf("%s refers to %s", from, pr.Key)
-		if _, err := p.attach(ctx, inc, pr, nil, reason, from); err != nil {
-			return err
-		}
-		res.Reason += "; linked to " + pr.Key
-		return p.problemNotices(ctx, inc, pr, reason, false)
+		return p.newIncident(ctx, res, why)
 	}
 	p.problem, p.threadReason = pr, match.reason
 	res.Outcome, res.Problem, res.Reason = OutcomeThreaded, pr.Key, match.reason
@@ -135,4 +125,24 @@ func (p *processing) runProblemCommand(pr *store.Problem, c command) (result str
 		return "internal note: " + c.arg, true, true, nil
 	}
 	return "unknown command", false, false, nil
+}
+
+// referredProblem links a new incident to the problem its mail referred
+// to by tag (a requester writing "[PRB-3] happened again"), unless repeat
+// detection linked it already.
+func (p *processing) referredProblem(ctx context.Context, inc *store.Incident, res *Result) error {
+	pr := p.refersTo
+	if pr == nil {
+		return nil
+	}
+	linked, err := p.u.problemOfIncident(ctx, inc)
+	if err != nil || linked != nil {
+		return err
+	}
+	reason := fmt.Sprintf("%s refers to %s", p.msg.From.Addr, pr.Key)
+	if _, err := p.attach(ctx, inc, pr, nil, reason, p.msg.From.Addr); err != nil {
+		return err
+	}
+	res.Reason += "; linked to " + pr.Key
+	return p.problemNotices(ctx, inc, pr, reason, true)
 }

@@ -167,6 +167,12 @@ func TestProblemThread(t *testing.T) {
 			if pr = problem(t, st, "PRB-1"); pr.Status != store.ProblemOpen {
 				t.Errorf("problem status after a new occurrence: %s, want open", pr.Status)
 			}
+			var acks []store.Outbox
+			st.DB().Select(&acks, st.DB().Rebind(`SELECT * FROM outbox WHERE to_addrs = ? ORDER BY id`), "gina@example.com")
+			if len(acks) != 1 || acks[0].Kind != "ack" || !strings.Contains(acks[0].TextBody, "known problem\nPRB-1") ||
+				!strings.Contains(acks[0].TextBody, "workaround: start Outlook with /resetnavpane") {
+				t.Errorf("mail to the requester who reported an occurrence: %+v", acks)
+			}
 
 			v, err := workflow.ShowProblem(ctx, st.Reader, "PRB-1")
 			if err != nil {

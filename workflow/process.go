@@ -402,6 +402,9 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 			return err
 		}
 	}
+	if err := p.referredProblem(ctx, inc, res); err != nil {
+		return err
+	}
 	d := DecideAck(m, cfg.Helpdesk.Address, p.u.autoMailSent(m.From.Addr), cfg.Helpdesk.AutoReplyLimit)
 	if !d.Send {
 		res.Reason += "; not acknowledged: " + d.Reason
@@ -426,6 +429,14 @@ type AckData struct {
 	Priority      string
 	ResponseDue   string
 	ResolutionDue string
+	// Problem is set when the incident is a repeat of a known problem
+	// and [problems] notify_requester is on.
+	Problem *AckProblem
+}
+
+// AckProblem is the known problem an acknowledged incident is part of.
+type AckProblem struct {
+	Key, Title, Workaround string
 }
 
 func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Result) error {
@@ -434,18 +445,26 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 	if len(refs) > 20 {
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
+	data := AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
+		RequesterName: m.From.Name, Priority: inc.Priority}
+	if pr := p.repeat; pr != nil {
+		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Workaround: pr.Workaround}
+	}
 	o, queued, err := p.send(inc, outgoing{
 		kind: "ack", template: "ack", dedupe: "ack:" + inc.Key,
-		data: AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-			RequesterName: m.From.Name, Priority: inc.Priority},
-		to: m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: strings.Join(refs, " "),
+		data: data,
+		to:   m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: strings.Join(refs, " "),
 		autoSubmitted: "auto-replied",
 	})
 	if err != nil || !queued {
 		return err
 	}
 	res.Reason += "; acknowledged"
-	return p.event(inc, "acknowledged", "helpdeskd", fmt.Sprintf("acknowledgement <%s> queued to %s", o.MessageID, m.From.Addr))
+	detail := fmt.Sprintf("acknowledgement <%s> queued to %s", o.MessageID, m.From.Addr)
+	if data.Problem != nil {
+		detail += ", saying it is part of " + data.Problem.Key
+	}
+	return p.event(inc, "acknowledged", "helpdeskd", detail)
 }
 
 // outgoing is a mail the rules send about an incident.

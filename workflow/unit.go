@@ -60,19 +60,12 @@ type unit struct {
 	problemsByKey      map[string]*store.Problem
 	problemOf          map[*store.Incident]*store.Problem // links to write; nil: unlink
 	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
-	fingerprints       map[*mailparse.Message]Fingerprint // computed at the prefetch
 	// "#not-problem" pairs: fingerprint → fingerprints it must not be
-	// linked with, read for the fingerprints in exclLoaded, and this
-	// batch's changes to write.
+	// linked with, read for the fingerprints in exclLoaded. Repeat
+	// detection's query leaves stored incidents out by itself; these are
+	// for the batch's own incidents and for commands.
 	excl       map[string]map[string]bool
 	exclLoaded map[string]bool
-	exclOps    []exclusionOp
-}
-
-// exclusionOp adds or (with del) forgets a "#not-problem" pair.
-type exclusionOp struct {
-	a, b, actor string
-	del         bool
 }
 
 type learnedTicket struct {
@@ -175,22 +168,6 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 	for _, inc := range incs {
 		u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
 	}
-	if pc := u.e.Cfg.Problems; pc.Enabled {
-		// The fingerprints new incidents would get, and their
-		// "#not-problem" pairs, in one statement.
-		u.fingerprints = make(map[*mailparse.Message]Fingerprint, len(msgs))
-		var fps []string
-		for _, m := range msgs {
-			fp := NewFingerprint(cleanText(m.NormSubject), firstLines(m.NewText, 1), pc.IgnoreWords)
-			u.fingerprints[m] = fp
-			if len(fp.Tokens) > 0 {
-				fps = append(fps, fp.String())
-			}
-		}
-		if err := u.loadExclusions(ctx, fps); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -236,19 +213,22 @@ func (u *unit) setExcluded(a, b string, on bool) {
 }
 
 // excluded reports whether "#not-problem" said fingerprints a and b are
-// not the same issue.
+// not the same issue. Pairs are stored both ways round, so a's pairs
+// answer it, read once per batch.
 func (u *unit) excluded(ctx context.Context, a, b string) (bool, error) {
 	if a == "" || b == "" {
 		return false, nil
 	}
-	if err := u.loadExclusions(ctx, []string{a, b}); err != nil {
+	if err := u.loadExclusions(ctx, []string{a}); err != nil {
 		return false, err
 	}
 	return u.excl[a][b], nil
 }
 
 // exclude remembers that fingerprints a and b are not the same issue;
-// with del it forgets that.
+// with del it forgets that. It is written at once (in the batch's
+// transaction), not at the flush: repeat detection's query reads the
+// pairs.
 func (u *unit) exclude(ctx context.Context, a, b, actor string, del bool) error {
 	if a == "" || b == "" {
 		return nil
@@ -256,8 +236,16 @@ func (u *unit) exclude(ctx context.Context, a, b, actor string, del bool) error 
 	if err := u.loadExclusions(ctx, []string{a, b}); err != nil {
 		return err
 	}
+	var err error
+	if del {
+		err = u.tx.DeleteExclusion(ctx, a, b)
+	} else {
+		err = u.tx.AddExclusion(ctx, a, b, actor, u.now)
+	}
+	if err != nil {
+		return err
+	}
 	u.setExcluded(a, b, !del)
-	u.exclOps = append(u.exclOps, exclusionOp{a: a, b: b, actor: actor, del: del})
 	return nil
 }
 
@@ -668,18 +656,6 @@ func (u *unit) flush(ctx context.Context) error {
 		inc.ProblemID = &id
 	}
 	clear(u.problemOf)
-	for _, x := range u.exclOps {
-		var err error
-		if x.del {
-			err = tx.DeleteExclusion(ctx, x.a, x.b)
-		} else {
-			err = tx.AddExclusion(ctx, x.a, x.b, x.actor, u.now)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	u.exclOps = nil
 	if len(u.newIncs) > 0 {
 		if err := tx.SetCounter(ctx, "incident", u.counter); err != nil {
 			return err

@@ -89,6 +89,7 @@ from = "Demo IT Helpdesk <%s>"
 [[team]]
 name = "it"
 members = ["it-team@staff.demo.example"]
+problem_contact = "it-lead@staff.demo.example"
 
 [[provider]]
 name = "acme"
@@ -105,6 +106,15 @@ category = "printing"
 
 [routing]
 default_assignee = "it"
+
+[problems]
+window = "30d"
+threshold = 2
+
+# The demo's mail carries the Authentication-Results header a real MTA
+# would add; only headers of this id are believed.
+[commands]
+trusted_authserv_ids = ["mx.demo.example"]
 `, demoAddress, filepath.Join(*dir, "helpdeskd.db"), imapSrv.Port, demoAddress, pass, smtpSrv.Port, demoAddress)
 	cfgPath := filepath.Join(*dir, "helpdeskd.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
@@ -219,6 +229,9 @@ func (d *demo) cycle(title string, mails ...[]byte) error {
 		if r.Incident != "" {
 			line += " " + r.Incident
 		}
+		if r.Problem != "" {
+			line += " " + r.Problem
+		}
 		fmt.Fprintf(d.w, "   %-22s %s [%s]: %s\n", line, d.fromOf(r), r.Kind, r.Reason)
 	}
 	for _, c := range d.smtp.Captured()[before:] {
@@ -311,8 +324,24 @@ func (d *demo) play() error {
 		body: "I am on holiday.", extra: []string{"Auto-Submitted: auto-replied"}}
 	alert := demoMail{from: "nagios@monitor.demo.example", name: "Nagios", subject: "PROBLEM: fileserver01 disk /srv is 97% full",
 		body: "Host: fileserver01\nService: disk /srv\nState: CRITICAL", extra: []string{"Auto-Submitted: auto-generated"}}
-	return d.cycle("Dave's out-of-office answers the acknowledgement, a stray vacation reply and a monitoring alert arrive",
-		ooo.bytes(), stray.bytes(), alert.bytes())
+	if err := d.cycle("Dave's out-of-office answers the acknowledgement, a stray vacation reply and a monitoring alert arrive",
+		ooo.bytes(), stray.bytes(), alert.bytes()); err != nil {
+		return err
+	}
+
+	frank := demoMail{from: "frank@staff.demo.example", name: "Frank Fox", subject: "outlook keeps crashing when I start it",
+		body: "Since this morning Outlook closes as soon as it opens.\n\nFrank"}
+	if err := d.cycle("Frank reports what Carol reported: a repeat becomes a problem for the team's problem contact", frank.bytes()); err != nil {
+		return err
+	}
+	prb, err := d.mailTo("it-lead@staff.demo.example")
+	if err != nil {
+		return err
+	}
+	lead := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + prb.Subject, inReplyTo: prb.MessageID,
+		body:  "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened.",
+		extra: []string{"Authentication-Results: mx.demo.example; dkim=pass header.d=staff.demo.example"}}
+	return d.cycle("The IT lead answers the problem notice with commands: root cause, workaround, known error", lead.bytes())
 }
 
 // mailTo finds the last captured mail to addr.
@@ -339,6 +368,21 @@ func (d *demo) report(cfgPath, sentDir string) error {
 		fmt.Fprintf(tw, "   %s\t%s\t%d msgs\t%s\t%s\t%s\n", inc.Key, inc.Status, inc.MessageCount, orDash(inc.Assignee), inc.Requester, inc.Subject)
 	}
 	tw.Flush()
+	ps, err := d.st.ListProblems(d.e.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(d.w, "\nProblems:")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "   %s\t%s\t%d incidents\t%s\n", p.Key, p.Status, p.IncidentCount, p.Title)
+		if p.RootCause != "" {
+			fmt.Fprintf(tw, "   \troot cause: %s\n", p.RootCause)
+		}
+		if p.Workaround != "" {
+			fmt.Fprintf(tw, "   \tworkaround: %s\n", p.Workaround)
+		}
+	}
+	tw.Flush()
 	pending, err := d.st.PendingOutbox(d.e.ctx)
 	if err != nil {
 		return err
@@ -352,7 +396,8 @@ Look around:
   helpdeskd -config %s incidents --all
   helpdeskd -config %s show HD-1
   helpdeskd -config %s show HD-3 --json
-`, len(d.smtp.Captured()), sentDir, pending, cfgPath, cfgPath, cfgPath)
+  helpdeskd -config %s show PRB-1
+`, len(d.smtp.Captured()), sentDir, pending, cfgPath, cfgPath, cfgPath, cfgPath)
 	return nil
 }
 

@@ -82,12 +82,18 @@ WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS
 -- name: repeat-candidates
 -- Earlier incidents that share a fingerprint word, through the
 -- (token, created_at) index: the cost follows the matches, not the
--- history.
-SELECT i.id, i.key, i.fingerprint, i.problem_id, i.requester, i.created_at
+-- history. Those whose fingerprint "#not-problem" parted from the new
+-- one are left out; problem_excluded says the same of a candidate's
+-- problem. Parameters: fingerprint, tokens (JSON), since, fingerprint,
+-- limit.
+SELECT i.id, i.key, i.fingerprint, i.problem_id, i.requester, i.created_at,
+    EXISTS (SELECT 1 FROM problems AS p JOIN problem_exclusions AS x ON x.other = p.fingerprint
+            WHERE p.id = i.problem_id AND x.fingerprint = ?) AS problem_excluded
 FROM incidents AS i
 WHERE i.id IN (
     SELECT t.incident_id FROM incident_tokens AS t
     WHERE t.token = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND t.created_at > ?)
+  AND NOT EXISTS (SELECT 1 FROM problem_exclusions AS x WHERE x.fingerprint = ? AND x.other = i.fingerprint)
 ORDER BY i.id DESC
 LIMIT ?;
 
