@@ -508,3 +508,68 @@ default_assignee = "it"
 		}
 	})
 }
+
+// TestProblemThreadOverIMAPAndSMTP: a repeat that reaches the threshold
+// sends the problem contact a [PRB-1] notice through the SMTP server, with
+// the headers go-mail actually wrote; the contact's reply to it, built as
+// a mail client builds one from those headers, comes back through IMAP,
+// joins the problem and records the root cause and workaround.
+func TestProblemThreadOverIMAPAndSMTP(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect, harnessOpts{extra: `
+[[team]]
+name = "it"
+members = ["alice.admin@example.com"]
+problem_contact = "it-lead@example.com"
+[routing]
+default_assignee = "it"
+[problems]
+threshold = 2
+[commands]
+trusted_authserv_ids = ["mx.example.com"]
+`})
+		h.deliver(mail{from: "Carol <carol@example.com>", subject: "Outlook crashes on start", body: "Since today.", id: "c1@example.com"}.bytes())
+		h.deliver(mail{from: "Dan <dan@example.com>", subject: "outlook keeps crashing when starting", body: "Me too.", id: "d1@example.com"}.bytes())
+		h.once()
+		var notice, ackDan *mailparse.Message
+		for _, c := range h.smtp.Captured() {
+			m, err := mailparse.Parse(c.Data, mailparse.DefaultOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case c.To[0] == "it-lead@example.com":
+				notice = m
+			case c.To[0] == "dan@example.com":
+				ackDan = m
+			}
+		}
+		if notice == nil || !strings.HasPrefix(notice.Subject, "[PRB-1] ") || !strings.HasPrefix(notice.MessageID, "prb-1.") ||
+			len(notice.References) == 0 || notice.References[0] != "prb-1@example.com" || len(notice.InReplyTo) != 1 {
+			t.Fatalf("problem notice as sent: %+v", notice)
+		}
+		if ackDan == nil || !strings.Contains(ackDan.Text, "known problem") || !strings.Contains(ackDan.Text, "PRB-1") {
+			t.Fatalf("acknowledgement of the repeat: %+v", ackDan)
+		}
+		refs := strings.Join(append(append([]string{}, notice.References...), notice.MessageID), "> <")
+		h.deliver(mail{from: "Lee <it-lead@example.com>", subject: "RE: " + notice.Subject, id: "l1@example.com",
+			inReplyTo: notice.MessageID, references: "<" + refs + ">",
+			headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com"},
+			body:    "#root-cause the 2611 update broke the profile cache\r\n#workaround outlook.exe /resetnavpane\r\n\r\nLee"}.bytes())
+		if st := h.once(); st.Outcomes["threaded"] != 1 {
+			t.Fatalf("the reply: %v", st.Outcomes)
+		}
+		pr, err := h.st.ProblemByKey(context.Background(), "PRB-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.RootCause != "the 2611 update broke the profile cache" || pr.Workaround != "outlook.exe /resetnavpane" || pr.IncidentCount != 2 {
+			t.Fatalf("PRB-1 after the reply: %+v", pr)
+		}
+		for _, key := range []string{"HD-1", "HD-2"} {
+			if inc := h.incident(key); inc.MessageCount != 1 {
+				t.Errorf("%s has %d messages: the reply went to an incident", key, inc.MessageCount)
+			}
+		}
+	})
+}

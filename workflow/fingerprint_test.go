@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
@@ -17,7 +18,10 @@ const (
 	repeatRecallFloor    = 0.71
 )
 
-type labelled struct{ group, subject string }
+type labelled struct {
+	group, subject string
+	at             time.Time // when it was reported, if known
+}
 
 func readLabelled(t testing.TB, path string) []labelled {
 	f, err := os.Open(path)
@@ -36,7 +40,7 @@ func readLabelled(t testing.TB, path string) []labelled {
 		if !ok {
 			t.Fatalf("bad line %q", line)
 		}
-		out = append(out, labelled{g, s})
+		out = append(out, labelled{group: g, subject: s})
 	}
 	return out
 }
@@ -134,7 +138,8 @@ func TestRepeatDetectionOnPublicDuplicates(t *testing.T) {
 			if len(c) < 6 {
 				continue
 			}
-			items = append(items, labelled{group: c[5], subject: c[3]})
+			at, _ := time.Parse(time.RFC3339, c[1])
+			items = append(items, labelled{group: c[5], subject: c[3], at: at})
 		}
 		f.Close()
 		fps := make([]workflow.Fingerprint, len(items))
@@ -147,6 +152,45 @@ func TestRepeatDetectionOnPublicDuplicates(t *testing.T) {
 		t.Logf("%s: %d reports, pairs: %d found, %d false positives, %d missed: precision %.3f, recall %.3f", name, len(items), tp, fp, fn, precision, recall)
 		if tp == 0 {
 			t.Errorf("%s: no repeat found at all", name)
+		}
+		// As the daemon decides: only pairs reported within the
+		// window of each other count (the source must have times).
+		if items[0].at.IsZero() {
+			continue
+		}
+		for _, days := range []int{30, 90} {
+			w := time.Duration(days) * 24 * time.Hour
+			var tp, fp, fn, flagged, caught int
+			for j := range items {
+				hit, own := false, false
+				for i := range items {
+					if i == j || items[i].at.After(items[j].at) || items[j].at.Sub(items[i].at) > w || (i > j && items[i].at.Equal(items[j].at)) {
+						continue
+					}
+					same := items[i].group == items[j].group
+					said := workflow.Similarity(fps[i], fps[j]) >= 0.75
+					switch {
+					case same && said:
+						tp++
+						hit = true
+					case said:
+						fp++
+					case same:
+						fn++
+					}
+					own = own || same
+				}
+				if own {
+					flagged++
+					if hit {
+						caught++
+					}
+				}
+			}
+			t.Logf("%s within %d days: pairs: %d found, %d false positives, %d missed: precision %.3f, recall %.3f; "+
+				"repeats with an earlier report in the window: %d, of which %d are linked to it (%.3f)",
+				name, days, tp, fp, fn, float64(tp)/float64(max(tp+fp, 1)), float64(tp)/float64(max(tp+fn, 1)),
+				flagged, caught, float64(caught)/float64(max(flagged, 1)))
 		}
 	}
 }
