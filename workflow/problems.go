@@ -409,9 +409,15 @@ type ProblemData struct {
 	Problem      string
 	Title        string
 	Key          string // the incident that made the problem recur
-	Incidents    []string
+	Incidents    []string // keys
+	Occurrences  []ProblemOccurrence
 	Reason       string
 	Workaround   string
+}
+
+// ProblemOccurrence is one incident of a problem, as its notice lists it.
+type ProblemOccurrence struct {
+	Key, Date, Requester, Status, Subject string
 }
 
 // problemNotices tells the assignee's problem contact that inc is part
@@ -426,11 +432,18 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		return err
 	}
 	keys := make([]string, len(linked))
-	for i := range linked {
-		keys[i] = linked[i].Key
+	occ := make([]ProblemOccurrence, len(linked))
+	loc := cfg.Helpdesk.Location
+	if loc == nil {
+		loc = time.UTC
 	}
-	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys, Reason: why,
-		Workaround: pr.Workaround}
+	for i, l := range linked {
+		keys[i] = l.Key
+		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"), Requester: l.Requester,
+			Status: l.Status, Subject: l.Subject}
+	}
+	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,
+		Occurrences: occ, Reason: why, Workaround: pr.Workaround}
 	contact := ""
 	if team, prov := cfg.Assignee(inc.Assignee); team != nil {
 		contact = team.ProblemContact

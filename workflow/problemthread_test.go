@@ -88,6 +88,16 @@ func TestProblemThread(t *testing.T) {
 				!strings.HasPrefix(n.Subject, "[PRB-1] ") || !strings.Contains(n.TextBody, "#root-cause") {
 				t.Fatalf("problem notice is not on the problem's thread: %+v", n)
 			}
+			// The notice lists each incident with its date and requester.
+			for _, want := range []string{"HD-1  2026-11-23 09:00  carol@example.com  new  Outlook crashes on start",
+				"HD-3  2026-11-23 09:00  erin@example.com  new  Outlook crash at startup", "HD-1, HD-2 and HD-3 match"} {
+				if !strings.Contains(n.TextBody, want) {
+					t.Errorf("notice lacks %q:\n%s", want, n.TextBody)
+				}
+			}
+			if !strings.Contains(n.HTMLBody, "<td>Outlook crash at startup</td>") {
+				t.Errorf("HTML notice lacks the incidents table:\n%s", n.HTMLBody)
+			}
 			if pr.Title != "Outlook crashes on start" {
 				t.Errorf("title %q, want the first plainest subject", pr.Title)
 			}
