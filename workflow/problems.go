@@ -408,7 +408,7 @@ type ProblemData struct {
 	HelpdeskName string
 	Problem      string
 	Title        string
-	Key          string // the incident that made the problem recur
+	Key          string   // the incident that made the problem recur
 	Incidents    []string // keys
 	Occurrences  []ProblemOccurrence
 	Reason       string
