@@ -374,12 +374,11 @@ func (r Reader) InsertIncidentTokens(ctx context.Context, incs []*Incident) erro
 // of fingerprint, most recent first, at most limit: the index
 // (token, created_at) answers it, whatever the size of the history.
 // Incidents whose fingerprint "#not-problem" parted from this one are
-// left out, and ProblemExcluded marks those whose problem it parted from,
-// in the same statement.
+// left out in the same statement.
 func (r Reader) RepeatCandidates(ctx context.Context, fingerprint string, since time.Time, limit int) ([]Candidate, error) {
 	tj, _ := json.Marshal(nonNilStrings(strings.Fields(fingerprint)))
 	var out []Candidate
-	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("repeat-candidates"), fingerprint, string(tj), utc(since), fingerprint, limit); err != nil {
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("repeat-candidates"), string(tj), utc(since), fingerprint, limit); err != nil {
 		return nil, fmt.Errorf("store: repeat candidates: %w", err)
 	}
 	return out, nil

@@ -78,9 +78,6 @@ type Candidate struct {
 	ProblemID   *int64    `db:"problem_id"`
 	Requester   string    `db:"requester"`
 	CreatedAt   time.Time `db:"created_at"`
-	// ProblemExcluded: "#not-problem" parted the asking fingerprint
-	// from this incident's problem.
-	ProblemExcluded bool `db:"problem_excluded"`
 }
 
 // Message is one stored email, incoming or outgoing.

@@ -33,9 +33,6 @@ type occurrence struct {
 	key       string
 	problemID *int64
 	batch     *store.Incident // an incident of this batch, not stored yet
-	// problemExcluded: "#not-problem" parted the new fingerprint from
-	// the stored problem (problemID), as the candidates' query found.
-	problemExcluded bool
 }
 
 // detectRepeat fingerprints a new incident and links it to a problem when
@@ -103,12 +100,12 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		if c.ID == inc.ID || Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
-		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID, problemExcluded: c.ProblemExcluded}
+		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID}
 		if cur := p.u.incByID[c.ID]; cur != nil {
 			if pr, ok := p.u.problemOf[cur]; ok {
 				// This batch linked or unlinked it: the stored row
 				// is out of date.
-				o.batch, o.problemID, o.problemExcluded = cur, nil, false
+				o.batch, o.problemID = cur, nil
 				if pr != nil {
 					o.problemID = &pr.ID
 				}
@@ -129,7 +126,7 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		var err error
 		if o.batch != nil {
 			cand, err = p.u.problemOfIncident(ctx, o.batch)
-		} else if o.problemID != nil && !o.problemExcluded {
+		} else if o.problemID != nil {
 			cand, err = p.u.problem(ctx, *o.problemID)
 		}
 		if err != nil {
@@ -138,14 +135,13 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		if cand == nil {
 			continue
 		}
-		if o.batch != nil {
-			// Not checked by the query: an incident of this batch,
-			// or one the batch linked.
-			if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
-				return nil, err
-			} else if x {
-				continue
-			}
+		// The query checked the incidents, not their problems: read
+		// fp's pairs (once per batch) only now that a problem is in
+		// question.
+		if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
+			return nil, err
+		} else if x {
+			continue
 		}
 		if cand.Status != store.ProblemResolved {
 			return cand, nil
@@ -179,6 +175,15 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 			return nil, err
 		} else if linked != nil {
 			continue
+		}
+		if pr != nil {
+			// An occurrence "#not-problem" parted from pr stays apart,
+			// even when the new incident resembles both.
+			if x, err := p.u.excluded(ctx, target.Fingerprint, pr.Fingerprint); err != nil {
+				return nil, err
+			} else if x {
+				continue
+			}
 		}
 		targets = append(targets, target)
 	}
@@ -232,13 +237,13 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 			return "already part of " + cur.Key, true, nil
 		}
 		var occ []occurrence
+		fp := fingerprintOf(inc.Fingerprint)
 		if p.e.Cfg.Problems.Enabled {
-			fp := fingerprintOf(inc.Fingerprint)
 			if occ, err = p.occurrences(ctx, inc, fp); err != nil {
 				return "", false, err
 			}
 		}
-		pr, err := p.problemOfOccurrences(ctx, fingerprintOf(inc.Fingerprint), occ)
+		pr, err := p.problemOfOccurrences(ctx, fp, occ)
 		if err != nil {
 			return "", false, err
 		}

@@ -256,16 +256,36 @@ func TestProblemCorrections(t *testing.T) {
 				t.Fatalf("%s: problem %q, want PRB-1 (%s)", res[0].Incident, got, res[0].Reason)
 			}
 
+			// A report that resembles both the plain and the guest-wifi
+			// reports joins PRB-1 without pulling HD-3 and HD-5 back in;
+			// the next guest-wifi report does not join PRB-1 through it
+			// either: the guest-wifi reports become a problem of their own.
+			res = ingest(t, eng, raw("ivy@example.com", "VPN drops every hour for guests", "v7@x"))
+			if got := problemOf(t, st, "HD-7"); got != "PRB-1" {
+				t.Fatalf("HD-7: problem %q, want PRB-1 (%s)", got, res[0].Reason)
+			}
+			for _, hd := range []string{"HD-3", "HD-5"} {
+				if got := problemOf(t, st, hd); got != "" {
+					t.Fatalf("%s pulled back into %s by a report like both", hd, got)
+				}
+			}
+			res = ingest(t, eng, raw("jo@example.com", "VPN drops every hour on guest wifi", "v8@x"))
+			for _, hd := range []string{"HD-3", "HD-5", "HD-8"} {
+				if got := problemOf(t, st, hd); got != "PRB-2" {
+					t.Fatalf("%s: problem %q, want PRB-2 (%s)", hd, got, res[0].Reason)
+				}
+			}
+
 			command("HD-5", "#problem PRB-1", "c2@x")
 			if got := problemOf(t, st, "HD-5"); got != "PRB-1" || countPairs() != 0 {
 				t.Fatalf("after #problem PRB-1: HD-5 in %q, %d pairs left", got, countPairs())
 			}
 			command("HD-4", "#problem", "c3@x")
-			if got := problemOf(t, st, "HD-4"); got != "PRB-2" {
-				t.Fatalf("after #problem on a single incident: %q, want PRB-2", got)
+			if got := problemOf(t, st, "HD-4"); got != "PRB-3" {
+				t.Fatalf("after #problem on a single incident: %q, want PRB-3", got)
 			}
-			if p := problem(t, st, "PRB-2"); p.Title != "Scanner offline" || p.IncidentCount != 1 {
-				t.Errorf("PRB-2: %+v", p)
+			if p := problem(t, st, "PRB-3"); p.Title != "Scanner offline" || p.IncidentCount != 1 {
+				t.Errorf("PRB-3: %+v", p)
 			}
 			var told int
 			st.DB().Get(&told, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE kind = 'problem_requester' AND to_addrs = ?`), "frank@example.com")
@@ -276,7 +296,7 @@ func TestProblemCorrections(t *testing.T) {
 			command("HD-4", "#problem PRB-99\r\n#problem bogus", "c4@x")
 			command("HD-2", "#problem PRB-1", "c5@x")
 			command("HD-6", "#not-problem", "c6@x")
-			command("HD-3", "#not-problem", "c7@x")
+			command("HD-6", "#not-problem", "c7@x")
 			rs := outboxOf(t, st, "command_reply")
 			var all []string
 			for _, r := range rs {
@@ -284,7 +304,7 @@ func TestProblemCorrections(t *testing.T) {
 			}
 			text := strings.Join(all, "\n")
 			for _, want := range []string{"#problem PRB-99: no problem PRB-99", `#problem bogus: bad argument "bogus"`,
-				"#not-problem: HD-3 is not part of a problem"} {
+				"#not-problem: HD-6 is not part of a problem"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("no refusal %q in %s", want, text)
 				}

@@ -83,12 +83,9 @@ WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS
 -- Earlier incidents that share a fingerprint word, through the
 -- (token, created_at) index: the cost follows the matches, not the
 -- history. Those whose fingerprint "#not-problem" parted from the new
--- one are left out; problem_excluded says the same of a candidate's
--- problem. Parameters: fingerprint, tokens (JSON), since, fingerprint,
--- limit.
-SELECT i.id, i.key, i.fingerprint, i.problem_id, i.requester, i.created_at,
-    EXISTS (SELECT 1 FROM problems AS p JOIN problem_exclusions AS x ON x.other = p.fingerprint
-            WHERE p.id = i.problem_id AND x.fingerprint = ?) AS problem_excluded
+-- one are left out (an anti-join on the pairs' primary key).
+-- Parameters: tokens (JSON), since, fingerprint, limit.
+SELECT i.id, i.key, i.fingerprint, i.problem_id, i.requester, i.created_at
 FROM incidents AS i
 WHERE i.id IN (
     SELECT t.incident_id FROM incident_tokens AS t
