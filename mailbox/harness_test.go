@@ -39,12 +39,12 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	imapHost, imapPort string // override (proxies, silent servers)
-	processed          string
-	rev1Only           bool
-	timeout            string
-	dbURL              string
-	extra              string // more configuration, appended
+	imapPort  string // override (proxies, silent servers)
+	processed string
+	rev1Only  bool
+	timeout   string
+	dbURL     string
+	extra     string // more configuration, appended
 }
 
 func newHarness(t *testing.T, dialect string, o harnessOpts) *harness {

@@ -355,18 +355,18 @@ func Compose(cfg *config.Config, o *store.Outbox) (*mail.Msg, error) {
 func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(o.FromAddr); err != nil {
-		return nil, fmt.Errorf("From %q: %w", o.FromAddr, err)
+		return nil, fmt.Errorf("from %q: %w", o.FromAddr, err)
 	}
 	to := splitList(o.ToAddrs)
 	if len(to) == 0 {
 		return nil, errors.New("no recipient")
 	}
 	if err := msg.To(to...); err != nil {
-		return nil, fmt.Errorf("To %q: %w", o.ToAddrs, err)
+		return nil, fmt.Errorf("to %q: %w", o.ToAddrs, err)
 	}
 	if cc := splitList(o.CcAddrs); len(cc) > 0 {
 		if err := msg.Cc(cc...); err != nil {
-			return nil, fmt.Errorf("Cc %q: %w", o.CcAddrs, err)
+			return nil, fmt.Errorf("cc %q: %w", o.CcAddrs, err)
 		}
 	}
 	if o.ReplyTo != "" {

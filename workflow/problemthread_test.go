@@ -125,8 +125,8 @@ func TestProblemThread(t *testing.T) {
 			}
 			res = ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
 				"Message-ID: <r4@x>\r\n"+leadAR+"\r\n\r\n#resolve rolled back the 2611 update\r\n"))
-			if pr = problem(t, st, "PRB-1"); pr.Status != store.ProblemResolved || pr.ResolvedAt == nil || pr.Fix != "rolled back the 2611 update" {
-				t.Fatalf("after #resolve: %+v", pr)
+			if pr = problem(t, st, "PRB-1"); res[0].Problem != "PRB-1" || pr.Status != store.ProblemResolved || pr.ResolvedAt == nil || pr.Fix != "rolled back the 2611 update" {
+				t.Fatalf("after #resolve: %+v / %+v", res[0], pr)
 			}
 			for _, hd := range []string{"HD-1", "HD-2", "HD-3"} {
 				inc, _ := st.IncidentByKey(ctx, hd)
