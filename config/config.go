@@ -56,6 +56,20 @@ type Helpdesk struct {
 	AutoReplyLimit int `toml:"auto_reply_limit"`
 	// DefaultPriority is given to new incidents.
 	DefaultPriority string `toml:"default_priority"`
+	// Domains are the organisation's own mail domains (lower case).
+	// Only their senders may link a new incident to a problem by naming
+	// it, and so learn its title and workaround. Default: the domain of
+	// Address.
+	Domains []string `toml:"domains"`
+	// NewIncidentLimit caps the new incidents one sender may open per
+	// hour; mail past it is held (kept whole, listed by "quarantine",
+	// released by "quarantine reprocess"), so one flooding address
+	// cannot make the helpdesk mail every team, provider and informed
+	// person. 0 turns the limit off. Default 10.
+	NewIncidentLimit int `toml:"new_incident_limit"`
+	// NewIncidentLimitExempt are senders the limit does not apply to
+	// (monitoring systems that send many alerts), lower case.
+	NewIncidentLimitExempt []string `toml:"new_incident_limit_exempt"`
 
 	Location *time.Location `toml:"-"`
 }
@@ -221,6 +235,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		c.IMAP.Idle = true
 	}
 	c.Problems.Enabled = md.IsDefined("problems")
+	if !md.IsDefined("helpdesk", "new_incident_limit") {
+		c.Helpdesk.NewIncidentLimit = 10
+	}
 	if !md.IsDefined("problems", "notify_requester") {
 		c.Problems.NotifyRequester = true
 	}
@@ -263,6 +280,11 @@ func (c *Config) applyDefaults() {
 	}
 	if h.DefaultPriority == "" {
 		h.DefaultPriority = "P3"
+	}
+	if len(h.Domains) == 0 {
+		if i := strings.LastIndexByte(h.Address, '@'); i >= 0 {
+			h.Domains = []string{strings.ToLower(strings.TrimSpace(h.Address[i+1:]))}
+		}
 	}
 	if c.Database.URL == "" {
 		c.Database.URL = DefaultDatabaseURL
@@ -361,6 +383,23 @@ func (c *Config) validate(v *validator) {
 	}
 	if !priorityRe.MatchString(h.DefaultPriority) {
 		v.add(key("helpdesk", "default_priority"), fmt.Sprintf("must be P1-P5, got %q", h.DefaultPriority))
+	}
+	for i, d := range h.Domains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" || strings.ContainsAny(d, "@ <>") || !strings.Contains(d, ".") {
+			v.add(key("helpdesk", "domains"), fmt.Sprintf("not a mail domain: %q", h.Domains[i]))
+		}
+		h.Domains[i] = d
+	}
+	if h.NewIncidentLimit < 0 {
+		v.add(key("helpdesk", "new_incident_limit"), fmt.Sprintf("must be 0 (no limit) or more, got %d", h.NewIncidentLimit))
+	}
+	for i, a := range h.NewIncidentLimitExempt {
+		if pa, err := mail.ParseAddress(a); err != nil || pa.Name != "" {
+			v.add(key("helpdesk", "new_incident_limit_exempt"), fmt.Sprintf("not a plain email address: %q", a))
+		} else {
+			h.NewIncidentLimitExempt[i] = strings.ToLower(pa.Address)
+		}
 	}
 	u := c.Database.URL
 	if !strings.HasPrefix(u, "sqlite:") && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {

@@ -40,12 +40,15 @@ type BatchLookup struct {
 	// Conversation maps an Outlook conversation id to the incident of a
 	// stored message of that conversation.
 	Conversation map[string]int64
+	// NewIncidents counts the incidents each sender (lower case) opened
+	// since the given time.
+	NewIncidents map[string]int
 }
 
 // PrefetchBatch answers, in one statement for the whole batch: which of
 // keys are stored already, which incidents the candidate Message-IDs
-// belong to, and how many automatic mails went to each of senders since a
-// time.
+// belong to, and how many automatic mails went to each of senders, and
+// how many incidents each of them opened, since a time.
 func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates, senders, conversations []string, since time.Time) (*BatchLookup, error) {
 	kj, _ := json.Marshal(nonNilKeys(keys))
 	cj, _ := json.Marshal(nonNilStrings(candidates))
@@ -63,11 +66,11 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 		IncidentID  *int64 `db:"incident_id"`
 		Outcome     string `db:"outcome"`
 	}
-	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj)); err != nil {
+	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj), string(sj), utc(since)); err != nil {
 		return nil, fmt.Errorf("store: look up batch: %w", err)
 	}
 	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{},
-		Conversation: map[string]int64{}}
+		Conversation: map[string]int64{}, NewIncidents: map[string]int{}}
 	for _, h := range hits {
 		switch h.Pos {
 		case 0:
@@ -82,6 +85,8 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 			if _, seen := out.Conversation[h.MessageID]; !seen && h.IncidentID != nil {
 				out.Conversation[h.MessageID] = *h.IncidentID
 			}
+		case 5:
+			out.NewIncidents[h.MessageID] = int(h.ID)
 		}
 	}
 	return out, nil
@@ -268,18 +273,18 @@ func (r Reader) InsertMessages(ctx context.Context, ms []*Message, raws [][]byte
 	for _, m := range ms {
 		byKey[MessageKey{m.MessageID, m.ContentHash}] = m
 	}
-	const cols = 26
+	const cols = 27
 	err := r.rows(ctx, `INSERT INTO messages (message_id, content_hash, direction, source, from_addr, from_name,
     to_addrs, cc_addrs, subject, kind, kind_reason, in_reply_to, refs, thread_index,
     text_body, new_text, attachments, defects, size, date_header, received_at,
-    incident_id, thread_reason, outcome, conversation, problem_id)`, placeholders(cols),
+    incident_id, thread_reason, outcome, conversation, problem_id, authenticated)`, placeholders(cols),
 		" ON CONFLICT (message_id, content_hash) DO NOTHING RETURNING id, message_id, content_hash", len(ms), cols,
 		func(i int) []any {
 			m := ms[i]
 			return []any{m.MessageID, m.ContentHash, m.Direction, m.Source, m.FromAddr, m.FromName,
 				m.ToAddrs, m.CcAddrs, m.Subject, m.Kind, m.KindReason, m.InReplyTo, m.Refs, m.ThreadIndex,
 				m.TextBody, storedNewText(m), m.Attachments, m.Defects, m.Size, nullTime(m.DateHeader), utc(m.ReceivedAt),
-				m.IncidentID, m.ThreadReason, m.Outcome, m.Conversation, m.ProblemID}
+				m.IncidentID, m.ThreadReason, m.Outcome, m.Conversation, m.ProblemID, m.Authenticated}
 		},
 		func(rows *sqlx.Rows) error {
 			var id int64

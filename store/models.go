@@ -109,6 +109,9 @@ type Message struct {
 	Size         int64      `db:"size"`
 	DateHeader   *time.Time `db:"date_header"`
 	ReceivedAt   time.Time  `db:"received_at"`
+	// Authenticated: the sender was vouched for by trusted
+	// Authentication-Results or a DKIM signature verified here.
+	Authenticated bool `db:"authenticated"`
 }
 
 // Event is one line of an incident's audit trail.

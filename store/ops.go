@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -117,15 +118,53 @@ func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status str
 	return nil
 }
 
-// IsParticipant reports whether addr wrote, or was addressed by, any
-// message of the incident.
-func (r Reader) IsParticipant(ctx context.Context, incidentID int64, addr string) (bool, error) {
-	var n int
-	// Addresses rarely contain % or _; where they do, they only widen the
-	// match, which is the safe direction for "is this person on the thread".
-	like := "%" + addr + "%"
-	err := sqlx.GetContext(ctx, r.x, &n, r.s.q("is-participant"), incidentID, addr, like, like)
-	return n > 0, err
+// IncidentParticipants lists, lower case, the addresses on an incident's
+// thread: the sender and addressees of the message that opened it and of
+// every authenticated message, and the recipients of our mail about it.
+// Callers compare addresses exactly.
+func (r Reader) IncidentParticipants(ctx context.Context, incidentID int64) ([]string, error) {
+	var rows []struct {
+		From string `db:"from_addr"`
+		To   string `db:"to_addrs"`
+		Cc   string `db:"cc_addrs"`
+	}
+	if err := sqlx.SelectContext(ctx, r.x, &rows, r.s.q("incident-participants"), incidentID, incidentID, incidentID); err != nil {
+		return nil, fmt.Errorf("store: participants of incident %d: %w", incidentID, err)
+	}
+	var out []string
+	for _, row := range rows {
+		out = append(out, AddressList(row.From)...)
+		out = append(out, AddressList(row.To)...)
+		out = append(out, AddressList(row.Cc)...)
+	}
+	return out, nil
+}
+
+// AddressList splits a stored address list ("a@x, Name <b@y>") into bare
+// lower-case addresses; a part that does not parse is kept trimmed.
+func AddressList(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if as, err := mail.ParseAddressList(s); err == nil {
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = strings.ToLower(a.Address)
+		}
+		return out
+	}
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if i := strings.LastIndexByte(part, '<'); i >= 0 {
+			part = strings.Trim(part[i:], "<> ")
+		}
+		if part != "" {
+			out = append(out, strings.ToLower(part))
+		}
+	}
+	return out
 }
 
 // AddEvent appends to an incident's audit trail. With a dedupe key, a

@@ -186,6 +186,14 @@ func aligned(from, d string) bool {
 func (p *processing) runCommands(ctx context.Context, t thread, cmds []command, staff string) (internal bool, err error) {
 	cfg, m := p.e.Cfg, p.msg
 	from := m.From.Addr
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = "#" + c.name
+	}
+	// A refusal is recorded; the sender hears of it only when the mail
+	// is authenticated (a forged From must not turn the helpdesk into a
+	// mailer to any victim), within the automatic-mail limit, and
+	// without the refused text quoted back.
 	refuse := func(why string) error {
 		var lines []string
 		for _, c := range cmds {
@@ -194,15 +202,20 @@ func (p *processing) runCommands(ctx context.Context, t thread, cmds []command, 
 		if err := p.eventOn(t, "command_refused", from, fmt.Sprintf("%s: %s", strings.Join(lines, "; "), why)); err != nil {
 			return err
 		}
-		return p.commandReply(t, []string{fmt.Sprintf("%s: refused, %s; nothing was changed.", strings.Join(lines, " "), why)})
+		return p.commandReply(t, []string{fmt.Sprintf("%s: refused, %s; nothing was changed.", strings.Join(names, " "), why)})
 	}
 	if staff == "" && !inChain(cfg, from) && !isProblemContact(cfg, from) {
 		return false, refuse("not allowed: only staff, their reporting chains and providers can give commands, and " + from + " is none of them")
 	}
-	if ok, why := authenticate(cfg, m, p.in.Raw, p.e.DKIMLookup); !ok {
+	if ok, why := p.authenticated(); !ok {
 		return false, refuse(why)
 	} else if err := p.eventOn(t, "command_authenticated", from, why); err != nil {
 		return false, err
+	}
+	if ok, why, err := p.mayCommandThread(ctx, t, from); err != nil {
+		return false, err
+	} else if !ok {
+		return false, refuse(why)
 	}
 	var answers []string
 	for _, c := range cmds {
@@ -221,6 +234,8 @@ func (p *processing) runCommands(ctx context.Context, t thread, cmds []command, 
 		kind := "command"
 		if !changed {
 			kind = "command_refused"
+			// Authenticated staff: their own line is quoted, so that
+			// two uses of one command can be told apart.
 			answers = append(answers, c.line+": "+result)
 		}
 		if err := p.eventOn(t, kind, from, c.line+": "+result); err != nil {
@@ -320,9 +335,17 @@ type CommandReplyData struct {
 	Problem      bool // the commands were on a problem's thread
 }
 
-// commandReply tells the sender what was refused and why.
+// commandReply tells the sender what was refused and why: only an
+// authenticated sender, and no more than [helpdesk] auto_reply_limit
+// automatic mails an hour to one address, as acknowledgements.
 func (p *processing) commandReply(t thread, lines []string) error {
 	cfg, m := p.e.Cfg, p.msg
+	if ok, _ := p.authenticated(); !ok {
+		return p.eventOn(t, "not_answered", "helpdeskd", "no reply to "+m.From.Addr+": the sender is not authenticated")
+	}
+	if n := p.u.autoMailSent(m.From.Addr); n >= cfg.Helpdesk.AutoReplyLimit {
+		return p.eventOn(t, "not_answered", "helpdeskd", fmt.Sprintf("no reply to %s: %d automatic mails in the last hour ([helpdesk] auto_reply_limit = %d)", m.From.Addr, n, cfg.Helpdesk.AutoReplyLimit))
+	}
 	_, _, err := p.send(t.inc, outgoing{
 		kind: "command_reply", template: "command_reply", dedupe: "command_reply:" + cleanText(m.MessageID) + ":" + m.ContentHash,
 		data: CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: t.key(), Lines: lines, Problem: t.pr != nil},

@@ -47,6 +47,11 @@ const (
 	OutcomeDuplicate   Outcome = "duplicate"
 	OutcomeIgnored     Outcome = "ignored"
 	OutcomeQuarantined Outcome = "quarantined"
+	// OutcomeHeld: the sender opened [helpdesk] new_incident_limit
+	// incidents in the last hour already; the message is kept whole in
+	// quarantine, with the reason, until "quarantine reprocess" releases
+	// it.
+	OutcomeHeld Outcome = "held"
 )
 
 // Source says where a message came from.
@@ -76,6 +81,9 @@ func (s Source) String() string {
 type Inbound struct {
 	Source Source
 	Raw    []byte
+	// release: an administrator reprocesses held mail; the per-sender
+	// limit on new incidents does not apply again.
+	release bool
 }
 
 // Result is what happened to one Inbound.
@@ -319,6 +327,14 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 			perr = u.flush(ctx)
 		}
 		switch {
+		case perr == nil && res.Outcome == OutcomeHeld:
+			held, qid, err := e.quarantine(ctx, tx, in, errors.New(res.Reason), now)
+			if err != nil {
+				return nil, false, retryNone, err
+			}
+			held.Outcome, held.Kind = OutcomeHeld, res.Kind
+			results[i], qids[i] = held, qid
+			continue
 		case perr == nil:
 			results[i] = res
 			queued = queued || p.queued
@@ -356,7 +372,7 @@ func (e *Engine) attempt(ctx context.Context, batch []Inbound, ps []parsed, fail
 		}
 		var u store.IntakeUID
 		var ok bool
-		if failed[i] != nil {
+		if failed[i] != nil || r.Outcome == OutcomeHeld {
 			u, ok = intakeUID(batch[i].Source, nil, &qids[i])
 		} else {
 			pk := r.messagePK
@@ -425,6 +441,12 @@ type processing struct {
 	repeat       *store.Problem // the known problem the new incident is part of, for its acknowledgement
 	refersTo     *store.Problem // the problem a requester's new mail refers to by its tag
 	threadReason string
+
+	// Whether the sender is authenticated, worked out once when needed
+	// (see trust.go), and what the message was not allowed to do.
+	authDone, authOK bool
+	authWhy          string
+	denied           []string
 }
 
 func (p *processing) run(ctx context.Context) (Result, error) {
@@ -446,6 +468,9 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 	if err := p.decide(ctx, &res); err != nil {
 		return res, err
 	}
+	if res.Outcome == OutcomeHeld {
+		return res, nil
+	}
 	if h := p.e.failHook; h != nil {
 		if err := h(ctx, p.tx, msg.Subject); err != nil {
 			return res, err
@@ -456,6 +481,7 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 		joined = p.incident
 	}
 	row.ThreadReason, row.Outcome = cleanText(p.threadReason), string(res.Outcome)
+	row.Authenticated = p.authDone && p.authOK
 	if h := p.e.rowHook; h != nil {
 		h(row)
 	}
@@ -525,7 +551,7 @@ func (e *Engine) Reprocess(ctx context.Context, id int64) (Result, error) {
 	if q.Status != "held" {
 		return Result{}, fmt.Errorf("quarantine #%d was already %s", id, q.Status)
 	}
-	batch := []Inbound{{Raw: q.Raw, Source: Source{Kind: "quarantine", Name: fmt.Sprintf("#%d", id)}}}
+	batch := []Inbound{{Raw: q.Raw, Source: Source{Kind: "quarantine", Name: fmt.Sprintf("#%d", id)}, release: true}}
 	results, err := e.ingest(ctx, batch, func(tx *store.Tx, rs []Result) error {
 		if rs[0].Outcome == OutcomeQuarantined {
 			return nil

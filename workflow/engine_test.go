@@ -484,7 +484,19 @@ func withRouting(t *testing.T, eng *workflow.Engine, conf string) {
 		t.Fatal(err)
 	}
 	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands, eng.Cfg.Problems = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands, cfg.Problems
+	if len(eng.Cfg.Commands.TrustedAuthservIDs) == 0 {
+		// The border MTA of these tests; mail carries its results as
+		// acmeAR and ownAR below.
+		eng.Cfg.Commands.TrustedAuthservIDs = []string{"mx.example.com"}
+	}
 }
+
+// Authentication-Results of the trusted border MTA for mail from the
+// provider's domain and from the organisation's own.
+const (
+	acmeAR = "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example"
+	ownAR  = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com"
+)
 
 // TestRoutingAndNotices: a new incident goes to the first matching route
 // (whole-word keywords in the subject or the first lines, sender domains),
@@ -578,19 +590,21 @@ func TestFirstResponse(t *testing.T) {
 		{"requester", raw("carol@example.com", "Re: [HD-1] Printer jams", "f2@x"), false},
 		{"provider auto-ack", raw("noreply@acme-it.example", "Re: [HD-1] Printer jams", "f3@x", "Auto-Submitted: auto-replied"), false},
 		{"other team's member", raw("alice.admin@example.com", "Re: [HD-1] Printer jams", "f4@x"), false},
-		{"provider agent", raw("agent@acme-it.example", "Re: [HD-1] Printer jams", "f5@x"), true},
+		{"forged provider agent (no authentication)", raw("agent@acme-it.example", "Re: [HD-1] Printer jams", "f4b@x"), false},
+		{"provider agent", raw("agent@acme-it.example", "Re: [HD-1] Printer jams", "f5@x", acmeAR), true},
 	}
 	for _, s := range steps {
 		res := ingest(t, eng, s.raw)
 		if got := stamp() != nil; got != s.stamped {
 			t.Fatalf("after %s: first response stamped=%v, want %v (%s)", s.name, got, s.stamped, res[0].Reason)
 		}
-		if strings.Contains(res[0].Reason, "flagged") {
-			t.Errorf("%s flagged: %s", s.name, res[0].Reason)
+		forged := strings.HasPrefix(s.name, "forged")
+		if flagged := strings.Contains(res[0].Reason, "flagged: sender not authenticated: not counted as the first response"); flagged != forged {
+			t.Errorf("%s: flagged=%v, want %v: %s", s.name, flagged, forged, res[0].Reason)
 		}
 	}
 	first := *stamp()
-	ingest(t, eng, raw("agent2@acme-it.example", "Re: [HD-1] Printer jams", "f6@x"))
+	ingest(t, eng, raw("agent2@acme-it.example", "Re: [HD-1] Printer jams", "f6@x", acmeAR))
 	if !stamp().Equal(first) {
 		t.Errorf("a second reply moved first_response_at from %v to %v", first, *stamp())
 	}
@@ -607,8 +621,14 @@ func TestProviderTicketNumbers(t *testing.T) {
 			eng, st := newEngine(t, d, "")
 			withRouting(t, eng, routingConfig)
 			ingest(t, eng, raw("carol@example.com", "Printer jams", "t1@x"))
-			res := ingest(t, eng,
-				raw("noreply@acme-it.example", "[ACME-4711] received: [HD-1] Printer jams", "t2@acme", "Auto-Submitted: auto-replied"),
+			// A forged provider mail with our tag and a number teaches
+			// nothing.
+			res := ingest(t, eng, raw("noreply@acme-it.example", "[ACME-666] received: [HD-1] Printer jams", "t1b@evil", "Auto-Submitted: auto-replied"))
+			if !strings.Contains(res[0].Reason, "ACME-666 not learned") {
+				t.Errorf("forged provider mail: %s", res[0].Reason)
+			}
+			res = ingest(t, eng,
+				raw("noreply@acme-it.example", "[ACME-4711] received: [HD-1] Printer jams", "t2@acme", "Auto-Submitted: auto-replied", acmeAR),
 				raw("agent@acme-it.example", "Re: [ACME-4711] Technician booked for Tuesday", "t3@acme"),
 				raw("mallory@example.net", "ACME-4711 urgent", "t4@x"))
 			if got := outcomes(res); got != "threaded HD-1; threaded HD-1; new_incident HD-2" {
@@ -644,10 +664,10 @@ func TestRelay(t *testing.T) {
 			ingest(t, eng, raw("Carol <carol@example.com>", "Printer jams", "y1@x"))
 			res := ingest(t, eng,
 				raw("noreply@acme-it.example", "[ACME-7] received: [HD-1] Printer jams", "y2@acme", "Auto-Submitted: auto-replied"),
-				[]byte("From: Dave Agent <dave@acme-it.example>\r\nSubject: RE: [HD-1] Printer jams\r\nMessage-ID: <y3@acme>\r\n\r\n"+
+				[]byte("From: Dave Agent <dave@acme-it.example>\r\nSubject: RE: [HD-1] Printer jams\r\nMessage-ID: <y3@acme>\r\n"+acmeAR+"\r\n\r\n"+
 					"A technician comes on Tuesday.\r\n\r\nDave\r\n-- \r\nDave Agent, ACME IT, +1 555 0100\r\n\r\n"+
 					"-----Original Message-----\r\nFrom: support@example.com\r\nSent: Monday\r\n\r\nold text\r\n"),
-				raw("carol@example.com", "Re: [HD-1] Printer jams", "y4@x"))
+				raw("carol@example.com", "Re: [HD-1] Printer jams", "y4@x", ownAR))
 			if got := outcomes(res); got != "threaded HD-1; threaded HD-1; threaded HD-1" {
 				t.Fatalf("outcomes: %s", got)
 			}
@@ -672,7 +692,7 @@ func TestRelay(t *testing.T) {
 				t.Errorf("relay to the provider: %+v", toProv)
 			}
 			// The same reply delivered again is not relayed twice.
-			ingest(t, eng, raw("carol@example.com", "Re: [HD-1] Printer jams", "y4@x"))
+			ingest(t, eng, raw("carol@example.com", "Re: [HD-1] Printer jams", "y4@x", ownAR))
 			var n int
 			st.DB().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind LIKE 'relay%'`)
 			if n != 2 {

@@ -47,9 +47,16 @@ func (p *processing) threadProblem(ctx context.Context, res *Result, match *thre
 	staff := staffName(cfg, from)
 	if !m.Kind.Automatic() && staff == "" && !inChain(cfg, from) && !isProblemContact(cfg, from) {
 		// newIncident links it (see referredProblem) before the
-		// acknowledgement, which then names the problem.
-		p.refersTo = pr
+		// acknowledgement, which then names the problem. Only for
+		// senders of our own domains: a tag or the thread root is easy
+		// to guess, and the acknowledgement tells the problem's title
+		// and workaround.
 		why := fmt.Sprintf("refers to %s (%s) but is not from staff: new incident", pr.Key, match.reason)
+		if ownDomain(cfg, from) {
+			p.refersTo = pr
+		} else {
+			why = fmt.Sprintf("refers to %s (%s) from outside the organisation ([helpdesk] domains): new incident, not linked", pr.Key, match.reason)
+		}
 		return p.newIncident(ctx, res, why)
 	}
 	p.problem, p.threadReason = pr, match.reason

@@ -81,11 +81,19 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 			continue
 		}
 		match, err := p.ours(ctx, key, problem)
-		if err != nil || match != nil {
-			if match != nil {
-				match.reason = "reply to our message <" + id + ">"
-			}
-			return match, err
+		if err != nil {
+			return nil, err
+		}
+		// An incident Message-ID of ours counts only when we sent it:
+		// its random part is not guessable. (A problem's thread root
+		// is; what an outsider may do with it is limited instead, see
+		// threadProblem.)
+		if match != nil && match.inc != nil && !p.u.knownMessageID(id, match.inc) {
+			continue
+		}
+		if match != nil {
+			match.reason = "reply to our message <" + id + ">"
+			return match, nil
 		}
 	}
 	inc, matched, err := p.u.threadIncident(ctx, candidates(m))
@@ -201,6 +209,9 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		if err := p.learnTickets(ctx, inc, match); err != nil {
 			return err
 		}
+		if err := p.flagDenied(inc, res); err != nil {
+			return err
+		}
 		if b := m.Bounce; b != nil && m.Kind == mailparse.KindBounce {
 			if id := p.bouncedMail(match); id != "" {
 				p.u.bounced(id, bounceReason(b))
@@ -265,7 +276,15 @@ func (p *processing) learnTickets(ctx context.Context, inc *store.Incident, matc
 	if prov == nil || prov.TicketRe == nil || match.byTicket {
 		return nil
 	}
-	for _, t := range prov.TicketRe.FindAllString(p.msg.Subject, 5) {
+	tickets := prov.TicketRe.FindAllString(p.msg.Subject, 5)
+	if len(tickets) == 0 {
+		return nil
+	}
+	if ok, _ := p.authenticated(); !ok {
+		p.deny(fmt.Sprintf("%s's ticket number %s not learned", prov.Name, strings.Join(tickets, ", ")))
+		return nil
+	}
+	for _, t := range tickets {
 		known, err := p.u.ticketIncident(ctx, prov.Name, t)
 		if err != nil {
 			return err
@@ -296,13 +315,22 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	}
 	isRequester := strings.EqualFold(from, inc.Requester)
 	staff := staffName(p.e.Cfg, from)
+	if !m.Kind.Automatic() {
+		// Recorded with the message: only authenticated senders become
+		// participants of the thread.
+		p.authenticated()
+	}
 	if staff != "" && staff == inc.Assignee && !m.Kind.Automatic() && inc.FirstResponseAt == nil && !isRequester {
 		// The first human reply of whoever the incident is assigned to
-		// stops the response clock.
-		p.u.firstResponse(inc)
-		res.Reason += "; first response by " + staff
-		if err := p.event(inc, "first_response", from, fmt.Sprintf("first response by %s (%s)", staff, from)); err != nil {
-			return err
+		// stops the response clock, when it really comes from them.
+		if ok, _ := p.authenticated(); !ok {
+			p.deny("not counted as the first response")
+		} else {
+			p.u.firstResponse(inc)
+			res.Reason += "; first response by " + staff
+			if err := p.event(inc, "first_response", from, fmt.Sprintf("first response by %s (%s)", staff, from)); err != nil {
+				return err
+			}
 		}
 	}
 	relayText, internal := m.NewText, false
@@ -335,6 +363,9 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			}
 		}
 	}
+	if err := p.flagDenied(inc, res); err != nil {
+		return err
+	}
 	if isRequester && !m.Kind.Automatic() {
 		switch inc.Status {
 		case store.StatusResolved:
@@ -349,10 +380,29 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	return nil
 }
 
+// flagDenied records, as one "flagged" event, what the message was not
+// allowed to do because its sender is not authenticated.
+func (p *processing) flagDenied(inc *store.Incident, res *Result) error {
+	if len(p.denied) == 0 {
+		return nil
+	}
+	_, why := p.authenticated()
+	what := strings.Join(p.denied, "; ")
+	res.Reason += "; flagged: sender not authenticated: " + what
+	return p.event(inc, "flagged", p.msg.From.Addr, fmt.Sprintf("%s is not authenticated (%s): %s", p.msg.From.Addr, why, what))
+}
+
 // newIncident opens an incident for the message and acknowledges it when
 // the loop rules allow.
 func (p *processing) newIncident(ctx context.Context, res *Result, why string) error {
 	m, cfg := p.msg, p.e.Cfg
+	if limit := cfg.Helpdesk.NewIncidentLimit; limit > 0 && !p.in.release && !containsString(cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(m.From.Addr)) {
+		if n := p.u.newIncidentsBy(m.From.Addr); n >= limit {
+			res.Outcome = OutcomeHeld
+			res.Reason = fmt.Sprintf("held: %s opened %d incidents in the last hour ([helpdesk] new_incident_limit = %d); release with \"helpdeskd quarantine reprocess\"", m.From.Addr, n, limit)
+			return nil
+		}
+	}
 	subject := cleanText(m.NormSubject)
 	if subject == "" {
 		subject = "(no subject)"

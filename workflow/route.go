@@ -242,6 +242,12 @@ func (p *processing) relay(inc *store.Incident, staff string, isRequester bool, 
 	default:
 		return nil
 	}
+	if ok, _ := p.authenticated(); !ok {
+		// Relayed mail goes out from the helpdesk's own address: a
+		// forged reply must not reach the other side under it.
+		p.deny("not relayed to " + strings.Join(to, ", "))
+		return nil
+	}
 	o, queued, err := p.send(inc, outgoing{
 		kind: kind, template: "relay", dedupe: "relay:" + cleanText(m.MessageID) + ":" + m.ContentHash,
 		data: RelayData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: TaggedSubject(inc.Key, inc.Subject),

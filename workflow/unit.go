@@ -30,6 +30,7 @@ type unit struct {
 	threadDB   map[string]int64                    // referenced Message-ID → incident id
 	autoSentDB map[string]int                      // sender → automatic mails in the last hour
 	convDB     map[string]int64                    // Outlook conversation → incident id
+	newIncDB   map[string]int                      // sender → incidents opened in the last hour
 
 	incByID  map[int64]*store.Incident
 	incByKey map[string]*store.Incident
@@ -66,6 +67,8 @@ type unit struct {
 	// for the batch's own incidents and for commands.
 	excl       map[string]map[string]bool
 	exclLoaded map[string]bool
+
+	participants map[int64][]string // stored incident → its participants, read on demand
 }
 
 type learnedTicket struct {
@@ -140,7 +143,7 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 	if err != nil {
 		return err
 	}
-	u.stored, u.threadDB, u.autoSentDB, u.convDB = lk.Stored, lk.ThreadIncident, lk.AutoMailSent, lk.Conversation
+	u.stored, u.threadDB, u.autoSentDB, u.convDB, u.newIncDB = lk.Stored, lk.ThreadIncident, lk.AutoMailSent, lk.Conversation, lk.NewIncidents
 	var ids []int64
 	seenID := map[int64]bool{}
 	for _, id := range lk.ThreadIncident {
@@ -341,26 +344,86 @@ func (u *unit) autoMailSent(addr string) int {
 	return u.autoSentDB[a] + u.autoSent[a]
 }
 
-// isParticipant reports whether addr wrote, or was addressed by, a
-// message of the incident, stored or in this batch.
+// isParticipant reports whether addr is on the incident's thread: the
+// sender or an addressee of the message that opened it or of an
+// authenticated message (stored, or in this batch), or a recipient of our
+// mail about it. Addresses are compared exactly (case aside); an
+// unauthenticated sender never becomes a participant by writing in.
 func (u *unit) isParticipant(ctx context.Context, inc *store.Incident, addr string) (bool, error) {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if addr == "" {
+		return false, nil
+	}
+	has := func(list string) bool {
+		for _, a := range store.AddressList(list) {
+			if a == addr {
+				return true
+			}
+		}
+		return false
+	}
+	opener := inc.ID == 0 // the batch holds the message that opened it
 	for _, pm := range u.msgs {
 		if pm.inc != inc {
 			continue
 		}
 		r := pm.row
-		if strings.EqualFold(r.FromAddr, addr) || containsFold(r.ToAddrs, addr) || containsFold(r.CcAddrs, addr) {
+		if r.Authenticated || opener {
+			if has(r.FromAddr) || has(r.ToAddrs) || has(r.CcAddrs) {
+				return true, nil
+			}
+		}
+		opener = false
+	}
+	for _, po := range u.outbox {
+		if po.inc == inc && (has(po.o.ToAddrs) || has(po.o.CcAddrs)) {
 			return true, nil
 		}
 	}
 	if inc.ID == 0 {
 		return false, nil
 	}
-	return u.tx.IsParticipant(ctx, inc.ID, addr)
+	if u.participants == nil {
+		u.participants = map[int64][]string{}
+	}
+	list, ok := u.participants[inc.ID]
+	if !ok {
+		var err error
+		if list, err = u.tx.IncidentParticipants(ctx, inc.ID); err != nil {
+			return false, err
+		}
+		u.participants[inc.ID] = list
+	}
+	for _, a := range list {
+		if a == addr {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+// knownMessageID reports whether id is the Message-ID of a stored
+// message or outgoing mail of inc, or of one queued in this batch: a
+// Message-ID in our own format counts only when we really sent it.
+func (u *unit) knownMessageID(id string, inc *store.Incident) bool {
+	if b := u.threadBatch[id]; b != nil {
+		return b == inc
+	}
+	incID, ok := u.threadDB[id]
+	return ok && inc.ID != 0 && incID == inc.ID
+}
+
+// newIncidentsBy counts the incidents addr opened in the last hour, this
+// batch's included.
+func (u *unit) newIncidentsBy(addr string) int {
+	a := strings.ToLower(addr)
+	n := u.newIncDB[a]
+	for _, inc := range u.newIncs {
+		if strings.EqualFold(inc.Requester, a) {
+			n++
+		}
+	}
+	return n
 }
 
 // createIncident takes the next number and keeps the incident for the

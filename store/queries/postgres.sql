@@ -41,7 +41,9 @@ SET LOCAL synchronous_commit TO OFF;
 -- incident as stored messages (1) or outgoing mails (2), and how many
 -- automatic mails each sender got since a time (3: count in id, address
 -- in message_id), and which Outlook conversations belong to an incident
--- (4: conversation id in message_id). Lists come as JSON arrays.
+-- (4: conversation id in message_id), and how many incidents each
+-- sender opened since a time (5: count in id, address in message_id).
+-- Lists come as JSON arrays.
 SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS j (m text, h text)
 JOIN messages AS m ON m.message_id = j.m AND m.content_hash = j.h
@@ -58,7 +60,11 @@ WHERE rcpt_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))))
 GROUP BY rcpt_key
 UNION ALL
 SELECT 4, id, conversation, '', incident_id, '' FROM messages
-WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND conversation <> '' AND incident_id IS NOT NULL;
+WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND conversation <> '' AND incident_id IS NOT NULL
+UNION ALL
+SELECT 5, COUNT(*), lower(requester), '', NULL, '' FROM incidents
+WHERE lower(requester) = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND created_at > ?
+GROUP BY lower(requester);
 
 -- name: incidents-for-batch
 -- Locked until commit: another process must not change an incident this

@@ -39,9 +39,16 @@ SELECT * FROM events WHERE incident_id = ? ORDER BY id;
 -- name: incident-outbox
 SELECT * FROM outbox WHERE incident_id = ? ORDER BY id;
 
--- name: is-participant
-SELECT COUNT(*) FROM messages
-WHERE incident_id = ? AND (from_addr = ? OR to_addrs LIKE ? OR cc_addrs LIKE ?);
+-- name: incident-participants
+-- Who is on an incident's thread: the sender and the addressees of the
+-- message that opened it and of every authenticated message, and the
+-- recipients of our own mail about it. An unauthenticated sender does not
+-- become a participant by writing in.
+SELECT from_addr, to_addrs, cc_addrs FROM messages
+WHERE incident_id = ? AND direction = 'in'
+  AND (authenticated OR id = (SELECT MIN(id) FROM messages WHERE incident_id = ?))
+UNION ALL
+SELECT '', to_addrs, cc_addrs FROM outbox WHERE incident_id = ?;
 
 -- name: insert-event
 INSERT INTO events (incident_id, problem_id, message_pk, kind, actor, detail, created_at, dedupe_key)

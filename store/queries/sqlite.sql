@@ -22,7 +22,9 @@ WHERE mailbox = ? AND uidvalidity = ? AND uid IN (SELECT value FROM json_each(?)
 -- incident as stored messages (1) or outgoing mails (2), and how many
 -- automatic mails each sender got since a time (3: count in id, address
 -- in message_id), and which Outlook conversations belong to an incident
--- (4: conversation id in message_id). Lists come as JSON arrays.
+-- (4: conversation id in message_id), and how many incidents each
+-- sender opened since a time (5: count in id, address in message_id).
+-- Lists come as JSON arrays.
 SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
 FROM json_each(?) AS j JOIN messages AS m
   ON m.message_id = json_extract(j.value, '$.m') AND m.content_hash = json_extract(j.value, '$.h')
@@ -38,7 +40,11 @@ WHERE rcpt_key IN (SELECT value FROM json_each(?)) AND auto_submitted <> '' AND 
 GROUP BY rcpt_key
 UNION ALL
 SELECT 4, id, conversation, '', incident_id, '' FROM messages
-WHERE conversation IN (SELECT value FROM json_each(?)) AND conversation <> '' AND incident_id IS NOT NULL;
+WHERE conversation IN (SELECT value FROM json_each(?)) AND conversation <> '' AND incident_id IS NOT NULL
+UNION ALL
+SELECT 5, COUNT(*), lower(requester), '', NULL, '' FROM incidents
+WHERE lower(requester) IN (SELECT value FROM json_each(?)) AND created_at > ?
+GROUP BY lower(requester);
 
 -- name: incidents-for-batch
 SELECT * FROM incidents

@@ -1,0 +1,320 @@
+package workflow_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+// relayConfig is routingConfig with relay on for the provider.
+var relayConfig = strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'ACME-\\d+'\nrelay = true", 1)
+
+func eventsOf(t *testing.T, st *store.Store, key string) []store.Event {
+	t.Helper()
+	inc, err := st.IncidentByKey(context.Background(), key)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	evs, err := st.IncidentEvents(context.Background(), inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// TestForgedRepliesAreNotTrusted: a mail that claims to come from the
+// provider (From: its domain, our tag, its ticket number, a phishing
+// text) but carries no trusted authentication threads in and is flagged;
+// it is not relayed to the requester from the helpdesk's address, does
+// not stop the response clock and teaches no ticket number. A forged
+// requester is not relayed to the provider either. The same mails,
+// authenticated, do all of it.
+func TestForgedRepliesAreNotTrusted(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, relayConfig)
+			ctx := context.Background()
+			ingest(t, eng, raw("Carol <carol@example.com>", "Printer jams", "p1@x"))
+			phish := func(id string, headers ...string) []byte {
+				h := strings.Join(append([]string{"From: ACME Support <tech@acme-it.example>", "To: support@example.com",
+					"Subject: Re: [HD-1] Printer [ACME-777]", "Message-ID: <" + id + ">"}, headers...), "\r\n")
+				return []byte(h + "\r\n\r\nWe need your network password to fix the printer: reply to http://evil.example/login\r\n")
+			}
+			forgedRequester := raw("carol@example.com", "Re: [HD-1] Printer jams", "p3@x")
+			res := ingest(t, eng, phish("p2@evil"), forgedRequester)
+			for i, r := range res {
+				if r.Outcome != workflow.OutcomeThreaded || r.Incident != "HD-1" || !strings.Contains(r.Reason, "flagged: sender not authenticated") {
+					t.Errorf("forged mail %d: %+v", i, r)
+				}
+			}
+			if !strings.Contains(res[0].Reason, "not counted as the first response") || !strings.Contains(res[0].Reason, "ACME-777 not learned") ||
+				!strings.Contains(res[0].Reason, "not relayed to carol@example.com") {
+				t.Errorf("forged provider reply: %s", res[0].Reason)
+			}
+			if !strings.Contains(res[1].Reason, "not relayed to servicedesk@acme-it.example") {
+				t.Errorf("forged requester reply: %s", res[1].Reason)
+			}
+			wantRows(t, st, map[string]int{"provider_tickets": 0})
+			var relays int
+			st.DB().Get(&relays, `SELECT COUNT(*) FROM outbox WHERE kind LIKE 'relay%'`)
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			if relays != 0 || inc.FirstResponseAt != nil {
+				t.Fatalf("forged mail relayed (%d) or counted as first response (%v)", relays, inc.FirstResponseAt)
+			}
+			if !hasEvent(eventsOf(t, st, "HD-1"), "flagged", "tech@acme-it.example is not authenticated") {
+				t.Error("no flagged event for the forged provider mail")
+			}
+
+			// A forged Authentication-Results from another authserv-id
+			// changes nothing.
+			ingest(t, eng, phish("p4@evil", "Authentication-Results: evil.example; dkim=pass header.d=acme-it.example"))
+			st.DB().Get(&relays, `SELECT COUNT(*) FROM outbox WHERE kind LIKE 'relay%'`)
+			if relays != 0 {
+				t.Fatalf("relayed on an untrusted Authentication-Results")
+			}
+
+			// Authenticated, the provider's reply and the requester's do
+			// everything.
+			res = ingest(t, eng, phish("p5@acme", acmeAR), raw("carol@example.com", "Re: [HD-1] Printer jams", "p6@x", ownAR))
+			if strings.Contains(res[0].Reason, "flagged") || strings.Contains(res[1].Reason, "flagged") {
+				t.Errorf("authenticated mail flagged: %s | %s", res[0].Reason, res[1].Reason)
+			}
+			st.DB().Get(&relays, `SELECT COUNT(*) FROM outbox WHERE kind LIKE 'relay%'`)
+			inc, _ = st.IncidentByKey(ctx, "HD-1")
+			if relays != 2 || inc.FirstResponseAt == nil {
+				t.Errorf("authenticated replies: %d relays, first response %v", relays, inc.FirstResponseAt)
+			}
+			wantRows(t, st, map[string]int{"provider_tickets": 1})
+		})
+	}
+}
+
+// TestProblemDetailsStayInside: someone outside the organisation who
+// writes with a problem's tag, or only with its (guessable) thread root,
+// opens an incident that is not linked to the problem, and the
+// acknowledgement tells neither the problem's title nor its workaround. A
+// sender of our own domain is linked and told.
+func TestProblemDetailsStayInside(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng,
+				raw("carol@example.com", "Outlook crashes on start", "o1@x"),
+				raw("dan@example.com", "outlook keeps crashing when starting", "o2@x"),
+				raw("erin@example.com", "Outlook crash at startup", "o3@x"))
+			ingest(t, eng, []byte("From: it-lead@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
+				"Message-ID: <w1@x>\r\n"+leadAR+"\r\n\r\n#workaround connect to vpn-gw.corp.internal with user svc_outlook / Winter2026\r\n"))
+			if pr := problem(t, st, "PRB-1"); !strings.Contains(pr.Workaround, "Winter2026") {
+				t.Fatalf("workaround not recorded: %+v", pr)
+			}
+			res := ingest(t, eng,
+				raw("mallory@evil.example", "Re: [PRB-1] same here", "m1@evil"),
+				raw("mallory2@evil.example", "what is this", "m2@evil", "In-Reply-To: <prb-1@example.com>"),
+				raw("gina@example.com", "Re: [PRB-1] happened again", "g1@x"))
+			for i, want := range []string{"", "", "PRB-1"} {
+				if res[i].Outcome != workflow.OutcomeNewIncident {
+					t.Fatalf("mail %d: %+v", i, res[i])
+				}
+				if got := problemOf(t, st, res[i].Incident); got != want {
+					t.Errorf("mail %d (%s): linked to %q, want %q", i, res[i].Reason, got, want)
+				}
+			}
+			for _, c := range []struct {
+				to   string
+				told bool
+			}{{"mallory@evil.example", false}, {"mallory2@evil.example", false}, {"gina@example.com", true}} {
+				var acks []store.Outbox
+				st.DB().Select(&acks, st.DB().Rebind(`SELECT * FROM outbox WHERE kind = 'ack' AND to_addrs LIKE ?`), "%"+c.to+"%")
+				if len(acks) != 1 {
+					t.Fatalf("%d acknowledgements to %s", len(acks), c.to)
+				}
+				body := acks[0].TextBody + acks[0].HTMLBody
+				if told := strings.Contains(body, "Winter2026"); told != c.told {
+					t.Errorf("acknowledgement to %s names the workaround: %v, want %v", c.to, told, c.told)
+				}
+				if c.told != strings.Contains(body, "PRB-1") {
+					t.Errorf("acknowledgement to %s names the problem: %v, want %v", c.to, !c.told, c.told)
+				}
+			}
+		})
+	}
+}
+
+// TestProviderCommandsOnlyItsIncidents: an authenticated provider
+// technician, the provider's chain and its problem contact may command
+// incidents assigned to the provider, and none other: "#assign acme" on the
+// in-house team's incident would hand the requester's words to the
+// provider.
+func TestProviderCommandsOnlyItsIncidents(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'",
+				"ticket_pattern = 'ACME-\\d+'\nchain = [\"account.manager@acme-it.example\"]", 1))
+			ctx := context.Background()
+			ingest(t, eng, raw("carol@example.com", "Printer jams", "a1@x"), raw("dan@example.com", "Payroll share is gone", "a2@x"))
+			if inc, _ := st.IncidentByKey(ctx, "HD-2"); inc.Assignee != "it" {
+				t.Fatalf("HD-2 assigned to %s", inc.Assignee)
+			}
+			cmd := func(from, key, body, id string) []byte {
+				return []byte("From: " + from + "\r\nTo: support@example.com\r\nSubject: Re: [" + key + "] x\r\nMessage-ID: <" + id + ">\r\n" +
+					acmeAR + "\r\n\r\n" + body + "\r\n")
+			}
+			ingest(t, eng,
+				cmd("tech@acme-it.example", "HD-2", "#assign acme", "c1@acme"),
+				cmd("account.manager@acme-it.example", "HD-2", "#resolve", "c2@acme"),
+				cmd("tech@acme-it.example", "HD-1", "#priority P1", "c3@acme"))
+			inc2, _ := st.IncidentByKey(ctx, "HD-2")
+			if inc2.Assignee != "it" || inc2.Status != store.StatusNew {
+				t.Errorf("the provider changed the team's incident: %+v", inc2)
+			}
+			if !hasEvent(eventsOf(t, st, "HD-2"), "command_refused", "speaks for acme, and this incident is assigned to it") {
+				t.Errorf("no refusal on HD-2: %+v", eventsOf(t, st, "HD-2"))
+			}
+			var toProvider int
+			st.DB().Get(&toProvider, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE to_addrs = ? AND incident_id = ?`), "servicedesk@acme-it.example", inc2.ID)
+			if toProvider != 0 {
+				t.Errorf("the team's incident was sent to the provider %d times", toProvider)
+			}
+			if inc1, _ := st.IncidentByKey(ctx, "HD-1"); inc1.Priority != "P1" {
+				t.Errorf("the provider could not command its own incident: %+v", inc1)
+			}
+			// In-house staff command everything.
+			ingest(t, eng, commandMail("alice.admin@example.com", "#priority P4\r\n", "c4@x", trustedAR))
+			if inc1, _ := st.IncidentByKey(ctx, "HD-1"); inc1.Priority != "P4" {
+				t.Errorf("in-house staff refused on the provider's incident: %+v", inc1)
+			}
+		})
+	}
+}
+
+// TestFlaggingCannotBeAvoided: a Message-ID in our format with a made-up
+// random part does not thread; an outsider stays flagged on his second
+// tagged mail; participants are compared as whole addresses (port@ is not
+// support@).
+func TestFlaggingCannotBeAvoided(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, routingConfig)
+			ingest(t, eng, []byte("From: carol@example.com\r\nTo: support@example.com\r\nCc: dave@example.com\r\nSubject: Printer jams\r\nMessage-ID: <f1@x>\r\n\r\nhelp\r\n"))
+			var ack store.Outbox
+			if err := st.DB().Get(&ack, `SELECT * FROM outbox WHERE kind = 'ack'`); err != nil {
+				t.Fatal(err)
+			}
+			res := ingest(t, eng,
+				raw("mallory@evil.example", "Re: printer", "f2@evil", "In-Reply-To: <hd-1.0@example.com>"),
+				raw("mallory@evil.example", "Re: [HD-1] Printer jams", "f3@evil"),
+				raw("mallory@evil.example", "Re: [HD-1] Printer jams", "f4@evil"),
+				raw("port@example.com", "Re: [HD-1] Printer jams", "f5@x"),
+				raw("dave@example.com", "Re: [HD-1] Printer jams", "f6@x"),
+				raw("erin@example.com", "Re: Printer jams", "f7@x", "In-Reply-To: <"+ack.MessageID+">"))
+			if res[0].Outcome != workflow.OutcomeNewIncident {
+				t.Errorf("a made-up Message-ID of ours threaded: %+v", res[0])
+			}
+			for i, flagged := range map[int]bool{1: true, 2: true, 3: true, 4: false} {
+				if got := strings.Contains(res[i].Reason, "flagged: sender is neither"); got != flagged {
+					t.Errorf("mail %d flagged=%v, want %v: %s", i, got, flagged, res[i].Reason)
+				}
+			}
+			if res[5].Incident != "HD-1" || !strings.Contains(res[5].Reason, "reply to our message") {
+				t.Errorf("a reply to our real Message-ID: %+v", res[5])
+			}
+		})
+	}
+}
+
+// TestCommandRepliesCannotFlood: thirty mails with our tag and a command
+// from an outside address get no reply when unauthenticated (the From may
+// be a victim's), and, authenticated, at most [helpdesk] auto_reply_limit
+// replies, none of which quotes the refused text.
+func TestCommandRepliesCannotFlood(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, routingConfig)
+			ingest(t, eng, raw("carol@example.com", "Printer jams", "s0@x"))
+			var batch [][]byte
+			for i := 0; i < 30; i++ {
+				batch = append(batch, commandMail("victim@third.example", fmt.Sprintf("#note buy now at http://evil.example/%d\r\n", i), fmt.Sprintf("s%d@evil", i)))
+			}
+			ingest(t, eng, batch...)
+			if rs := replies(t, st); len(rs) != 0 {
+				t.Fatalf("%d replies to an unauthenticated sender", len(rs))
+			}
+			batch = nil
+			for i := 0; i < 30; i++ {
+				batch = append(batch, commandMail("spammer@evil.example", fmt.Sprintf("#note buy now at http://evil.example/%d\r\n", i), fmt.Sprintf("t%d@evil", i),
+					"Authentication-Results: mx.example.com; dmarc=pass header.from=evil.example"))
+			}
+			ingest(t, eng, batch...)
+			rs := replies(t, st)
+			if len(rs) != eng.Cfg.Helpdesk.AutoReplyLimit {
+				t.Errorf("%d replies to one address in an hour, want the limit %d", len(rs), eng.Cfg.Helpdesk.AutoReplyLimit)
+			}
+			for _, r := range rs {
+				if strings.Contains(r.TextBody+r.HTMLBody, "evil.example/") || strings.Contains(r.TextBody, "buy now") {
+					t.Fatalf("a reply quotes the refused text: %s", r.TextBody)
+				}
+			}
+		})
+	}
+}
+
+// TestNewIncidentLimitHoldsFloods: one sender opens at most [helpdesk]
+// new_incident_limit incidents an hour; the rest are held whole in
+// quarantine (not dropped, nobody mailed) until an administrator releases
+// them; an exempt sender is not limited; an hour later the sender may open
+// incidents again.
+func TestNewIncidentLimitHoldsFloods(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "new_incident_limit = 3\nnew_incident_limit_exempt = [\"nagios@example.com\"]")
+			withRouting(t, eng, routingConfig)
+			ctx := context.Background()
+			var batch [][]byte
+			for i := 0; i < 4; i++ {
+				batch = append(batch, raw("flood@evil.example", fmt.Sprintf("offer %d", i), fmt.Sprintf("fl%d@evil", i)),
+					raw("nagios@example.com", fmt.Sprintf("PROBLEM: disk %d", i), fmt.Sprintf("n%d@x", i)))
+			}
+			res := ingest(t, eng, batch...)
+			res = append(res, ingest(t, eng, raw("flood@evil.example", "offer 4", "fl4@evil"))...)
+			held, opened := 0, 0
+			for _, r := range res {
+				switch r.Outcome {
+				case workflow.OutcomeHeld:
+					held++
+					if !strings.Contains(r.Reason, "new_incident_limit = 3") {
+						t.Errorf("held reason: %s", r.Reason)
+					}
+				case workflow.OutcomeNewIncident:
+					opened++
+				}
+			}
+			if held != 2 || opened != 7 {
+				t.Fatalf("%d held, %d opened; want 2 and 7: %s", held, opened, outcomes(res))
+			}
+			q, err := st.ListQuarantine(ctx)
+			if err != nil || len(q) != 2 {
+				t.Fatalf("quarantine: %d (%v)", len(q), err)
+			}
+			var acks int
+			st.DB().Get(&acks, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE to_addrs LIKE ?`), "%flood@%")
+			if acks != 3 {
+				t.Errorf("%d mails to the flooding sender, want 3", acks)
+			}
+			// The administrator releases one: it opens its incident.
+			r, err := eng.Reprocess(ctx, q[0].ID)
+			if err != nil || r.Outcome != workflow.OutcomeNewIncident {
+				t.Fatalf("release: %+v, %v", r, err)
+			}
+		})
+	}
+}
