@@ -456,7 +456,10 @@ keywords = ["printer"]
 assign = "acme"
 [routing]
 default_assignee = "it"
+[commands]
+trusted_authserv_ids = ["mx.example.com"]
 `})
+		acmeAR := "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example"
 		h.deliver(mail{from: "Carol <carol@example.com>", subject: "Printer jams", body: "On floor 2.", id: "c1@example.com"}.bytes())
 		h.once()
 		var toProvider *mailparse.Message
@@ -475,9 +478,9 @@ default_assignee = "it"
 		}
 		sent := len(h.smtp.Captured())
 		h.deliver(mail{from: "noreply@acme-it.example", subject: "[ACME-4711] received: [HD-1] Printer jams", body: "We have your request.",
-			id: "p0@acme-it.example", inReplyTo: toProvider.MessageID, headers: []string{"Auto-Submitted: auto-replied"}}.bytes())
+			id: "p0@acme-it.example", inReplyTo: toProvider.MessageID, headers: []string{"Auto-Submitted: auto-replied", acmeAR}}.bytes())
 		h.deliver(mail{from: "Dave <agent@acme-it.example>", subject: "[ACME-4711] Technician booked", body: "A technician comes on Tuesday.",
-			id: "p1@acme-it.example"}.bytes())
+			id: "p1@acme-it.example", headers: []string{acmeAR}}.bytes())
 		st := h.once()
 		if st.Outcomes["threaded"] != 2 {
 			t.Fatalf("provider mail: %v", st.Outcomes)
@@ -497,7 +500,7 @@ default_assignee = "it"
 		}
 		sent = len(h.smtp.Captured())
 		h.deliver(mail{from: "carol@example.com", subject: "Re: [HD-1] Printer jams", body: "Tuesday is fine.", id: "c2@example.com",
-			inReplyTo: relayed.MessageID}.bytes())
+			inReplyTo: relayed.MessageID, headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com"}}.bytes())
 		h.once()
 		got := h.smtp.Captured()[sent:]
 		if len(got) != 1 || got[0].To[0] != "servicedesk@acme-it.example" || !strings.Contains(string(got[0].Data), "Tuesday is fine.") {

@@ -197,6 +197,9 @@ func (m demoMail) bytes() []byte {
 	if m.inReplyTo != "" {
 		fmt.Fprintf(&b, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", m.inReplyTo, m.inReplyTo)
 	}
+	// What the demo's border MTA (mx.demo.example) would have found:
+	// every sender here is who it says it is.
+	fmt.Fprintf(&b, "Authentication-Results: mx.demo.example; dkim=pass header.d=%s\r\n", strings.SplitN(m.from, "@", 2)[1])
 	for _, h := range m.extra {
 		b.WriteString(h + "\r\n")
 	}
@@ -339,8 +342,7 @@ func (d *demo) play() error {
 		return err
 	}
 	lead := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + prb.Subject, inReplyTo: prb.MessageID,
-		body:  "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened.",
-		extra: []string{"Authentication-Results: mx.demo.example; dkim=pass header.d=staff.demo.example"}}
+		body: "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened."}
 	return d.cycle("The IT lead answers the problem notice with commands: root cause, workaround, known error", lead.bytes())
 }
 
