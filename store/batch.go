@@ -43,6 +43,13 @@ type BatchLookup struct {
 	// NewIncidents counts the incidents each sender (lower case) opened
 	// since the given time.
 	NewIncidents map[string]int
+	// SameID lists the stored incoming messages that have the
+	// Message-ID of a batch message, whatever their content: ID,
+	// MessageID, FromAddr (lower case), IncidentID and Outcome are set.
+	SameID map[string][]*Message
+	// RefIncident maps a candidate Message-ID that stored mail referred
+	// to (message_refs) to the incident of that mail, the oldest first.
+	RefIncident map[string]int64
 }
 
 // PrefetchBatch answers, in one statement for the whole batch: which of
@@ -58,6 +65,11 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 	}
 	sj, _ := json.Marshal(lower)
 	vj, _ := json.Marshal(nonNilStrings(conversations))
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, k.MessageID)
+	}
+	ij, _ := json.Marshal(ids)
 	var hits []struct {
 		Pos         int    `db:"pos"`
 		ID          int64  `db:"id"`
@@ -66,11 +78,12 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 		IncidentID  *int64 `db:"incident_id"`
 		Outcome     string `db:"outcome"`
 	}
-	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj), string(sj), utc(since)); err != nil {
+	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj), string(sj), utc(since), string(ij), string(cj)); err != nil {
 		return nil, fmt.Errorf("store: look up batch: %w", err)
 	}
 	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{},
-		Conversation: map[string]int64{}, NewIncidents: map[string]int{}}
+		Conversation: map[string]int64{}, NewIncidents: map[string]int{}, SameID: map[string][]*Message{},
+		RefIncident: map[string]int64{}}
 	for _, h := range hits {
 		switch h.Pos {
 		case 0:
@@ -87,6 +100,13 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 			}
 		case 5:
 			out.NewIncidents[h.MessageID] = int(h.ID)
+		case 7:
+			if old, seen := out.RefIncident[h.MessageID]; (!seen || h.ID < old) && h.IncidentID != nil {
+				out.RefIncident[h.MessageID] = *h.IncidentID
+			}
+		case 6:
+			out.SameID[h.MessageID] = append(out.SameID[h.MessageID], &Message{ID: h.ID, MessageID: h.MessageID, FromAddr: h.ContentHash,
+				IncidentID: h.IncidentID, Outcome: h.Outcome})
 		}
 	}
 	return out, nil
@@ -352,6 +372,24 @@ func storedNewText(m *Message) string {
 		return ""
 	}
 	return m.NewText
+}
+
+// ThreadRef is a Message-ID that a stored message of an incident refers
+// to.
+type ThreadRef struct {
+	Ref        string
+	IncidentID int64
+}
+
+// InsertThreadRefs records the Message-IDs stored mail refers to;
+// pairs already known are skipped.
+func (r Reader) InsertThreadRefs(ctx context.Context, refs []ThreadRef) error {
+	err := r.rows(ctx, `INSERT INTO message_refs (ref, incident_id)`, "(?, ?)", " ON CONFLICT DO NOTHING", len(refs), 2,
+		func(i int) []any { return []any{refs[i].Ref, refs[i].IncidentID} }, nil)
+	if err != nil {
+		return fmt.Errorf("store: record %d references: %w", len(refs), err)
+	}
+	return nil
 }
 
 // InsertIncidentTokens indexes the words of new incidents' fingerprints,

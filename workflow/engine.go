@@ -465,6 +465,23 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 		}
 		return res, nil
 	}
+	// A copy via a list or an alias; not for delivery reports, which
+	// say different things about different deliveries whatever their
+	// Message-ID.
+	if msg.Kind != mailparse.KindBounce {
+		pk, inc, dup, err := p.u.copyOf(ctx, row.MessageID, row.FromAddr)
+		if err != nil {
+			return res, err
+		}
+		if dup {
+			res.Outcome, res.pk = OutcomeDuplicate, pk
+			res.Reason = "a copy of a stored message (same Message-ID and author; a list or an alias changed its subject or body)"
+			if inc != nil {
+				res.Incident = inc.Key
+			}
+			return res, nil
+		}
+	}
 	if err := p.decide(ctx, &res); err != nil {
 		return res, err
 	}

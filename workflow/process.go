@@ -103,6 +103,15 @@ func (p *processing) findThread(ctx context.Context) (*threadMatch, error) {
 	if inc != nil {
 		return &threadMatch{inc: inc, reason: "references stored message <" + matched + ">"}, nil
 	}
+	// Rule 2, for ancestors never received: mail that refers to a
+	// Message-ID that earlier mail of an incident referred to as well
+	// (the root went only to people, not to support@) joins it.
+	if inc, ref, err := p.u.refIncident(ctx, candidates(m)); err != nil || inc != nil {
+		if inc == nil {
+			return nil, err
+		}
+		return &threadMatch{inc: inc, reason: "shares the earlier message <" + ref + "> with " + inc.Key}, nil
+	}
 	// Rule 3: a provider's own ticket number, learned before.
 	if prov := p.provider(); prov != nil && prov.TicketRe != nil {
 		for _, t := range prov.TicketRe.FindAllString(m.Subject, 5) {
@@ -270,7 +279,8 @@ func bounceReason(b *mailparse.Bounce) string {
 
 // learnTickets records the provider's ticket numbers of a reply that
 // threaded by our tag or headers (rule 3 learns from the first reply that
-// carries both); a number already known stays with its incident.
+// carries both), or of a provider's mail that opened an incident; a number
+// already known stays with its incident. Only from authenticated mail.
 func (p *processing) learnTickets(ctx context.Context, inc *store.Incident, match *threadMatch) error {
 	prov := p.provider()
 	if prov == nil || prov.TicketRe == nil || match.byTicket {
@@ -451,6 +461,15 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		if err := p.detectRepeat(ctx, inc, res); err != nil {
 			return err
 		}
+	}
+	// A provider's ticket system may open a ticket on its own ("Incident
+	// INC0012345 -- opened: …"): its number is learned here too, so the
+	// system's later mail about it threads by rule 3.
+	if err := p.learnTickets(ctx, inc, &threadMatch{inc: inc}); err != nil {
+		return err
+	}
+	if err := p.flagDenied(inc, res); err != nil {
+		return err
 	}
 	if err := p.referredProblem(ctx, inc, res); err != nil {
 		return err

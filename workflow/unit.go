@@ -31,6 +31,8 @@ type unit struct {
 	autoSentDB map[string]int                      // sender → automatic mails in the last hour
 	convDB     map[string]int64                    // Outlook conversation → incident id
 	newIncDB   map[string]int                      // sender → incidents opened in the last hour
+	sameID     map[string][]*store.Message         // batch Message-ID → stored incoming messages with it
+	refDB      map[string]int64                    // Message-ID that stored mail referred to → incident id
 
 	incByID  map[int64]*store.Incident
 	incByKey map[string]*store.Incident
@@ -42,8 +44,10 @@ type unit struct {
 	dirty       map[*store.Incident]bool
 	msgs        []*pendingMessage
 	byKey       map[store.MessageKey]*pendingMessage
+	byMsgID     map[string][]*pendingMessage
 	threadBatch map[string]*store.Incident // Message-IDs of this batch → incident
 	convBatch   map[string]*store.Incident // Outlook conversations of this batch → incident
+	refBatch    map[string]*store.Incident // Message-IDs this batch's mail referred to → incident
 	outbox      []pendingOutbox
 	dedupe      map[string]bool
 	autoSent    map[string]int
@@ -106,9 +110,9 @@ func newUnit(e *Engine, tx *store.Tx, now time.Time) *unit {
 		e: e, tx: tx, now: now,
 		stored: map[store.MessageKey]*store.Message{}, threadDB: map[string]int64{}, autoSentDB: map[string]int{},
 		incByID: map[int64]*store.Incident{}, incByKey: map[string]*store.Incident{},
-		dirty: map[*store.Incident]bool{}, byKey: map[store.MessageKey]*pendingMessage{},
+		dirty: map[*store.Incident]bool{}, byKey: map[store.MessageKey]*pendingMessage{}, byMsgID: map[string][]*pendingMessage{},
 		threadBatch: map[string]*store.Incident{}, dedupe: map[string]bool{}, autoSent: map[string]int{},
-		convDB: map[string]int64{}, convBatch: map[string]*store.Incident{},
+		convDB: map[string]int64{}, convBatch: map[string]*store.Incident{}, refBatch: map[string]*store.Incident{},
 	}
 }
 
@@ -143,7 +147,8 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 	if err != nil {
 		return err
 	}
-	u.stored, u.threadDB, u.autoSentDB, u.convDB, u.newIncDB = lk.Stored, lk.ThreadIncident, lk.AutoMailSent, lk.Conversation, lk.NewIncidents
+	u.stored, u.threadDB, u.autoSentDB, u.convDB, u.newIncDB, u.sameID = lk.Stored, lk.ThreadIncident, lk.AutoMailSent, lk.Conversation, lk.NewIncidents, lk.SameID
+	u.refDB = lk.RefIncident
 	var ids []int64
 	seenID := map[int64]bool{}
 	for _, id := range lk.ThreadIncident {
@@ -162,6 +167,20 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 		if m.IncidentID != nil && !seenID[*m.IncidentID] {
 			seenID[*m.IncidentID] = true
 			ids = append(ids, *m.IncidentID)
+		}
+	}
+	for _, id := range lk.RefIncident {
+		if !seenID[id] {
+			seenID[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, ms := range lk.SameID {
+		for _, m := range ms {
+			if m.IncidentID != nil && !seenID[*m.IncidentID] {
+				seenID[*m.IncidentID] = true
+				ids = append(ids, *m.IncidentID)
+			}
 		}
 	}
 	incs, err := u.tx.IncidentsForBatch(ctx, ids, incKeys)
@@ -270,6 +289,36 @@ func (u *unit) duplicate(ctx context.Context, k store.MessageKey) (pk func() int
 	return nil, nil, false, nil
 }
 
+// copyOf finds a stored (or batch) incoming message with the same
+// Message-ID and author as a message whose content differs: the same mail
+// as it reached support@ another way (a mailing list that tagged the
+// subject and added a footer, an alias). It is the same message.
+func (u *unit) copyOf(ctx context.Context, messageID, from string) (pk func() int64, inc *store.Incident, found bool, err error) {
+	from = strings.ToLower(from)
+	if messageID == "" || from == "" {
+		return nil, nil, false, nil
+	}
+	for _, pm := range u.byMsgID[messageID] {
+		if strings.EqualFold(pm.row.FromAddr, from) && pm.row.Outcome != string(OutcomeDuplicate) {
+			return func() int64 { return pm.row.ID }, pm.inc, true, nil
+		}
+	}
+	for _, m := range u.sameID[messageID] {
+		if m.FromAddr != from || m.Outcome == string(OutcomeDuplicate) {
+			continue
+		}
+		id := m.ID
+		if m.IncidentID != nil {
+			inc, err = u.incidentByID(ctx, *m.IncidentID)
+			if errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+		}
+		return func() int64 { return id }, inc, true, err
+	}
+	return nil, nil, false, nil
+}
+
 func (u *unit) incidentByID(ctx context.Context, id int64) (*store.Incident, error) {
 	if inc := u.incByID[id]; inc != nil {
 		return inc, nil
@@ -315,6 +364,38 @@ func (u *unit) threadIncident(ctx context.Context, cands []string) (*store.Incid
 		}
 	}
 	return nil, "", nil
+}
+
+// refIncident returns the incident of stored (or batch) mail that referred
+// to one of cands: a sibling under an ancestor helpdeskd never received.
+func (u *unit) refIncident(ctx context.Context, cands []string) (*store.Incident, string, error) {
+	for _, c := range cands {
+		if inc := u.refBatch[c]; inc != nil {
+			return inc, c, nil
+		}
+		if id, ok := u.refDB[c]; ok {
+			inc, err := u.incidentByID(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			return inc, c, err
+		}
+	}
+	return nil, "", nil
+}
+
+// refsOf are the Message-IDs a stored message refers to, except our own
+// (those thread by rule 1).
+func (u *unit) refsOf(row *store.Message) []string {
+	var out []string
+	for _, id := range strings.Fields(row.InReplyTo + " " + row.Refs) {
+		id = strings.Trim(id, "<>")
+		if id == "" || u.e.keys.KeyOfMessageID(id) != "" || u.e.problemKeys.KeyOfMessageID(id) != "" {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 // conversationIncident returns the incident of a stored or batch message
@@ -537,9 +618,19 @@ func (u *unit) addMessage(row *store.Message, raw []byte, inc *store.Incident, p
 	pm := &pendingMessage{row: row, raw: raw, inc: inc, pr: pr}
 	u.msgs = append(u.msgs, pm)
 	u.byKey[store.MessageKey{MessageID: row.MessageID, ContentHash: row.ContentHash}] = pm
+	if row.MessageID != "" {
+		u.byMsgID[row.MessageID] = append(u.byMsgID[row.MessageID], pm)
+	}
 	if inc != nil && row.MessageID != "" {
 		if _, ok := u.threadBatch[row.MessageID]; !ok {
 			u.threadBatch[row.MessageID] = inc
+		}
+	}
+	if inc != nil && row.Direction == "in" {
+		for _, ref := range u.refsOf(row) {
+			if _, ok := u.refBatch[ref]; !ok {
+				u.refBatch[ref] = inc
+			}
 		}
 	}
 	if inc != nil && row.Conversation != "" {
@@ -766,6 +857,17 @@ func (u *unit) flush(ctx context.Context) error {
 			rows[i], raws[i] = pm.row, pm.raw
 		}
 		if err := tx.InsertMessages(ctx, rows, raws); err != nil {
+			return err
+		}
+		var refs []store.ThreadRef
+		for _, pm := range pending {
+			if pm.inc != nil && pm.row.Direction == "in" {
+				for _, ref := range u.refsOf(pm.row) {
+					refs = append(refs, store.ThreadRef{Ref: ref, IncidentID: pm.inc.ID})
+				}
+			}
+		}
+		if err := tx.InsertThreadRefs(ctx, refs); err != nil {
 			return err
 		}
 	}

@@ -42,7 +42,10 @@ SET LOCAL synchronous_commit TO OFF;
 -- automatic mails each sender got since a time (3: count in id, address
 -- in message_id), and which Outlook conversations belong to an incident
 -- (4: conversation id in message_id), and how many incidents each
--- sender opened since a time (5: count in id, address in message_id).
+-- sender opened since a time (5: count in id, address in message_id),
+-- and the stored messages that have a batch message's Message-ID (6:
+-- the author, lower case, in content_hash), whatever their content, and
+-- the incidents of stored mail that referred to a candidate (7).
 -- Lists come as JSON arrays.
 SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS j (m text, h text)
@@ -64,7 +67,13 @@ WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb
 UNION ALL
 SELECT 5, COUNT(*), lower(requester), '', NULL, '' FROM incidents
 WHERE lower(requester) = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND created_at > ?
-GROUP BY lower(requester);
+GROUP BY lower(requester)
+UNION ALL
+SELECT 6, id, message_id, lower(from_addr), incident_id, outcome FROM messages
+WHERE message_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND direction = 'in'
+UNION ALL
+SELECT 7, incident_id, ref, '', incident_id, '' FROM message_refs
+WHERE ref = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
 
 -- name: incidents-for-batch
 -- Locked until commit: another process must not change an incident this

@@ -23,7 +23,10 @@ WHERE mailbox = ? AND uidvalidity = ? AND uid IN (SELECT value FROM json_each(?)
 -- automatic mails each sender got since a time (3: count in id, address
 -- in message_id), and which Outlook conversations belong to an incident
 -- (4: conversation id in message_id), and how many incidents each
--- sender opened since a time (5: count in id, address in message_id).
+-- sender opened since a time (5: count in id, address in message_id),
+-- and the stored messages that have a batch message's Message-ID (6:
+-- the author, lower case, in content_hash), whatever their content, and
+-- the incidents of stored mail that referred to a candidate (7).
 -- Lists come as JSON arrays.
 SELECT 0 AS pos, m.id, m.message_id, m.content_hash, m.incident_id, m.outcome
 FROM json_each(?) AS j JOIN messages AS m
@@ -44,7 +47,13 @@ WHERE conversation IN (SELECT value FROM json_each(?)) AND conversation <> '' AN
 UNION ALL
 SELECT 5, COUNT(*), lower(requester), '', NULL, '' FROM incidents
 WHERE lower(requester) IN (SELECT value FROM json_each(?)) AND created_at > ?
-GROUP BY lower(requester);
+GROUP BY lower(requester)
+UNION ALL
+SELECT 6, id, message_id, lower(from_addr), incident_id, outcome FROM messages
+WHERE message_id IN (SELECT value FROM json_each(?)) AND direction = 'in'
+UNION ALL
+SELECT 7, incident_id, ref, '', incident_id, '' FROM message_refs
+WHERE ref IN (SELECT value FROM json_each(?));
 
 -- name: incidents-for-batch
 SELECT * FROM incidents

@@ -1,0 +1,107 @@
+package workflow_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+// TestListCopyIsTheSameMessage: the same mail (same Message-ID, same
+// author) reaches support@ directly and through a mailing list that tags
+// the subject, adds a footer, List-Id and Sender: one incident, one
+// acknowledgement, in either order and whether the copies share a batch
+// or not. Another author with that Message-ID is not the same message.
+func TestListCopyIsTheSameMessage(t *testing.T) {
+	direct := []byte("From: Vera Example <vera@example.com>\r\nTo: support@example.com, it-staff@lists.example.com\r\n" +
+		"Subject: Laptop does not charge\r\nMessage-ID: <charge.1@mail.example.com>\r\n\r\nMy laptop stopped charging this morning.\r\n")
+	viaList := []byte("From: Vera Example <vera@example.com>\r\nTo: support@example.com, it-staff@lists.example.com\r\n" +
+		"Sender: it-staff-bounces@lists.example.com\r\nList-Id: IT staff <it-staff.lists.example.com>\r\n" +
+		"Precedence: list\r\nSubject: [it-staff] Laptop does not charge\r\nMessage-ID: <charge.1@mail.example.com>\r\n\r\n" +
+		"My laptop stopped charging this morning.\r\n\r\n_______________________________________________\r\nit-staff mailing list\r\n" +
+		"https://lists.example.com/listinfo/it-staff\r\n")
+	forged := []byte("From: mallory@evil.example\r\nTo: support@example.com\r\nSubject: Laptop does not charge\r\n" +
+		"Message-ID: <charge.1@mail.example.com>\r\n\r\nsomething else\r\n")
+	for _, d := range testutil.Dialects {
+		for _, c := range []struct {
+			name    string
+			batches [][][]byte
+		}{
+			{"one batch", [][][]byte{{direct, viaList}}},
+			{"list copy later", [][][]byte{{direct}, {viaList}}},
+			{"list copy first", [][][]byte{{viaList}, {direct}}},
+		} {
+			t.Run(d+"/"+c.name, func(t *testing.T) {
+				eng, st := newEngine(t, d, "")
+				var res []workflow.Result
+				for _, b := range c.batches {
+					res = append(res, ingest(t, eng, b...)...)
+				}
+				if res[0].Outcome != workflow.OutcomeNewIncident || res[1].Outcome != workflow.OutcomeDuplicate || res[1].Incident != res[0].Incident {
+					t.Fatalf("outcomes: %s (%s)", outcomes(res), res[1].Reason)
+				}
+				wantRows(t, st, map[string]int{"incidents": 1, "messages": 1})
+				var acks int
+				st.DB().Get(&acks, `SELECT COUNT(*) FROM outbox WHERE kind = 'ack'`)
+				if acks > 1 {
+					t.Errorf("%d acknowledgements", acks)
+				}
+				if r := ingest(t, eng, forged); r[0].Outcome == workflow.OutcomeDuplicate {
+					t.Errorf("another author's mail with the same Message-ID taken for a copy: %+v", r[0])
+				}
+			})
+		}
+	}
+}
+
+// TestSiblingsOfAMissingRootJoin: two people answer a mail that went only
+// to people, not to support@ (its Message-ID was never stored), each with
+// support@ in Cc: they share an ancestor, so they are one incident, in one
+// batch or in two. Mail that shares no ancestor stays apart.
+func TestSiblingsOfAMissingRootJoin(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			res := ingest(t, eng,
+				raw("anna@example.com", "Re: Projector in room 4 is broken", "s1@x", "In-Reply-To: <root.4711@mail.example.com>", "References: <root.4711@mail.example.com>"),
+				raw("ben@example.com", "RE: Projector in room 4 is broken", "s2@x", "References: <root.4711@mail.example.com>"))
+			res = append(res, ingest(t, eng,
+				raw("cleo@example.com", "Re: Projector in room 4 is broken", "s3@x", "References: <other.1@mail.example.com> <root.4711@mail.example.com>", "In-Reply-To: <other.1@mail.example.com>"),
+				raw("dora@example.com", "Re: Projector in room 4 is broken", "s4@x", "In-Reply-To: <unrelated.9@mail.example.com>"))...)
+			if got := outcomes(res); got != "new_incident HD-1; threaded HD-1; threaded HD-1; new_incident HD-2" {
+				t.Fatalf("outcomes: %s", got)
+			}
+			if !strings.Contains(res[1].Reason, "shares the earlier message <root.4711@mail.example.com> with HD-1") {
+				t.Errorf("reason: %s", res[1].Reason)
+			}
+			wantRows(t, st, map[string]int{"incidents": 2})
+		})
+	}
+}
+
+// TestProviderOpenedTicketThreads (threading rule 3): a provider's ticket
+// system opens a ticket on its own (no tag of ours, no References); the
+// incident it opens learns the ticket number, so the system's later mail
+// about it threads in. An unauthenticated mail teaches nothing.
+func TestProviderOpenedTicketThreads(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'INC\\d{7}'", 1))
+			res := ingest(t, eng,
+				raw("servicenow@acme-it.example", "Incident INC0012345 -- opened: core switch firmware update", "n1@acme", acmeAR),
+				raw("servicenow@acme-it.example", "Incident INC0099999 -- opened: forged", "n2@evil"))
+			res = append(res, ingest(t, eng,
+				raw("servicenow@acme-it.example", "Incident INC0012345 -- comments added", "n3@acme", acmeAR),
+				raw("servicenow@acme-it.example", "Incident INC0099999 -- comments added", "n4@acme", acmeAR))...)
+			if got := outcomes(res); got != "new_incident HD-1; new_incident HD-2; threaded HD-1; new_incident HD-3" {
+				t.Fatalf("outcomes: %s (%s | %s)", got, res[1].Reason, res[3].Reason)
+			}
+			if !strings.Contains(res[2].Reason, "acme's ticket INC0012345") || !strings.Contains(res[1].Reason, "INC0099999 not learned") {
+				t.Errorf("reasons: %s | %s", res[2].Reason, res[1].Reason)
+			}
+			wantRows(t, st, map[string]int{"provider_tickets": 2}) // INC0012345, and INC0099999 from the authenticated HD-3
+		})
+	}
+}
