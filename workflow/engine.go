@@ -120,6 +120,10 @@ type Engine struct {
 	// DKIMLookup answers DNS TXT queries for DKIM keys ([commands]
 	// verify_dkim); nil uses the system resolver. Tests set it.
 	DKIMLookup func(domain string) ([]string, error)
+	// Jobs are the tick's named jobs, run in this order (see tick.go).
+	Jobs []Job
+
+	health jobHealth
 
 	keys        *Keys
 	problemKeys *Keys
@@ -583,10 +587,16 @@ func (e *Engine) Reprocess(ctx context.Context, id int64) (Result, error) {
 }
 
 // Tick is the periodic pass of the daemon (every minute) and of
-// "run --once". It is where time-driven rules run; the backbone has none
-// yet, so it only reports how many incidents are open, which callers log.
+// "run --once": it runs the engine's jobs (see tick.go), each in its own
+// transaction, and reports how many incidents are open, which callers log.
+// The error is the first job's failure; the other jobs still ran.
 func (e *Engine) Tick(ctx context.Context) (open int, err error) {
-	return e.Store.CountOpenIncidents(ctx)
+	jobErr := e.runJobs(ctx)
+	open, err = e.Store.CountOpenIncidents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return open, jobErr
 }
 
 // cleanText makes a string storable in any TEXT column: valid UTF-8 and no

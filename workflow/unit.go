@@ -49,6 +49,7 @@ type unit struct {
 	convBatch   map[string]*store.Incident // Outlook conversations of this batch → incident
 	refBatch    map[string]*store.Incident // Message-IDs this batch's mail referred to → incident
 	outbox      []pendingOutbox
+	queued      int // outgoing mails this unit queued, flushed or not
 	dedupe      map[string]bool
 	autoSent    map[string]int
 	events      []pendingEvent
@@ -564,6 +565,7 @@ func (u *unit) enqueue(o *store.Outbox, inc *store.Incident, pr *store.Problem) 
 		u.dedupe[*o.DedupeKey] = true
 	}
 	u.outbox = append(u.outbox, pendingOutbox{o: o, inc: inc, pr: pr})
+	u.queued++
 	if o.AutoSubmitted != "" {
 		u.autoSent[strings.ToLower(o.RcptKey)]++
 	}

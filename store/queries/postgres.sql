@@ -118,3 +118,8 @@ SELECT * FROM problems WHERE id = ? OR key = ? FOR UPDATE;
 -- The "#not-problem" pairs of a batch's fingerprints (a JSON array).
 SELECT fingerprint, other FROM problem_exclusions
 WHERE fingerprint = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
+
+-- name: job-claim
+-- Locked until the job's transaction ends; a second daemon skips the job
+-- instead of waiting, and runs it on a later tick when it is due.
+SELECT last_ok_at FROM jobs WHERE name = ? FOR UPDATE SKIP LOCKED;

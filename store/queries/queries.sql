@@ -163,3 +163,15 @@ ON CONFLICT (fingerprint, other) DO NOTHING;
 
 -- name: delete-exclusion
 DELETE FROM problem_exclusions WHERE (fingerprint = ? AND other = ?) OR (fingerprint = ? AND other = ?);
+
+-- name: job-ensure
+INSERT INTO jobs (name) VALUES (?) ON CONFLICT DO NOTHING;
+
+-- name: job-done
+UPDATE jobs SET last_ok_at = ?, last_error = '', failures = 0, updated_at = ? WHERE name = ?;
+
+-- name: job-failed
+UPDATE jobs SET last_error = ?, failures = failures + 1, updated_at = ? WHERE name = ?;
+
+-- name: jobs
+SELECT name, last_ok_at, last_error, failures, updated_at FROM jobs ORDER BY name;

@@ -92,3 +92,7 @@ SELECT * FROM problems WHERE id = ? OR key = ?;
 -- The "#not-problem" pairs of a batch's fingerprints (a JSON array).
 SELECT fingerprint, other FROM problem_exclusions
 WHERE fingerprint IN (SELECT value FROM json_each(?));
+
+-- name: job-claim
+-- The write transaction (BEGIN IMMEDIATE) excludes other writers already.
+SELECT last_ok_at FROM jobs WHERE name = ?;
