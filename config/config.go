@@ -40,6 +40,11 @@ type Config struct {
 	Routing   Routing    `toml:"routing"`
 	Commands  Commands   `toml:"commands"`
 	Problems  Problems   `toml:"problems"`
+	// SLA clocks and escalation.
+	Calendars     []Calendar     `toml:"calendar"`
+	SLAs          []SLA          `toml:"sla"`
+	PriorityRules []PriorityRule `toml:"priority_rule"`
+	Escalation    Escalation     `toml:"escalation"`
 
 	// Path is the file the configuration was read from.
 	Path string `toml:"-"`
@@ -360,6 +365,7 @@ var priorityRe = regexp.MustCompile(`^P[1-5]$`)
 func (c *Config) validate(v *validator) {
 	c.validateRouting(v)
 	c.validateProblems(v)
+	c.validateSLA(v)
 	h := &c.Helpdesk
 	if h.Address == "" {
 		v.add(key("helpdesk", "address"), "required: the mailbox people write to")

@@ -22,6 +22,9 @@ type Team struct {
 	// Relay: members' replies are relayed to the requester, and the
 	// requester's replies to the members.
 	Relay bool `toml:"relay"`
+	// SLA names the [[sla]] policy the team is measured by; default the
+	// first.
+	SLA string `toml:"sla"`
 }
 
 // Provider is an external IT provider. Incidents routed to it are sent to
@@ -46,6 +49,9 @@ type Provider struct {
 	// the helpdesk address: the requester does not see the provider's
 	// addresses), and the requester's replies to the provider's intake.
 	Relay bool `toml:"relay"`
+	// SLA names the [[sla]] policy of the provider's contract; default
+	// the first.
+	SLA string `toml:"sla"`
 
 	// TicketRe is TicketPattern, compiled.
 	TicketRe *regexp.Regexp `toml:"-"`
