@@ -217,13 +217,17 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 	for _, inc := range incs {
 		byKey[inc.Key] = inc
 	}
-	const cols = 14
+	const cols = 24
 	err := r.rows(ctx, `INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
-    assignee, category, created_at, updated_at, message_count, fingerprint, problem_id)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
+    assignee, category, created_at, updated_at, message_count, fingerprint, problem_id,
+    sla, paused, response_due, resolution_due, response_breached_at, resolution_breached_at,
+    escalation_level, acknowledged_by, clock_generation, next_due_at)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
 		func(i int) []any {
 			c := incs[i]
 			return []any{c.Key, c.Subject, c.NormSubject, c.Status, c.Priority, c.Requester, c.RequesterName,
-				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount, c.Fingerprint, c.ProblemID}
+				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount, c.Fingerprint, c.ProblemID,
+				c.SLA, c.Paused, nullTime(c.ResponseDue), nullTime(c.ResolutionDue), nullTime(c.ResponseBreachedAt), nullTime(c.ResolutionBreachedAt),
+				c.EscalationLevel, c.AcknowledgedBy, c.ClockGeneration, nullTime(c.NextDueAt)}
 		},
 		func(rows *sqlx.Rows) error {
 			var id int64
@@ -248,8 +252,8 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 }
 
 // UpdateIncidents writes the changing fields of incidents (status and its
-// stamps, updated_at, message count, priority, assignee, category) in one
-// statement per chunk.
+// stamps, updated_at, message count, priority, assignee, category, problem,
+// the SLA clock's figures) in one statement per chunk.
 func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
 	if len(incs) == 0 {
 		return nil
@@ -264,16 +268,26 @@ func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
 		return "?"
 	}
 	group := "(" + strings.Join([]string{c("bigint"), c("text"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer"),
-		c("text"), c("text"), c("text"), c("bigint")}, ", ") + ")"
-	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count, priority, assignee, category, problem_id) AS (`, group,
+		c("text"), c("text"), c("text"), c("bigint"),
+		c("text"), c("boolean"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer"), c("text"),
+		c("timestamptz"), c("integer"), c("timestamptz")}, ", ") + ")"
+	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count, priority, assignee, category, problem_id,
+    sla, paused, response_due, resolution_due, response_breached_at, resolution_breached_at, escalation_level, acknowledged_by,
+    acknowledged_at, clock_generation, next_due_at) AS (`, group,
 		`) UPDATE incidents SET status = v.status, updated_at = v.updated_at, resolved_at = v.resolved_at,
     closed_at = v.closed_at, first_response_at = v.first_response_at, message_count = v.message_count,
-    priority = v.priority, assignee = v.assignee, category = v.category, problem_id = v.problem_id
-FROM v WHERE incidents.id = v.id`, len(incs), 11,
+    priority = v.priority, assignee = v.assignee, category = v.category, problem_id = v.problem_id,
+    sla = v.sla, paused = v.paused, response_due = v.response_due, resolution_due = v.resolution_due,
+    response_breached_at = v.response_breached_at, resolution_breached_at = v.resolution_breached_at,
+    escalation_level = v.escalation_level, acknowledged_by = v.acknowledged_by, acknowledged_at = v.acknowledged_at,
+    clock_generation = v.clock_generation, next_due_at = v.next_due_at
+FROM v WHERE incidents.id = v.id`, len(incs), 22,
 		func(i int) []any {
 			x := incs[i]
 			return []any{x.ID, x.Status, utc(x.UpdatedAt), nullTime(x.ResolvedAt), nullTime(x.ClosedAt), nullTime(x.FirstResponseAt), x.MessageCount,
-				x.Priority, x.Assignee, x.Category, x.ProblemID}
+				x.Priority, x.Assignee, x.Category, x.ProblemID,
+				x.SLA, x.Paused, nullTime(x.ResponseDue), nullTime(x.ResolutionDue), nullTime(x.ResponseBreachedAt), nullTime(x.ResolutionBreachedAt),
+				x.EscalationLevel, x.AcknowledgedBy, nullTime(x.AcknowledgedAt), x.ClockGeneration, nullTime(x.NextDueAt)}
 		}, nil)
 	if err != nil {
 		return fmt.Errorf("store: update %d incidents: %w", len(incs), err)
@@ -579,6 +593,49 @@ func (r Reader) ProblemOutbox(ctx context.Context, id int64) ([]Outbox, error) {
 	var out []Outbox
 	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problem-outbox"), id); err != nil {
 		return nil, fmt.Errorf("store: problem outbox: %w", err)
+	}
+	return out, nil
+}
+
+// InsertClockEvents stores clock events (their incidents stored already).
+func (r Reader) InsertClockEvents(ctx context.Context, evs []*ClockEvent) error {
+	err := r.rows(ctx, `INSERT INTO clock_events (incident_id, at, kind, party, policy, promise, priority, metric, note)`, placeholders(9), "", len(evs), 9,
+		func(i int) []any {
+			e := evs[i]
+			return []any{e.IncidentID, utc(e.At), e.Kind, e.Party, e.Policy, e.Promise, e.Priority, e.Metric, e.Note}
+		}, nil)
+	if err != nil {
+		return fmt.Errorf("store: record %d clock events: %w", len(evs), err)
+	}
+	return nil
+}
+
+// ClockEvents returns the clock events of incidents, by incident, in the
+// order they were recorded.
+func (r Reader) ClockEvents(ctx context.Context, incidentIDs []int64) (map[int64][]ClockEvent, error) {
+	out := map[int64][]ClockEvent{}
+	if len(incidentIDs) == 0 {
+		return out, nil
+	}
+	ij, _ := json.Marshal(incidentIDs)
+	var rows []ClockEvent
+	if err := sqlx.SelectContext(ctx, r.x, &rows, r.s.q("clock-events"), string(ij)); err != nil {
+		return nil, fmt.Errorf("store: clock events: %w", err)
+	}
+	for _, e := range rows {
+		out[e.IncidentID] = append(out[e.IncidentID], e)
+	}
+	return out, nil
+}
+
+// DueIncidents returns, locked on PostgreSQL (skipping rows another
+// transaction holds), at most limit incidents whose clocks have work at or
+// before now, the earliest first: the index on next_due_at answers it
+// whatever the number of open incidents.
+func (r Reader) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*Incident, error) {
+	var out []*Incident
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("due-incidents"), utc(now), limit); err != nil {
+		return nil, fmt.Errorf("store: due incidents: %w", err)
 	}
 	return out, nil
 }

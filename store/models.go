@@ -34,6 +34,18 @@ type Incident struct {
 	EscalationLevel int        `db:"escalation_level"`
 	MessageCount    int        `db:"message_count"`
 	Fingerprint     string     `db:"fingerprint"`
+	// The SLA clock's derived figures (see clock_events): the promise's
+	// policy, whether waiting on the requester, when each target was
+	// breached, who acknowledged the breach, the clock generation (a
+	// reopen starts the next) and when the tick next has work for it.
+	SLA                  string     `db:"sla"`
+	Paused               bool       `db:"paused"`
+	ResponseBreachedAt   *time.Time `db:"response_breached_at"`
+	ResolutionBreachedAt *time.Time `db:"resolution_breached_at"`
+	AcknowledgedBy       string     `db:"acknowledged_by"`
+	AcknowledgedAt       *time.Time `db:"acknowledged_at"`
+	ClockGeneration      int        `db:"clock_generation"`
+	NextDueAt            *time.Time `db:"next_due_at"`
 	// ProblemKey is the key of ProblemID, when a query joins it.
 	ProblemKey *string `db:"problem_key"`
 }
@@ -179,4 +191,19 @@ type Quarantined struct {
 	CreatedAt   time.Time  `db:"created_at"`
 	ResolvedAt  *time.Time `db:"resolved_at"`
 	MessagePK   *int64     `db:"message_pk"`
+}
+
+// ClockEvent is one stored event of an incident's SLA clocks (see
+// workflow/sla: Event). Policy and Promise are [[sla]] names.
+type ClockEvent struct {
+	ID         int64     `db:"id"`
+	IncidentID int64     `db:"incident_id"`
+	At         time.Time `db:"at"`
+	Kind       string    `db:"kind"`
+	Party      string    `db:"party"`
+	Policy     string    `db:"policy"`
+	Promise    string    `db:"promise"`
+	Priority   string    `db:"priority"`
+	Metric     string    `db:"metric"`
+	Note       string    `db:"note"`
 }

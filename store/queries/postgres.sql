@@ -123,3 +123,13 @@ WHERE fingerprint = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)
 -- Locked until the job's transaction ends; a second daemon skips the job
 -- instead of waiting, and runs it on a later tick when it is due.
 SELECT last_ok_at FROM jobs WHERE name = ? FOR UPDATE SKIP LOCKED;
+
+-- name: clock-events
+SELECT * FROM clock_events
+WHERE incident_id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint))) ORDER BY id;
+
+-- name: due-incidents
+-- Locked until the tick's transaction ends; rows another daemon holds are
+-- skipped, so two daemons never escalate one incident at once.
+SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?
+ORDER BY next_due_at LIMIT ? FOR UPDATE SKIP LOCKED;

@@ -96,3 +96,9 @@ WHERE fingerprint IN (SELECT value FROM json_each(?));
 -- name: job-claim
 -- The write transaction (BEGIN IMMEDIATE) excludes other writers already.
 SELECT last_ok_at FROM jobs WHERE name = ?;
+
+-- name: clock-events
+SELECT * FROM clock_events WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY id;
+
+-- name: due-incidents
+SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?;
