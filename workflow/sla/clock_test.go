@@ -366,3 +366,21 @@ func TestExplain(t *testing.T) {
 		t.Errorf("closed %s, want 111h", x.Closed)
 	}
 }
+
+// A reply while paused meets the response clock and ends its pause.
+func TestMetWhilePausedEndsThePause(t *testing.T) {
+	f := newFixture(t, "")
+	ts := func(s string) time.Time { return f.at(t, s) }
+	s := derive(t, []Event{
+		{At: ts("2026-03-02 09:00"), Kind: Started, Party: "it", Policy: f.standard, Priority: "P3"},
+		{At: ts("2026-03-02 09:30"), Kind: Paused},
+		{At: ts("2026-03-02 10:00"), Kind: Met, Metric: Response},
+	}, ts("2026-03-02 12:00"))
+	c := s.Current().Clock(Response, "")
+	if !c.Met || c.Paused || len(c.Pauses) != 1 || !c.Pauses[0].To.Equal(ts("2026-03-02 10:00")) || c.Elapsed != 30*time.Minute {
+		t.Fatalf("met %v paused %v pauses %v elapsed %s", c.Met, c.Paused, c.Pauses, c.Elapsed)
+	}
+	if w := Explain(c).String(); strings.Contains(w, "Paused since") {
+		t.Fatalf("explanation still paused:\n%s", w)
+	}
+}
