@@ -87,9 +87,13 @@ type Calendar struct {
 
 // TwentyFourSeven returns the calendar that is always open ("24x7"
 // targets): business time is elapsed time, a day is 24 h, there are no
-// holidays.
-func TwentyFourSeven() *Calendar {
-	return &Calendar{name: "24x7", loc: time.UTC, always: true, dayLen: 24 * time.Hour}
+// holidays. loc is only the zone its results are given in (nil: UTC);
+// ParsePolicy passes the policy calendar's zone.
+func TwentyFourSeven(loc *time.Location) *Calendar {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Calendar{name: "24x7", loc: loc, always: true, dayLen: 24 * time.Hour}
 }
 
 // NewCalendar builds a calendar from parsed pieces. Errors name the
@@ -262,7 +266,7 @@ func parseClock(s string) (int, bool) {
 // Name is the calendar's name ("24x7" for TwentyFourSeven).
 func (c *Calendar) Name() string { return c.name }
 
-// Location is the calendar's zone (UTC for TwentyFourSeven).
+// Location is the calendar's zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 
 // Is24x7 reports whether the calendar is always open.
@@ -398,7 +402,7 @@ func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 		return start
 	}
 	if c.always {
-		return start.Add(rem)
+		return start.Add(rem).In(c.loc)
 	}
 	d0 := DateOf(start.In(c.loc))
 	closed := 0
@@ -494,7 +498,7 @@ func (c *Calendar) Open(t time.Time) bool {
 // a calendar with no open time for ten years).
 func (c *Calendar) NextOpen(t time.Time) time.Time {
 	if c.always {
-		return t
+		return t.In(c.loc)
 	}
 	d0 := DateOf(t.In(c.loc))
 	closed := 0

@@ -92,7 +92,7 @@ func TestAdd(t *testing.T) {
 
 func TestTwentyFourSevenAcrossSpringForward(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	c := TwentyFourSeven()
+	c := TwentyFourSeven(berlin)
 	start := time.Date(2026, 3, 29, 0, 30, 0, 0, berlin)
 	got := c.Add(start, mustDur(t, "4h"))
 	if got.Sub(start) != 4*time.Hour {
@@ -247,6 +247,11 @@ func TestPublicHolidaysIndependentOfLocal(t *testing.T) {
 		if len(got) != 2 || got[0].Date.String() != "2026-04-03" || got[1].Date.String() != "2026-04-06" {
 			t.Fatalf("Local=%s: %v, want Good Friday 2026-04-03 and Easter Monday 2026-04-06", z, got)
 		}
+		// US New Year 2022 is a Saturday: observed on Friday 31 December 2021.
+		us := mustCal(t, CalendarSpec{Name: "us", Timezone: "America/New_York", Days: weekdays, Hours: []string{"09:00-17:00"}, HolidayCountry: "us"})
+		if n, ok := us.HolidayOn(Date{2021, 12, 31}); !ok || n != "New Year's Day (observed)" {
+			t.Fatalf("Local=%s: 2021-12-31 = %q %v, want New Year's Day (observed)", z, n, ok)
+		}
 		// Boxing Day 2026 is a Saturday: observed on Monday 28 December.
 		if n, ok := c.HolidayOn(Date{2026, 12, 28}); !ok || !strings.Contains(n, "observed") {
 			t.Fatalf("Local=%s: 2026-12-28 = %q %v, want Boxing Day (observed)", z, n, ok)
@@ -262,7 +267,7 @@ func FuzzBetweenAdd(f *testing.F) {
 		mustCal(f, CalendarSpec{Name: "lunch", Timezone: "Europe/London", Days: weekdays, Hours: []string{"08:30-12:30", "13:30-17:30"}, HolidayCountry: "gb"}),
 		mustCal(f, CalendarSpec{Name: "seven", Timezone: "Europe/Berlin", Days: []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, Hours: []string{"00:00-03:00", "08:00-20:00", "23:00-24:00"}}),
 		mustCal(f, CalendarSpec{Name: "ny", Timezone: "America/New_York", Days: []string{"sun", "sat", "wed"}, Hours: []string{"01:00-02:30", "09:00-17:00"}, HolidayCountry: "us"}),
-		TwentyFourSeven(),
+		TwentyFourSeven(nil),
 	}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	f.Fuzz(func(t *testing.T, off int64, mins int64, ci uint8) {

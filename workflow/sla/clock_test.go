@@ -354,8 +354,8 @@ func TestExplain(t *testing.T) {
 	words := x.String()
 	for _, w := range []string{
 		`Response target for P3 under policy "standard"`, "4h of business time on calendar office (Europe/London",
-		"Good Friday", "Easter Monday", "(waiting on requester): 1h0m0s not counted",
-		"Due Tue 7 Apr 2026 12:00 BST (2h0m0s remaining)",
+		"Good Friday", "Easter Monday", "(waiting on requester): 1 h not counted",
+		"Due Tue 7 Apr 2026 12:00 BST (2 h remaining)", "Time not counted (outside hours, holidays, pauses, with other parties): 111 h.",
 	} {
 		if !strings.Contains(words, w) {
 			t.Errorf("explanation lacks %q:\n%s", w, words)
