@@ -374,7 +374,18 @@ func (c *Calendar) openDay(d Date) bool {
 	return !hol
 }
 
-// span resolves interval h on date d in the calendar's zone.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// span resolves interval h on date d in the calendar's zone. A wall-clock
+// time skipped by a spring-forward change resolves an hour later (02:30
+// becomes 03:30 in Europe/Berlin), so an interval may then overlap the
+// next one: the callers start each interval no earlier than the previous
+// one ended, so no real time is counted twice.
 func (c *Calendar) span(d Date, h Hours) (time.Time, time.Time) {
 	return time.Date(d.Year, d.Month, d.Day, h.Start/60, h.Start%60, 0, 0, c.loc),
 		time.Date(d.Year, d.Month, d.Day, h.End/60, h.End%60, 0, 0, c.loc)
@@ -413,8 +424,10 @@ func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 			continue
 		}
 		closed = 0
+		var prev time.Time
 		for _, h := range c.hours {
 			s, e := c.span(d, h)
+			s, prev = later(s, prev), later(e, prev)
 			if !e.After(start) {
 				continue
 			}
@@ -459,8 +472,10 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 		if !c.openDay(d) {
 			continue
 		}
+		var prev time.Time
 		for _, h := range c.hours {
 			s, e := c.span(d, h)
+			s, prev = later(s, prev), later(e, prev)
 			if s.Before(a) {
 				s = a
 			}
@@ -509,8 +524,10 @@ func (c *Calendar) NextOpen(t time.Time) time.Time {
 			continue
 		}
 		closed = 0
+		var prev time.Time
 		for _, h := range c.hours {
 			s, e := c.span(d, h)
+			s, prev = later(s, prev), later(e, prev)
 			if !e.After(t) || !e.After(s) {
 				continue
 			}

@@ -109,6 +109,7 @@ func TestTwentyFourSevenAcrossSpringForward(t *testing.T) {
 func TestBetween(t *testing.T) {
 	lunch := mustCal(t, CalendarSpec{Name: "lunch", Timezone: "Europe/London", Days: weekdays, Hours: []string{"08:30-12:30", "13:30-17:30"}})
 	berlinAllDay := mustCal(t, CalendarSpec{Name: "allday", Timezone: "Europe/Berlin", Days: []string{"sun"}, Hours: []string{"00:00-24:00"}})
+	berlinGap := mustCal(t, CalendarSpec{Name: "gap", Timezone: "Europe/Berlin", Days: []string{"sun"}, Hours: []string{"01:00-02:30", "03:00-04:00"}})
 	tests := []struct {
 		name string
 		cal  *Calendar
@@ -121,6 +122,8 @@ func TestBetween(t *testing.T) {
 		{"a full week", office(t), "2026-03-02 00:00", "2026-03-09 00:00", 50 * time.Hour},
 		{"reversed is negative", office(t), "2026-03-09 08:10", "2026-03-07 11:00", -10 * time.Minute},
 		{"spring-forward Sunday 00:00-24:00 is 23h", berlinAllDay, "2026-03-28 12:00", "2026-03-30 12:00", 23 * time.Hour},
+		{"intervals overlapping in the spring-forward gap count once", berlinGap, "2026-03-28 12:00", "2026-03-30 12:00", 2 * time.Hour},
+		{"the same intervals on an ordinary Sunday", berlinGap, "2026-03-21 12:00", "2026-03-23 12:00", 150 * time.Minute},
 		{"fall-back Sunday 00:00-24:00 is 25h", berlinAllDay, "2026-10-24 12:00", "2026-10-26 12:00", 25 * time.Hour},
 	}
 	for _, tt := range tests {
@@ -263,10 +266,12 @@ func FuzzBetweenAdd(f *testing.F) {
 	f.Add(int64(0), int64(90), uint8(0))
 	f.Add(int64(86400*87+3600*19), int64(60*125), uint8(1))
 	f.Add(int64(86400*297+3600*23), int64(60*60*30), uint8(2))
+	f.Add(int64(86400*86+3600*23), int64(60*200), uint8(3))
 	cals := []*Calendar{
 		mustCal(f, CalendarSpec{Name: "lunch", Timezone: "Europe/London", Days: weekdays, Hours: []string{"08:30-12:30", "13:30-17:30"}, HolidayCountry: "gb"}),
 		mustCal(f, CalendarSpec{Name: "seven", Timezone: "Europe/Berlin", Days: []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, Hours: []string{"00:00-03:00", "08:00-20:00", "23:00-24:00"}}),
 		mustCal(f, CalendarSpec{Name: "ny", Timezone: "America/New_York", Days: []string{"sun", "sat", "wed"}, Hours: []string{"01:00-02:30", "09:00-17:00"}, HolidayCountry: "us"}),
+		mustCal(f, CalendarSpec{Name: "gap", Timezone: "Europe/Berlin", Days: []string{"sun", "mon"}, Hours: []string{"01:00-02:30", "02:40-02:50", "03:00-04:00"}}),
 		TwentyFourSeven(nil),
 	}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
