@@ -291,3 +291,17 @@ func FuzzBetweenAdd(f *testing.F) {
 		}
 	})
 }
+
+func TestParseCalendarIssueExample(t *testing.T) {
+	c := mustCal(t, CalendarSpec{Name: "office", Timezone: "Europe/London", Days: weekdays,
+		Hours: []string{"13:30-17:30", "08:30-12:30"}, Holidays: []string{"2026-12-25", "2026-12-28"}, HolidayCountry: "GB"})
+	if got, want := c.String(), "office (Europe/London; Mon Tue Wed Thu Fri 08:30-12:30, 13:30-17:30; 2 holidays; public holidays: gb)"; got != want {
+		t.Fatalf("String = %q, want %q", got, want)
+	}
+	if c.DayLength() != 8*time.Hour || c.Budget(Duration{Days: 3, Clock: time.Hour}) != 25*time.Hour {
+		t.Fatalf("day length %s", c.DayLength())
+	}
+	if n, ok := c.HolidayOn(Date{2026, 12, 25}); !ok || n != "holiday" {
+		t.Fatalf("2026-12-25: %q %v", n, ok)
+	}
+}

@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -137,6 +138,7 @@ func TestParseEscalationErrors(t *testing.T) {
 	}{
 		{"warn_at 1", 1, nil, "", "warn_at 1: want a fraction"},
 		{"warn_at negative", -0.1, nil, "", "warn_at -0.1"},
+		{"warn_at NaN", math.NaN(), nil, "", "warn_at NaN"},
 		{"bad level", 0.8, []string{"0m", "4 hours"}, "", `levels[1]: duration "4 hours"`},
 		{"descending", 0.8, []string{"1d", "4h"}, "", `levels[1] "4h" is earlier than levels[0] "1d"`},
 		{"bad repeat", 0.8, nil, "daily", `repeat: duration "daily"`},
@@ -148,5 +150,13 @@ func TestParseEscalationErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseEscalation(t *testing.T) {
+	e, err := ParseEscalation(0.8, []string{"0m", "4h", "1d"}, "1d")
+	want := Escalation{WarnAt: 0.8, Levels: []Duration{{}, {Clock: 4 * time.Hour}, {Days: 1}}, Repeat: Duration{Days: 1}}
+	if err != nil || !reflect.DeepEqual(e, want) {
+		t.Fatalf("got %+v, %v; want %+v", e, err, want)
 	}
 }
