@@ -87,9 +87,13 @@ type Calendar struct {
 
 // TwentyFourSeven returns the calendar that is always open ("24x7"
 // targets): business time is elapsed time, a day is 24 h, there are no
-// holidays.
-func TwentyFourSeven() *Calendar {
-	return &Calendar{name: "24x7", loc: time.UTC, always: true, dayLen: 24 * time.Hour}
+// holidays. loc is only the zone its results are given in (nil: UTC);
+// ParsePolicy passes the policy calendar's zone.
+func TwentyFourSeven(loc *time.Location) *Calendar {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Calendar{name: "24x7", loc: loc, always: true, dayLen: 24 * time.Hour}
 }
 
 // NewCalendar builds a calendar from parsed pieces. Errors name the
@@ -262,7 +266,7 @@ func parseClock(s string) (int, bool) {
 // Name is the calendar's name ("24x7" for TwentyFourSeven).
 func (c *Calendar) Name() string { return c.name }
 
-// Location is the calendar's zone (UTC for TwentyFourSeven).
+// Location is the calendar's zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 
 // Is24x7 reports whether the calendar is always open.
@@ -370,7 +374,18 @@ func (c *Calendar) openDay(d Date) bool {
 	return !hol
 }
 
-// span resolves interval h on date d in the calendar's zone.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// span resolves interval h on date d in the calendar's zone. A wall-clock
+// time skipped by a spring-forward change resolves an hour later (02:30
+// becomes 03:30 in Europe/Berlin), so an interval may then overlap the
+// next one: the callers start each interval no earlier than the previous
+// one ended, so no real time is counted twice.
 func (c *Calendar) span(d Date, h Hours) (time.Time, time.Time) {
 	return time.Date(d.Year, d.Month, d.Day, h.Start/60, h.Start%60, 0, 0, c.loc),
 		time.Date(d.Year, d.Month, d.Day, h.End/60, h.End%60, 0, 0, c.loc)
@@ -398,7 +413,7 @@ func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 		return start
 	}
 	if c.always {
-		return start.Add(rem)
+		return start.Add(rem).In(c.loc)
 	}
 	d0 := DateOf(start.In(c.loc))
 	closed := 0
@@ -409,8 +424,10 @@ func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 			continue
 		}
 		closed = 0
+		var prev time.Time
 		for _, h := range c.hours {
 			s, e := c.span(d, h)
+			s, prev = later(s, prev), later(e, prev)
 			if !e.After(start) {
 				continue
 			}
@@ -455,8 +472,10 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 		if !c.openDay(d) {
 			continue
 		}
+		var prev time.Time
 		for _, h := range c.hours {
 			s, e := c.span(d, h)
+			s, prev = later(s, prev), later(e, prev)
 			if s.Before(a) {
 				s = a
 			}
@@ -494,7 +513,7 @@ func (c *Calendar) Open(t time.Time) bool {
 // a calendar with no open time for ten years).
 func (c *Calendar) NextOpen(t time.Time) time.Time {
 	if c.always {
-		return t
+		return t.In(c.loc)
 	}
 	d0 := DateOf(t.In(c.loc))
 	closed := 0
@@ -505,8 +524,10 @@ func (c *Calendar) NextOpen(t time.Time) time.Time {
 			continue
 		}
 		closed = 0
+		var prev time.Time
 		for _, h := range c.hours {
 			s, e := c.span(d, h)
+			s, prev = later(s, prev), later(e, prev)
 			if !e.After(t) || !e.After(s) {
 				continue
 			}

@@ -92,7 +92,7 @@ func TestAdd(t *testing.T) {
 
 func TestTwentyFourSevenAcrossSpringForward(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	c := TwentyFourSeven()
+	c := TwentyFourSeven(berlin)
 	start := time.Date(2026, 3, 29, 0, 30, 0, 0, berlin)
 	got := c.Add(start, mustDur(t, "4h"))
 	if got.Sub(start) != 4*time.Hour {
@@ -109,6 +109,7 @@ func TestTwentyFourSevenAcrossSpringForward(t *testing.T) {
 func TestBetween(t *testing.T) {
 	lunch := mustCal(t, CalendarSpec{Name: "lunch", Timezone: "Europe/London", Days: weekdays, Hours: []string{"08:30-12:30", "13:30-17:30"}})
 	berlinAllDay := mustCal(t, CalendarSpec{Name: "allday", Timezone: "Europe/Berlin", Days: []string{"sun"}, Hours: []string{"00:00-24:00"}})
+	berlinGap := mustCal(t, CalendarSpec{Name: "gap", Timezone: "Europe/Berlin", Days: []string{"sun"}, Hours: []string{"01:00-02:30", "03:00-04:00"}})
 	tests := []struct {
 		name string
 		cal  *Calendar
@@ -121,6 +122,8 @@ func TestBetween(t *testing.T) {
 		{"a full week", office(t), "2026-03-02 00:00", "2026-03-09 00:00", 50 * time.Hour},
 		{"reversed is negative", office(t), "2026-03-09 08:10", "2026-03-07 11:00", -10 * time.Minute},
 		{"spring-forward Sunday 00:00-24:00 is 23h", berlinAllDay, "2026-03-28 12:00", "2026-03-30 12:00", 23 * time.Hour},
+		{"intervals overlapping in the spring-forward gap count once", berlinGap, "2026-03-28 12:00", "2026-03-30 12:00", 2 * time.Hour},
+		{"the same intervals on an ordinary Sunday", berlinGap, "2026-03-21 12:00", "2026-03-23 12:00", 150 * time.Minute},
 		{"fall-back Sunday 00:00-24:00 is 25h", berlinAllDay, "2026-10-24 12:00", "2026-10-26 12:00", 25 * time.Hour},
 	}
 	for _, tt := range tests {
@@ -247,6 +250,11 @@ func TestPublicHolidaysIndependentOfLocal(t *testing.T) {
 		if len(got) != 2 || got[0].Date.String() != "2026-04-03" || got[1].Date.String() != "2026-04-06" {
 			t.Fatalf("Local=%s: %v, want Good Friday 2026-04-03 and Easter Monday 2026-04-06", z, got)
 		}
+		// US New Year 2022 is a Saturday: observed on Friday 31 December 2021.
+		us := mustCal(t, CalendarSpec{Name: "us", Timezone: "America/New_York", Days: weekdays, Hours: []string{"09:00-17:00"}, HolidayCountry: "us"})
+		if n, ok := us.HolidayOn(Date{2021, 12, 31}); !ok || n != "New Year's Day (observed)" {
+			t.Fatalf("Local=%s: 2021-12-31 = %q %v, want New Year's Day (observed)", z, n, ok)
+		}
 		// Boxing Day 2026 is a Saturday: observed on Monday 28 December.
 		if n, ok := c.HolidayOn(Date{2026, 12, 28}); !ok || !strings.Contains(n, "observed") {
 			t.Fatalf("Local=%s: 2026-12-28 = %q %v, want Boxing Day (observed)", z, n, ok)
@@ -258,11 +266,13 @@ func FuzzBetweenAdd(f *testing.F) {
 	f.Add(int64(0), int64(90), uint8(0))
 	f.Add(int64(86400*87+3600*19), int64(60*125), uint8(1))
 	f.Add(int64(86400*297+3600*23), int64(60*60*30), uint8(2))
+	f.Add(int64(86400*86+3600*23), int64(60*200), uint8(3))
 	cals := []*Calendar{
 		mustCal(f, CalendarSpec{Name: "lunch", Timezone: "Europe/London", Days: weekdays, Hours: []string{"08:30-12:30", "13:30-17:30"}, HolidayCountry: "gb"}),
 		mustCal(f, CalendarSpec{Name: "seven", Timezone: "Europe/Berlin", Days: []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, Hours: []string{"00:00-03:00", "08:00-20:00", "23:00-24:00"}}),
 		mustCal(f, CalendarSpec{Name: "ny", Timezone: "America/New_York", Days: []string{"sun", "sat", "wed"}, Hours: []string{"01:00-02:30", "09:00-17:00"}, HolidayCountry: "us"}),
-		TwentyFourSeven(),
+		mustCal(f, CalendarSpec{Name: "gap", Timezone: "Europe/Berlin", Days: []string{"sun", "mon"}, Hours: []string{"01:00-02:30", "02:40-02:50", "03:00-04:00"}}),
+		TwentyFourSeven(nil),
 	}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	f.Fuzz(func(t *testing.T, off int64, mins int64, ci uint8) {
@@ -280,4 +290,18 @@ func FuzzBetweenAdd(f *testing.F) {
 			t.Fatalf("%s: Add(%s, %s) = %s ends outside open time", c.Name(), a, d, end)
 		}
 	})
+}
+
+func TestParseCalendarIssueExample(t *testing.T) {
+	c := mustCal(t, CalendarSpec{Name: "office", Timezone: "Europe/London", Days: weekdays,
+		Hours: []string{"13:30-17:30", "08:30-12:30"}, Holidays: []string{"2026-12-25", "2026-12-28"}, HolidayCountry: "GB"})
+	if got, want := c.String(), "office (Europe/London; Mon Tue Wed Thu Fri 08:30-12:30, 13:30-17:30; 2 holidays; public holidays: gb)"; got != want {
+		t.Fatalf("String = %q, want %q", got, want)
+	}
+	if c.DayLength() != 8*time.Hour || c.Budget(Duration{Days: 3, Clock: time.Hour}) != 25*time.Hour {
+		t.Fatalf("day length %s", c.DayLength())
+	}
+	if n, ok := c.HolidayOn(Date{2026, 12, 25}); !ok || n != "holiday" {
+		t.Fatalf("2026-12-25: %q %v", n, ok)
+	}
 }

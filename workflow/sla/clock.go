@@ -382,6 +382,9 @@ func (d *deriver) apply(e Event) error {
 		for _, c := range g.Clocks {
 			if c.Metric == e.Metric && !c.Met && (c.Party == "" || c.Party == party) {
 				d.stop(c, e.At)
+				if n := len(c.Pauses); c.Paused && n > 0 && c.Pauses[n-1].To.IsZero() {
+					c.Pauses[n-1].To = e.At
+				}
 				c.Met, c.MetAt, c.Paused = true, e.At, false
 			}
 		}

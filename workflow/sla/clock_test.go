@@ -354,8 +354,8 @@ func TestExplain(t *testing.T) {
 	words := x.String()
 	for _, w := range []string{
 		`Response target for P3 under policy "standard"`, "4h of business time on calendar office (Europe/London",
-		"Good Friday", "Easter Monday", "(waiting on requester): 1h0m0s not counted",
-		"Due Tue 7 Apr 2026 12:00 BST (2h0m0s remaining)",
+		"Good Friday", "Easter Monday", "(waiting on requester): 1 h not counted",
+		"Due Tue 7 Apr 2026 12:00 BST (2 h remaining)", "Time not counted (outside hours, holidays, pauses, with other parties): 111 h.",
 	} {
 		if !strings.Contains(words, w) {
 			t.Errorf("explanation lacks %q:\n%s", w, words)
@@ -364,5 +364,23 @@ func TestExplain(t *testing.T) {
 	// Thu 17:00 to Tue 12:00 is 115 h of real time, 4 h of it counted.
 	if x.Closed != 111*time.Hour {
 		t.Errorf("closed %s, want 111h", x.Closed)
+	}
+}
+
+// A reply while paused meets the response clock and ends its pause.
+func TestMetWhilePausedEndsThePause(t *testing.T) {
+	f := newFixture(t, "")
+	ts := func(s string) time.Time { return f.at(t, s) }
+	s := derive(t, []Event{
+		{At: ts("2026-03-02 09:00"), Kind: Started, Party: "it", Policy: f.standard, Priority: "P3"},
+		{At: ts("2026-03-02 09:30"), Kind: Paused},
+		{At: ts("2026-03-02 10:00"), Kind: Met, Metric: Response},
+	}, ts("2026-03-02 12:00"))
+	c := s.Current().Clock(Response, "")
+	if !c.Met || c.Paused || len(c.Pauses) != 1 || !c.Pauses[0].To.Equal(ts("2026-03-02 10:00")) || c.Elapsed != 30*time.Minute {
+		t.Fatalf("met %v paused %v pauses %v elapsed %s", c.Met, c.Paused, c.Pauses, c.Elapsed)
+	}
+	if w := Explain(c).String(); strings.Contains(w, "Paused since") {
+		t.Fatalf("explanation still paused:\n%s", w)
 	}
 }

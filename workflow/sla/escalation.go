@@ -2,6 +2,7 @@ package sla
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -24,7 +25,7 @@ type Escalation struct {
 // the bad value.
 func ParseEscalation(warnAt float64, levels []string, repeat string) (Escalation, error) {
 	e := Escalation{WarnAt: warnAt}
-	if warnAt < 0 || warnAt >= 1 || warnAt != warnAt {
+	if warnAt < 0 || warnAt >= 1 || math.IsNaN(warnAt) {
 		return e, fmt.Errorf("escalation: warn_at %v: want a fraction of the target in [0, 1), e.g. 0.8 (0 for no warnings)", warnAt)
 	}
 	var prev time.Duration
@@ -72,7 +73,9 @@ type Notice struct {
 	Level      int    // 0 for a warning; 1… chain level (for a reminder: the highest level)
 	Repeat     int    // reminders: 1, 2, …; 0 otherwise
 	Generation int
-	At         time.Time // when it became due
+	// At is when the clock reached the notice's threshold; a warning held
+	// back outside the calendar's hours is due later than At.
+	At time.Time
 }
 
 // Key is the once-only key of the notice for an incident:

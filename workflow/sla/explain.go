@@ -2,6 +2,7 @@ package sla
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -27,9 +28,10 @@ type Explanation struct {
 	Pauses     []Span    // each pause; To zero while still paused
 	Holidays   []Holiday // closed working weekdays between the start and the due time (or now)
 	Changes    []Change  // priority changes and hand-overs
-	Closed     time.Duration
-	// Closed is the real time between Started and Due (or now) that did not
-	// count: nights, weekends, holidays, lunch breaks and pauses.
+	// Closed is the real time between Started and the due time (or when
+	// the clock was met or stopped, or now) that did not count: nights,
+	// weekends, holidays, lunch breaks, pauses, and time with other parties.
+	Closed             time.Duration
 	Elapsed, Remaining time.Duration // counted time, as in the Clock
 }
 
@@ -58,11 +60,13 @@ func Explain(c *Clock) Explanation {
 		x.Pauses = append(x.Pauses, p)
 	}
 	end := c.Now
-	if !c.Due.IsZero() && (c.Running || c.Met) {
-		end = c.Due
-	}
-	if c.Met && c.MetAt.Before(end) {
+	switch {
+	case c.Met:
 		end = c.MetAt
+	case c.Running && !c.Due.IsZero():
+		end = c.Due
+	case c.Stopped && len(c.spans) > 0:
+		end = c.spans[len(c.spans)-1].to
 	}
 	if x.Business {
 		x.Holidays = c.Calendar.HolidaysBetween(c.Started, end)
@@ -90,7 +94,7 @@ func (x Explanation) String() string {
 	var b strings.Builder
 	who := "the promise to the requester"
 	if x.Party != "" {
-		who = x.Party + "'s own clock"
+		who = fmt.Sprintf("the clock of %s while it holds the incident", x.Party)
 	}
 	if !x.HasTarget {
 		fmt.Fprintf(&b, "No %s target for priority %s under policy %q (%s).\n", x.Metric, x.Priority, x.Policy, who)
@@ -103,8 +107,13 @@ func (x Explanation) String() string {
 	fmt.Fprintf(&b, "%s target for %s under policy %q (%s): %s of %s.\n",
 		capital(string(x.Metric)), x.Priority, x.Policy, who, x.Target, kind)
 	fmt.Fprintf(&b, "Clock started %s.\n", x.Started.Format(wordsLayout))
+	type line struct {
+		at   time.Time
+		text string
+	}
+	var lines []line
 	for _, c := range x.Changes {
-		fmt.Fprintf(&b, "%s: %s.\n", c.At.In(x.Started.Location()).Format(wordsLayout), c.What)
+		lines = append(lines, line{c.At, fmt.Sprintf("%s: %s.", c.At.In(x.Started.Location()).Format(wordsLayout), c.What)})
 	}
 	for _, p := range x.Pauses {
 		note := ""
@@ -112,10 +121,14 @@ func (x Explanation) String() string {
 			note = " (" + p.Note + ")"
 		}
 		if p.To.IsZero() {
-			fmt.Fprintf(&b, "Paused since %s%s.\n", p.From.Format(wordsLayout), note)
+			lines = append(lines, line{p.From, fmt.Sprintf("Paused since %s%s.", p.From.Format(wordsLayout), note)})
 		} else {
-			fmt.Fprintf(&b, "Paused %s to %s%s: %s not counted.\n", p.From.Format(wordsLayout), p.To.Format(wordsLayout), note, roundMin(p.To.Sub(p.From)))
+			lines = append(lines, line{p.From, fmt.Sprintf("Paused %s to %s%s: %s not counted.", p.From.Format(wordsLayout), p.To.Format(wordsLayout), note, roundMin(p.To.Sub(p.From)))})
 		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
+	for _, l := range lines {
+		b.WriteString(l.text + "\n")
 	}
 	if len(x.Holidays) > 0 {
 		var hs []string
@@ -126,7 +139,7 @@ func (x Explanation) String() string {
 		fmt.Fprintf(&b, "Holidays skipped: %s.\n", strings.Join(hs, ", "))
 	}
 	if x.Closed > 0 {
-		fmt.Fprintf(&b, "Time not counted (outside hours, holidays, pauses): %s.\n", roundMin(x.Closed))
+		fmt.Fprintf(&b, "Time not counted (outside hours, holidays, pauses, with other parties): %s.\n", roundMin(x.Closed))
 	}
 	switch {
 	case x.Breached:
@@ -140,7 +153,7 @@ func (x Explanation) String() string {
 	case x.Paused:
 		fmt.Fprintf(&b, "Paused with %s remaining.\n", roundMin(x.Remaining))
 	case x.Due.IsZero():
-		fmt.Fprintf(&b, "Not counting (handed over) with %s remaining.\n", roundMin(x.Remaining))
+		fmt.Fprintf(&b, "Not counting (handed over or closed) with %s remaining.\n", roundMin(x.Remaining))
 	default:
 		fmt.Fprintf(&b, "Due %s (%s remaining).\n", x.Due.Format(wordsLayout), roundMin(x.Remaining))
 	}
@@ -157,4 +170,20 @@ func capital(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func roundMin(d time.Duration) time.Duration { return d.Round(time.Minute) }
+// roundMin formats d rounded to the minute: "45 min", "2 h", "29 h 30 min".
+func roundMin(d time.Duration) string {
+	d = d.Round(time.Minute)
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	var parts []string
+	if h > 0 {
+		parts = append(parts, fmt.Sprintf("%d h", h))
+	}
+	if m > 0 || len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d min", m))
+	}
+	return sign + strings.Join(parts, " ")
+}

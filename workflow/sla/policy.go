@@ -81,7 +81,7 @@ func ParsePolicy(s PolicySpec, calendars map[string]*Calendar) (*Policy, error) 
 		switch strings.ToLower(strings.TrimSpace(t.Clock)) {
 		case "", "business":
 		case "24x7":
-			tc = TwentyFourSeven()
+			tc = TwentyFourSeven(c.Location())
 		default:
 			return nil, fmt.Errorf("sla %q: priority %s: clock %q: want \"business\" or \"24x7\"", s.Name, prio, t.Clock)
 		}
