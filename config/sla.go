@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/helpdeskd/helpdeskd/workflow/sla"
 )
@@ -44,6 +45,8 @@ type SLA struct {
 	Targets  []SLATarget `toml:"targets"`
 
 	Cal *sla.Calendar `toml:"-"`
+	// Pol is the policy built for the clocks.
+	Pol *sla.Policy `toml:"-"`
 }
 
 // Target returns the policy's target for a priority, or nil: a priority
@@ -60,7 +63,11 @@ func (s *SLA) Target(priority string) *SLATarget {
 // CalendarOf is the calendar a target is counted on.
 func (s *SLA) CalendarOf(t *SLATarget) *sla.Calendar {
 	if t.Clock == "24x7" || s.Cal == nil {
-		return sla.TwentyFourSeven()
+		loc := time.UTC
+		if s.Cal != nil {
+			loc = s.Cal.Location()
+		}
+		return sla.TwentyFourSeven(loc)
 	}
 	return s.Cal
 }
@@ -86,6 +93,8 @@ type Escalation struct {
 
 	LevelDurs []sla.Duration `toml:"-"`
 	RepeatDur sla.Duration   `toml:"-"`
+	// Rules is the table built for the clocks.
+	Rules sla.Escalation `toml:"-"`
 }
 
 // Policy returns the SLA policy of a team or provider: the one it names,
@@ -206,6 +215,22 @@ func (c *Config) validateSLA(v *validator) {
 				v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("%s: a target needs response, resolution or both", t.Priority))
 			}
 		}
+		var targets []sla.Target
+		for j := range s.Targets {
+			t := &s.Targets[j]
+			cal := s.CalendarOf(t)
+			if t.HasResponse {
+				targets = append(targets, sla.Target{Priority: t.Priority, Metric: sla.Response, Within: t.ResponseDur, Calendar: cal})
+			}
+			if t.HasResolution {
+				targets = append(targets, sla.Target{Priority: t.Priority, Metric: sla.Resolution, Within: t.ResolutionDur, Calendar: cal})
+			}
+		}
+		if pol, err := sla.NewPolicy(s.Name, s.Cal, targets); err == nil {
+			s.Pol = pol
+		} else if len(v.errs) == 0 {
+			v.addIn("sla", i+1, s.Name, "targets", err.Error())
+		}
 	}
 	for i := range c.Teams {
 		if n := c.Teams[i].SLA; n != "" && !policies[n] {
@@ -268,6 +293,7 @@ func (c *Config) validateSLA(v *validator) {
 	} else {
 		e.RepeatDur = d
 	}
+	e.Rules = sla.Escalation{WarnAt: e.WarnAt, Levels: e.LevelDurs, Repeat: e.RepeatDur}
 }
 
 // calendarField guesses the key a calendar error is about from its text.

@@ -40,7 +40,7 @@ var knownCommands = map[string]bool{
 }
 
 // notYet are the known commands this version parses but does not run.
-var notYet = map[string]bool{"ack": true, "major": true, "link": true}
+var notYet = map[string]bool{"major": true, "link": true}
 
 // problemCommands run on a problem's thread (a reply to a [PRB-N] mail).
 var problemCommands = map[string]bool{
@@ -299,8 +299,7 @@ func (p *processing) incidentCommand(inc *store.Incident, c command) (result str
 			return fmt.Sprintf("bad argument %q: want P1 to P5", c.arg), false, false
 		}
 		old := inc.Priority
-		inc.Priority, inc.UpdatedAt = arg, p.now
-		p.u.dirty[inc] = true
+		p.u.setPriority(inc, arg)
 		return "priority " + old + " → " + arg, true, false
 	case c.name == "assign":
 		team, prov := cfg.Assignee(c.arg)
@@ -308,8 +307,7 @@ func (p *processing) incidentCommand(inc *store.Incident, c command) (result str
 			return fmt.Sprintf("bad argument %q: not a team or provider", c.arg), false, false
 		}
 		old := inc.Assignee
-		inc.Assignee, inc.UpdatedAt = c.arg, p.now
-		p.u.dirty[inc] = true
+		p.u.assign(inc, c.arg)
 		if err := p.notifyAssignee(inc, routing{assignee: c.arg, reason: "assigned by " + p.msg.From.Addr}); err != nil {
 			return "assignment failed: " + err.Error(), false, false
 		}
@@ -323,6 +321,8 @@ func (p *processing) incidentCommand(inc *store.Incident, c command) (result str
 		return "category " + c.arg, true, false
 	case c.name == "note":
 		return "internal note: " + c.arg, true, true
+	case c.name == "ack":
+		return p.acknowledge(inc)
 	}
 	return "unknown command", false, false
 }

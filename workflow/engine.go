@@ -138,7 +138,7 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{
+	e := &Engine{
 		Store: st, Cfg: cfg, Templates: tmpl, Log: log,
 		Now:   func() time.Time { return time.Now().UTC() },
 		Parse: ParseOptions(cfg),
@@ -146,6 +146,8 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		// Problems are PRB-N, whatever the incidents' prefix.
 		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
+	e.Jobs = []Job{e.EscalationJob()}
+	return e
 }
 
 // ParseOptions are the parser limits of the configuration ([intake]).

@@ -422,6 +422,10 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if r.priority != "" {
 		priority = r.priority
 	}
+	if rp, why := rulePriority(cfg, m.Subject, m.NewText); rp != "" && rp < priority {
+		priority = rp
+		r.reason += "; " + why
+	}
 	inc := &store.Incident{
 		Assignee:      r.assignee,
 		Category:      r.category,
@@ -435,6 +439,9 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		UpdatedAt:     p.now,
 	}
 	if err := p.u.createIncident(ctx, inc); err != nil {
+		return err
+	}
+	if err := p.u.startClocks(ctx, inc); err != nil {
 		return err
 	}
 	p.incident, p.threadReason = inc, why
@@ -515,7 +522,8 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
 	data := AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-		RequesterName: m.From.Name, Priority: inc.Priority}
+		RequesterName: m.From.Name, Priority: inc.Priority,
+		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
 		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Workaround: pr.Workaround}
 	}
@@ -546,6 +554,7 @@ type outgoing struct {
 	// rcptKey is counted against [helpdesk] auto_reply_limit; empty for
 	// mail to staff, which the limit does not protect.
 	rcptKey       string
+	cc            string // the Cc header (escalations: the level below)
 	inReplyTo     string
 	refs          string
 	autoSubmitted string
@@ -585,6 +594,7 @@ func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, q
 		DedupeKey:     &dedupe,
 		FromAddr:      cfg.SMTP.From,
 		ToAddrs:       out.to,
+		CcAddrs:       out.cc,
 		ReplyTo:       cfg.Helpdesk.Address,
 		Subject:       r.Subject,
 		TextBody:      r.Text,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow/sla"
 )
 
 // unit is the work of one batch inside its transaction: what the batch
@@ -74,6 +75,12 @@ type unit struct {
 	exclLoaded map[string]bool
 
 	participants map[int64][]string // stored incident → its participants, read on demand
+
+	// SLA clocks (clock.go): this unit's clock events, the incidents to
+	// derive again, and the stored events read so far.
+	clockEvs    map[*store.Incident][]store.ClockEvent
+	clockDirty  map[*store.Incident]bool
+	clockStored map[int64][]store.ClockEvent
 }
 
 type learnedTicket struct {
@@ -538,11 +545,13 @@ func (u *unit) firstResponse(inc *store.Incident) {
 	at := u.now
 	inc.FirstResponseAt = &at
 	u.dirty[inc] = true
+	u.clock(inc, sla.Met, store.ClockEvent{Metric: string(sla.Response), Party: inc.Assignee})
 }
 
 // setStatus changes an incident's status and its resolved/closed stamps.
 func (u *unit) setStatus(inc *store.Incident, status string) {
 	at := u.now
+	u.statusClock(inc, inc.Status, status)
 	switch status {
 	case store.StatusResolved:
 		inc.ResolvedAt = &at
@@ -785,6 +794,9 @@ func (u *unit) linkedTo(ctx context.Context, pr *store.Problem) ([]store.Inciden
 // messages meanwhile.
 func (u *unit) flush(ctx context.Context) error {
 	tx := u.tx
+	if err := u.deriveDirty(ctx); err != nil {
+		return err
+	}
 	if len(u.newProblems) > 0 {
 		if err := tx.SetCounter(ctx, "problem", u.problemCounter); err != nil {
 			return err
@@ -837,6 +849,9 @@ func (u *unit) flush(ctx context.Context) error {
 			return err
 		}
 		clear(u.dirty)
+	}
+	if err := u.flushClocks(ctx); err != nil {
+		return err
 	}
 	var pending []*pendingMessage
 	for _, pm := range u.msgs {

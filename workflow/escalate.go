@@ -1,0 +1,283 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow/sla"
+)
+
+// Escalation (the tick's "sla-escalation" job). The incidents whose next
+// due time has come are read through the index on next_due_at (only
+// those: the cost follows the incidents that are due, not the open ones),
+// locked on PostgreSQL, and their clocks derived at the process clock.
+// For each escalated clock, sla.Escalation.Due says which notices are due:
+// the warning to the responsible party at [escalation] warn_at (for a
+// business-time target only while its calendar is open), chain level 1 at
+// the breach, further levels after their delays, a reminder to the
+// highest level every repeat until "#ack" or resolution. Each notice is
+// an event with a once-only key (incident, metric, level, generation)
+// written in the same transaction as its outbox row, before anything is
+// sent: a repeated tick, a restart or a second daemon finds the key and
+// sends nothing again.
+
+// escalationBatch bounds the incidents one tick handles; the rest stay
+// due for the next.
+const escalationBatch = 500
+
+// EscalationJob is the tick's job that warns and escalates.
+func (e *Engine) EscalationJob() Job {
+	return Job{Name: "sla-escalation", Run: e.escalate}
+}
+
+// EscalationData is what the escalation template sees.
+type EscalationData struct {
+	HelpdeskName string
+	Key          string
+	Subject      string
+	Requester    string
+	Priority     string
+	Kind         string // warning, level, reminder
+	Level        int
+	Repeat       int
+	Metric       string // "first response" or "resolution"
+	Party        string // who held the incident
+	Promise      string // whose promise: "the helpdesk's promise (standard)", "acme's contract (acme-contract)"
+	Target       string
+	Due          string
+	Breached     string
+	Overdue      string
+	Why          string
+	Timeline     []TimelineEntry
+}
+
+// TimelineEntry is one line of what happened on an incident.
+type TimelineEntry struct {
+	When, Who, What string
+}
+
+func (e *Engine) escalate(ctx context.Context, w *Work) error {
+	cfg := e.Cfg
+	if promise(cfg) == nil {
+		return nil
+	}
+	incs, err := w.Tx.DueIncidents(ctx, w.Now, escalationBatch)
+	if err != nil || len(incs) == 0 {
+		return err
+	}
+	ids := make([]int64, len(incs))
+	for i, inc := range incs {
+		ids[i] = inc.ID
+	}
+	evs, err := w.Tx.ClockEvents(ctx, ids)
+	if err != nil {
+		return err
+	}
+	u := w.u
+	if u.clockStored == nil {
+		u.clockStored = map[int64][]store.ClockEvent{}
+	}
+	p := &processing{e: e, u: u, now: w.Now}
+	for _, inc := range incs {
+		u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
+		u.clockStored[inc.ID] = evs[inc.ID]
+		st, err := deriveAt(cfg, inc, evs[inc.ID], w.Now)
+		if err != nil {
+			// A clock that cannot be derived must not stop the others.
+			e.Log.Error("clock not derived", "incident", inc.Key, "error", err)
+			inc.NextDueAt = nil
+			u.dirty[inc] = true
+			continue
+		}
+		g := st.Current()
+		var resolved time.Time
+		if inc.ResolvedAt != nil {
+			resolved = *inc.ResolvedAt
+		}
+		for _, c := range escalated(cfg, g) {
+			for _, n := range cfg.Escalation.Rules.Due(c, ackFor(inc, c), resolved, w.Now) {
+				if err := p.notice(ctx, inc, c, n); err != nil {
+					return err
+				}
+			}
+		}
+		u.applyClocks(inc, st, false)
+		u.dirty[inc] = true
+	}
+	u.events = append(u.events, p.events...)
+	return nil
+}
+
+// notice records and queues one due notice, once.
+func (p *processing) notice(ctx context.Context, inc *store.Incident, c *sla.Clock, n sla.Notice) error {
+	cfg := p.e.Cfg
+	party := c.Party
+	if party == "" {
+		party = c.BreachedBy
+	}
+	if party == "" || n.Kind == sla.Warning {
+		party = inc.Assignee
+	}
+	var to, cc []string
+	level := n.Level
+	switch n.Kind {
+	case sla.Warning:
+		to = responsible(cfg, party)
+	default:
+		chain := cfg.Chain(party)
+		if level > len(chain) {
+			if n.Kind == sla.Level {
+				return nil // the chain has no one at this level
+			}
+			level = len(chain) // reminders go to the highest level there is
+		}
+		if level >= 1 {
+			to = []string{chain[level-1]}
+			if level >= 2 {
+				cc = []string{chain[level-2]}
+			}
+		}
+	}
+	key := "sla:" + n.Key(inc.Key)
+	what := noticeWords(n, c, party)
+	detail := what
+	if len(to) == 0 {
+		detail += "; nobody to tell (no members, intake or chain configured)"
+	} else {
+		detail += " to " + strings.Join(to, ", ")
+	}
+	ev := &store.Event{IncidentID: &inc.ID, Kind: "sla_" + string(n.Kind), Actor: "helpdeskd", Detail: cleanText(detail), CreatedAt: p.now, DedupeKey: &key}
+	if err := p.u.tx.AddEvent(ctx, ev); errors.Is(err, store.ErrDuplicate) {
+		return nil // done before: a repeated tick, or another daemon
+	} else if err != nil {
+		return err
+	}
+	if n.Kind != sla.Warning && n.Level > inc.EscalationLevel {
+		inc.EscalationLevel = n.Level
+	}
+	if len(to) == 0 {
+		return nil
+	}
+	data, err := p.escalationData(ctx, inc, c, n, party)
+	if err != nil {
+		return err
+	}
+	_, _, err = p.send(inc, outgoing{
+		kind: "sla_" + string(n.Kind), template: "escalation", dedupe: key, data: data,
+		to: strings.Join(to, ", "), cc: strings.Join(cc, ", "), autoSubmitted: "auto-generated",
+	})
+	return err
+}
+
+// responsible are the addresses of the party that does the work: a
+// team's members or a provider's intake.
+func responsible(cfg *config.Config, party string) []string {
+	team, prov := cfg.Assignee(party)
+	switch {
+	case team != nil:
+		return team.Members
+	case prov != nil && prov.Intake != "":
+		return []string{prov.Intake}
+	}
+	return nil
+}
+
+func metricWords(m sla.Metric) string {
+	if m == sla.Response {
+		return "first response"
+	}
+	return "resolution"
+}
+
+// noticeWords says a notice for the audit trail.
+func noticeWords(n sla.Notice, c *sla.Clock, party string) string {
+	whose := "promise"
+	if c.Party != "" {
+		whose = c.Party + "'s own target"
+	}
+	switch n.Kind {
+	case sla.Warning:
+		return fmt.Sprintf("warning: %s (%s) at %.0f%% of its target", metricWords(n.Metric), whose, c.Fraction*100)
+	case sla.Reminder:
+		return fmt.Sprintf("reminder %d: %s (%s) breached, not acknowledged; %s's chain level %d", n.Repeat, metricWords(n.Metric), whose, party, n.Level)
+	}
+	return fmt.Sprintf("escalated: %s (%s) breached; %s's chain level %d", metricWords(n.Metric), whose, party, n.Level)
+}
+
+// escalationData gathers what an escalation mail says: the promise, the
+// due time and why, and the incident's story.
+func (p *processing) escalationData(ctx context.Context, inc *store.Incident, c *sla.Clock, n sla.Notice, party string) (EscalationData, error) {
+	cfg := p.e.Cfg
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return inWords(cfg, &t)
+	}
+	whose := fmt.Sprintf("the helpdesk's promise (%s)", c.Policy)
+	if c.Party != "" {
+		whose = fmt.Sprintf("%s's own target (%s)", c.Party, c.Policy)
+	}
+	d := EscalationData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
+		Priority: c.Priority, Kind: string(n.Kind), Level: n.Level, Repeat: n.Repeat, Metric: metricWords(n.Metric),
+		Party: partyName(party), Promise: whose, Target: targetWords(c), Due: when(c.Due), Why: sla.Explain(c).String()}
+	if c.Breached {
+		d.Breached = when(c.BreachedAt)
+		if over := -c.Remaining; over > 0 {
+			d.Overdue = over.Round(time.Minute).String()
+		}
+	}
+	if inc.ID == 0 {
+		return d, nil
+	}
+	msgs, err := p.u.tx.IncidentMessages(ctx, inc.ID)
+	if err != nil {
+		return d, err
+	}
+	for _, m := range msgs {
+		who := m.FromAddr
+		if m.Direction != "in" {
+			who = "helpdesk to " + m.ToAddrs
+		}
+		what := firstLines(m.NewText, 1)
+		if len(what) > 120 {
+			what = what[:120] + "…"
+		}
+		if what == "" {
+			what = m.Subject
+		}
+		d.Timeline = append(d.Timeline, TimelineEntry{When: when(m.ReceivedAt), Who: who, What: what})
+	}
+	if inc.FirstResponseAt != nil {
+		d.Timeline = append(d.Timeline, TimelineEntry{When: when(*inc.FirstResponseAt), Who: inc.Assignee,
+			What: "first response, " + inc.FirstResponseAt.Sub(inc.CreatedAt).Round(time.Minute).String() + " after the request"})
+	}
+	return d, nil
+}
+
+// acknowledge runs "#ack": someone on a reporting chain takes note of the
+// incident's breach. No further levels or reminders go out for the
+// breaches so far (a later breach escalates again); the breach stays in
+// the figures.
+func (p *processing) acknowledge(inc *store.Incident) (string, bool, bool) {
+	from := strings.ToLower(p.msg.From.Addr)
+	if !inChain(p.e.Cfg, from) {
+		return "only someone on a reporting chain acknowledges a breach", false, false
+	}
+	if inc.ResponseBreachedAt == nil && inc.ResolutionBreachedAt == nil {
+		return "nothing to acknowledge: no target of " + inc.Key + " is breached", false, false
+	}
+	at := p.now
+	inc.AcknowledgedBy, inc.AcknowledgedAt = from, &at
+	p.u.dirty[inc] = true
+	if p.u.clockDirty == nil {
+		p.u.clockEvs, p.u.clockDirty = map[*store.Incident][]store.ClockEvent{}, map[*store.Incident]bool{}
+	}
+	p.u.clockDirty[inc] = true // next_due_at without the acknowledged levels
+	return "breach acknowledged by " + from + ": no further escalation levels or reminders", true, false
+}

@@ -1,0 +1,292 @@
+package workflow_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/store"
+)
+
+// slaRouting: an office calendar in Berlin (Mon-Fri 08:00-18:00), the
+// helpdesk's promise (P3: first response in 4 business hours, resolution
+// in 3 business days) and a provider contract, a team with a three-level
+// chain, and the escalation rules of issue 11's example.
+const slaRouting = `
+[[calendar]]
+name = "office"
+timezone = "Europe/Berlin"
+days = ["mon", "tue", "wed", "thu", "fri"]
+hours = ["08:00-18:00"]
+
+[[sla]]
+name = "standard"
+calendar = "office"
+targets = [
+  { priority = "P1", response = "30m", resolution = "4h", clock = "24x7" },
+  { priority = "P3", response = "4h", resolution = "3d" },
+]
+
+[[sla]]
+name = "acme-contract"
+calendar = "office"
+targets = [
+  { priority = "P3", response = "2h", resolution = "2d" },
+]
+
+[[team]]
+name = "it"
+members = ["alice.admin@example.com"]
+chain = ["it-lead@example.com", "it-manager@example.com", "director@example.com"]
+
+[[provider]]
+name = "acme"
+domains = ["acme-it.example"]
+intake = "servicedesk@acme-it.example"
+chain = ["account.manager@acme-it.example"]
+sla = "acme-contract"
+
+[[priority_rule]]
+priority = "P1"
+keywords = ["down for everyone"]
+
+[routing]
+default_assignee = "it"
+
+[escalation]
+warn_at = 0.8
+levels = ["0m", "4h", "1d"]
+repeat = "1d"
+`
+
+func berlin(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// slaMails lists the SLA mails queued so far: "kind to [cc]".
+func slaMails(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	var rows []store.Outbox
+	if err := st.DB().Select(&rows, `SELECT * FROM outbox WHERE kind LIKE 'sla_%' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		s := r.Kind + " " + r.ToAddrs
+		if r.CcAddrs != "" {
+			s += " cc " + r.CcAddrs
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestEscalationSequence: with the clock driven as "run --once --now"
+// drives it: a warning at 80 % of the response target, chain level 1 at
+// the breach, level 2 four business hours later, level 3 a business day
+// later, then a reminder a business day on; each once however often the
+// tick runs; "#ack" from the chain stops further mail; resolution stops
+// everything; a reopen starts a new generation that escalates again.
+func TestEscalationSequence(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00") // a Monday
+			eng.Now = func() time.Time { return now }
+			res := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
+			inc, _ := st.IncidentByKey(ctx, res[0].Incident)
+			if inc.SLA != "standard" || inc.ResponseDue == nil || !inc.ResponseDue.Equal(berlin(t, "2026-11-30 13:00")) ||
+				inc.ResolutionDue == nil || !inc.ResolutionDue.Equal(berlin(t, "2026-12-03 09:00")) {
+				t.Fatalf("clocks of a new P3 incident: sla %q response due %v, resolution due %v", inc.SLA, inc.ResponseDue, inc.ResolutionDue)
+			}
+			var ack store.Outbox
+			st.DB().Get(&ack, `SELECT * FROM outbox WHERE kind = 'ack'`)
+			if !strings.Contains(ack.TextBody, "We aim to respond by Monday 30 November 13:00 (Europe/Berlin)") {
+				t.Errorf("the acknowledgement does not state the promise:\n%s", ack.TextBody)
+			}
+			tickAt := func(at string, times int) {
+				t.Helper()
+				now = berlin(t, at)
+				for i := 0; i < times; i++ {
+					if _, err := eng.Tick(ctx); err != nil {
+						t.Fatalf("tick at %s: %v", at, err)
+					}
+				}
+			}
+			steps := []struct {
+				at   string
+				want []string
+			}{
+				{"2026-11-30 12:00", nil},
+				{"2026-11-30 12:15", []string{"sla_warning alice.admin@example.com"}},
+				{"2026-11-30 12:59", nil},
+				{"2026-11-30 13:00", []string{"sla_level it-lead@example.com"}},
+				{"2026-11-30 16:59", nil},
+				{"2026-11-30 17:00", []string{"sla_level it-manager@example.com cc it-lead@example.com"}},
+				{"2026-12-01 13:00", []string{"sla_level director@example.com cc it-manager@example.com"}},
+				{"2026-12-02 12:59", nil},
+				// The reminder, and the resolution target's warning: 80 % of
+				// 3 business days (30 h) is 24 h, reached Wednesday 13:00.
+				{"2026-12-02 13:00", []string{"sla_reminder director@example.com cc it-manager@example.com", "sla_warning alice.admin@example.com"}},
+			}
+			var want []string
+			for _, s := range steps {
+				tickAt(s.at, 3)
+				want = append(want, s.want...)
+				if got := slaMails(t, st); strings.Join(got, "; ") != strings.Join(want, "; ") {
+					t.Fatalf("after the ticks at %s:\n got %q\nwant %q", s.at, got, want)
+				}
+			}
+			inc, _ = st.IncidentByKey(ctx, inc.Key)
+			if inc.EscalationLevel != 3 || inc.ResponseBreachedAt == nil || !inc.ResponseBreachedAt.Equal(berlin(t, "2026-11-30 13:00")) {
+				t.Errorf("after escalation: level %d, breached at %v", inc.EscalationLevel, inc.ResponseBreachedAt)
+			}
+			var mail store.Outbox
+			st.DB().Get(&mail, st.DB().Rebind(`SELECT * FROM outbox WHERE kind = 'sla_level' AND to_addrs = ?`), "it-lead@example.com")
+			for _, w := range []string{"The first response target of " + inc.Key + " was breached at Monday 30 November 13:00", "You are level 1 of it's reporting chain",
+				"the helpdesk's promise (standard): first response for P3 within 4h of business time", "carol@example.com: body", "#ack"} {
+				if !strings.Contains(mail.TextBody, w) {
+					t.Errorf("escalation mail lacks %q:\n%s", w, mail.TextBody)
+				}
+			}
+			if !strings.HasPrefix(mail.Subject, "["+inc.Key+"] Escalation level 1") || mail.AutoSubmitted != "auto-generated" || mail.HTMLBody == "" {
+				t.Errorf("escalation mail: %q %q", mail.Subject, mail.AutoSubmitted)
+			}
+
+			// The manager acknowledges: no reminder follows.
+			now = berlin(t, "2026-12-02 14:00")
+			ingest(t, eng, []byte("From: it-manager@example.com\r\nTo: support@example.com\r\nSubject: Re: ["+inc.Key+"] x\r\nMessage-ID: <ack1@x>\r\n"+
+				ownAR+"\r\n\r\n#ack\r\nWe are on it.\r\n"))
+			inc, _ = st.IncidentByKey(ctx, inc.Key)
+			if inc.AcknowledgedBy != "it-manager@example.com" {
+				t.Fatalf("acknowledged by %q", inc.AcknowledgedBy)
+			}
+			n := len(slaMails(t, st))
+			tickAt("2026-12-03 13:00", 2)
+			tickAt("2026-12-07 13:00", 2)
+			// The resolution target (3 business days) passes on Thursday
+			// 09:00, after the acknowledgement: a new breach, escalated
+			// again; nothing more about the acknowledged response.
+			var after []store.Outbox
+			st.DB().Select(&after, st.DB().Rebind(`SELECT * FROM outbox WHERE kind LIKE 'sla_%' ORDER BY id`))
+			for _, m := range after[n:] {
+				if !strings.Contains(m.Subject, "resolution") {
+					t.Errorf("mail after #ack: %s", m.Subject)
+				}
+			}
+			if len(after)-n != 4 {
+				t.Errorf("resolution breach: %d mails, want levels 1-3 and a reminder", len(after)-n)
+			}
+			n = len(after)
+
+			// Resolved, then reopened by the requester: a new generation,
+			// whose breach escalates again.
+			now = berlin(t, "2026-12-07 14:00")
+			ingest(t, eng, commandMailTo(inc.Key, "alice.admin@example.com", "#resolve", "r1@x"))
+			now = berlin(t, "2026-12-07 15:00")
+			ingest(t, eng, raw("carol@example.com", "Re: ["+inc.Key+"] Payroll share is gone", "e2@x"))
+			inc, _ = st.IncidentByKey(ctx, inc.Key)
+			if inc.Status != store.StatusOpen || inc.ClockGeneration != 2 || inc.AcknowledgedBy != "" {
+				t.Fatalf("after reopening: %s, generation %d, acknowledged by %q", inc.Status, inc.ClockGeneration, inc.AcknowledgedBy)
+			}
+			// Generation 2 starts every clock afresh: its response target
+			// passes on Tuesday 09:00 and escalates again (its warning,
+			// due at 08:12, was missed: once breached only levels go).
+			tickAt("2026-12-08 10:00", 2)
+			got := slaMails(t, st)
+			if strings.Join(got[n:], "; ") != "sla_level it-lead@example.com" {
+				t.Errorf("generation 2: %q", got[n:])
+			}
+		})
+	}
+}
+
+// commandMailTo is an authenticated staff reply with a command.
+func commandMailTo(key, from, cmd, id string) []byte {
+	return []byte(fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: Re: [%s] x\r\nMessage-ID: <%s>\r\n%s\r\n\r\n%s\r\n", from, key, id, ownAR, cmd))
+}
+
+// TestEscalationPausesAndBusinessHours: waiting on the requester stops
+// warnings and escalations (and the clock); a warning that falls due
+// while the office is closed is sent when it opens, not on Saturday; a
+// 24x7 P1 (raised by a priority rule) escalates at night.
+func TestEscalationPausesAndBusinessHours(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-12-04 14:30") // a Friday
+			eng.Now = func() time.Time { return now }
+			res := ingest(t, eng, raw("carol@example.com", "Scanner offline", "w1@x"), raw("dan@example.com", "Label printer broken", "w2@x"))
+			waiting, friday := res[0].Incident, res[1].Incident
+			now = berlin(t, "2026-12-04 15:00")
+			ingest(t, eng, commandMailTo(waiting, "alice.admin@example.com", "#waiting\r\nWhich scanner?", "w3@x"))
+			// Friday's warning falls due at 17:42 (3 h 12 min of 4 h), the
+			// breach on Monday at 08:30; the daemon is down until
+			// Saturday.
+			for _, at := range []string{"2026-12-05 10:00", "2026-12-06 23:00"} {
+				now = berlin(t, at)
+				eng.Tick(ctx)
+			}
+			if got := slaMails(t, st); len(got) != 0 {
+				t.Fatalf("mail at the weekend: %q", got)
+			}
+			now = berlin(t, "2026-12-07 08:00")
+			eng.Tick(ctx)
+			if got := slaMails(t, st); len(got) != 1 || got[0] != "sla_warning alice.admin@example.com" {
+				t.Fatalf("Monday 08:00: %q", got)
+			}
+			var w store.Outbox
+			st.DB().Get(&w, `SELECT * FROM outbox WHERE kind = 'sla_warning'`)
+			if !strings.Contains(w.Subject, "["+friday+"]") {
+				t.Errorf("the warning is about %s, want %s", w.Subject, friday)
+			}
+			// The waiting incident stays silent for days, then the
+			// requester answers: its resolution clock resumes where it
+			// stopped (30 minutes counted of 3 business days; the
+			// question that made it wait was the first response).
+			now = berlin(t, "2026-12-10 09:00")
+			eng.Tick(ctx)
+			inc, _ := st.IncidentByKey(ctx, waiting)
+			var n int
+			st.DB().Get(&n, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE kind LIKE 'sla_%' AND incident_id = ?`), inc.ID)
+			if n != 0 || !inc.Paused || inc.NextDueAt != nil {
+				t.Errorf("while waiting: %d SLA mails, paused %v, next due %v", n, inc.Paused, inc.NextDueAt)
+			}
+			ingest(t, eng, raw("carol@example.com", "Re: ["+waiting+"] Scanner offline", "w4@x"))
+			inc, _ = st.IncidentByKey(ctx, waiting)
+			if inc.Paused || inc.FirstResponseAt == nil || inc.ResolutionDue == nil || !inc.ResolutionDue.Equal(berlin(t, "2026-12-15 08:30")) {
+				t.Errorf("resumed: paused %v, resolution due %v (want Tue 15 December 08:30)", inc.Paused, inc.ResolutionDue)
+			}
+
+			// A P1 by priority rule, 24x7: breached at 02:30 at night.
+			now = berlin(t, "2026-12-12 02:00") // Saturday
+			res = ingest(t, eng, raw("erin@example.com", "Mail server down for everyone", "p1@x"))
+			p1, _ := st.IncidentByKey(ctx, res[0].Incident)
+			if p1.Priority != "P1" || p1.ResponseDue == nil || !p1.ResponseDue.Equal(berlin(t, "2026-12-12 02:30")) {
+				t.Fatalf("P1: %s due %v", p1.Priority, p1.ResponseDue)
+			}
+			now = berlin(t, "2026-12-12 02:30")
+			eng.Tick(ctx)
+			st.DB().Get(&n, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE kind = 'sla_level' AND incident_id = ?`), p1.ID)
+			if n != 1 {
+				t.Errorf("P1 escalations at night: %d", n)
+			}
+		})
+	}
+}
