@@ -16,6 +16,11 @@ import (
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
+// borderReceived is the Received field the border MTA writes when a
+// message enters from outside; commandMail puts it below the fields it is
+// given, so they are the border's own.
+const borderReceived = "Received: from out.example.net (out.example.net [192.0.2.7]) by mx.example.com (Postfix) with ESMTPS id 4Q1; Mon, 23 Nov 2026 09:00:00 +0000"
+
 const trustedAR = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=alice.admin@example.com"
 
 // commandEngine is an engine with routing (the it team is staff), commands
@@ -35,7 +40,7 @@ func commandMail(from, body, id string, headers ...string) []byte {
 	for _, h := range headers {
 		b.WriteString(h + "\r\n")
 	}
-	b.WriteString("\r\n" + body)
+	b.WriteString(borderReceived + "\r\n\r\n" + body)
 	return b.Bytes()
 }
 
