@@ -36,7 +36,7 @@ func results(ar *mailparse.AuthResults) string {
 func TestParseAuthResults(t *testing.T) {
 	for _, c := range []struct {
 		name, in, id, want string
-		version             int
+		version            int
 	}{
 		{"simple", "mx.corp.example; dmarc=pass header.from=corp.example", "mx.corp.example",
 			"dmarc=pass header.from=corp.example", 1},
