@@ -197,8 +197,7 @@ func trustedBlock(cfg *config.Config, m *mailparse.Message) block {
 		}
 	}
 	if received < border {
-		b.missing = fmt.Sprintf("the header has %d Received field(s) and the border MTA's is number %d ([commands] border_received), so the message did not come in through it and no Authentication-Results field is trusted", received, border)
-		b.below = len(above)
+		b.missing = fmt.Sprintf("the header has %d Received field(s) and the border MTA's is number %d ([commands] border_received), so the message did not come in through it and none of its %d Authentication-Results field(s) is trusted", received, border, len(above))
 		return b
 	}
 	for _, f := range above {

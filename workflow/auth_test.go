@@ -102,7 +102,7 @@ func TestAuthenticateTrustsOnlyTheBorderBlock(t *testing.T) {
 			ok: true, reason: []string{"dmarc=pass header.from=corp.example (mx.corp.example), above the border Received"}},
 		{name: "no Received at all", lines: []string{
 			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example"},
-			reason: []string{"the header has 0 Received field(s) and the border MTA's is number 1"}},
+			reason: []string{"the header has 0 Received field(s) and the border MTA's is number 1", "none of its 1 Authentication-Results field(s) is trusted"}},
 		// A pass "among" the border's fields names a foreign authserv-id:
 		// ignored; a dmarc=fail of the border cannot be outvoted by a
 		// pass above or among its fields.
