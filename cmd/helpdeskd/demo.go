@@ -111,8 +111,9 @@ default_assignee = "it"
 window = "30d"
 threshold = 2
 
-# The demo's mail carries the Authentication-Results header a real MTA
-# would add; only headers of this id are believed.
+# The demo's mail carries the Authentication-Results header a real border
+# MTA would add, above its Received; only headers of this id, above that
+# Received (border_received = 1), are believed.
 [commands]
 trusted_authserv_ids = ["mx.demo.example"]
 `, demoAddress, filepath.Join(*dir, "helpdeskd.db"), imapSrv.Port, demoAddress, pass, smtpSrv.Port, demoAddress)
@@ -340,7 +341,8 @@ func (d *demo) play() error {
 	}
 	lead := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + prb.Subject, inReplyTo: prb.MessageID,
 		body:  "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened.",
-		extra: []string{"Authentication-Results: mx.demo.example; dkim=pass header.d=staff.demo.example"}}
+		extra: []string{"Authentication-Results: mx.demo.example; dkim=pass header.d=staff.demo.example",
+			"Received: from out.staff.demo.example (out.staff.demo.example [192.0.2.10]) by mx.demo.example with ESMTPS; " + time.Now().UTC().Format(time.RFC1123Z)}}
 	return d.cycle("The IT lead answers the problem notice with commands: root cause, workaround, known error", lead.bytes())
 }
 
