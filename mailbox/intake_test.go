@@ -556,7 +556,7 @@ trusted_authserv_ids = ["mx.example.com"]
 			inReplyTo: notice.MessageID, references: "<" + refs + ">",
 			headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com",
 				"Received: from out.example.com (out.example.com [192.0.2.7]) by mx.example.com with ESMTPS; Mon, 23 Nov 2026 09:00:00 +0000"},
-			body:    "#root-cause the 2611 update broke the profile cache\r\n#workaround outlook.exe /resetnavpane\r\n\r\nLee"}.bytes())
+			body: "#root-cause the 2611 update broke the profile cache\r\n#workaround outlook.exe /resetnavpane\r\n\r\nLee"}.bytes())
 		if st := h.once(); st.Outcomes["threaded"] != 1 {
 			t.Fatalf("the reply: %v", st.Outcomes)
 		}

@@ -340,7 +340,7 @@ func (d *demo) play() error {
 		return err
 	}
 	lead := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + prb.Subject, inReplyTo: prb.MessageID,
-		body:  "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened.",
+		body: "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened.",
 		extra: []string{"Authentication-Results: mx.demo.example; dkim=pass header.d=staff.demo.example",
 			"Received: from out.staff.demo.example (out.staff.demo.example [192.0.2.10]) by mx.demo.example with ESMTPS; " + time.Now().UTC().Format(time.RFC1123Z)}}
 	return d.cycle("The IT lead answers the problem notice with commands: root cause, workaround, known error", lead.bytes())
