@@ -239,6 +239,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if !md.IsDefined("imap", "idle") {
 		c.IMAP.Idle = true
 	}
+	if !md.IsDefined("commands", "border_received") {
+		c.Commands.BorderReceived = 1
+	}
 	c.Problems.Enabled = md.IsDefined("problems")
 	if !md.IsDefined("helpdesk", "new_incident_limit") {
 		c.Helpdesk.NewIncidentLimit = 10

@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Helpdesk.KeyPrefix != "HD" || c.Database.URL != DefaultDatabaseURL || !c.IMAP.Idle || c.IMAP.Port != 993 || c.SMTP.Port != 587 {
+	if c.Commands.BorderReceived != 1 || c.Helpdesk.KeyPrefix != "HD" || c.Database.URL != DefaultDatabaseURL || !c.IMAP.Idle || c.IMAP.Port != 993 || c.SMTP.Port != 587 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -53,6 +53,9 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"bad route priority", minimal + routingConf + "[[route]]\nname = \"p\"\nkeywords = [\"x\"]\nassign = \"it\"\npriority = \"P9\"\n", "t.toml:16: [[route]] \"p\" priority: must be P1-P5"},
 		{"routes need a default", minimal + "[[team]]\nname = \"it\"\nmembers = [\"a@example.com\"]\n[[route]]\nname = \"p\"\nkeywords = [\"x\"]\nassign = \"it\"\n", "[routing] default_assignee: required when routes are configured"},
 		{"routing valid", minimal + routingConf, ""},
+		{"border_received zero", minimal + "[commands]\nborder_received = 0\n", "t.toml:4: [commands] border_received: must be 1-20"},
+		{"border_received too many", minimal + "[commands]\nborder_received = 21\n", "t.toml:4: [commands] border_received: must be 1-20"},
+		{"border_received valid", minimal + "[commands]\nborder_received = 2\n", ""},
 	} {
 		_, err := Parse("t.toml", []byte(c.text))
 		if c.want == "" {

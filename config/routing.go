@@ -85,7 +85,22 @@ type Commands struct {
 	// VerifyDKIM checks DKIM signatures here (DNS lookups), for mail that
 	// no trusted Authentication-Results vouches for.
 	VerifyDKIM bool `toml:"verify_dkim"`
+	// BorderReceived is the position, counted from the top of the header
+	// (1 = the first field named Received), of the Received field our
+	// border MTA writes when a message enters from outside. Only the
+	// Authentication-Results fields above it are our own servers'
+	// (RFC 8601 §5: each server prepends its fields); those below it came
+	// with the message and are never believed. Default 1: one border MTA
+	// that runs the milters (Postfix with OpenDKIM/OpenDMARC write their
+	// fields above Postfix's Received) and hands the mail to the
+	// helpdesk's mailbox without a Received of its own. Add one for each
+	// own server that writes a Received above it (Dovecot LMTP does).
+	// A Config built in code with 0 is read as 1. Valid: 1-20.
+	BorderReceived int `toml:"border_received"`
 }
+
+// MaxBorderReceived bounds [commands] border_received.
+const MaxBorderReceived = 20
 
 // Routing holds what applies when no route matches.
 type Routing struct {
@@ -124,6 +139,9 @@ func (c *Config) Assignee(name string) (team *Team, provider *Provider) {
 // validateRouting checks [[team]], [[provider]], [[route]] and [routing],
 // normalizing addresses and domains to lower case.
 func (c *Config) validateRouting(v *validator) {
+	if n := c.Commands.BorderReceived; n < 1 || n > MaxBorderReceived {
+		v.add(key("commands", "border_received"), fmt.Sprintf("must be 1-%d (the border MTA's Received field, counted from the top of the header), got %d", MaxBorderReceived, n))
+	}
 	names := map[string]string{}
 	addrs := func(table string, n int, label, field string, list []string, required bool) {
 		if required && len(list) == 0 {

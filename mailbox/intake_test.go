@@ -557,8 +557,9 @@ trusted_authserv_ids = ["mx.example.com"]
 		refs := strings.Join(append(append([]string{}, notice.References...), notice.MessageID), "> <")
 		h.deliver(mail{from: "Lee <it-lead@example.com>", subject: "RE: " + notice.Subject, id: "l1@example.com",
 			inReplyTo: notice.MessageID, references: "<" + refs + ">",
-			headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com"},
-			body:    "#root-cause the 2611 update broke the profile cache\r\n#workaround outlook.exe /resetnavpane\r\n\r\nLee"}.bytes())
+			headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com",
+				"Received: from out.example.com (out.example.com [192.0.2.7]) by mx.example.com with ESMTPS; Mon, 23 Nov 2026 09:00:00 +0000"},
+			body: "#root-cause the 2611 update broke the profile cache\r\n#workaround outlook.exe /resetnavpane\r\n\r\nLee"}.bytes())
 		if st := h.once(); st.Outcomes["threaded"] != 1 {
 			t.Fatalf("the reply: %v", st.Outcomes)
 		}

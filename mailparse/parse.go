@@ -11,6 +11,7 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	netmail "net/mail"
+	"net/textproto"
 	"regexp"
 	"strings"
 	"time"
@@ -78,10 +79,15 @@ type Message struct {
 	Subject              string // decoded
 	NormSubject          string // reply/forward prefixes, list tags and banners removed
 	From                 Address
-	Sender               Address
-	ReplyTo              []Address
-	To                   []Address
-	Cc                   []Address
+	// FromMailboxes counts the mailboxes of every From field together
+	// (RFC 5322 §3.6.2 allows several in one field, and a header may
+	// repeat the field): 1 for an ordinary message, 0 without a From.
+	// From is the first of them.
+	FromMailboxes int
+	Sender        Address
+	ReplyTo       []Address
+	To            []Address
+	Cc            []Address
 	// ReturnPath is the envelope sender as recorded by the delivering MTA.
 	// NullReturnPath is true for "Return-Path: <>" (bounces, many auto replies).
 	ReturnPath     string
@@ -122,6 +128,31 @@ func (m *Message) Header(name string) string {
 // HeaderValues returns every value of a header field, undecoded.
 func (m *Message) HeaderValues(name string) []string {
 	return m.header.Values(name)
+}
+
+// HeaderField is one header field: its name in canonical form
+// ("Authentication-Results") and its value, undecoded, folding kept.
+type HeaderField struct {
+	Name, Value string
+}
+
+// Fields returns the header fields with any of the given names, in the
+// order they appear in the header, top first. Trace fields (Received,
+// Authentication-Results) are prepended by each server a message passes,
+// so the order tells which server wrote which field (RFC 5321 §4.4,
+// RFC 8601 §5).
+func (m *Message) Fields(names ...string) []HeaderField {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[textproto.CanonicalMIMEHeaderKey(n)] = true
+	}
+	var out []HeaderField
+	for f := m.header.Fields(); f.Next(); {
+		if k := textproto.CanonicalMIMEHeaderKey(f.Key()); want[k] {
+			out = append(out, HeaderField{Name: k, Value: f.Value()})
+		}
+	}
+	return out
 }
 
 // Options bound the work done on one message. Past a limit the message
@@ -396,6 +427,15 @@ func (m *Message) addressList(h mail.Header, field string) []Address {
 func (m *Message) readAddresses(h mail.Header) {
 	if from := m.addressList(h, "From"); len(from) > 0 {
 		m.From = from[0]
+	}
+	for f := h.FieldsByKey("From"); f.Next(); {
+		if list, err := mail.ParseAddressList(f.Value()); err == nil {
+			m.FromMailboxes += len(list)
+		} else if n := len(addrSpec.FindAllString(f.Value(), -1)); n > 0 {
+			m.FromMailboxes += n
+		} else if strings.TrimSpace(f.Value()) != "" {
+			m.FromMailboxes++
+		}
 	}
 	if s := m.addressList(h, "Sender"); len(s) > 0 {
 		m.Sender = s[0]

@@ -1,17 +1,11 @@
 package workflow
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
 	"strings"
 
-	"github.com/emersion/go-msgauth/authres"
-	"github.com/emersion/go-msgauth/dkim"
-
-	"github.com/helpdeskd/helpdeskd/config"
-	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
@@ -108,77 +102,6 @@ func parseCommands(newText string) ([]command, string) {
 		return nil, newText
 	}
 	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
-}
-
-// authenticate says whether a message's From is vouched for: by an
-// Authentication-Results header of a trusted authserv-id that reports
-// dmarc=pass, or dkim=pass or spf=pass for a domain aligned with From; or,
-// with verify_dkim, by a DKIM signature verified here, aligned with From.
-// Headers from other authserv-ids are ignored: anyone can write one.
-func authenticate(cfg *config.Config, m *mailparse.Message, raw []byte, lookupTXT func(string) ([]string, error)) (bool, string) {
-	from := domainOf(m.From.Addr)
-	if from == "" {
-		return false, "no sender domain"
-	}
-	trusted := map[string]bool{}
-	for _, id := range cfg.Commands.TrustedAuthservIDs {
-		trusted[strings.ToLower(id)] = true
-	}
-	untrusted := ""
-	for _, v := range m.HeaderValues("Authentication-Results") {
-		id, results, err := authres.Parse(v)
-		if err != nil {
-			continue
-		}
-		if !trusted[strings.ToLower(id)] {
-			untrusted = id
-			continue
-		}
-		for _, r := range results {
-			switch r := r.(type) {
-			case *authres.DMARCResult:
-				if r.Value == authres.ResultPass {
-					return true, "dmarc=pass (" + id + ")"
-				}
-			case *authres.DKIMResult:
-				if r.Value == authres.ResultPass && aligned(from, r.Domain) {
-					return true, "dkim=pass header.d=" + r.Domain + " (" + id + ")"
-				}
-			case *authres.SPFResult:
-				if r.Value == authres.ResultPass && aligned(from, domainOf(r.From)) {
-					return true, "spf=pass smtp.mailfrom=" + r.From + " (" + id + ")"
-				}
-			}
-		}
-	}
-	if cfg.Commands.VerifyDKIM {
-		vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookupTXT, MaxVerifications: 5})
-		if err == nil {
-			for _, v := range vs {
-				if v.Err == nil && aligned(from, v.Domain) {
-					return true, "DKIM signature of " + v.Domain + " verified"
-				}
-			}
-		}
-	}
-	if untrusted != "" {
-		return false, fmt.Sprintf("not authenticated: Authentication-Results from %q, which is not a trusted authserv-id, are ignored", untrusted)
-	}
-	return false, "not authenticated: no trusted Authentication-Results and no verified DKIM signature aligned with " + from
-}
-
-func domainOf(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return strings.ToLower(strings.Trim(addr[i+1:], "<> "))
-	}
-	return ""
-}
-
-// aligned is DMARC's relaxed alignment: the same domain, or one a
-// subdomain of the other.
-func aligned(from, d string) bool {
-	d = strings.ToLower(d)
-	return d != "" && (from == d || strings.HasSuffix(from, "."+d) || strings.HasSuffix(d, "."+from))
 }
 
 // runCommands checks and runs the commands of a reply on a thread. It

@@ -16,6 +16,11 @@ import (
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
+// borderReceived is the Received field the border MTA writes when a
+// message enters from outside; commandMail puts it below the fields it is
+// given, so they are the border's own.
+const borderReceived = "Received: from out.example.net (out.example.net [192.0.2.7]) by mx.example.com (Postfix) with ESMTPS id 4Q1; Mon, 23 Nov 2026 09:00:00 +0000"
+
 const trustedAR = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com; spf=pass smtp.mailfrom=alice.admin@example.com"
 
 // commandEngine is an engine with routing (the it team is staff), commands
@@ -35,7 +40,7 @@ func commandMail(from, body, id string, headers ...string) []byte {
 	for _, h := range headers {
 		b.WriteString(h + "\r\n")
 	}
-	b.WriteString("\r\n" + body)
+	b.WriteString(borderReceived + "\r\n\r\n" + body)
 	return b.Bytes()
 }
 
@@ -58,6 +63,12 @@ func TestCommandsNeedStaffAndAuthentication(t *testing.T) {
 			"Authentication-Results: evil.example.org; dmarc=pass header.from=example.com")), store.StatusNew, "not a trusted authserv-id"},
 		{"spf for another domain", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k4@x",
 			"Authentication-Results: mx.example.com; spf=pass smtp.mailfrom=x@elsewhere.example")), store.StatusNew, "not authenticated"},
+		// The border's fail on top; the sender's own pass below the
+		// border's Received (commandMail adds the sender side's hop).
+		{"sender's pass below the border's fail", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k9@x",
+			"Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=alice.admin@example.com; dmarc=fail header.from=example.com",
+			borderReceived, "Authentication-Results: mx.example.com; dmarc=pass header.from=example.com")), store.StatusNew,
+			"dmarc=fail header.from=example.com in the trusted block of mx.example.com"},
 		{"reporting chain", string(commandMail("it-lead@example.com", "#resolve\r\n", "k8@x",
 			"Authentication-Results: mx.example.com; dkim=pass header.d=example.com")), store.StatusResolved, ""},
 		{"unknown address", string(commandMail("mallory@example.net", "#resolve\r\n", "k5@x",

@@ -19,7 +19,9 @@ const problemCommandsConfig = problemsConfig + `notify_requester = true
 trusted_authserv_ids = ["mx.example.com"]
 `
 
-const leadAR = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com"
+// leadAR is the border MTA's field above its Received ([commands]
+// border_received = 1).
+const leadAR = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n" + borderReceived
 
 func outboxOf(t *testing.T, st *store.Store, kind string) []store.Outbox {
 	t.Helper()

@@ -111,8 +111,9 @@ default_assignee = "it"
 window = "30d"
 threshold = 2
 
-# The demo's mail carries the Authentication-Results header a real MTA
-# would add; only headers of this id are believed.
+# The demo's mail carries the Authentication-Results header a real border
+# MTA would add, above its Received; only headers of this id, above that
+# Received (border_received = 1), are believed.
 [commands]
 trusted_authserv_ids = ["mx.demo.example"]
 `, demoAddress, filepath.Join(*dir, "helpdeskd.db"), imapSrv.Port, demoAddress, pass, smtpSrv.Port, demoAddress)
@@ -199,7 +200,11 @@ func (m demoMail) bytes() []byte {
 	}
 	// What the demo's border MTA (mx.demo.example) would have found:
 	// every sender here is who it says it is.
-	fmt.Fprintf(&b, "Authentication-Results: mx.demo.example; dkim=pass header.d=%s\r\n", strings.SplitN(m.from, "@", 2)[1])
+	// Its results sit above the Received line it wrote when the mail
+	// came in ([commands] border_received = 1).
+	domain := strings.SplitN(m.from, "@", 2)[1]
+	fmt.Fprintf(&b, "Authentication-Results: mx.demo.example; dkim=pass header.d=%s\r\n", domain)
+	fmt.Fprintf(&b, "Received: from out.%s (out.%s [192.0.2.10]) by mx.demo.example with ESMTPS; %s\r\n", domain, domain, time.Now().UTC().Format(time.RFC1123Z))
 	for _, h := range m.extra {
 		b.WriteString(h + "\r\n")
 	}
