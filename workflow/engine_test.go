@@ -495,8 +495,8 @@ func withRouting(t *testing.T, eng *workflow.Engine, conf string) {
 // Authentication-Results of the trusted border MTA for mail from the
 // provider's domain and from the organisation's own.
 const (
-	acmeAR = "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example"
-	ownAR  = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com"
+	acmeAR = "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example\r\n" + borderReceived
+	ownAR  = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n" + borderReceived
 )
 
 // TestRoutingAndNotices: a new incident goes to the first matching route
