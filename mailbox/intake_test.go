@@ -459,7 +459,8 @@ default_assignee = "it"
 [commands]
 trusted_authserv_ids = ["mx.example.com"]
 `})
-		acmeAR := "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example"
+		border := "Received: from out.example.net (out.example.net [192.0.2.7]) by mx.example.com with ESMTPS; Mon, 23 Nov 2026 09:00:00 +0000"
+		acmeAR := "Authentication-Results: mx.example.com; dkim=pass header.d=acme-it.example\r\n" + border
 		h.deliver(mail{from: "Carol <carol@example.com>", subject: "Printer jams", body: "On floor 2.", id: "c1@example.com"}.bytes())
 		h.once()
 		var toProvider *mailparse.Message
@@ -500,7 +501,7 @@ trusted_authserv_ids = ["mx.example.com"]
 		}
 		sent = len(h.smtp.Captured())
 		h.deliver(mail{from: "carol@example.com", subject: "Re: [HD-1] Printer jams", body: "Tuesday is fine.", id: "c2@example.com",
-			inReplyTo: relayed.MessageID, headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com"}}.bytes())
+			inReplyTo: relayed.MessageID, headers: []string{"Authentication-Results: mx.example.com; dkim=pass header.d=example.com", border}}.bytes())
 		h.once()
 		got := h.smtp.Captured()[sent:]
 		if len(got) != 1 || got[0].To[0] != "servicedesk@acme-it.example" || !strings.Contains(string(got[0].Data), "Tuesday is fine.") {
