@@ -68,6 +68,7 @@ func init() {
 		{"incidents", "incidents [--json] [--all]          open (or all) incidents", cmdIncidents},
 		{"show", "show KEY [--json]                   one incident (HD-N) with its messages and events, or a problem (PRB-N)", cmdShow},
 		{"problems", "problems [--json]                   problems: recurring issues and their incidents", cmdProblems},
+		{"rasci", "rasci [--json]                      who is responsible, accountable, supporting, consulted, informed, per category", cmdRASCI},
 		{"quarantine", "quarantine [list|show ID|reprocess ID|reprocess --all]", cmdQuarantine},
 		{"demo", "demo [--serve] [--dir DIR]          everything embedded: a scripted scenario", cmdDemo},
 		{"loadtest", "loadtest [--messages N] [--database URL]  measure run --once end to end", cmdLoadtest},
