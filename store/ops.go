@@ -282,7 +282,12 @@ func (s *Store) MarkIntakeDone(ctx context.Context, mailbox string, validity uin
 
 // Quarantine keeps raw bytes that could not be processed. The same bytes
 // twice are one record: the existing id is returned with ErrDuplicate.
+// Empty raw (nil included: SQLite reads an empty BLOB back as nil) is
+// stored as zero bytes, not NULL.
 func (r Reader) Quarantine(ctx context.Context, source, hash, reason string, raw []byte, at time.Time) (int64, error) {
+	if raw == nil {
+		raw = []byte{}
+	}
 	var id int64
 	err := sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-quarantine"), source, hash, reason, raw, len(raw), utc(at))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -797,6 +798,7 @@ func TestConcurrentWritersKeepCounts(t *testing.T) {
 	ingest(t, a, raw("carol@example.com", "Shared one", "s1@x"), raw("dan@example.com", "Shared two", "s2@x"))
 	const n = 40
 	var wg sync.WaitGroup
+	var retries atomic.Int64
 	errs := make(chan error, 2)
 	for w, eng := range []*workflow.Engine{a, b} {
 		wg.Go(func() {
@@ -805,11 +807,17 @@ func TestConcurrentWritersKeepCounts(t *testing.T) {
 				for _, parent := range []string{"s1@x", "s2@x"} {
 					batch = append(batch, workflow.Inbound{Raw: raw("carol@example.com", "Re: shared", fmt.Sprintf("w%d-%d-%s", w, i, parent), "In-Reply-To: <"+parent+">")})
 				}
-				if _, err := eng.Ingest(context.Background(), batch, nil); err != nil && !store.IsTransient(err) {
-					errs <- err
-					return
-				} else if err != nil {
-					i-- // a deadlock victim: the batch is retried, as intake would
+				// A deadlock victim's batch is retried, as intake would.
+				for attempt := 1; ; attempt++ {
+					_, err := eng.Ingest(context.Background(), batch, nil)
+					if err == nil {
+						break
+					}
+					if !store.IsTransient(err) || attempt == 20 {
+						errs <- fmt.Errorf("writer %d, batch %d, attempt %d: %w", w, i, attempt, err)
+						return
+					}
+					retries.Add(1)
 				}
 			}
 		})
@@ -819,6 +827,7 @@ func TestConcurrentWritersKeepCounts(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	t.Logf("%d batches retried after a transient error", retries.Load())
 	st := testutil.OpenURL(t, u)
 	for _, key := range []string{"HD-1", "HD-2"} {
 		inc, err := st.IncidentByKey(context.Background(), key)
