@@ -1,0 +1,110 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/helpdeskd/helpdeskd/internal/mailsim"
+)
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
+}
+
+// TestCheckConfigConnect: check-config --connect logs in to the IMAP and
+// SMTP servers of the configuration and says which step failed: a good
+// login, a wrong password on each, a port where nothing listens.
+func TestCheckConfigConnect(t *testing.T) {
+	imapSrv, err := mailsim.StartIMAP("support@example.com", "imap-pass", mailsim.IMAPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imapSrv.Close()
+	// go-mail sends a password only over TLS: STARTTLS with a CA file.
+	dir := t.TempDir()
+	certPEM, keyPEM, err := mailsim.SelfSignedPEM("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{Username: "support@example.com", Password: "smtp-pass", TLS: true, Certificate: &cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer smtpSrv.Close()
+	write := func(name string, imapPort int, imapPass string, smtpPort int, smtpPass string) string {
+		p := filepath.Join(dir, name)
+		text := fmt.Sprintf(`[helpdesk]
+address = "support@example.com"
+[database]
+url = "sqlite:%s/h.db"
+[imap]
+host = "127.0.0.1"
+port = %d
+security = "none"
+username = "support@example.com"
+password = %q
+timeout = "5s"
+[smtp]
+host = "127.0.0.1"
+port = %d
+security = "starttls"
+tls_ca_file = %q
+username = "support@example.com"
+password = %q
+timeout = "5s"
+`, dir, imapPort, imapPass, smtpPort, caFile, smtpPass)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	good := write("good.toml", imapSrv.Port, "imap-pass", smtpSrv.Port, "smtp-pass")
+	code, out, stderr := helpdeskd(t, "", "-config", good, "check-config", "--connect")
+	if code != 0 || !strings.Contains(out, "imap: ok (logged in as support@example.com at 127.0.0.1:") ||
+		!strings.Contains(out, "smtp: ok (logged in as support@example.com at 127.0.0.1:") {
+		t.Fatalf("good logins: exit %d\n%s%s", code, out, stderr)
+	}
+
+	wrong := write("wrong.toml", imapSrv.Port, "nope", smtpSrv.Port, "nope")
+	code, out, stderr = helpdeskd(t, "", "-config", wrong, "check-config", "--connect")
+	if code != exitFailure || !strings.Contains(out, "imap: FAILED: imap: login as support@example.com:") ||
+		!strings.Contains(out, fmt.Sprintf("smtp: FAILED: smtp: log in to 127.0.0.1:%d as support@example.com:", smtpSrv.Port)) ||
+		!strings.Contains(out, "535") || !strings.Contains(stderr, "cannot connect: imap, smtp") {
+		t.Fatalf("wrong passwords: exit %d\n%s%s", code, out, stderr)
+	}
+
+	ip, sp := closedPort(t), closedPort(t)
+	closed := write("closed.toml", ip, "imap-pass", sp, "smtp-pass")
+	code, out, stderr = helpdeskd(t, "", "-config", closed, "check-config", "--connect")
+	if code != exitFailure || !strings.Contains(out, fmt.Sprintf("imap: FAILED: imap: connect to 127.0.0.1:%d:", ip)) ||
+		!strings.Contains(out, fmt.Sprintf("smtp: FAILED: smtp: connect to 127.0.0.1:%d:", sp)) ||
+		!strings.Contains(out, "connection refused") {
+		t.Fatalf("closed ports: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// Without --connect nothing is dialled.
+	if code, out, _ := helpdeskd(t, "", "-config", closed, "check-config"); code != 0 || strings.Contains(out, "FAILED") {
+		t.Fatalf("check-config without --connect: exit %d %s", code, out)
+	}
+}
