@@ -108,3 +108,30 @@ timeout = "5s"
 		t.Fatalf("check-config without --connect: exit %d %s", code, out)
 	}
 }
+
+// TestMigrateNamesTheDatabaseFile: migrate before the state directory
+// exists, or as a user who cannot write it, says which file and which
+// directory (SQLite itself says only "unable to open database file").
+func TestMigrateNamesTheDatabaseFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "missing", "helpdeskd.db")
+	cfg := writeConfig(t, "sqlite:"+db)
+	code, _, stderr := helpdeskd(t, "", "-config", cfg, "migrate")
+	if code == 0 || !strings.Contains(stderr, "sqlite database "+db+": its directory: stat "+filepath.Dir(db)+": no such file or directory") {
+		t.Fatalf("migrate without the directory: exit %d, stderr %q", code, stderr)
+	}
+	if os.Getuid() == 0 {
+		t.Log("running as root: the unwritable-directory case needs another user (systemd/install_test.sh covers it)")
+		return
+	}
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	db = filepath.Join(ro, "helpdeskd.db")
+	cfg = writeConfig(t, "sqlite:"+db)
+	code, _, stderr = helpdeskd(t, "", "-config", cfg, "migrate")
+	if code == 0 || !strings.Contains(stderr, "sqlite database "+db+": directory "+ro+" is not writable") {
+		t.Fatalf("migrate in a read-only directory: exit %d, stderr %q", code, stderr)
+	}
+}
