@@ -135,3 +135,42 @@ func TestMigrateNamesTheDatabaseFile(t *testing.T) {
 		t.Fatalf("migrate in a read-only directory: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestDemoDir: demo --dir with a relative directory writes a
+// configuration whose database path is absolute, prints hints that name
+// it and a command that runs this program from here, and a second run on
+// the same directory is refused, naming what is in it.
+func TestDemoDir(t *testing.T) {
+	base := t.TempDir()
+	t.Chdir(base)
+	code, out, stderr := helpdeskd(t, "", "demo", "--dir", "run1")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, stderr)
+	}
+	abs := filepath.Join(base, "run1")
+	cfg, err := os.ReadFile(filepath.Join(abs, "helpdeskd.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `url = "sqlite:` + filepath.Join(abs, "helpdeskd.db") + `"`; !strings.Contains(string(cfg), want) {
+		t.Fatalf("configuration lacks %s:\n%s", want, cfg)
+	}
+	// The test binary is built by "go test" like "go run" builds one:
+	// the hint says "go run" with a package that exists from here.
+	self := selfCommand()
+	if !strings.HasPrefix(self, "go run ") {
+		t.Fatalf("selfCommand under go-build = %q, want go run …", self)
+	}
+	if want := self + " -config " + filepath.Join(abs, "helpdeskd.toml") + " show HD-1"; !strings.Contains(out, want) {
+		t.Fatalf("demo hints lack %q:\n%s", want, out)
+	}
+	// From another directory, with the printed configuration path.
+	t.Chdir(t.TempDir())
+	if code, out, stderr := helpdeskd(t, "", "-config", filepath.Join(abs, "helpdeskd.toml"), "show", "HD-1"); code != 0 || !strings.Contains(out, "HD-1") {
+		t.Fatalf("show HD-1 from elsewhere: exit %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = helpdeskd(t, "", "demo", "--dir", abs)
+	if code != exitUsage || !strings.Contains(stderr, "--dir "+abs+" is not empty (helpdeskd.db") {
+		t.Fatalf("second demo on the same directory: exit %d, stderr %q", code, stderr)
+	}
+}
