@@ -317,8 +317,8 @@ type sessionRecorder struct {
 	ln     net.Listener
 	mu     sync.Mutex
 	target string
+	open   int // accepted, not ended
 	done   []session
-	wg     sync.WaitGroup
 }
 
 type session struct{ start, end time.Time }
@@ -336,7 +336,9 @@ func newSessionRecorder(t *testing.T) *sessionRecorder {
 			if err != nil {
 				return
 			}
-			r.wg.Add(1)
+			r.mu.Lock()
+			r.open++
+			r.mu.Unlock()
 			go r.serve(c, time.Now())
 		}
 	}()
@@ -348,33 +350,36 @@ func (r *sessionRecorder) port() string { return fmt.Sprint(r.ln.Addr().(*net.TC
 func (r *sessionRecorder) setTarget(addr string) { r.mu.Lock(); r.target = addr; r.mu.Unlock() }
 
 func (r *sessionRecorder) serve(c net.Conn, start time.Time) {
-	defer r.wg.Done()
 	defer c.Close()
 	r.mu.Lock()
 	target := r.target
 	r.mu.Unlock()
-	s, err := net.Dial("tcp", target)
-	if err != nil {
-		return
+	if s, err := net.Dial("tcp", target); err == nil {
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			io.Copy(c, s)
+		}()
+		io.Copy(s, c)
+		s.Close()
 	}
-	defer s.Close()
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		io.Copy(c, s)
-	}()
-	io.Copy(s, c)
 	end := time.Now()
 	r.mu.Lock()
+	r.open--
 	r.done = append(r.done, session{start, end})
 	r.mu.Unlock()
 }
 
-// sessions returns the sessions that ended.
+// sessions waits (up to 5 s) until every accepted session has ended and
+// returns them.
 func (r *sessionRecorder) sessions() []session {
-	r.wg.Wait()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]session(nil), r.done...)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		r.mu.Lock()
+		if r.open == 0 || time.Now().After(deadline) {
+			defer r.mu.Unlock()
+			return append([]session(nil), r.done...)
+		}
+		r.mu.Unlock()
+	}
 }
 
 func TestSMTPTemporaryThenPermanentFailure(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/helpdeskd/helpdeskd/internal/mailsim"
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
 )
 
 // closedPort returns a loopback port nothing listens on.
@@ -172,5 +173,27 @@ func TestDemoDir(t *testing.T) {
 	code, _, stderr = helpdeskd(t, "", "demo", "--dir", abs)
 	if code != exitUsage || !strings.Contains(stderr, "--dir "+abs+" is not empty (helpdeskd.db") {
 		t.Fatalf("second demo on the same directory: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestReprocessEmptyMessage: "quarantine reprocess" of an empty message
+// keeps it in quarantine on both stores (SQLite refused the empty bytes
+// it had read back: "NOT NULL constraint failed: quarantine.raw").
+func TestReprocessEmptyMessage(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			cfg := writeConfig(t, testutil.URL(t, d))
+			empty := filepath.Join(t.TempDir(), "empty.eml")
+			if err := os.WriteFile(empty, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, stderr := helpdeskd(t, "", "-config", cfg, "ingest", empty); code != exitDataErr {
+				t.Fatalf("ingest empty: exit %d\n%s%s", code, out, stderr)
+			}
+			code, out, stderr := helpdeskd(t, "", "-config", cfg, "quarantine", "reprocess", "1")
+			if code != 0 || !strings.Contains(out, "quarantined") {
+				t.Fatalf("reprocess empty: exit %d\n%s%s", code, out, stderr)
+			}
+		})
 	}
 }
