@@ -3,8 +3,11 @@ package mailbox_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,9 +268,16 @@ func TestSilentServerTimesOut(t *testing.T) {
 	}
 }
 
+// TestTwoRunsNeverReadTheMailboxAtOnce starts two intake runs at once
+// and records, through a proxy in front of the IMAP server, when each
+// one's IMAP session began and ended: the sessions must not overlap (the
+// second waited for the first's lock). The counts alone would hold
+// without the lock, since the unique keys drop the second copy.
 func TestTwoRunsNeverReadTheMailboxAtOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		h := newHarness(t, dialect, harnessOpts{})
+		rec := newSessionRecorder(t)
+		h := newHarness(t, dialect, harnessOpts{imapPort: rec.port()})
+		rec.setTarget(h.imap.Addr)
 		for i := 0; i < 10; i++ {
 			h.deliver(mail{from: "eve@example.com", subject: "Parallel " + string(rune('A'+i)), body: "x", id: string(rune('a'+i)) + "@e.example"}.bytes())
 		}
@@ -280,6 +290,16 @@ func TestTwoRunsNeverReadTheMailboxAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		ss := rec.sessions()
+		if len(ss) != 2 {
+			t.Fatalf("%d IMAP sessions, want 2", len(ss))
+		}
+		sort.Slice(ss, func(i, j int) bool { return ss[i].start.Before(ss[j].start) })
+		if !ss[1].start.After(ss[0].end) {
+			t.Fatalf("the two runs read the mailbox at once: sessions %s-%s and %s-%s overlap",
+				ss[0].start.Format("15:04:05.000"), ss[0].end.Format("15:04:05.000"),
+				ss[1].start.Format("15:04:05.000"), ss[1].end.Format("15:04:05.000"))
+		}
 		if n := h.count("messages"); n != 10 {
 			t.Fatalf("%d messages, want 10", n)
 		}
@@ -287,6 +307,79 @@ func TestTwoRunsNeverReadTheMailboxAtOnce(t *testing.T) {
 			t.Fatalf("%d incidents, want 10: the same mail was processed twice", n)
 		}
 	})
+}
+
+// sessionRecorder forwards TCP connections to an IMAP server and records
+// when each began (accepted) and ended (the client closed its side). It
+// holds the server's greeting back a little so that sessions that run at
+// the same time certainly overlap.
+type sessionRecorder struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	target string
+	open   int // accepted, not ended
+	done   []session
+}
+
+type session struct{ start, end time.Time }
+
+func newSessionRecorder(t *testing.T) *sessionRecorder {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sessionRecorder{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.mu.Lock()
+			r.open++
+			r.mu.Unlock()
+			go r.serve(c, time.Now())
+		}
+	}()
+	return r
+}
+
+func (r *sessionRecorder) port() string { return fmt.Sprint(r.ln.Addr().(*net.TCPAddr).Port) }
+
+func (r *sessionRecorder) setTarget(addr string) { r.mu.Lock(); r.target = addr; r.mu.Unlock() }
+
+func (r *sessionRecorder) serve(c net.Conn, start time.Time) {
+	defer c.Close()
+	r.mu.Lock()
+	target := r.target
+	r.mu.Unlock()
+	if s, err := net.Dial("tcp", target); err == nil {
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			io.Copy(c, s)
+		}()
+		io.Copy(s, c)
+		s.Close()
+	}
+	end := time.Now()
+	r.mu.Lock()
+	r.open--
+	r.done = append(r.done, session{start, end})
+	r.mu.Unlock()
+}
+
+// sessions waits (up to 5 s) until every accepted session has ended and
+// returns them.
+func (r *sessionRecorder) sessions() []session {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		r.mu.Lock()
+		if r.open == 0 || time.Now().After(deadline) {
+			defer r.mu.Unlock()
+			return append([]session(nil), r.done...)
+		}
+		r.mu.Unlock()
+	}
 }
 
 func TestSMTPTemporaryThenPermanentFailure(t *testing.T) {

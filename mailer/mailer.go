@@ -346,12 +346,6 @@ func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error
 	return m.Store.OutboxFailed(ctx, o, reason, ev)
 }
 
-// Compose builds the message of an outbox row (exported for tests and
-// previews).
-func Compose(cfg *config.Config, o *store.Outbox) (*mail.Msg, error) {
-	return (&Mailer{Cfg: cfg}).compose(o)
-}
-
 func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(o.FromAddr); err != nil {

@@ -91,15 +91,6 @@ func (r Reader) IncidentByKey(ctx context.Context, key string) (*Incident, error
 	return &inc, nil
 }
 
-// IncidentByID finds an incident by its row id.
-func (r Reader) IncidentByID(ctx context.Context, id int64) (*Incident, error) {
-	var inc Incident
-	if err := sqlx.GetContext(ctx, r.x, &inc, r.s.q("incident-by-id"), id); err != nil {
-		return nil, noRows(err)
-	}
-	return &inc, nil
-}
-
 // SetIncidentStatus changes the status and the resolved/closed stamps.
 func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status string, at time.Time) error {
 	switch status {
@@ -210,23 +201,6 @@ func (r Reader) CountOpenIncidents(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Enqueue adds a message to the outbox. A dedupe key or Message-ID that
-// exists already gives ErrDuplicate.
-func (r Reader) Enqueue(ctx context.Context, o *Outbox) error {
-	err := sqlx.GetContext(ctx, r.x, &o.ID, r.s.q("insert-outbox"),
-		o.IncidentID, o.ProblemID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
-		o.Subject, o.TextBody, o.HTMLBody, o.InReplyTo, o.Refs, o.AutoSubmitted, strings.ToLower(o.RcptKey),
-		utc(o.NextAttemptAt), utc(o.CreatedAt))
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrDuplicate
-	}
-	if err != nil {
-		return fmt.Errorf("store: enqueue %s: %w", o.Kind, err)
-	}
-	o.Status = OutboxQueued
-	return nil
-}
-
 // CountAutoMail counts automatic mails queued to rcpt since a time.
 func (r Reader) CountAutoMail(ctx context.Context, rcpt string, since time.Time) (int, error) {
 	var n int
@@ -255,16 +229,6 @@ func (r Reader) SetCheckpoint(ctx context.Context, mailbox string, validity, las
 	_, err := r.x.ExecContext(ctx, r.s.q("set-checkpoint"), mailbox, int64(validity), int64(lastUID), utc(at))
 	if err != nil {
 		return fmt.Errorf("store: set checkpoint: %w", err)
-	}
-	return nil
-}
-
-// RecordIntakeUID notes that a UID was committed (as a message or in
-// quarantine) and that its mailbox action (flag or move) is still due.
-func (r Reader) RecordIntakeUID(ctx context.Context, mailbox string, validity, uid uint32, messagePK, quarantineID *int64, at time.Time) error {
-	_, err := r.x.ExecContext(ctx, r.s.q("record-intake-uid"), mailbox, int64(validity), int64(uid), messagePK, quarantineID, utc(at))
-	if err != nil {
-		return fmt.Errorf("store: record uid: %w", err)
 	}
 	return nil
 }
@@ -321,7 +285,12 @@ func (s *Store) MarkIntakeDone(ctx context.Context, mailbox string, validity uin
 
 // Quarantine keeps raw bytes that could not be processed. The same bytes
 // twice are one record: the existing id is returned with ErrDuplicate.
+// Empty raw (nil included: SQLite reads an empty BLOB back as nil) is
+// stored as zero bytes, not NULL.
 func (r Reader) Quarantine(ctx context.Context, source, hash, reason string, raw []byte, at time.Time) (int64, error) {
+	if raw == nil {
+		raw = []byte{}
+	}
 	var id int64
 	err := sqlx.GetContext(ctx, r.x, &id, r.s.q("insert-quarantine"), source, hash, reason, raw, len(raw), utc(at))
 	if errors.Is(err, sql.ErrNoRows) {

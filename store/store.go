@@ -38,10 +38,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -103,6 +106,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		if p == "" {
 			return nil, errors.New("store: sqlite: needs a file path")
 		}
+		if err := checkSQLiteDir(p); err != nil {
+			return nil, err
+		}
 		driver, dialect = "sqlite", SQLite
 		dsn = "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16000)" +
@@ -150,12 +156,39 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	if err := ping(ctx, db, dialect); err != nil {
 		db.Close()
+		if dialect == SQLite {
+			return nil, fmt.Errorf("store: open sqlite database %s: %w", s.sqlitePath, err)
+		}
 		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
 	}
 	if dialect == SQLite {
 		s.startCheckpointer()
 	}
 	return s, nil
+}
+
+// checkSQLiteDir says, naming the files, why SQLite could not open the
+// database at path: its directory is missing or not writable by this
+// process's user (SQLite creates the -wal and -shm files, and helpdeskd
+// its lock files, beside it). SQLite itself only says "unable to open
+// database file (14)".
+func checkSQLiteDir(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("store: sqlite database %s: its directory: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("store: sqlite database %s: %s is not a directory", path, dir)
+	}
+	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+		return fmt.Errorf("store: sqlite database %s: directory %s is not writable by uid %d: %w (SQLite creates its -wal and -shm files there)",
+			path, dir, os.Getuid(), err)
+	}
+	return nil
 }
 
 // ping checks the connection. A new SQLite connection sets its pragmas

@@ -596,3 +596,31 @@ func TestRepeatCandidatesHonourNotProblemPairs(t *testing.T) {
 		}
 	})
 }
+
+// TestQuarantineEmptyMessage: an empty message is kept in quarantine,
+// read back as empty bytes, and quarantined again from what was read
+// (what "quarantine reprocess" does when it still cannot be processed).
+// SQLite reads an empty BLOB as nil, which its NOT NULL refused.
+func TestQuarantineEmptyMessage(t *testing.T) {
+	eachDialect(t, func(t *testing.T, u string) {
+		ctx := context.Background()
+		st := testutil.OpenURL(t, u)
+		id, err := st.Quarantine(ctx, "test", "hash-empty", "empty message", []byte{}, time.Now())
+		if err != nil {
+			t.Fatalf("quarantine empty bytes: %v", err)
+		}
+		q, err := st.GetQuarantine(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q.Raw) != 0 {
+			t.Fatalf("read back %d bytes, want 0", len(q.Raw))
+		}
+		if _, err := st.Quarantine(ctx, "test", "hash-empty-2", "still empty", q.Raw, time.Now()); err != nil {
+			t.Fatalf("quarantine the bytes read back (%#v): %v", q.Raw, err)
+		}
+		if _, err := st.Quarantine(ctx, "test", "hash-nil", "nil", nil, time.Now()); err != nil {
+			t.Fatalf("quarantine nil bytes: %v", err)
+		}
+	})
+}

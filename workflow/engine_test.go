@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -816,6 +817,17 @@ func TestConcurrentWritersKeepCounts(t *testing.T) {
 	}
 	a, b := mk(), mk()
 	ingest(t, a, raw("carol@example.com", "Shared one", "s1@x"), raw("dan@example.com", "Shared two", "s2@x"))
+	// Besides the deadlocks that happen, one message in 7 fails as a
+	// deadlock victim would: its batch must be retried, not dropped.
+	var calls, retries atomic.Int64
+	victim := func(context.Context, *store.Tx, string) error {
+		if calls.Add(1)%7 == 0 {
+			return &pq.Error{Code: "40P01", Message: "deadlock detected (injected)"}
+		}
+		return nil
+	}
+	workflow.SetFailHook(a, victim)
+	workflow.SetFailHook(b, victim)
 	const n = 40
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
@@ -826,11 +838,17 @@ func TestConcurrentWritersKeepCounts(t *testing.T) {
 				for _, parent := range []string{"s1@x", "s2@x"} {
 					batch = append(batch, workflow.Inbound{Raw: raw("carol@example.com", "Re: shared", fmt.Sprintf("w%d-%d-%s", w, i, parent), "In-Reply-To: <"+parent+">")})
 				}
-				if _, err := eng.Ingest(context.Background(), batch, nil); err != nil && !store.IsTransient(err) {
-					errs <- err
-					return
-				} else if err != nil {
-					i-- // a deadlock victim: the batch is retried, as intake would
+				// A deadlock victim's batch is retried, as intake would.
+				for attempt := 1; ; attempt++ {
+					_, err := eng.Ingest(context.Background(), batch, nil)
+					if err == nil {
+						break
+					}
+					if !store.IsTransient(err) || attempt == 20 {
+						errs <- fmt.Errorf("writer %d, batch %d, attempt %d: %w", w, i, attempt, err)
+						return
+					}
+					retries.Add(1)
 				}
 			}
 		})
@@ -840,6 +858,10 @@ func TestConcurrentWritersKeepCounts(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	if retries.Load() == 0 {
+		t.Fatal("no batch was retried: the injected deadlocks did not happen")
+	}
+	t.Logf("%d batches retried after a transient error", retries.Load())
 	st := testutil.OpenURL(t, u)
 	for _, key := range []string{"HD-1", "HD-2"} {
 		inc, err := st.IncidentByKey(context.Background(), key)

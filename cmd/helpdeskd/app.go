@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/mailbox"
+	"github.com/helpdeskd/helpdeskd/mailer"
 	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/templates"
 	"github.com/helpdeskd/helpdeskd/workflow"
@@ -64,7 +66,7 @@ func init() {
 		{"run", "run [--once] [--now RFC3339]        the daemon: intake, ticks, outbox delivery", cmdRun},
 		{"ingest", "ingest [--json] [FILE…]             ingest messages from files or stdin (MTA pipe)", cmdIngest},
 		{"migrate", "migrate                             apply database migrations", cmdMigrate},
-		{"check-config", "check-config                        validate the configuration", cmdCheckConfig},
+		{"check-config", "check-config [--connect]            validate the configuration; --connect logs in to IMAP and SMTP", cmdCheckConfig},
 		{"incidents", "incidents [--json] [--all]          open (or all) incidents", cmdIncidents},
 		{"show", "show KEY [--json]                   one incident (HD-N) with its messages and events, or a problem (PRB-N)", cmdShow},
 		{"problems", "problems [--json]                   problems: recurring issues and their incidents", cmdProblems},
@@ -239,6 +241,7 @@ func cmdVersion(e *env, args []string) error {
 
 func cmdCheckConfig(e *env, args []string) error {
 	fs := newFlags("check-config", e)
+	connect := fs.Bool("connect", false, "also log in to the IMAP and SMTP servers (and quit)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -256,6 +259,31 @@ func cmdCheckConfig(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, ", smtp %s:%d", cfg.SMTP.Host, cfg.SMTP.Port)
 	}
 	fmt.Fprintln(e.stdout, ")")
+	if !*connect {
+		return nil
+	}
+	var failed []string
+	if cfg.IMAP.Host != "" {
+		if err := mailbox.CheckLogin(e.ctx, cfg.IMAP); err != nil {
+			fmt.Fprintf(e.stdout, "imap: FAILED: %v\n", err)
+			failed = append(failed, "imap")
+		} else {
+			fmt.Fprintf(e.stdout, "imap: ok (logged in as %s at %s:%d, selected %s)\n", cfg.IMAP.Username, cfg.IMAP.Host, cfg.IMAP.Port, cfg.IMAP.Folder)
+		}
+	}
+	if cfg.SMTP.Host != "" {
+		if err := mailer.New(nil, cfg, e.log).CheckLogin(e.ctx); err != nil {
+			fmt.Fprintf(e.stdout, "smtp: FAILED: %v\n", err)
+			failed = append(failed, "smtp")
+		} else if cfg.SMTP.Username != "" {
+			fmt.Fprintf(e.stdout, "smtp: ok (logged in as %s at %s:%d)\n", cfg.SMTP.Username, cfg.SMTP.Host, cfg.SMTP.Port)
+		} else {
+			fmt.Fprintf(e.stdout, "smtp: ok (%s:%d answered; no login configured)\n", cfg.SMTP.Host, cfg.SMTP.Port)
+		}
+	}
+	if len(failed) > 0 {
+		return exitf(exitFailure, "cannot connect: %s", strings.Join(failed, ", "))
+	}
 	return nil
 }
 

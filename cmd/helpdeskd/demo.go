@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -42,7 +45,17 @@ func cmdDemo(e *env, args []string) error {
 			return err
 		}
 		*dir = d
+	} else if err := demoDir(*dir); err != nil {
+		return err
 	}
+	// The configuration it writes names the database by an absolute path,
+	// so that it works from any directory.
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	*dir = abs
+	self := selfCommand()
 	sentDir := filepath.Join(*dir, "sent")
 	if err := os.MkdirAll(sentDir, 0o755); err != nil {
 		return err
@@ -144,7 +157,7 @@ trusted_authserv_ids = ["mx.demo.example"]
 	if err := d.play(); err != nil {
 		return err
 	}
-	if err := d.report(cfgPath, sentDir); err != nil {
+	if err := d.report(self, cfgPath, sentDir); err != nil {
 		return err
 	}
 	if !*serve {
@@ -156,9 +169,9 @@ Serving. Send mail to %s through the embedded SMTP server, for example:
 Read the helpdesk's mailbox at imap://%s (user %s, password %s).
 Replies from the helpdesk are captured in %s.
 Look at the incidents with:
-  helpdeskd -config %s incidents
+  %s -config %s incidents
 Stop with Ctrl-C.
-`, demoAddress, smtpSrv.Addr, demoAddress, imapSrv.Addr, demoAddress, pass, sentDir, cfgPath)
+`, demoAddress, smtpSrv.Addr, demoAddress, imapSrv.Addr, demoAddress, pass, sentDir, self, cfgPath)
 	eng.Observe = nil
 	dr := &daemonRun{e: e, cfg: cfg, st: st, eng: eng}
 	return dr.run()
@@ -364,7 +377,7 @@ func (d *demo) mailTo(addr string) (*mailparse.Message, error) {
 	return nil, fmt.Errorf("demo: no mail to %s was captured", addr)
 }
 
-func (d *demo) report(cfgPath, sentDir string) error {
+func (d *demo) report(self, cfgPath, sentDir string) error {
 	incs, err := d.st.ListIncidents(d.e.ctx, true)
 	if err != nil {
 		return err
@@ -400,12 +413,74 @@ Nothing answered the out-of-office reply, the stray vacation reply or the monito
 automatic mail is never answered automatically (RFC 3834).
 
 Look around:
-  helpdeskd -config %s incidents --all
-  helpdeskd -config %s show HD-1
-  helpdeskd -config %s show HD-3 --json
-  helpdeskd -config %s show PRB-1
-`, len(d.smtp.Captured()), sentDir, pending, cfgPath, cfgPath, cfgPath, cfgPath)
+  %[4]s -config %[5]s incidents --all
+  %[4]s -config %[5]s show HD-1
+  %[4]s -config %[5]s show HD-3 --json
+  %[4]s -config %[5]s show PRB-1
+`, len(d.smtp.Captured()), sentDir, pending, self, cfgPath)
 	return nil
+}
+
+// demoDir refuses a --dir that holds anything: a second run would reuse
+// the database of the first and overwrite its captured mail, and tell a
+// story that is not what happened. A missing directory is created.
+func demoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return exitf(exitUsage, "--dir %s: %v", dir, err)
+	}
+	if len(entries) > 0 {
+		names := make([]string, 0, 3)
+		for _, e := range entries[:min(3, len(entries))] {
+			names = append(names, e.Name())
+		}
+		more := ""
+		if len(entries) > 3 {
+			more = ", …"
+		}
+		return exitf(exitUsage, "--dir %s is not empty (%s%s): give a new or empty directory, or remove it (rm -r %s) to start again",
+			dir, strings.Join(names, ", "), more, dir)
+	}
+	return nil
+}
+
+// selfCommand is how to run this program again from the current
+// directory, for the hints the demo prints: "helpdeskd" when that is
+// this binary on $PATH, else the binary's absolute path, or, when it
+// was built by "go run" (a temporary binary that is gone afterwards),
+// "go run" with the package.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "helpdeskd"
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return "helpdeskd"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		switch {
+		case fileExists(filepath.Join("cmd", "helpdeskd", "main.go")):
+			return "go run ./cmd/helpdeskd"
+		case fileExists("main.go") && fileExists("demo.go"):
+			return "go run ."
+		default:
+			return "go run github.com/helpdeskd/helpdeskd/cmd/helpdeskd"
+		}
+	}
+	if p, err := exec.LookPath("helpdeskd"); err == nil {
+		if p, err = filepath.EvalSymlinks(p); err == nil && p == exe {
+			return "helpdeskd"
+		}
+	}
+	return exe
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func orDash(s string) string {

@@ -33,6 +33,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -130,6 +131,8 @@ type SMTPServer struct {
 	seq       int
 	count     int
 	countOnly bool
+	user      string
+	password  string
 }
 
 // SMTPOptions tune the capture server.
@@ -140,16 +143,22 @@ type SMTPOptions struct {
 	// (the helpdesk's own address in the demo).
 	Local   []string
 	Deliver func(raw []byte) error
-	// TLS, if true, offers STARTTLS with a self-signed certificate.
-	TLS bool
+	// TLS, if true, offers STARTTLS with Certificate, or a self-signed
+	// certificate for 127.0.0.1 when that is nil.
+	TLS         bool
+	Certificate *tls.Certificate
 	// CountOnly keeps no copies, only the count (Count); for load tests,
 	// so that the capture does not grow with the run.
 	CountOnly bool
+	// Username and Password, if set, offer AUTH PLAIN and accept only
+	// these (535 otherwise). Mail is accepted without AUTH either way.
+	Username, Password string
 }
 
 // StartSMTP starts the capture server.
 func StartSMTP(opts SMTPOptions) (*SMTPServer, error) {
-	s := &SMTPServer{dir: opts.Dir, deliver: opts.Deliver, local: map[string]bool{}, received: make(chan struct{}, 1), countOnly: opts.CountOnly}
+	s := &SMTPServer{dir: opts.Dir, deliver: opts.Deliver, local: map[string]bool{}, received: make(chan struct{}, 1), countOnly: opts.CountOnly,
+		user: opts.Username, password: opts.Password}
 	for _, a := range opts.Local {
 		s.local[strings.ToLower(a)] = true
 	}
@@ -161,8 +170,13 @@ func StartSMTP(opts SMTPOptions) (*SMTPServer, error) {
 	srv.WriteTimeout = time.Minute
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	if opts.TLS {
-		cert, err := SelfSigned("127.0.0.1")
-		if err != nil {
+		var (
+			cert tls.Certificate
+			err  error
+		)
+		if opts.Certificate != nil {
+			cert = *opts.Certificate
+		} else if cert, err = SelfSigned("127.0.0.1"); err != nil {
 			return nil, err
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
@@ -213,9 +227,29 @@ type session struct {
 	to   []string
 }
 
-func (x *session) AuthMechanisms() []string { return nil }
-func (x *session) Reset()                   { x.from, x.to = "", nil }
-func (x *session) Logout() error            { return nil }
+// AuthMechanisms implements smtp.AuthSession: PLAIN when the server has
+// a user.
+func (x *session) AuthMechanisms() []string {
+	if x.s.user == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+// Auth implements smtp.AuthSession.
+func (x *session) Auth(mech string) (sasl.Server, error) {
+	if x.s.user == "" || mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != x.s.user || pass != x.s.password {
+			return smtp.ErrAuthFailed
+		}
+		return nil
+	}), nil
+}
+func (x *session) Reset()        { x.from, x.to = "", nil }
+func (x *session) Logout() error { return nil }
 
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	x.from = from
