@@ -31,7 +31,7 @@ informed = ["office.manager@example.com"]
 			Supporting: []string{"it"}, Consulted: []string{"problems@acme-it.example"}, Informed: []string{"office.manager@example.com"}},
 		{Category: "(anything else)", Responsible: "it", SLA: "standard",
 			Accountable: []string{"it-lead@example.com", "it-manager@example.com", "director@example.com"},
-			Supporting: []string{}, Consulted: []string{}, Informed: []string{}},
+			Supporting:  []string{}, Consulted: []string{}, Informed: []string{}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("RASCI:\n got %+v\nwant %+v", got, want)
