@@ -423,3 +423,60 @@ func rulePriority(cfg *config.Config, subject, newText string) (priority, why st
 	}
 	return priority, why
 }
+
+// ClockStory tells an incident's SLA clocks in words, generation by
+// generation: what was promised, on which calendar, when each target is
+// or was due and why (pauses, holidays, priority changes, hand-overs),
+// whether it was met or breached and by whom. Empty for an incident
+// without clocks.
+func ClockStory(ctx context.Context, cfg *config.Config, r store.Reader, key string, now time.Time) ([]string, error) {
+	inc, err := r.IncidentByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.ClockEvents(ctx, []int64{inc.ID})
+	if err != nil || len(m[inc.ID]) == 0 {
+		return nil, err
+	}
+	st, err := deriveAt(cfg, inc, m[inc.ID], now)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range st.Generations {
+		if len(st.Generations) > 1 {
+			out = append(out, fmt.Sprintf("Generation %d (from %s):", g.Number, inWords(cfg, &g.Start)))
+		}
+		for _, c := range escalated(cfg, g) {
+			if !c.HasTarget {
+				continue
+			}
+			who := "Promise (" + c.Policy + ")"
+			if c.Party != "" {
+				who = c.Party + "'s own target (" + c.Policy + ")"
+			}
+			line := fmt.Sprintf("%s, %s for %s within %s", who, metricWords(c.Metric), c.Priority, targetWords(c))
+			switch {
+			case c.Met && c.Breached:
+				line += fmt.Sprintf(": met %s, late: breached %s while %s held it", inWords(cfg, &c.MetAt), inWords(cfg, &c.BreachedAt), c.BreachedBy)
+			case c.Met:
+				line += fmt.Sprintf(": met %s, due %s", inWords(cfg, &c.MetAt), inWords(cfg, &c.Due))
+			case c.Breached:
+				line += fmt.Sprintf(": breached %s while %s held it", inWords(cfg, &c.BreachedAt), c.BreachedBy)
+			case c.Paused:
+				line += ": paused, waiting on the requester"
+			case c.Stopped:
+				line += ": stopped (handed over)"
+			case !c.Due.IsZero():
+				line += fmt.Sprintf(": due %s", inWords(cfg, &c.Due))
+			}
+			out = append(out, line)
+			for _, l := range strings.Split(strings.TrimSpace(sla.Explain(c).String()), "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					out = append(out, "  "+l)
+				}
+			}
+		}
+	}
+	return out, nil
+}

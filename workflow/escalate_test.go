@@ -9,6 +9,7 @@ import (
 
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
 	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
 // slaRouting: an office calendar in Berlin (Mon-Fri 08:00-18:00), the
@@ -287,6 +288,49 @@ func TestEscalationPausesAndBusinessHours(t *testing.T) {
 			if n != 1 {
 				t.Errorf("P1 escalations at night: %d", n)
 			}
+		})
+	}
+}
+
+// TestClockFollowsPauseAndPriority: a P3 incident waits on the requester
+// for 2 hours, its priority changes to P2 while it waits, then the
+// requester answers: the P2 resolution target (8 business hours, in the
+// policy below) counts from the request, without the 2 hours of waiting.
+// show's clock story says so.
+func TestClockFollowsPauseAndPriority(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, strings.Replace(slaRouting, `{ priority = "P3", response = "4h", resolution = "3d" },`,
+				`{ priority = "P2", resolution = "8h" },
+  { priority = "P3", resolution = "3d" },`, 1))
+			ctx := context.Background()
+			now := berlin(t, "2026-12-01 09:00") // Tuesday
+			eng.Now = func() time.Time { return now }
+			key := ingest(t, eng, raw("carol@example.com", "Laptop will not start", "z1@x"))[0].Incident
+			now = berlin(t, "2026-12-01 10:00")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#waiting", "z2@x"))
+			now = berlin(t, "2026-12-01 11:00")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#priority P2", "z3@x"))
+			now = berlin(t, "2026-12-01 12:00")
+			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] Laptop will not start", "z4@x"))
+			inc, _ := st.IncidentByKey(ctx, key)
+			// 09:00-10:00 counted (1 h), paused 10:00-12:00, 7 h left from
+			// 12:00: 12:00-18:00 (6 h) and Wednesday 08:00-09:00.
+			if inc.Priority != "P2" || inc.Paused || inc.ResolutionDue == nil || !inc.ResolutionDue.Equal(berlin(t, "2026-12-02 09:00")) {
+				t.Fatalf("%s paused %v, resolution due %v; want P2 due Wednesday 09:00", inc.Priority, inc.Paused, inc.ResolutionDue)
+			}
+			story, err := workflow.ClockStory(ctx, eng.Cfg, st.Reader, key, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(story, "\n")
+			for _, w := range []string{"Promise (standard), resolution for P2 within 8h of business time", "due Wednesday 2 December 09:00"} {
+				if !strings.Contains(text, w) {
+					t.Errorf("clock story lacks %q:\n%s", w, text)
+				}
+			}
+			t.Logf("clock story:\n%s", text)
 		})
 	}
 }

@@ -27,6 +27,16 @@ type IncidentView struct {
 	ResponseDue     *time.Time `json:"response_due"`
 	ResolutionDue   *time.Time `json:"resolution_due"`
 	EscalationLevel int        `json:"escalation_level"`
+	// The SLA clock: the policy promised, when each target was
+	// breached, whether it waits on the requester, who acknowledged the
+	// breach.
+	SLA                  string     `json:"sla"`
+	ResponseBreachedAt   *time.Time `json:"response_breached_at"`
+	ResolutionBreachedAt *time.Time `json:"resolution_breached_at"`
+	Paused               bool       `json:"paused"`
+	AcknowledgedBy       string     `json:"acknowledged_by"`
+	// Clock is the clocks' story in words (show only).
+	Clock []string `json:"clock,omitempty"`
 	// Messages is a count in lists and an array in show.
 	Messages any         `json:"messages"`
 	Events   []EventView `json:"events,omitempty"`
@@ -71,6 +81,8 @@ func NewIncidentView(inc *store.Incident) IncidentView {
 		CreatedAt: inc.CreatedAt.UTC(), FirstResponseAt: utcPtr(inc.FirstResponseAt),
 		ResolvedAt: utcPtr(inc.ResolvedAt), ResponseDue: utcPtr(inc.ResponseDue),
 		ResolutionDue: utcPtr(inc.ResolutionDue), EscalationLevel: inc.EscalationLevel,
+		SLA: inc.SLA, ResponseBreachedAt: utcPtr(inc.ResponseBreachedAt), ResolutionBreachedAt: utcPtr(inc.ResolutionBreachedAt),
+		Paused: inc.Paused, AcknowledgedBy: inc.AcknowledgedBy,
 		Messages: inc.MessageCount,
 	}
 }
