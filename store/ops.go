@@ -173,23 +173,69 @@ func (r Reader) AddEvent(ctx context.Context, e *Event) error {
 }
 
 // AddEvents appends several events in as few statements as the
-// databases' parameter limits allow. Events without dedupe keys only:
-// AddEvent reports duplicates, this does not.
+// databases' parameter limits allow. An event whose dedupe key exists is
+// skipped without a word: AddEvent reports duplicates, and EventKeysExist
+// tells a claimed job which keys exist before it writes.
 func (r Reader) AddEvents(ctx context.Context, evs []*Event) error {
-	for _, e := range evs {
-		if e.DedupeKey != nil {
-			return fmt.Errorf("store: add events: %s has a dedupe key; use AddEvent", e.Kind)
-		}
-	}
-	err := r.rows(ctx, `INSERT INTO events (incident_id, problem_id, message_pk, kind, actor, detail, created_at)`, placeholders(7), "", len(evs), 7,
+	err := r.rows(ctx, `INSERT INTO events (incident_id, problem_id, message_pk, kind, actor, detail, created_at, dedupe_key)`, placeholders(8),
+		" ON CONFLICT DO NOTHING", len(evs), 8,
 		func(i int) []any {
 			e := evs[i]
-			return []any{e.IncidentID, e.ProblemID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt)}
+			return []any{e.IncidentID, e.ProblemID, e.MessagePK, e.Kind, e.Actor, e.Detail, utc(e.CreatedAt), e.DedupeKey}
 		}, nil)
 	if err != nil {
 		return fmt.Errorf("store: add %d events: %w", len(evs), err)
 	}
 	return nil
+}
+
+// EventKeysExist returns which of the dedupe keys events have already.
+// A job that holds its claim (see ClaimJob) checks its once-only keys
+// with it before it queues anything, so that it records and sends
+// nothing twice.
+func (r Reader) EventKeysExist(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	kj, _ := json.Marshal(keys)
+	var found []string
+	if err := sqlx.SelectContext(ctx, r.x, &found, r.s.q("event-keys-exist"), string(kj)); err != nil {
+		return nil, fmt.Errorf("store: event keys: %w", err)
+	}
+	for _, k := range found {
+		out[k] = true
+	}
+	return out, nil
+}
+
+// TimelineMessage is a line of an incident's story: who wrote what when.
+type TimelineMessage struct {
+	IncidentID int64     `db:"incident_id"`
+	Direction  string    `db:"direction"`
+	FromAddr   string    `db:"from_addr"`
+	ToAddrs    string    `db:"to_addrs"`
+	Subject    string    `db:"subject"`
+	ReceivedAt time.Time `db:"received_at"`
+	Start      string    `db:"start"` // the first 300 characters of the new text
+}
+
+// Timelines returns the messages of incidents, oldest first, each with
+// the start of its new text only.
+func (r Reader) Timelines(ctx context.Context, incidentIDs []int64) (map[int64][]TimelineMessage, error) {
+	out := map[int64][]TimelineMessage{}
+	if len(incidentIDs) == 0 {
+		return out, nil
+	}
+	ij, _ := json.Marshal(incidentIDs)
+	var rows []TimelineMessage
+	if err := sqlx.SelectContext(ctx, r.x, &rows, r.s.q("timelines"), string(ij)); err != nil {
+		return nil, fmt.Errorf("store: timelines: %w", err)
+	}
+	for _, m := range rows {
+		out[m.IncidentID] = append(out[m.IncidentID], m)
+	}
+	return out, nil
 }
 
 // CountOpenIncidents counts incidents neither resolved nor closed.

@@ -478,7 +478,7 @@ default_assignee = "it"
 
 // withRouting gives eng the teams, providers, routes and commands of a
 // configuration snippet.
-func withRouting(t *testing.T, eng *workflow.Engine, conf string) {
+func withRouting(t testing.TB, eng *workflow.Engine, conf string) {
 	t.Helper()
 	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+conf))
 	if err != nil {

@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,7 +81,16 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 	if u.clockStored == nil {
 		u.clockStored = map[int64][]store.ClockEvent{}
 	}
-	p := &processing{e: e, u: u, now: w.Now}
+	// Decide, for every due incident, what is due; then look up once
+	// which of those notices went out before.
+	type due struct {
+		inc *store.Incident
+		c   *sla.Clock
+		n   sla.Notice
+		key string
+	}
+	var todo []due
+	var keys []string
 	for _, inc := range incs {
 		u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
 		u.clockStored[inc.ID] = evs[inc.ID]
@@ -101,20 +109,44 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 		}
 		for _, c := range escalated(cfg, g) {
 			for _, n := range cfg.Escalation.Rules.Due(c, ackFor(inc, c), resolved, w.Now) {
-				if err := p.notice(ctx, inc, c, n); err != nil {
-					return err
-				}
+				k := "sla:" + n.Key(inc.Key)
+				todo, keys = append(todo, due{inc, c, n, k}), append(keys, k)
 			}
 		}
 		u.applyClocks(inc, st, false)
 		u.dirty[inc] = true
 	}
+	done, err := w.Tx.EventKeysExist(ctx, keys)
+	if err != nil {
+		return err
+	}
+	var story []int64
+	seen := map[int64]bool{}
+	for _, d := range todo {
+		if !done[d.key] && !seen[d.inc.ID] {
+			seen[d.inc.ID] = true
+			story = append(story, d.inc.ID)
+		}
+	}
+	timelines, err := w.Tx.Timelines(ctx, story)
+	if err != nil {
+		return err
+	}
+	p := &processing{e: e, u: u, now: w.Now}
+	for _, d := range todo {
+		if done[d.key] {
+			continue // sent before: a repeated tick, or another daemon
+		}
+		if err := p.notice(d.inc, d.c, d.n, d.key, timelines[d.inc.ID]); err != nil {
+			return err
+		}
+	}
 	u.events = append(u.events, p.events...)
 	return nil
 }
 
-// notice records and queues one due notice, once.
-func (p *processing) notice(ctx context.Context, inc *store.Incident, c *sla.Clock, n sla.Notice) error {
+// notice records and queues one due notice, under its once-only key.
+func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key string, timeline []store.TimelineMessage) error {
 	cfg := p.e.Cfg
 	party := c.Party
 	if party == "" {
@@ -143,32 +175,23 @@ func (p *processing) notice(ctx context.Context, inc *store.Incident, c *sla.Clo
 			}
 		}
 	}
-	key := "sla:" + n.Key(inc.Key)
-	what := noticeWords(n, c, party)
-	detail := what
+	detail := noticeWords(n, c, party)
 	if len(to) == 0 {
 		detail += "; nobody to tell (no members, intake or chain configured)"
 	} else {
 		detail += " to " + strings.Join(to, ", ")
 	}
-	ev := &store.Event{IncidentID: &inc.ID, Kind: "sla_" + string(n.Kind), Actor: "helpdeskd", Detail: cleanText(detail), CreatedAt: p.now, DedupeKey: &key}
-	if err := p.u.tx.AddEvent(ctx, ev); errors.Is(err, store.ErrDuplicate) {
-		return nil // done before: a repeated tick, or another daemon
-	} else if err != nil {
-		return err
-	}
+	k := key
+	p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{Kind: "sla_" + string(n.Kind), Actor: "helpdeskd",
+		Detail: cleanText(detail), CreatedAt: p.now, DedupeKey: &k}})
 	if n.Kind != sla.Warning && n.Level > inc.EscalationLevel {
 		inc.EscalationLevel = n.Level
 	}
 	if len(to) == 0 {
 		return nil
 	}
-	data, err := p.escalationData(ctx, inc, c, n, party)
-	if err != nil {
-		return err
-	}
-	_, _, err = p.send(inc, outgoing{
-		kind: "sla_" + string(n.Kind), template: "escalation", dedupe: key, data: data,
+	_, _, err := p.send(inc, outgoing{
+		kind: "sla_" + string(n.Kind), template: "escalation", dedupe: key, data: p.escalationData(inc, c, n, party, timeline),
 		to: strings.Join(to, ", "), cc: strings.Join(cc, ", "), autoSubmitted: "auto-generated",
 	})
 	return err
@@ -211,7 +234,7 @@ func noticeWords(n sla.Notice, c *sla.Clock, party string) string {
 
 // escalationData gathers what an escalation mail says: the promise, the
 // due time and why, and the incident's story.
-func (p *processing) escalationData(ctx context.Context, inc *store.Incident, c *sla.Clock, n sla.Notice, party string) (EscalationData, error) {
+func (p *processing) escalationData(inc *store.Incident, c *sla.Clock, n sla.Notice, party string, timeline []store.TimelineMessage) EscalationData {
 	cfg := p.e.Cfg
 	when := func(t time.Time) string {
 		if t.IsZero() {
@@ -232,21 +255,14 @@ func (p *processing) escalationData(ctx context.Context, inc *store.Incident, c 
 			d.Overdue = over.Round(time.Minute).String()
 		}
 	}
-	if inc.ID == 0 {
-		return d, nil
-	}
-	msgs, err := p.u.tx.IncidentMessages(ctx, inc.ID)
-	if err != nil {
-		return d, err
-	}
-	for _, m := range msgs {
+	for _, m := range timeline {
 		who := m.FromAddr
 		if m.Direction != "in" {
 			who = "helpdesk to " + m.ToAddrs
 		}
-		what := firstLines(m.NewText, 1)
-		if len(what) > 120 {
-			what = what[:120] + "…"
+		what := firstLines(m.Start, 1)
+		if r := []rune(what); len(r) > 120 {
+			what = string(r[:120]) + "…"
 		}
 		if what == "" {
 			what = m.Subject
@@ -257,7 +273,7 @@ func (p *processing) escalationData(ctx context.Context, inc *store.Incident, c 
 		d.Timeline = append(d.Timeline, TimelineEntry{When: when(*inc.FirstResponseAt), Who: inc.Assignee,
 			What: "first response, " + inc.FirstResponseAt.Sub(inc.CreatedAt).Round(time.Minute).String() + " after the request"})
 	}
-	return d, nil
+	return d
 }
 
 // acknowledge runs "#ack": someone on a reporting chain takes note of the

@@ -82,29 +82,32 @@ func (e *Engine) Health() []JobHealth {
 	return out
 }
 
-// runJobs runs each job in its own transaction and returns the first
-// error (the others still run).
-func (e *Engine) runJobs(ctx context.Context) error {
-	var first error
+// runJobs runs each job in its own transaction and returns how many ran
+// and the first error (the others still run).
+func (e *Engine) runJobs(ctx context.Context) (ran int, first error) {
 	for _, j := range e.Jobs {
-		if err := e.runJob(ctx, j); err != nil {
+		did, err := e.runJob(ctx, j)
+		if err != nil {
 			e.Log.Warn("job failed", "job", j.Name, "error", err)
 			if first == nil {
 				first = fmt.Errorf("job %s: %w", j.Name, err)
 			}
 		}
+		if did {
+			ran++
+		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return ran, ctx.Err()
 		}
 	}
-	return first
+	return ran, first
 }
 
 // runJob claims a job, runs it if it is due, and records the outcome.
-func (e *Engine) runJob(ctx context.Context, j Job) error {
+func (e *Engine) runJob(ctx context.Context, j Job) (bool, error) {
 	now := e.Now().UTC()
 	if err := e.Store.EnsureJob(ctx, j.Name); err != nil {
-		return err
+		return false, err
 	}
 	ran, err := e.jobTx(ctx, j, now)
 	e.health.mu.Lock()
@@ -124,7 +127,7 @@ func (e *Engine) runJob(ctx context.Context, j Job) error {
 			e.Log.Warn("job failure not recorded", "job", j.Name, "error", ferr)
 		}
 	}
-	return err
+	return ran, err
 }
 
 // jobTx is one run of a job in its transaction; ran is false when

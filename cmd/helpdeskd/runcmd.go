@@ -69,11 +69,11 @@ func runOnce(e *env, cfg *config.Config, st *store.Store, eng *workflow.Engine) 
 			e.log.Info("intake done", "fetched", stats.Fetched, "outcomes", stats.Outcomes, "finished", stats.Finished)
 		}
 	}
-	open, err := eng.Tick(e.ctx)
+	ran, err := eng.Tick(e.ctx)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("tick: %w", err))
 	} else {
-		e.log.Info("tick done", "open_incidents", open)
+		e.log.Info("tick done", "jobs_run", ran)
 	}
 	if cfg.SMTP.Host != "" {
 		m := mailer.New(st, cfg, e.log)

@@ -133,3 +133,12 @@ WHERE incident_id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS j
 -- skipped, so two daemons never escalate one incident at once.
 SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?
 ORDER BY next_due_at LIMIT ? FOR UPDATE SKIP LOCKED;
+
+-- name: event-keys-exist
+SELECT dedupe_key FROM events WHERE dedupe_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
+
+-- name: timelines
+SELECT incident_id, direction, from_addr, to_addrs, subject, received_at,
+    substr(COALESCE(NULLIF(new_text, ''), text_body), 1, 300) AS start
+FROM messages WHERE incident_id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
+ORDER BY incident_id, received_at, id;
