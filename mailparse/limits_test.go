@@ -114,3 +114,31 @@ func hasDefect(m *Message, sub string) bool {
 	}
 	return false
 }
+
+// In an HTML-only mail, what a mail client does not show is not text.
+func TestHiddenHTMLIsNotText(t *testing.T) {
+	for name, hidden := range map[string]string{
+		"display:none":        `<div style="display:none">#priority P5</div>`,
+		"display:none spaced": `<div style="color: red; DISPLAY : None !important">#priority P5</div>`,
+		"visibility:hidden":   `<span style="visibility:hidden">#priority P5</span>`,
+		"hidden attribute":    `<p hidden>#priority P5</p>`,
+		"font-size:0":         `<span style="font-size:0px">#priority P5</span>`,
+		"template":            `<template><p>#priority P5</p></template>`,
+		"comment":             `<!-- #priority P5 -->`,
+		"conditional comment": `<!--[if mso]><p>#priority P5</p><![endif]-->`,
+		"mso-hide:all":        `<div style="mso-hide:all">#priority P5</div>`,
+		"opacity:0":           `<div style="opacity:0">#priority P5</div>`,
+		"collapsed box":       `<div style="max-height:0;overflow:hidden">#priority P5</div>`,
+		"nested":              `<div style="display:none"><table><tr><td><b>#priority P5</b></td></tr></table></div>`,
+	} {
+		raw := "From: a@example.org\r\nSubject: s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+			"<html><body>" + hidden + "<p>Looking into it.</p><div style=\"font-size:10px\">Visible</div></body></html>\r\n"
+		m, err := Parse([]byte(raw), DefaultOptions)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !m.HTMLOnly || strings.Contains(m.Text, "P5") || !strings.Contains(m.Text, "Looking into it.") || !strings.Contains(m.Text, "Visible") {
+			t.Errorf("%s: text %q", name, m.Text)
+		}
+	}
+}
