@@ -116,6 +116,10 @@ type Intake struct {
 	MaxMIMEDepth    int `toml:"max_mime_depth"`
 	MaxMIMEParts    int `toml:"max_mime_parts"`
 	MaxTextBytes    int `toml:"max_text_bytes"`
+	// ParseBudget is the parse time of one message after which the
+	// remaining MIME parts, HTML conversion and quote stripping are
+	// skipped (mailparse.Options.MaxParseTime).
+	ParseBudget Duration `toml:"parse_budget"`
 }
 
 // Metrics is the Prometheus endpoint of the daemon.
@@ -322,6 +326,9 @@ func (c *Config) applyDefaults() {
 	if c.Intake.MaxMessageBytes == 0 {
 		c.Intake.MaxMessageBytes = 64 << 20
 	}
+	if c.Intake.ParseBudget.Duration == 0 {
+		c.Intake.ParseBudget.Duration = 10 * time.Second
+	}
 	for _, d := range []struct {
 		v   *int
 		def int
@@ -420,6 +427,9 @@ func (c *Config) validate(v *validator) {
 	}
 	if c.Intake.BatchSize < 1 || c.Intake.BatchSize > 5000 {
 		v.add(key("intake", "batch_size"), fmt.Sprintf("must be 1-5000, got %d", c.Intake.BatchSize))
+	}
+	if b := c.Intake.ParseBudget.Duration; b < 100*time.Millisecond || b > 10*time.Minute {
+		v.add(key("intake", "parse_budget"), fmt.Sprintf("must be 100ms-10m, got %v", b))
 	}
 	for _, l := range []struct {
 		name string

@@ -39,3 +39,18 @@ func TestDatabaseURLErrorsHideSecrets(t *testing.T) {
 		t.Errorf("redacted: %s", r)
 	}
 }
+
+func TestParseBudget(t *testing.T) {
+	c, err := Parse("t.toml", []byte(minimal))
+	if err != nil || c.Intake.ParseBudget.String() != "10s" {
+		t.Fatalf("default: %v %v", c.Intake.ParseBudget, err)
+	}
+	c, err = Parse("t.toml", []byte(minimal+"[intake]\nparse_budget = \"2s\"\n"))
+	if err != nil || c.Intake.ParseBudget.String() != "2s" {
+		t.Fatalf("2s: %v %v", c.Intake.ParseBudget, err)
+	}
+	if _, err := Parse("t.toml", []byte(minimal+"[intake]\nparse_budget = \"1ms\"\n")); err == nil ||
+		!strings.Contains(err.Error(), "t.toml:4: [intake] parse_budget: must be 100ms-10m, got 1ms") {
+		t.Fatalf("1ms: %v", err)
+	}
+}

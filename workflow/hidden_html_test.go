@@ -3,6 +3,10 @@ package workflow_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
 // An HTML-only mail from authenticated staff: a command in an element
@@ -30,5 +34,16 @@ func TestHiddenHTMLCommandDoesNotRun(t *testing.T) {
 				t.Errorf("priority %s, want %s (was %s)", inc.Priority, want, before.Priority)
 			}
 		})
+	}
+}
+
+// [intake] parse_budget reaches the parser.
+func TestParseBudgetFromConfig(t *testing.T) {
+	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n[intake]\nparse_budget = \"3s\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := workflow.ParseOptions(cfg).MaxParseTime; got != 3*time.Second {
+		t.Fatalf("MaxParseTime %v, want 3s", got)
 	}
 }
