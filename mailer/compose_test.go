@@ -63,3 +63,27 @@ func TestComposeCleansDisplayNames(t *testing.T) {
 		t.Errorf("subject %q in-reply-to %q references %q", m.Subject, m.InReplyTo, m.References)
 	}
 }
+
+// A row that cannot be composed is an error naming the field, not a
+// panic.
+func TestComposeRefusesBadAddresses(t *testing.T) {
+	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n[smtp]\nhost = \"127.0.0.1\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		o    store.Outbox
+		want string
+	}{
+		{store.Outbox{FromAddr: "support@example.com", ToAddrs: "a@x", ReplyTo: " "}, "Reply-To"},
+		{store.Outbox{FromAddr: "support@example.com", ToAddrs: "a@x", ReplyTo: "a@x, b@x"}, "Reply-To"},
+		{store.Outbox{FromAddr: "support@example.com", ToAddrs: "not an address"}, "to"},
+		{store.Outbox{FromAddr: "support@example.com", ToAddrs: " "}, "no recipient"},
+		{store.Outbox{FromAddr: "a@x, b@x", ToAddrs: "a@x"}, "from"},
+	} {
+		c.o.MessageID = "hd-1.x@example.com"
+		if _, err := Compose(cfg, &c.o); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error starting %q", c.o, err, c.want)
+		}
+	}
+}

@@ -392,6 +392,9 @@ func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 	}
 	if o.ReplyTo != "" {
 		rt, err := cleanAddresses(splitList(o.ReplyTo), false)
+		if err == nil && len(rt) != 1 {
+			err = fmt.Errorf("%d addresses, want one", len(rt))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("Reply-To %q: %w", o.ReplyTo, err)
 		}
