@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"regexp"
 	"strconv"
@@ -134,6 +135,10 @@ type Intake struct {
 	MaxMIMEDepth    int `toml:"max_mime_depth"`
 	MaxMIMEParts    int `toml:"max_mime_parts"`
 	MaxTextBytes    int `toml:"max_text_bytes"`
+	// ParseBudget is the parse time of one message after which the
+	// remaining MIME parts, HTML conversion and quote stripping are
+	// skipped (mailparse.Options.MaxParseTime).
+	ParseBudget Duration `toml:"parse_budget"`
 }
 
 // Metrics is the Prometheus endpoint of the daemon.
@@ -351,6 +356,9 @@ func (c *Config) applyDefaults() {
 	if c.Intake.MaxMessageBytes == 0 {
 		c.Intake.MaxMessageBytes = 64 << 20
 	}
+	if c.Intake.ParseBudget.Duration == 0 {
+		c.Intake.ParseBudget.Duration = 10 * time.Second
+	}
 	for _, d := range []struct {
 		v   *int
 		def int
@@ -412,9 +420,11 @@ func (c *Config) validate(v *validator) {
 	}
 	u := c.Database.URL
 	if !strings.HasPrefix(u, "sqlite:") && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
-		v.add(key("database", "url"), fmt.Sprintf("must start with sqlite: or postgres://, got %q", redactURL(u)))
+		v.add(key("database", "url"), fmt.Sprintf("must start with sqlite: or postgres://, got %q", RedactURL(u)))
 	} else if u == "sqlite:" {
 		v.add(key("database", "url"), "sqlite: needs a file path, e.g. sqlite:/var/lib/helpdeskd/helpdeskd.db")
+	} else if _, err := url.Parse(u); err != nil && !strings.HasPrefix(u, "sqlite:") {
+		v.add(key("database", "url"), fmt.Sprintf("does not parse: %s (the URL is not shown: it may hold a password)", urlProblem(err)))
 	}
 
 	i := &c.IMAP
@@ -465,6 +475,9 @@ func (c *Config) validate(v *validator) {
 	}
 	if c.Intake.BatchSize < 1 || c.Intake.BatchSize > 5000 {
 		v.add(key("intake", "batch_size"), fmt.Sprintf("must be 1-5000, got %d", c.Intake.BatchSize))
+	}
+	if b := c.Intake.ParseBudget.Duration; b < 100*time.Millisecond || b > 10*time.Minute {
+		v.add(key("intake", "parse_budget"), fmt.Sprintf("must be 100ms-10m, got %v", b))
 	}
 	for _, l := range []struct {
 		name string
@@ -535,21 +548,67 @@ func checkFile(v *validator, section, k, path string) {
 	}
 }
 
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			cred := rest[:at]
-			if c := strings.IndexByte(cred, ':'); c >= 0 {
-				return u[:i+3] + cred[:c] + ":***" + rest[at:]
+// RedactURL returns a database URL fit for logs and messages. A sqlite:
+// URL (a file path) is returned as it is. Any other URL is parsed
+// (net/url): the password becomes "xxxxx" (url.URL.Redacted), so does
+// the value of every query parameter whose name speaks of a secret
+// (password, sslpassword, passfile, sslkey, token, …: lib/pq reads
+// ?password=), and the fragment is dropped. Of a URL that does not parse,
+// or that has no "//" authority, only the scheme is shown: any other part
+// could hold the password.
+func RedactURL(raw string) string {
+	if strings.HasPrefix(raw, "sqlite:") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || !strings.Contains(raw, "://") {
+		if m := schemeRe.FindString(raw); m != "" {
+			return m + "(rest not shown)"
+		}
+		return "(not shown)"
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if secretParam(k) {
+				q[k] = []string{"xxxxx"}
 			}
 		}
+		u.RawQuery = q.Encode()
 	}
-	return u
+	u.Fragment, u.RawFragment = "", ""
+	return u.Redacted()
+}
+
+var schemeRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]{0,30}:(//)?`)
+
+// secretParam reports whether a URL query parameter may hold a secret.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"pass", "secret", "token", "key", "cred", "auth"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlProblem says why a database URL does not parse without quoting any
+// part of it (the quoted part could be the password).
+func urlProblem(err error) string {
+	var esc url.EscapeError
+	var host url.InvalidHostError
+	switch {
+	case errors.As(err, &esc):
+		return "an invalid %-escape"
+	case errors.As(err, &host):
+		return "an invalid character in the host name"
+	}
+	return "not a valid URL"
 }
 
 // RedactedDatabaseURL is the database URL without its password, for logs.
-func (c *Config) RedactedDatabaseURL() string { return redactURL(c.Database.URL) }
+func (c *Config) RedactedDatabaseURL() string { return RedactURL(c.Database.URL) }
 
 // MessageIDDomain is the domain of the Message-IDs helpdeskd writes.
 func (c *Config) MessageIDDomain() string {

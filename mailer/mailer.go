@@ -28,11 +28,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	netmail "net/mail"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/wneessen/go-mail"
 
@@ -346,35 +348,67 @@ func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error
 	return m.Store.OutboxFailed(ctx, o, reason, ev)
 }
 
+// compose builds the message of a row. Every address header (From, To,
+// Cc, Reply-To) passes through cleanAddresses, so a display name that
+// decodes to control characters (CR LF) never reaches the wire, and the
+// recipients of automatic mail (Auto-Submitted set, RFC 3834) are written
+// as bare addresses: a display name taken from incoming mail ("Cheap
+// pills at http://…") is not repeated to the victim. In-Reply-To and
+// References carry only ids that ValidMsgID accepts.
 func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	if err := msg.From(o.FromAddr); err != nil {
+	from, err := cleanAddresses([]string{o.FromAddr}, false)
+	if err != nil || len(from) != 1 {
+		return nil, fmt.Errorf("from %q: not one address (%v)", o.FromAddr, err)
+	}
+	if err := msg.From(from[0]); err != nil {
 		return nil, fmt.Errorf("from %q: %w", o.FromAddr, err)
 	}
-	to := splitList(o.ToAddrs)
+	bare := o.AutoSubmitted != ""
+	to, err := cleanAddresses(splitList(o.ToAddrs), bare)
+	if err != nil {
+		return nil, fmt.Errorf("to %q: %w", o.ToAddrs, err)
+	}
 	if len(to) == 0 {
 		return nil, errors.New("no recipient")
 	}
 	if err := msg.To(to...); err != nil {
 		return nil, fmt.Errorf("to %q: %w", o.ToAddrs, err)
 	}
-	if cc := splitList(o.CcAddrs); len(cc) > 0 {
+	cc, err := cleanAddresses(splitList(o.CcAddrs), bare)
+	if err != nil {
+		return nil, fmt.Errorf("cc %q: %w", o.CcAddrs, err)
+	}
+	if len(cc) > 0 {
 		if err := msg.Cc(cc...); err != nil {
 			return nil, fmt.Errorf("cc %q: %w", o.CcAddrs, err)
 		}
 	}
 	if o.ReplyTo != "" {
-		if err := msg.ReplyTo(o.ReplyTo); err != nil {
+		rt, err := cleanAddresses(splitList(o.ReplyTo), false)
+		if err == nil && len(rt) != 1 {
+			err = fmt.Errorf("%d addresses, want one", len(rt))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Reply-To %q: %w", o.ReplyTo, err)
+		}
+		if err := msg.ReplyTo(rt[0]); err != nil {
 			return nil, fmt.Errorf("Reply-To %q: %w", o.ReplyTo, err)
 		}
 	}
 	msg.Subject(oneLine(o.Subject))
 	msg.SetDate()
 	msg.SetMessageIDWithValue(o.MessageID)
-	if o.InReplyTo != "" {
+	if ValidMsgID(o.InReplyTo) {
 		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+o.InReplyTo+">")
 	}
-	if refs := strings.Fields(o.Refs); len(refs) > 0 {
+	var refs []string
+	for _, id := range strings.Fields(o.Refs) {
+		if ValidMsgID(id) {
+			refs = append(refs, id)
+		}
+	}
+	if len(refs) > 0 {
 		// One space-separated value: go-mail joins several values with ", ",
 		// which strict parsers reject.
 		msg.SetGenHeader(mail.HeaderReferences, "<"+strings.Join(refs, "> <")+">")
@@ -392,6 +426,85 @@ func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// cleanAddresses reads each entry as one RFC 5322 mailbox ("Name <a@b>"
+// or "a@b", encoded words allowed) and renders it again: with bare set
+// as the address alone, otherwise with the display name decoded, its
+// control and line-separator characters (CR, LF, U+2028 …) turned into
+// spaces and runs of spaces joined. Control characters in the raw entry
+// are read as spaces too. An entry that is not a mailbox is an error
+// naming it.
+func cleanAddresses(list []string, bare bool) ([]string, error) {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		a, err := netmail.ParseAddress(strings.Map(controlToSpace, s))
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		name := strings.Join(strings.Fields(strings.Map(controlToSpace, a.Name)), " ")
+		if bare || name == "" {
+			out = append(out, a.Address)
+			continue
+		}
+		out = append(out, (&netmail.Address{Name: name, Address: a.Address}).String())
+	}
+	return out, nil
+}
+
+func controlToSpace(r rune) rune {
+	if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+		return ' '
+	}
+	return r
+}
+
+// ValidMsgID reports whether id (without angle brackets) may be written
+// as a msg-id in In-Reply-To or References. RFC 5322 §3.6.4 asks for
+// id-left "@" id-right of atext and dots, or a no-fold-literal "[…]" of
+// dtext on the right; real mail also has ids without "@" or with two
+// (Exchange, list software, "a..b@x"), so any mix of atext, dots and "@"
+// with at least one atext character is accepted, as is such a left side
+// with a literal right side. Quotes, angle brackets, backslashes, commas,
+// white space, control and non-ASCII characters and ids over 250 bytes
+// are refused: an id that arrived malformed is not echoed.
+func ValidMsgID(id string) bool {
+	if id == "" || len(id) > 250 {
+		return false
+	}
+	if at := strings.LastIndexByte(id, '@'); at >= 0 && strings.HasPrefix(id[at+1:], "[") {
+		lit := id[at+1:]
+		if len(lit) < 2 || !strings.HasSuffix(lit, "]") {
+			return false
+		}
+		for i := 1; i < len(lit)-1; i++ {
+			// dtext: printable ASCII but "[", "]" and "\\".
+			if c := lit[i]; c < '!' || c > '~' || c == '[' || c == ']' || c == '\\' {
+				return false
+			}
+		}
+		id = id[:at]
+	}
+	atext := false
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case isAtext(c):
+			atext = true
+		case c == '.' || c == '@':
+		default:
+			return false
+		}
+	}
+	return atext
+}
+
+// isAtext reports whether c is RFC 5322 §3.2.3 atext.
+func isAtext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
 
 // splitList splits a stored address list ("A <a@x>, b@y") at the commas
 // that are outside quotes and angle brackets.

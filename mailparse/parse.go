@@ -21,6 +21,8 @@ import (
 	_ "github.com/emersion/go-message/charset" // decode every charset it knows, not only UTF-8
 	"github.com/emersion/go-message/mail"
 	"github.com/inbucket/html2text"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // Kind says who or what sent a message.
@@ -110,6 +112,9 @@ type Message struct {
 	reportType      string // report-type of a top-level multipart/report
 	hasReturnedMail bool   // a message/rfc822 or rfc822-headers part
 	leafParts       int    // MIME leaf parts read (for the corpus test)
+	budget          time.Duration
+	deadline        time.Time // budget end (Options.MaxParseTime)
+	budgetSpent     bool
 }
 
 // Header returns the first value of a header field, with RFC 2047 encoded
@@ -172,11 +177,17 @@ type Options struct {
 	MaxParts int
 	// MaxTextBytes caps the extracted text; the rest is dropped.
 	MaxTextBytes int
+	// MaxParseTime is the parse budget: wall-clock time after which the
+	// remaining stages (further MIME parts, HTML conversion, quote
+	// stripping, bounce details) are skipped. It is checked between
+	// stages and parts, so one stage can overrun it by its own (linear)
+	// cost; the header is always read.
+	MaxParseTime time.Duration
 }
 
 // DefaultOptions are limits that real mail does not reach.
 var DefaultOptions = Options{MaxBytes: 64 << 20, MaxHeaderBytes: 1 << 20, MaxHeaderFields: 1000,
-	MaxDepth: 20, MaxParts: 500, MaxTextBytes: 2 << 20}
+	MaxDepth: 20, MaxParts: 500, MaxTextBytes: 2 << 20, MaxParseTime: 10 * time.Second}
 
 // wordDecoder decodes RFC 2047 encoded words with charsetReader (not
 // message.CharsetReader: package variables are set before init runs).
@@ -197,7 +208,7 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 		return nil, ErrEmpty
 	}
 	data := stripMboxFrom(raw)
-	m := &Message{Size: len(raw)}
+	m := &Message{Size: len(raw), budget: opts.MaxParseTime, deadline: time.Now().Add(opts.MaxParseTime)}
 	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0 {
 		// Old Mac line ends: lines end in CR alone.
 		data = bytes.ReplaceAll(data, []byte{'\r'}, []byte{'\r', '\n'})
@@ -263,9 +274,13 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	}
 
 	w := m.readBody(ent, opts, topUnknownEncoding)
-	m.NewText = StripReply(m.Text)
+	if m.overBudget("quote stripping") {
+		m.NewText = m.Text
+	} else {
+		m.NewText = StripReply(m.Text)
+	}
 	m.Kind, m.KindReason = classify(m, h)
-	if m.Kind == KindBounce {
+	if m.Kind == KindBounce && !m.overBudget("bounce details") {
 		b := &Bounce{}
 		b.readDSN(w.dsn.Bytes())
 		if id := origIDRe.FindSubmatch(w.original.Bytes()); id != nil {
@@ -298,7 +313,24 @@ func (o Options) withDefaults() Options {
 	if o.MaxTextBytes <= 0 {
 		o.MaxTextBytes = d.MaxTextBytes
 	}
+	if o.MaxParseTime <= 0 {
+		o.MaxParseTime = d.MaxParseTime
+	}
 	return o
+}
+
+// overBudget reports whether the parse budget is spent, recording the
+// defect (naming the limit and the skipped stage) the first time.
+func (m *Message) overBudget(stage string) bool {
+	if m.budgetSpent {
+		return true
+	}
+	if time.Now().Before(m.deadline) {
+		return false
+	}
+	m.budgetSpent = true
+	m.defect("parse budget of %v spent; %s and later stages skipped (limit)", m.budget, stage)
+	return true
 }
 
 // limitHeader drops the header lines past max bytes (at a line end), so a
@@ -516,6 +548,9 @@ func (m *Message) readBody(ent *message.Entity, opts Options, unknownEncoding bo
 		w.reportType = strings.ToLower(params["report-type"])
 	}
 	err := ent.Walk(func(path []int, e *message.Entity, err error) error {
+		if m.overBudget(fmt.Sprintf("MIME part %v", path)) {
+			return errBudget
+		}
 		w.parts++
 		if w.parts > opts.MaxParts {
 			return fmt.Errorf("more than %d MIME parts; the rest were not read (limit)", opts.MaxParts)
@@ -548,12 +583,12 @@ func (m *Message) readBody(ent *message.Entity, opts Options, unknownEncoding bo
 		w.leaf(path, e)
 		return nil
 	})
-	if err != nil {
+	if err != nil && err != errBudget {
 		m.defect("body: %v", err)
 	}
 	text := w.text.String()
-	if strings.TrimSpace(text) == "" && w.html.Len() > 0 {
-		converted, cerr := html2text.FromString(w.html.String(), html2text.Options{})
+	if strings.TrimSpace(text) == "" && w.html.Len() > 0 && !m.overBudget("HTML conversion") {
+		converted, cerr := htmlToText(w.html.String())
 		if cerr != nil {
 			m.defect("html: %v", cerr)
 		}
@@ -574,6 +609,122 @@ func (m *Message) readBody(ent *message.Entity, opts Options, unknownEncoding bo
 	m.hasReturnedMail = w.original.Len() > 0
 	return w
 }
+
+// htmlToText converts an HTML body to text with html2text after
+// dropping what a reader does not see (dropHidden), so a hidden line can
+// be neither a command nor relayed text.
+func htmlToText(s string) (string, error) {
+	doc, err := html.Parse(strings.NewReader(strings.TrimPrefix(s, "\uFEFF")))
+	if err != nil {
+		return "", err
+	}
+	dropHidden(doc)
+	return html2text.FromHTMLNode(doc, html2text.Options{})
+}
+
+// dropHidden removes from the tree the nodes a mail client does not
+// show: comments (Outlook's conditional comments too), <template>,
+// <script>, <style>, elements with the hidden attribute (HTML §6.1) and
+// elements whose inline style hides them: display:none,
+// visibility:hidden or collapse, mso-hide:all, opacity:0, font-size:0,
+// color:transparent, a zero (max-)height with overflow:hidden. Style
+// sheets (<style> rules by class) are not evaluated.
+func dropHidden(n *html.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if hiddenNode(c) {
+			n.RemoveChild(c)
+		} else {
+			dropHidden(c)
+		}
+		c = next
+	}
+}
+
+func hiddenNode(n *html.Node) bool {
+	switch n.Type {
+	case html.CommentNode:
+		return true
+	case html.ElementNode:
+	default:
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Template, atom.Script, atom.Style:
+		return true
+	}
+	for _, a := range n.Attr {
+		switch strings.ToLower(a.Key) {
+		case "hidden":
+			return true
+		case "style":
+			if hiddenStyle(a.Val) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hiddenStyle reports whether an inline style (CSS declarations, RFC-less
+// but per CSS 2.1 §4.1.8) hides its element.
+func hiddenStyle(style string) bool {
+	zeroHeight, overflowHidden := false, false
+	for _, decl := range strings.Split(strings.ToLower(style), ";") {
+		prop, val, ok := strings.Cut(decl, ":")
+		if !ok {
+			continue
+		}
+		prop = strings.TrimSpace(prop)
+		val = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(val), "!important"))
+		switch prop {
+		case "display":
+			if val == "none" {
+				return true
+			}
+		case "visibility":
+			if val == "hidden" || val == "collapse" {
+				return true
+			}
+		case "mso-hide":
+			if val == "all" {
+				return true
+			}
+		case "opacity", "font-size":
+			if zeroLength(val) {
+				return true
+			}
+		case "color":
+			if val == "transparent" {
+				return true
+			}
+		case "height", "max-height", "line-height":
+			zeroHeight = zeroHeight || zeroLength(val)
+		case "overflow":
+			overflowHidden = val == "hidden"
+		}
+	}
+	return zeroHeight && overflowHidden
+}
+
+// zeroLength reports whether a CSS value is a zero number with or
+// without a unit ("0", "0px", ".0em", "0%").
+func zeroLength(v string) bool {
+	num := strings.TrimRight(v, "abcdefghijklmnopqrstuvwxyz%")
+	if num == "" {
+		return false
+	}
+	for _, c := range num {
+		if c != '0' && c != '.' && c != '+' && c != '-' {
+			return false
+		}
+	}
+	return strings.ContainsRune(num, '0')
+}
+
+// errBudget stops the MIME walk when the parse budget is spent (the
+// defect is recorded by overBudget).
+var errBudget = errors.New("parse budget spent")
 
 // lenientEncoding decodes a part whose Content-Transfer-Encoding
 // go-message does not know, by what the label most likely means:
@@ -688,9 +839,26 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 // (mail clients show it so); "Name :" loses its spaces; a field whose name
 // is not printable ASCII is dropped. It returns nil notes when there was
 // nothing to repair.
+//
+// The work is linear in len(data): whether a field follows a line without
+// a colon is looked up once per run of such lines, not once per line, and
+// at most maxRepairNotes notes are kept (the rest are counted).
 func repairHeader(data []byte) ([]byte, []string) {
 	var out bytes.Buffer
+	out.Grow(len(data) + len(data)/8)
 	var notes []string
+	more := 0 // notes beyond maxRepairNotes
+	note := func(format string, args ...any) {
+		if len(notes) < maxRepairNotes {
+			notes = append(notes, fmt.Sprintf(format, args...))
+		} else {
+			more++
+		}
+	}
+	// followsUntil is the offset in data up to which followsAnswer holds:
+	// the lines before it are neither blank nor field starts, so every
+	// line before it sees the same next field or blank line.
+	followsUntil, followsAnswer := -1, false
 	rest := data
 	for len(rest) > 0 {
 		i := bytes.IndexByte(rest, '\n')
@@ -703,7 +871,7 @@ func repairHeader(data []byte) ([]byte, []string) {
 			break // the real separator
 		}
 		if len(bytes.TrimSpace(t)) == 0 {
-			notes = append(notes, "a line of spaces taken as the end of the header")
+			note("a line of spaces taken as the end of the header")
 			rest = rest[len(line):]
 			break
 		}
@@ -715,27 +883,33 @@ func repairHeader(data []byte) ([]byte, []string) {
 		}
 		colon := bytes.IndexByte(t, ':')
 		if colon <= 0 {
-			if moreFieldsFollow(rest[len(line):]) {
+			next := len(data) - len(rest) + len(line) // offset of the next line
+			if next >= followsUntil {
+				var stop int
+				followsAnswer, stop = moreFieldsFollow(rest[len(line):])
+				followsUntil = next + stop
+			}
+			if followsAnswer {
 				// A wrapped field that lost its leading space (common in
 				// long DKIM and Received lines): join it to the one before.
-				notes = append(notes, fmt.Sprintf("line without a colon %q joined to the field before", truncate(string(t), 40)))
+				note("line without a colon %q joined to the field before", truncate(string(t), 40))
 				out.WriteString(" ")
 				out.Write(t)
 				out.WriteString("\r\n")
 				rest = rest[len(line):]
 				continue
 			}
-			notes = append(notes, fmt.Sprintf("line without a colon %q taken as the start of the body", truncate(string(t), 40)))
+			note("line without a colon %q taken as the start of the body", truncate(string(t), 40))
 			break
 		}
 		name := bytes.TrimRight(t[:colon], " \t")
 		if len(name) == 0 || !printableASCII(name) {
-			notes = append(notes, fmt.Sprintf("field with an unreadable name %q dropped", truncate(string(t[:colon]), 40)))
+			note("field with an unreadable name %q dropped", truncate(string(t[:colon]), 40))
 			rest = rest[len(line):]
 			continue
 		}
 		if len(name) != colon {
-			notes = append(notes, fmt.Sprintf("spaces before the colon of %s removed", name))
+			note("spaces before the colon of %s removed", name)
 		}
 		out.Write(name)
 		out.Write(t[colon:])
@@ -744,6 +918,9 @@ func repairHeader(data []byte) ([]byte, []string) {
 	}
 	if notes == nil {
 		return nil, nil
+	}
+	if more > 0 {
+		notes = append(notes, fmt.Sprintf("%d more repairs like these", more))
 	}
 	out.WriteString("\r\n")
 	body := rest
@@ -756,7 +933,22 @@ func repairHeader(data []byte) ([]byte, []string) {
 	return out.Bytes(), notes
 }
 
-var headerStart = regexp.MustCompile(`^[!-9;-~]+[ \t]*:`)
+// isFieldStart reports whether line starts a header field: a name of
+// printable ASCII other than the colon, optional blanks, then a colon
+// (RFC 5322 §2.2 ftext, with the obsolete blanks of §4.5).
+func isFieldStart(line []byte) bool {
+	i := 0
+	for i < len(line) && line[i] >= '!' && line[i] <= '~' && line[i] != ':' {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	return i < len(line) && line[i] == ':'
+}
 
 // dedentHeader removes blank lines before the header and an indentation
 // that every line shares (mail pasted from a quote, a program's test data
@@ -778,7 +970,7 @@ func dedentHeader(data []byte) ([]byte, bool) {
 	if start == 0 && indent == 0 {
 		return nil, false
 	}
-	if !headerStart.Match(first[indent:]) {
+	if !isFieldStart(first[indent:]) {
 		return nil, false
 	}
 	if indent == 0 {
@@ -793,28 +985,33 @@ func dedentHeader(data []byte) ([]byte, bool) {
 	return out.Bytes(), true
 }
 
+// maxRepairNotes bounds the notes repairHeader keeps.
+const maxRepairNotes = 20
+
 // moreFieldsFollow reports whether a header field comes before the next
-// blank line.
-func moreFieldsFollow(rest []byte) bool {
-	for len(rest) > 0 {
-		i := bytes.IndexByte(rest, '\n')
-		line := rest
+// blank line, and the offset in rest of the line that decided it (the
+// field or the blank line; len(rest) when neither came).
+func moreFieldsFollow(rest []byte) (bool, int) {
+	off := 0
+	for off < len(rest) {
+		i := bytes.IndexByte(rest[off:], '\n')
+		line := rest[off:]
 		if i >= 0 {
-			line = rest[:i]
+			line = line[:i]
 		}
 		t := bytes.TrimRight(line, "\r")
 		if len(bytes.TrimSpace(t)) == 0 {
-			return false
+			return false, off
 		}
-		if headerStart.Match(t) {
-			return true
+		if isFieldStart(t) {
+			return true, off
 		}
 		if i < 0 {
-			return false
+			break
 		}
-		rest = rest[i+1:]
+		off += i + 1
 	}
-	return false
+	return false, len(rest)
 }
 
 func printableASCII(b []byte) bool {

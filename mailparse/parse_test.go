@@ -230,7 +230,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("From: a@x\r\nSubject: s\r\n\r\nbody"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n!!\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		start := time.Now()
 		m, err := Parse(raw, DefaultOptions)
+		if took, limit := time.Since(start), parseTimeLimit(raw); took > limit {
+			t.Fatalf("%d bytes took %v, more than %v", len(raw), took, limit)
+		}
 		if err == nil && m.MessageID == "" {
 			t.Fatal("parsed message without a Message-ID")
 		}

@@ -92,8 +92,29 @@ type Store struct {
 	known            map[string]struct{} // the texts of queries, for txExt
 }
 
+// createPrivate creates an absent SQLite database file with mode 0600
+// (owner only, whatever the umask), so that mail and incidents are not
+// readable by other local users. SQLite gives the -wal and -shm files it
+// creates beside it the database file's mode. An existing file is left as
+// it is. A "file:" path or a ":memory:"/query form is not touched.
+func createPrivate(path string) error {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create the database file: %w", err)
+	}
+	return f.Close()
+}
+
 // Open connects to the database named by a helpdeskd URL: "sqlite:PATH"
-// or "postgres://…". It does not migrate.
+// or "postgres://…". It does not migrate. A new SQLite file is created
+// with mode 0600 (createPrivate). A postgres URL that does not parse is
+// an error that does not quote it.
 func Open(ctx context.Context, rawURL string) (*Store, error) {
 	var (
 		driver, dsn string
@@ -110,27 +131,33 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 			return nil, err
 		}
 		driver, dialect = "sqlite", SQLite
+		if err := createPrivate(p); err != nil {
+			return nil, err
+		}
 		dsn = "file:" + p + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-16000)" +
 			"&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		driver, dialect, dsn = "postgres", Postgres, rawURL
-		if u, err := url.Parse(rawURL); err == nil {
-			q := u.Query()
-			if q.Get("sslmode") == "" {
-				// lib/pq's default sslmode has changed between versions; say it.
-				q.Set("sslmode", "prefer")
-			}
-			if q.Get("binary_parameters") == "" {
-				// Raw mail ([]byte) goes over the wire as it is instead
-				// of hex-encoded text, and an unprepared statement (the
-				// multi-row inserts of a batch) takes one round trip
-				// instead of two.
-				q.Set("binary_parameters", "yes")
-			}
-			u.RawQuery = q.Encode()
-			dsn = u.String()
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			// lib/pq would quote the whole URL, password and all.
+			return nil, errors.New("store: the postgres URL does not parse (not shown: it may hold a password)")
 		}
+		q := u.Query()
+		if q.Get("sslmode") == "" {
+			// lib/pq's default sslmode has changed between versions; say it.
+			q.Set("sslmode", "prefer")
+		}
+		if q.Get("binary_parameters") == "" {
+			// Raw mail ([]byte) goes over the wire as it is instead
+			// of hex-encoded text, and an unprepared statement (the
+			// multi-row inserts of a batch) takes one round trip
+			// instead of two.
+			q.Set("binary_parameters", "yes")
+		}
+		u.RawQuery = q.Encode()
+		dsn = u.String()
 	default:
 		return nil, fmt.Errorf("store: unsupported database url (want sqlite:PATH or postgres://…)")
 	}

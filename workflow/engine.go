@@ -155,7 +155,7 @@ func ParseOptions(cfg *config.Config) mailparse.Options {
 	in := cfg.Intake
 	return mailparse.Options{MaxBytes: int(in.MaxMessageBytes), MaxHeaderBytes: in.MaxHeaderBytes,
 		MaxHeaderFields: in.MaxHeaderFields, MaxDepth: in.MaxMIMEDepth, MaxParts: in.MaxMIMEParts,
-		MaxTextBytes: in.MaxTextBytes}
+		MaxTextBytes: in.MaxTextBytes, MaxParseTime: in.ParseBudget.Duration}
 }
 
 // ProblemPrefix is the key prefix of problems: PRB-7.
