@@ -54,6 +54,13 @@ type Mailer struct {
 	Lease time.Duration
 	// Batch is how many rows one connection carries.
 	Batch int
+	// Claimer is this process, recorded with every claim it takes so that
+	// its claims can be released at once when it is gone (see
+	// ReleaseOrphans). New sets it to Self().
+	Claimer store.Claimer
+	// StopGrace bounds the database writes of a stop (marking what was
+	// delivered, releasing the rest); 20s when zero.
+	StopGrace time.Duration
 }
 
 // New returns a Mailer with defaults.
@@ -62,7 +69,7 @@ func New(st *store.Store, cfg *config.Config, log *slog.Logger) *Mailer {
 		log = slog.Default()
 	}
 	return &Mailer{Store: st, Cfg: cfg, Log: log, Now: func() time.Time { return time.Now().UTC() },
-		Lease: 10 * time.Minute, Batch: 50}
+		Lease: 10 * time.Minute, Batch: 50, Claimer: Self()}
 }
 
 // Stats counts what one flush did.
@@ -71,11 +78,21 @@ type Stats struct {
 }
 
 // Flush sends every row that is due, batch after batch, until none is
-// left or a batch could not reach the server.
+// left or a batch could not reach the server. It first releases the
+// claims of processes of this host that are gone (ReleaseOrphans).
+//
+// When ctx ends, Flush finishes the mails in flight, records them and
+// gives back the claims of the rest (see sendBatch), and returns
+// ctx.Err().
 func (m *Mailer) Flush(ctx context.Context) (Stats, error) {
 	var total Stats
+	if ctx.Err() == nil {
+		if err := m.ReleaseOrphans(ctx); err != nil {
+			m.Log.Warn("outbox: claims of stopped processes not checked", "error", err)
+		}
+	}
 	for ctx.Err() == nil {
-		rows, err := m.Store.ClaimOutbox(ctx, m.Now(), m.Lease, m.Batch)
+		rows, err := m.Store.ClaimOutbox(ctx, m.Now(), m.Lease, m.Batch, m.Claimer)
 		if err != nil {
 			return total, err
 		}
@@ -159,10 +176,24 @@ func (m *Mailer) client() (*mail.Client, error) {
 }
 
 // sendBatch delivers claimed rows over up to [smtp] connections
-// connections at once; each row is marked (sent, retry, failed) on its own
-// as soon as the server answered, so a crash repeats at most the rows in
-// flight.
+// connections at once; each row is marked (sent, retry, failed) as soon
+// as the server answered, so a crash repeats at most the rows in flight.
+//
+// When ctx ends (a stop), no new mail is started; the mails in flight are
+// finished, every mail the server accepted is marked sent and the claims
+// of the rows not tried are released, so nothing waits for a lease after
+// a restart. Those writes use a context of their own, bounded by
+// StopGrace.
 func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, error) {
+	wctx, cancelW := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelW()
+	grace := m.StopGrace
+	if grace <= 0 {
+		grace = 20 * time.Second
+	}
+	stopWrites := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancelW) })
+	defer stopWrites()
+
 	var st Stats
 	msgs := make([]*mail.Msg, len(rows))
 	var todo []int
@@ -171,7 +202,7 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		if err != nil {
 			// A row that cannot be composed will never be sendable.
 			st.Failed++
-			if ferr := m.fail(ctx, &rows[i], "cannot compose: "+err.Error()); ferr != nil {
+			if ferr := m.fail(wctx, &rows[i], "cannot compose: "+err.Error()); ferr != nil {
 				return st, ferr
 			}
 			continue
@@ -187,6 +218,7 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		next     atomic.Int64
 		firstErr error
 		dialErr  error
+		unsent   []int64 // stopping: claims to give back
 		wg       sync.WaitGroup
 	)
 	setErr := func(err error) {
@@ -218,12 +250,13 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 					break drain
 				}
 			}
+			now := m.Now()
 			evs := make([]*store.Event, len(group))
 			for i, g := range group {
-				evs[i] = &store.Event{IncidentID: g.IncidentID, Kind: "sent", Actor: "helpdeskd",
-					Detail: fmt.Sprintf("%s <%s> delivered to %s", g.Kind, g.MessageID, g.ToAddrs), CreatedAt: m.Now()}
+				evs[i] = &store.Event{IncidentID: g.IncidentID, ProblemID: g.ProblemID, Kind: "sent", Actor: "helpdeskd",
+					Detail: fmt.Sprintf("%s <%s> delivered to %s", g.Kind, g.MessageID, g.ToAddrs), CreatedAt: now}
 			}
-			if err := m.Store.OutboxSent(ctx, group, m.Now(), evs); err != nil {
+			if err := m.Store.OutboxSent(wctx, group, now, evs); err != nil {
 				setErr(err)
 			}
 		}
@@ -233,27 +266,70 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		defer mu.Unlock()
 		return firstErr != nil || ctx.Err() != nil
 	}
-	worker := func() {
+	dial := func() (*mail.Client, error) {
 		c, err := m.client()
 		if err == nil {
 			err = c.DialWithContext(ctx)
 		}
 		if err != nil {
-			// This connection could not be opened: the others take the
-			// rows; if none could, the rows are retried below.
 			mu.Lock()
 			dialErr = err
 			mu.Unlock()
-			return
+			return nil, err
 		}
-		defer c.Close()
+		return c, nil
+	}
+	worker := func() {
+		var c *mail.Client
+		defer func() {
+			if c != nil {
+				c.Close()
+			}
+		}()
 		for !stop() {
+			if c == nil {
+				// A connection that could not be opened: the others take
+				// the rows; if none could, the rows are retried below.
+				var err error
+				if c, err = dial(); err != nil {
+					return
+				}
+			}
 			k := int(next.Add(1) - 1)
 			if k >= len(todo) {
 				return
 			}
 			o := &rows[todo[k]]
-			res, err := m.deliver(ctx, c, o, msgs[todo[k]])
+			err := c.Send(msgs[todo[k]])
+			if broken, inDoubt := connectionLost(err); broken {
+				// This connection is gone; the next mail gets a new one.
+				c.Close()
+				c = nil
+				if !inDoubt && ctx.Err() != nil {
+					// Stopping: the server never had this mail; give
+					// its claim back with the untried rows.
+					mu.Lock()
+					unsent = append(unsent, o.ID)
+					mu.Unlock()
+					continue
+				}
+				if !inDoubt {
+					// The server never had this mail: try it again at
+					// once on a fresh connection.
+					m.Log.Info("smtp connection lost before the mail was sent; sending again on a new connection",
+						"message_id", o.MessageID, "error", err)
+					if c, err = dial(); err != nil {
+						err = fmt.Errorf("connect: %w", err)
+					} else {
+						err = c.Send(msgs[todo[k]])
+						if broken, _ := connectionLost(err); broken {
+							c.Close()
+							c = nil
+						}
+					}
+				}
+			}
+			res, err := m.record(wctx, o, err)
 			if res.Sent > 0 {
 				marks <- o
 			}
@@ -271,17 +347,59 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	wg.Wait()
 	close(marks)
 	<-marked
-	if firstErr != nil {
-		return st, firstErr
+	// Rows no connection took.
+	untried := unsent
+	for k := min(int(next.Load()), len(todo)); k < len(todo); k++ {
+		untried = append(untried, rows[todo[k]].ID)
 	}
-	// Rows no connection took: the server could not be reached.
+	if firstErr != nil || ctx.Err() != nil {
+		// Stopping: give the claims back, due as they were.
+		if n, err := m.Store.ReleaseOutbox(wctx, untried, m.Claimer); err != nil {
+			m.Log.Warn("outbox claims not released; they come back when their lease runs out", "rows", len(untried), "error", err)
+		} else if n > 0 {
+			m.Log.Info("outbox claims released on stop", "rows", n)
+		}
+		if firstErr != nil {
+			return st, firstErr
+		}
+		return st, nil
+	}
+	// The server could not be reached.
 	for k := min(int(next.Load()), len(todo)); k < len(todo); k++ {
 		st.Retried++
-		if rerr := m.retry(ctx, &rows[todo[k]], "connect: "+fmt.Sprint(dialErr)); rerr != nil {
+		if rerr := m.retry(wctx, &rows[todo[k]], "connect: "+fmt.Sprint(dialErr)); rerr != nil {
 			return st, rerr
 		}
 	}
 	return st, nil
+}
+
+// connectionLost tells whether err (from Send) means the connection is
+// gone (no reply, or 421: the server is closing it), and if so whether
+// the server may have accepted the mail all the same (the loss came
+// after the message text was under way). A mail refused with a reply
+// (4xx, 5xx) leaves the connection usable.
+func connectionLost(err error) (lost, inDoubt bool) {
+	if err == nil {
+		return false, false
+	}
+	var se *mail.SendError
+	if !errors.As(err, &se) {
+		return true, true
+	}
+	switch code := se.ErrorCode(); {
+	case code == 421:
+		return true, se.Reason == mail.ErrSMTPDataClose || se.Reason == mail.ErrWriteContent
+	case code != 0:
+		return false, false
+	}
+	switch se.Reason {
+	case mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData, mail.ErrSMTPReset, mail.ErrConnCheck:
+		return true, false
+	case mail.ErrWriteContent, mail.ErrSMTPDataClose, mail.ErrAmbiguous:
+		return true, true
+	}
+	return false, false
 }
 
 func (s *Stats) add(o Stats) {
@@ -290,11 +408,10 @@ func (s *Stats) add(o Stats) {
 	s.Failed += o.Failed
 }
 
-// deliver sends one row on an open connection and records a failure; a
-// delivery is recorded by the caller's group commit. The error is a
-// failure to record (the database), not of SMTP.
-func (m *Mailer) deliver(ctx context.Context, c *mail.Client, o *store.Outbox, msg *mail.Msg) (Stats, error) {
-	err := c.Send(msg)
+// record records the outcome of sending one row (err from Send) unless
+// it was delivered: deliveries are recorded by the caller's group
+// commit. The error is a failure to record (the database), not of SMTP.
+func (m *Mailer) record(ctx context.Context, o *store.Outbox, err error) (Stats, error) {
 	switch {
 	case err == nil:
 		return Stats{Sent: 1}, nil
@@ -341,7 +458,7 @@ func (m *Mailer) retry(ctx context.Context, o *store.Outbox, reason string) erro
 
 func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error {
 	m.Log.Error("delivery failed", "message_id", o.MessageID, "to", o.ToAddrs, "error", reason)
-	ev := &store.Event{IncidentID: o.IncidentID, Kind: "delivery_failed", Actor: "helpdeskd",
+	ev := &store.Event{IncidentID: o.IncidentID, ProblemID: o.ProblemID, Kind: "delivery_failed", Actor: "helpdeskd",
 		Detail: fmt.Sprintf("%s <%s> to %s failed: %s", o.Kind, o.MessageID, o.ToAddrs, reason), CreatedAt: m.Now()}
 	return m.Store.OutboxFailed(ctx, o, reason, ev)
 }

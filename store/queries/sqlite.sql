@@ -3,7 +3,8 @@
 -- name: claim-outbox
 -- A single writer: the transaction is BEGIN IMMEDIATE (_txlock=immediate),
 -- so no other process can claim the same rows in between.
-UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1
+UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1,
+    claimed_host = ?, claimed_pid = ?, claimed_instance = ?
 WHERE id IN (
     SELECT id FROM outbox
     WHERE (status = 'queued' AND next_attempt_at <= ?)
@@ -51,7 +52,8 @@ SELECT value FROM counters WHERE name = ?;
 
 -- name: outbox-sent
 -- The ids come as one JSON array.
-UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
+UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '',
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
 WHERE id IN (SELECT value FROM json_each(?));
 
 -- name: repeat-candidates
@@ -77,3 +79,12 @@ SELECT * FROM problems WHERE id = ? OR key = ?;
 -- The "#not-problem" pairs of a batch's fingerprints (a JSON array).
 SELECT fingerprint, other FROM problem_exclusions
 WHERE fingerprint IN (SELECT value FROM json_each(?));
+
+-- name: outbox-release
+-- Claims this process took but did not try to send (a clean stop): back in
+-- the queue, due as before, the attempt the claim counted taken back. Only
+-- rows still claimed by this process (host, pid, instance) are touched.
+UPDATE outbox SET status = 'queued', claimed_until = NULL, attempts = attempts - 1,
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
+WHERE id IN (SELECT value FROM json_each(?))
+  AND status = 'sending' AND claimed_host = ? AND claimed_pid = ? AND claimed_instance = ?;
