@@ -3,16 +3,27 @@
 //
 // Rows are claimed with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so
 // several instances never take the same row), sent over [smtp]
-// connections connections at once, and each marked sent, retried later (4xx, connection problems,
-// timeouts) or failed (5xx, or too many attempts), each failure recorded
-// on the incident.
+// connections connections at once, and each marked sent, retried later
+// (4xx, timeouts, a lost connection) or failed (5xx, or too many
+// attempts), each failure recorded on the incident or problem.
 //
-// A row's Message-ID is fixed when it is queued. If the process dies after
-// the server accepted a message but before the row was marked sent, the
-// lease runs out and the same message, with the same Message-ID, is sent
-// again: receivers and their helpdesks can recognise it. That is the
-// strongest promise SMTP allows; a second, different message is never
-// produced.
+// A lost connection (no reply, or 421) puts in doubt only the mail that
+// was in flight: it waits for its back-off; a mail the server never had
+// (the connection was found dead at MAIL FROM) is sent again at once, and
+// the rest of the batch goes on over a new connection.
+//
+// A row's Message-ID is fixed when it is queued. Every claim records the
+// process that took it (Claimer: host, pid, a per-process nonce). On a
+// stop (the context ends) the mails in flight are finished, every mail
+// the server accepted is marked sent and the claims of the others are
+// released, so a restart sends each of them once and at once. If the
+// process dies instead (SIGKILL, a crash), the next flush on the same
+// host finds its claims and releases them at once (see ReleaseOrphans);
+// other hosts' claims come back when their lease runs out. A mail the
+// server accepted in the dying process's last moment, before its mark was
+// committed, is then sent again with the same Message-ID: receivers and
+// their helpdesks can recognise it. That is the strongest promise SMTP
+// allows; a second, different message is never produced.
 //
 // Every mail carries Auto-Submitted (RFC 3834) when it is automatic,
 // X-Auto-Response-Suppress: All (so Exchange sends no out-of-office back)
