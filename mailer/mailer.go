@@ -18,7 +18,7 @@
 // the server accepted is marked sent and the claims of the others are
 // released, so a restart sends each of them once and at once. If the
 // process dies instead (SIGKILL, a crash), the next flush on the same
-// host finds its claims and releases them at once (see ReleaseOrphans);
+// host finds its claims and releases them at once (see Flush);
 // other hosts' claims come back when their lease runs out. A mail the
 // server accepted in the dying process's last moment, before its mark was
 // committed, is then sent again with the same Message-ID: receivers and
@@ -67,7 +67,7 @@ type Mailer struct {
 	Batch int
 	// Claimer is this process, recorded with every claim it takes so that
 	// its claims can be released at once when it is gone (see
-	// ReleaseOrphans). New sets it to Self().
+	// Flush). New sets it to Self().
 	Claimer store.Claimer
 	// StopGrace bounds the database writes of a stop (marking what was
 	// delivered, releasing the rest); 20s when zero.
@@ -90,18 +90,16 @@ type Stats struct {
 
 // Flush sends every row that is due, batch after batch, until none is
 // left or a batch could not reach the server. It first releases the
-// claims of processes of this host that are gone (ReleaseOrphans).
+// claims of processes of this host that are gone, and,
+// when no other Flush of this process runs, those an earlier Flush of
+// this process could not record.
 //
 // When ctx ends, Flush finishes the mails in flight, records them and
 // gives back the claims of the rest (see sendBatch), and returns
 // ctx.Err().
 func (m *Mailer) Flush(ctx context.Context) (Stats, error) {
 	var total Stats
-	if ctx.Err() == nil {
-		if err := m.ReleaseOrphans(ctx); err != nil {
-			m.Log.Warn("outbox: claims of stopped processes not checked", "error", err)
-		}
-	}
+	defer m.startFlush(ctx)()
 	for ctx.Err() == nil {
 		rows, err := m.Store.ClaimOutbox(ctx, m.Now(), m.Lease, m.Batch, m.Claimer)
 		if err != nil {

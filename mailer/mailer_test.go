@@ -333,9 +333,9 @@ func TestStopMarksDeliveredAndReleasesTheRest(t *testing.T) {
 }
 
 // TestClaimsOfGoneProcessesReleased: rows claimed by a process of this
-// host that has exited, or by an earlier process that had this process's
-// pid, are sent at once; rows claimed by a live process or another host
-// wait for their lease.
+// host that has exited, by an earlier process that had this process's
+// pid, or by an earlier flush of this process are sent at once; rows
+// claimed by a live process or another host wait for their lease.
 func TestClaimsOfGoneProcessesReleased(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
 		e := newEnv(t, dialect, 0, 1)
@@ -357,6 +357,7 @@ func TestClaimsOfGoneProcessesReleased(t *testing.T) {
 		}{
 			{"exited process", store.Claimer{Host: self.Host, PID: gone.Process.Pid, Instance: "a"}, true},
 			{"earlier process with this pid", store.Claimer{Host: self.Host, PID: self.PID, Instance: "b"}, true},
+			{"earlier flush of this process", self, true},
 			{"live process", store.Claimer{Host: self.Host, PID: live.Process.Pid, Instance: "c"}, false},
 			{"other host", store.Claimer{Host: "elsewhere/12345678", PID: gone.Process.Pid, Instance: "d"}, false},
 		}
@@ -376,8 +377,8 @@ func TestClaimsOfGoneProcessesReleased(t *testing.T) {
 			}
 		}
 		st, err := e.m.Flush(ctx)
-		if err != nil || st.Sent != 4 {
-			t.Fatalf("flush: %+v %v, want the 4 mails of the gone processes sent", st, err)
+		if err != nil || st.Sent != 6 {
+			t.Fatalf("flush: %+v %v, want the 6 mails of the gone flushes sent", st, err)
 		}
 		got := e.delivered()
 		for i, cl := range claimers {
