@@ -61,7 +61,8 @@ type Mailer struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	// Lease is how long a claimed row is ours before another sender may
-	// take it over (a crashed sender's rows come back after it).
+	// take it over (the rows of a sender that died on another host come
+	// back after it; on this host they come back at the next flush).
 	Lease time.Duration
 	// Batch is how many rows one connection carries.
 	Batch int
