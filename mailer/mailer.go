@@ -70,6 +70,10 @@ type Mailer struct {
 	// its claims can be released at once when it is gone (see
 	// Flush). New sets it to Self().
 	Claimer store.Claimer
+	// UnmarkedWindow is how many mails may be in flight or delivered and
+	// not yet marked sent at once, the most a crash (SIGKILL) can make
+	// go out twice; 4 × [smtp] connections when zero.
+	UnmarkedWindow int
 	// StopGrace bounds the database writes of a stop (marking what was
 	// delivered, releasing the rest); 20s when zero.
 	StopGrace time.Duration
@@ -241,7 +245,12 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	// Deliveries are marked sent by one writer that commits, as one
 	// group, whatever the connections delivered while it wrote the
 	// previous group: a crash can repeat only the mails of that moment,
-	// as with one commit per mail, for a fraction of the commits.
+	// as with one commit per mail, for a fraction of the commits. The
+	// window bounds that moment: a connection starts a mail only while
+	// fewer than UnmarkedWindow mails are in flight or delivered and not
+	// yet marked, so a slow database makes delivery wait instead of
+	// widening what a crash repeats.
+	window := make(chan struct{}, m.unmarkedWindow())
 	marks := make(chan *store.Outbox, len(todo))
 	marked := make(chan struct{})
 	go func() {
@@ -268,6 +277,9 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 			}
 			if err := m.Store.OutboxSent(wctx, group, now, evs); err != nil {
 				setErr(err)
+			}
+			for range group {
+				<-window
 			}
 		}
 	}()
@@ -305,8 +317,14 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 					return
 				}
 			}
+			window <- struct{}{}
+			if stop() {
+				<-window
+				return
+			}
 			k := int(next.Add(1) - 1)
 			if k >= len(todo) {
+				<-window
 				return
 			}
 			o := &rows[todo[k]]
@@ -321,6 +339,7 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 					mu.Lock()
 					unsent = append(unsent, o.ID)
 					mu.Unlock()
+					<-window
 					continue
 				}
 				if !inDoubt {
@@ -341,7 +360,9 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 			}
 			res, err := m.record(wctx, o, err)
 			if res.Sent > 0 {
-				marks <- o
+				marks <- o // the writer frees its place in the window
+			} else {
+				<-window
 			}
 			mu.Lock()
 			st.add(res)
@@ -382,6 +403,13 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		}
 	}
 	return st, nil
+}
+
+func (m *Mailer) unmarkedWindow() int {
+	if m.UnmarkedWindow > 0 {
+		return m.UnmarkedWindow
+	}
+	return 4 * max(m.Cfg.SMTP.Connections, 1)
 }
 
 // connectionLost tells whether err (from Send) means the connection is
