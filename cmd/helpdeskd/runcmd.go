@@ -79,7 +79,12 @@ func runOnce(e *env, cfg *config.Config, st *store.Store, eng *workflow.Engine) 
 		m := mailer.New(st, cfg, e.log)
 		m.Now = eng.Now
 		stats, err := m.Flush(e.ctx)
-		if err != nil {
+		switch {
+		case err != nil && e.ctx.Err() != nil:
+			// A signal: what the server accepted is marked sent, the
+			// other claims are released for the next run.
+			errs = append(errs, errors.New("outbox: stopped by a signal; the rest is sent by the next run"))
+		case err != nil:
 			errs = append(errs, fmt.Errorf("outbox: %w", err))
 		}
 		e.log.Info("outbox flushed", "sent", stats.Sent, "retried", stats.Retried, "failed", stats.Failed)
