@@ -21,6 +21,7 @@ import (
 	"github.com/helpdeskd/helpdeskd/mailer"
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
 const helpdesk = "support@example.com"
@@ -267,12 +268,13 @@ func TestProblemMailEventsCarryProblem(t *testing.T) {
 		if st, err := e.m.Flush(ctx); err != nil || st.Sent != 1 || st.Failed != 1 {
 			t.Fatalf("flush: %+v %v, want 1 sent and 1 failed", st, err)
 		}
-		evs, err := e.st.ProblemEvents(ctx, p.ID)
+		// What "show PRB-1" prints.
+		v, err := workflow.ShowProblem(ctx, e.st.Reader, p.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
 		kinds := map[string]int{}
-		for _, ev := range evs {
+		for _, ev := range v.Events {
 			kinds[ev.Kind]++
 		}
 		if kinds["sent"] != 1 || kinds["delivery_failed"] != 1 {
