@@ -16,8 +16,13 @@
 // is written, and the flag or move of a committed chunk follows when that
 // fetch is done (one command at a time on the connection).
 //
-// Messages are fetched with BODY.PEEK[], which does not set \Seen, so a
-// message is never marked read by fetching it. New mail is found with
+// Messages are fetched with BODY.PEEK[] and RFC822.SIZE; BODY.PEEK[] does
+// not set \Seen, so a message is never marked read by fetching it. A body
+// shorter than RFC822.SIZE (a server that lost the text while answering,
+// often an empty literal) is a temporary failure (ErrShortFetch): the
+// messages before it are committed, it and those after it are neither
+// stored nor checkpointed nor flagged, and the next cycle fetches them
+// again. New mail is found with
 // UID SEARCH UID n:* and filtered client-side, because "n:*" always
 // includes the highest UID even when it is below n (RFC 3501 §6.4.8).
 //
@@ -390,6 +395,18 @@ func (in *Intake) pipeline(ctx context.Context, s *session, validity uint32, uid
 			return r.err
 		}
 		in.Log.Debug("fetched", "count", len(r.msgs), "took", r.took)
+		var shortErr error
+		for i, f := range r.msgs {
+			if f.short() {
+				// Commit what comes before it; it and what follows are
+				// fetched again next cycle (the checkpoint stays below it).
+				in.Log.Warn("imap: the server returned a message shorter than its RFC822.SIZE; not stored, fetching it again next cycle",
+					"mailbox", in.Identity(), "uid", f.uid, "rfc822_size", f.size, "received_bytes", len(f.raw))
+				shortErr = fmt.Errorf("%w: UID %d has %d bytes, %d received", ErrShortFetch, f.uid, f.size, len(f.raw))
+				r.msgs = r.msgs[:i]
+				break
+			}
+		}
 		if len(committed) > 0 {
 			if err := in.finish(ctx, s, validity, committed); err != nil {
 				return err
@@ -397,7 +414,7 @@ func (in *Intake) pipeline(ctx context.Context, s *session, validity uint32, uid
 			st.Finished += len(committed)
 			committed = nil
 		}
-		if k+1 < len(chunks) {
+		if k+1 < len(chunks) && shortErr == nil {
 			fetchAsync(chunks[k+1])
 		}
 		st.Fetched += len(r.msgs)
@@ -408,6 +425,15 @@ func (in *Intake) pipeline(ctx context.Context, s *session, validity uint32, uid
 				return err
 			}
 			committed = append(committed, done...)
+		}
+		if shortErr != nil {
+			if len(committed) > 0 {
+				if err := in.finish(ctx, s, validity, committed); err != nil {
+					return err
+				}
+				st.Finished += len(committed)
+			}
+			return shortErr
 		}
 	}
 	if len(committed) > 0 {
@@ -420,19 +446,31 @@ func (in *Intake) pipeline(ctx context.Context, s *session, validity uint32, uid
 }
 
 type fetched struct {
-	uid imap.UID
-	raw []byte
+	uid  imap.UID
+	raw  []byte
+	size int64 // RFC822.SIZE as the server reported it
 }
+
+// short tells whether the server returned less of the message than its
+// RFC822.SIZE says it has (RFC 3501 §7.4.2: the size is that of the whole
+// message, which is what BODY[] returns).
+func (f fetched) short() bool { return int64(len(f.raw)) < f.size }
+
+// ErrShortFetch is returned when the server answered a FETCH with a body
+// shorter than the message's RFC822.SIZE (an empty one, mostly): the
+// message is neither stored nor checkpointed nor flagged, and is fetched
+// again in the next cycle.
+var ErrShortFetch = errors.New("imap: the server returned a message shorter than its RFC822.SIZE")
 
 func (in *Intake) fetch(ctx context.Context, s *session, uids []imap.UID) ([]fetched, error) {
 	peek := &imap.FetchItemBodySection{Peek: true}
-	opts := &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{peek}}
+	opts := &imap.FetchOptions{UID: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{peek}}
 	var out []fetched
 	err := s.do(ctx, func() error {
 		got, err := s.c.Fetch(imap.UIDSetNum(uids...), opts).Collect()
 		for _, b := range got {
 			if b.UID != 0 {
-				out = append(out, fetched{uid: b.UID, raw: b.FindBodySection(peek)})
+				out = append(out, fetched{uid: b.UID, raw: b.FindBodySection(peek), size: b.RFC822Size})
 			}
 		}
 		return err

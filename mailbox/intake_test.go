@@ -1,13 +1,18 @@
 package mailbox_test
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/mailbox"
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
@@ -670,4 +676,150 @@ trusted_authserv_ids = ["mx.example.com"]
 			}
 		}
 	})
+}
+
+// shortBodyProxy forwards IMAP to target and, while armed, shortens the
+// BODY[] literal of one UID in FETCH responses to keep bytes, leaving
+// RFC822.SIZE as the server sent it: a server that loses a message's
+// text while it is being fetched.
+type shortBodyProxy struct {
+	ln     net.Listener
+	target string
+	uid    string
+	keep   int
+	armed  atomic.Bool
+	hits   atomic.Int32
+}
+
+var literalAtEnd = regexp.MustCompile(`\{(\d+)\}\r\n$`)
+
+func newShortBodyProxy(t *testing.T, target string, uid imap.UID, keep int) *shortBodyProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &shortBodyProxy{ln: ln, target: target, uid: fmt.Sprint(uid), keep: keep}
+	p.armed.Store(true)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	return p
+}
+
+func (p *shortBodyProxy) serve(c net.Conn) {
+	defer c.Close()
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	go func() { io.Copy(s, c); s.Close() }()
+	r := bufio.NewReader(s)
+	w := bufio.NewWriter(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		m := literalAtEnd.FindStringSubmatch(line)
+		if m == nil {
+			w.WriteString(line)
+			if r.Buffered() == 0 {
+				if w.Flush() != nil {
+					return
+				}
+			}
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		keep := n
+		if p.armed.Load() && strings.Contains(line, "BODY[] {") && regexp.MustCompile(`[( ]UID `+p.uid+`[ )]`).MatchString(line) {
+			keep = min(p.keep, n)
+			p.hits.Add(1)
+			line = line[:len(line)-len(m[0])] + fmt.Sprintf("{%d}\r\n", keep)
+		}
+		w.WriteString(line)
+		if _, err := io.CopyN(w, r, int64(keep)); err != nil {
+			return
+		}
+		if _, err := io.CopyN(io.Discard, r, int64(n-keep)); err != nil {
+			return
+		}
+	}
+}
+
+// TestShortFetchIsRetried: the server answers the FETCH of the 3rd of 5
+// messages with an empty (then a truncated) body while RFC822.SIZE says
+// more. The run fails as a temporary failure; the messages before it are
+// stored and flagged, it and those after it are neither stored, nor
+// checkpointed, nor flagged; the next run stores all five, each once and
+// whole.
+func TestShortFetchIsRetried(t *testing.T) {
+	for _, keep := range []int{0, 40} {
+		t.Run(fmt.Sprintf("keep-%d-bytes", keep), func(t *testing.T) {
+			eachDialect(t, func(t *testing.T, dialect string) {
+				h := newHarness(t, dialect, harnessOpts{})
+				var raws [][]byte
+				for i := range 5 {
+					raw := mail{from: "ivy@example.com", subject: fmt.Sprintf("Short fetch %d", i+1),
+						body: strings.Repeat("text of the message ", 20), id: fmt.Sprintf("s%d@i.example", i+1)}.bytes()
+					raws = append(raws, raw)
+					h.deliver(raw)
+				}
+				p := newShortBodyProxy(t, h.imap.Addr, 3, keep)
+				h.cfg.IMAP.Port = mustAtoi(fmt.Sprint(p.ln.Addr().(*net.TCPAddr).Port))
+				_, err := h.intake().RunOnce(context.Background())
+				if !errors.Is(err, mailbox.ErrShortFetch) || !strings.Contains(err.Error(), "UID 3") {
+					t.Fatalf("run with a short body: %v, want ErrShortFetch naming UID 3", err)
+				}
+				if p.hits.Load() == 0 {
+					t.Fatal("the proxy shortened nothing; the test proves nothing")
+				}
+				if n := h.count("messages"); n != 2 {
+					t.Errorf("%d messages stored, want the 2 before the short one", n)
+				}
+				if n := h.count("quarantine"); n != 0 {
+					t.Errorf("%d messages quarantined, want none", n)
+				}
+				_, last, _, err := h.st.Checkpoint(context.Background(), h.intake().Identity())
+				if err != nil || last != 2 {
+					t.Errorf("checkpoint at UID %d (%v), want 2", last, err)
+				}
+				flags := h.mailboxState("INBOX")
+				for uid := imap.UID(1); uid <= 5; uid++ {
+					if seen := hasFlag(flags[uid], imap.FlagSeen); seen != (uid <= 2) {
+						t.Errorf("UID %d flagged \\Seen: %v, want %v", uid, seen, uid <= 2)
+					}
+				}
+
+				p.armed.Store(false)
+				h.once()
+				if n := h.count("messages"); n != 5 {
+					t.Fatalf("%d messages after the next run, want 5", n)
+				}
+				for i, raw := range raws {
+					var size int
+					if err := h.st.DB().Get(&size, h.st.DB().Rebind(`SELECT size FROM messages WHERE message_id = ?`),
+						fmt.Sprintf("s%d@i.example", i+1)); err != nil {
+						t.Fatalf("message %d: %v", i+1, err)
+					}
+					if size != len(raw) {
+						t.Errorf("message %d stored with %d bytes, want %d", i+1, size, len(raw))
+					}
+				}
+				for uid, fs := range h.mailboxState("INBOX") {
+					if !hasFlag(fs, imap.FlagSeen) {
+						t.Errorf("UID %d not flagged \\Seen after the next run", uid)
+					}
+				}
+			})
+		})
+	}
 }

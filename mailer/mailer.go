@@ -3,16 +3,27 @@
 //
 // Rows are claimed with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so
 // several instances never take the same row), sent over [smtp]
-// connections connections at once, and each marked sent, retried later (4xx, connection problems,
-// timeouts) or failed (5xx, or too many attempts), each failure recorded
-// on the incident.
+// connections connections at once, and each marked sent, retried later
+// (4xx, timeouts, a lost connection) or failed (5xx, or too many
+// attempts), each failure recorded on the incident or problem.
 //
-// A row's Message-ID is fixed when it is queued. If the process dies after
-// the server accepted a message but before the row was marked sent, the
-// lease runs out and the same message, with the same Message-ID, is sent
-// again: receivers and their helpdesks can recognise it. That is the
-// strongest promise SMTP allows; a second, different message is never
-// produced.
+// A lost connection (no reply, or 421) puts in doubt only the mail that
+// was in flight: it waits for its back-off; a mail the server never had
+// (the connection was found dead at MAIL FROM) is sent again at once, and
+// the rest of the batch goes on over a new connection.
+//
+// A row's Message-ID is fixed when it is queued. Every claim records the
+// process that took it (Claimer: host, pid, a per-process nonce). On a
+// stop (the context ends) the mails in flight are finished, every mail
+// the server accepted is marked sent and the claims of the others are
+// released, so a restart sends each of them once and at once. If the
+// process dies instead (SIGKILL, a crash), the next flush on the same
+// host finds its claims and releases them at once (see Flush);
+// other hosts' claims come back when their lease runs out. A mail the
+// server accepted in the dying process's last moment, before its mark was
+// committed, is then sent again with the same Message-ID: receivers and
+// their helpdesks can recognise it. That is the strongest promise SMTP
+// allows; a second, different message is never produced.
 //
 // Every mail carries Auto-Submitted (RFC 3834) when it is automatic,
 // X-Auto-Response-Suppress: All (so Exchange sends no out-of-office back)
@@ -52,10 +63,22 @@ type Mailer struct {
 	Log   *slog.Logger
 	Now   func() time.Time
 	// Lease is how long a claimed row is ours before another sender may
-	// take it over (a crashed sender's rows come back after it).
+	// take it over (the rows of a sender that died on another host come
+	// back after it; on this host they come back at the next flush).
 	Lease time.Duration
 	// Batch is how many rows one connection carries.
 	Batch int
+	// Claimer is this process, recorded with every claim it takes so that
+	// its claims can be released at once when it is gone (see
+	// Flush). New sets it to Self().
+	Claimer store.Claimer
+	// UnmarkedWindow is how many mails may be in flight or delivered and
+	// not yet marked sent at once, the most a crash (SIGKILL) can make
+	// go out twice; 4 × [smtp] connections when zero.
+	UnmarkedWindow int
+	// StopGrace bounds the database writes of a stop (marking what was
+	// delivered, releasing the rest); 20s when zero.
+	StopGrace time.Duration
 }
 
 // New returns a Mailer with defaults.
@@ -64,7 +87,7 @@ func New(st *store.Store, cfg *config.Config, log *slog.Logger) *Mailer {
 		log = slog.Default()
 	}
 	return &Mailer{Store: st, Cfg: cfg, Log: log, Now: func() time.Time { return time.Now().UTC() },
-		Lease: 10 * time.Minute, Batch: 50}
+		Lease: 10 * time.Minute, Batch: 50, Claimer: Self()}
 }
 
 // Stats counts what one flush did.
@@ -73,11 +96,19 @@ type Stats struct {
 }
 
 // Flush sends every row that is due, batch after batch, until none is
-// left or a batch could not reach the server.
+// left or a batch could not reach the server. It first releases the
+// claims of processes of this host that are gone, and,
+// when no other Flush of this process runs, those an earlier Flush of
+// this process could not record.
+//
+// When ctx ends, Flush finishes the mails in flight, records them and
+// gives back the claims of the rest (see sendBatch), and returns
+// ctx.Err().
 func (m *Mailer) Flush(ctx context.Context) (Stats, error) {
 	var total Stats
+	defer m.startFlush(ctx)()
 	for ctx.Err() == nil {
-		rows, err := m.Store.ClaimOutbox(ctx, m.Now(), m.Lease, m.Batch)
+		rows, err := m.Store.ClaimOutbox(ctx, m.Now(), m.Lease, m.Batch, m.Claimer)
 		if err != nil {
 			return total, err
 		}
@@ -161,10 +192,24 @@ func (m *Mailer) client() (*mail.Client, error) {
 }
 
 // sendBatch delivers claimed rows over up to [smtp] connections
-// connections at once; each row is marked (sent, retry, failed) on its own
-// as soon as the server answered, so a crash repeats at most the rows in
-// flight.
+// connections at once; each row is marked (sent, retry, failed) as soon
+// as the server answered, so a crash repeats at most the rows in flight.
+//
+// When ctx ends (a stop), no new mail is started; the mails in flight are
+// finished, every mail the server accepted is marked sent and the claims
+// of the rows not tried are released, so nothing waits for a lease after
+// a restart. Those writes use a context of their own, bounded by
+// StopGrace.
 func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, error) {
+	wctx, cancelW := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelW()
+	grace := m.StopGrace
+	if grace <= 0 {
+		grace = 20 * time.Second
+	}
+	stopWrites := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancelW) })
+	defer stopWrites()
+
 	var st Stats
 	msgs := make([]*mail.Msg, len(rows))
 	var todo []int
@@ -173,7 +218,7 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		if err != nil {
 			// A row that cannot be composed will never be sendable.
 			st.Failed++
-			if ferr := m.fail(ctx, &rows[i], "cannot compose: "+err.Error()); ferr != nil {
+			if ferr := m.fail(wctx, &rows[i], "cannot compose: "+err.Error()); ferr != nil {
 				return st, ferr
 			}
 			continue
@@ -189,6 +234,7 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		next     atomic.Int64
 		firstErr error
 		dialErr  error
+		unsent   []int64 // stopping: claims to give back
 		wg       sync.WaitGroup
 	)
 	setErr := func(err error) {
@@ -201,7 +247,12 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	// Deliveries are marked sent by one writer that commits, as one
 	// group, whatever the connections delivered while it wrote the
 	// previous group: a crash can repeat only the mails of that moment,
-	// as with one commit per mail, for a fraction of the commits.
+	// as with one commit per mail, for a fraction of the commits. The
+	// window bounds that moment: a connection starts a mail only while
+	// fewer than UnmarkedWindow mails are in flight or delivered and not
+	// yet marked, so a slow database makes delivery wait instead of
+	// widening what a crash repeats.
+	window := make(chan struct{}, m.unmarkedWindow())
 	marks := make(chan *store.Outbox, len(todo))
 	marked := make(chan struct{})
 	go func() {
@@ -220,13 +271,17 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 					break drain
 				}
 			}
+			now := m.Now()
 			evs := make([]*store.Event, len(group))
 			for i, g := range group {
-				evs[i] = &store.Event{IncidentID: g.IncidentID, Kind: "sent", Actor: "helpdeskd",
-					Detail: fmt.Sprintf("%s <%s> delivered to %s", g.Kind, g.MessageID, g.ToAddrs), CreatedAt: m.Now()}
+				evs[i] = &store.Event{IncidentID: g.IncidentID, ProblemID: g.ProblemID, Kind: "sent", Actor: "helpdeskd",
+					Detail: fmt.Sprintf("%s <%s> delivered to %s", g.Kind, g.MessageID, g.ToAddrs), CreatedAt: now}
 			}
-			if err := m.Store.OutboxSent(ctx, group, m.Now(), evs); err != nil {
+			if err := m.Store.OutboxSent(wctx, group, now, evs); err != nil {
 				setErr(err)
+			}
+			for range group {
+				<-window
 			}
 		}
 	}()
@@ -235,29 +290,81 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 		defer mu.Unlock()
 		return firstErr != nil || ctx.Err() != nil
 	}
-	worker := func() {
+	dial := func() (*mail.Client, error) {
 		c, err := m.client()
 		if err == nil {
 			err = c.DialWithContext(ctx)
 		}
 		if err != nil {
-			// This connection could not be opened: the others take the
-			// rows; if none could, the rows are retried below.
 			mu.Lock()
 			dialErr = err
 			mu.Unlock()
-			return
+			return nil, err
 		}
-		defer c.Close()
+		return c, nil
+	}
+	worker := func() {
+		var c *mail.Client
+		defer func() {
+			if c != nil {
+				c.Close()
+			}
+		}()
 		for !stop() {
+			if c == nil {
+				// A connection that could not be opened: the others take
+				// the rows; if none could, the rows are retried below.
+				var err error
+				if c, err = dial(); err != nil {
+					return
+				}
+			}
+			window <- struct{}{}
+			if stop() {
+				<-window
+				return
+			}
 			k := int(next.Add(1) - 1)
 			if k >= len(todo) {
+				<-window
 				return
 			}
 			o := &rows[todo[k]]
-			res, err := m.deliver(ctx, c, o, msgs[todo[k]])
+			err := c.Send(msgs[todo[k]])
+			if broken, inDoubt := connectionLost(err); broken {
+				// This connection is gone; the next mail gets a new one.
+				c.Close()
+				c = nil
+				if !inDoubt && ctx.Err() != nil {
+					// Stopping: the server never had this mail; give
+					// its claim back with the untried rows.
+					mu.Lock()
+					unsent = append(unsent, o.ID)
+					mu.Unlock()
+					<-window
+					continue
+				}
+				if !inDoubt {
+					// The server never had this mail: try it again at
+					// once on a fresh connection.
+					m.Log.Info("smtp connection lost before the mail was sent; sending again on a new connection",
+						"message_id", o.MessageID, "error", err)
+					if c, err = dial(); err != nil {
+						err = fmt.Errorf("connect: %w", err)
+					} else {
+						err = c.Send(msgs[todo[k]])
+						if broken, _ := connectionLost(err); broken {
+							c.Close()
+							c = nil
+						}
+					}
+				}
+			}
+			res, err := m.record(wctx, o, err)
 			if res.Sent > 0 {
-				marks <- o
+				marks <- o // the writer frees its place in the window
+			} else {
+				<-window
 			}
 			mu.Lock()
 			st.add(res)
@@ -273,17 +380,66 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	wg.Wait()
 	close(marks)
 	<-marked
-	if firstErr != nil {
-		return st, firstErr
+	// Rows no connection took.
+	untried := unsent
+	for k := min(int(next.Load()), len(todo)); k < len(todo); k++ {
+		untried = append(untried, rows[todo[k]].ID)
 	}
-	// Rows no connection took: the server could not be reached.
+	if firstErr != nil || ctx.Err() != nil {
+		// Stopping: give the claims back, due as they were.
+		if n, err := m.Store.ReleaseOutbox(wctx, untried, m.Claimer); err != nil {
+			m.Log.Warn("outbox claims not released; they come back when their lease runs out", "rows", len(untried), "error", err)
+		} else if n > 0 {
+			m.Log.Info("outbox claims released on stop", "rows", n)
+		}
+		if firstErr != nil {
+			return st, firstErr
+		}
+		return st, nil
+	}
+	// The server could not be reached.
 	for k := min(int(next.Load()), len(todo)); k < len(todo); k++ {
 		st.Retried++
-		if rerr := m.retry(ctx, &rows[todo[k]], "connect: "+fmt.Sprint(dialErr)); rerr != nil {
+		if rerr := m.retry(wctx, &rows[todo[k]], "connect: "+fmt.Sprint(dialErr)); rerr != nil {
 			return st, rerr
 		}
 	}
 	return st, nil
+}
+
+func (m *Mailer) unmarkedWindow() int {
+	if m.UnmarkedWindow > 0 {
+		return m.UnmarkedWindow
+	}
+	return 4 * max(m.Cfg.SMTP.Connections, 1)
+}
+
+// connectionLost tells whether err (from Send) means the connection is
+// gone (no reply, or 421: the server is closing it), and if so whether
+// the server may have accepted the mail all the same (the loss came
+// after the message text was under way). A mail refused with a reply
+// (4xx, 5xx) leaves the connection usable.
+func connectionLost(err error) (lost, inDoubt bool) {
+	if err == nil {
+		return false, false
+	}
+	var se *mail.SendError
+	if !errors.As(err, &se) {
+		return true, true
+	}
+	switch code := se.ErrorCode(); {
+	case code == 421:
+		return true, se.Reason == mail.ErrSMTPDataClose || se.Reason == mail.ErrWriteContent
+	case code != 0:
+		return false, false
+	}
+	switch se.Reason {
+	case mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData, mail.ErrSMTPReset, mail.ErrConnCheck:
+		return true, false
+	case mail.ErrWriteContent, mail.ErrSMTPDataClose, mail.ErrAmbiguous:
+		return true, true
+	}
+	return false, false
 }
 
 func (s *Stats) add(o Stats) {
@@ -292,11 +448,10 @@ func (s *Stats) add(o Stats) {
 	s.Failed += o.Failed
 }
 
-// deliver sends one row on an open connection and records a failure; a
-// delivery is recorded by the caller's group commit. The error is a
-// failure to record (the database), not of SMTP.
-func (m *Mailer) deliver(ctx context.Context, c *mail.Client, o *store.Outbox, msg *mail.Msg) (Stats, error) {
-	err := c.Send(msg)
+// record records the outcome of sending one row (err from Send) unless
+// it was delivered: deliveries are recorded by the caller's group
+// commit. The error is a failure to record (the database), not of SMTP.
+func (m *Mailer) record(ctx context.Context, o *store.Outbox, err error) (Stats, error) {
 	switch {
 	case err == nil:
 		return Stats{Sent: 1}, nil
@@ -343,7 +498,7 @@ func (m *Mailer) retry(ctx context.Context, o *store.Outbox, reason string) erro
 
 func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error {
 	m.Log.Error("delivery failed", "message_id", o.MessageID, "to", o.ToAddrs, "error", reason)
-	ev := &store.Event{IncidentID: o.IncidentID, Kind: "delivery_failed", Actor: "helpdeskd",
+	ev := &store.Event{IncidentID: o.IncidentID, ProblemID: o.ProblemID, Kind: "delivery_failed", Actor: "helpdeskd",
 		Detail: fmt.Sprintf("%s <%s> to %s failed: %s", o.Kind, o.MessageID, o.ToAddrs, reason), CreatedAt: m.Now()}
 	return m.Store.OutboxFailed(ctx, o, reason, ev)
 }

@@ -177,6 +177,10 @@ type Outbox struct {
 	LastError     string     `db:"last_error"`
 	CreatedAt     time.Time  `db:"created_at"`
 	SentAt        *time.Time `db:"sent_at"`
+	// The process holding the claim (see Claimer); empty when unclaimed.
+	ClaimedHost     string `db:"claimed_host"`
+	ClaimedPID      int    `db:"claimed_pid"`
+	ClaimedInstance string `db:"claimed_instance"`
 }
 
 // Quarantined is a message that could not be processed, kept raw.

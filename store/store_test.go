@@ -298,7 +298,7 @@ func TestOutboxClaimedOnceAndReclaimedAfterLease(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for {
-					rows, err := st.ClaimOutbox(ctx, now, time.Minute, 3)
+					rows, err := st.ClaimOutbox(ctx, now, time.Minute, 3, store.Claimer{Host: "h", PID: w + 1})
 					if err != nil {
 						t.Error(err)
 						return
@@ -324,10 +324,10 @@ func TestOutboxClaimedOnceAndReclaimedAfterLease(t *testing.T) {
 			}
 		}
 		// A sender that died holds its rows only until the lease ends.
-		if rows, _ := st.ClaimOutbox(ctx, now.Add(30*time.Second), time.Minute, 100); len(rows) != 0 {
+		if rows, _ := st.ClaimOutbox(ctx, now.Add(30*time.Second), time.Minute, 100, store.Claimer{}); len(rows) != 0 {
 			t.Fatalf("%d rows claimed again within the lease", len(rows))
 		}
-		rows, err := st.ClaimOutbox(ctx, now.Add(2*time.Minute), time.Minute, 100)
+		rows, err := st.ClaimOutbox(ctx, now.Add(2*time.Minute), time.Minute, 100, store.Claimer{})
 		if err != nil || len(rows) != 30 {
 			t.Fatalf("after the lease: %d rows, err %v; want 30", len(rows), err)
 		}

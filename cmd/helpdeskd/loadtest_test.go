@@ -3,16 +3,22 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 // TestMain lets this test binary stand in for helpdeskd when a command
-// runs helpdeskd as a child process (loadtest re-executes itself).
+// runs helpdeskd as a child process (loadtest re-executes itself); as
+// main does, SIGTERM and SIGINT end its context.
 func TestMain(m *testing.M) {
 	if os.Getenv("HELPDESKD_TEST_AS_MAIN") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

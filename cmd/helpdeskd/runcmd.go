@@ -23,7 +23,7 @@ import (
 func cmdRun(e *env, args []string) error {
 	fs := newFlags("run", e)
 	once := fs.Bool("once", false, "one intake cycle, one tick, one outbox flush, then exit")
-	nowFlag := fs.String("now", "", "with --once: the time to run at (RFC 3339), for the tick and new records")
+	nowFlag := fs.String("now", "", "with --once: the time to run at (RFC 3339): the clock of the whole run (new records, the tick, outbox claims, retry times, sent_at)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,8 +77,14 @@ func runOnce(e *env, cfg *config.Config, st *store.Store, eng *workflow.Engine) 
 	}
 	if cfg.SMTP.Host != "" {
 		m := mailer.New(st, cfg, e.log)
+		m.Now = eng.Now
 		stats, err := m.Flush(e.ctx)
-		if err != nil {
+		switch {
+		case err != nil && e.ctx.Err() != nil:
+			// A signal: what the server accepted is marked sent, the
+			// other claims are released for the next run.
+			errs = append(errs, errors.New("outbox: stopped by a signal; the rest is sent by the next run"))
+		case err != nil:
 			errs = append(errs, fmt.Errorf("outbox: %w", err))
 		}
 		e.log.Info("outbox flushed", "sent", stats.Sent, "retried", stats.Retried, "failed", stats.Failed)
@@ -141,6 +147,7 @@ func (d *daemonRun) run() error {
 	}
 	if cfg.SMTP.Host != "" {
 		m := mailer.New(d.st, cfg, e.log)
+		m.Now = d.eng.Now
 		start("outbox", func() error { return m.Run(ctx, wake, 30*time.Second) })
 	} else {
 		e.log.Warn("no [smtp] host: acknowledgements stay queued in the outbox")

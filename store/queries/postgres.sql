@@ -2,7 +2,8 @@
 
 -- name: claim-outbox
 -- Several instances may deliver at once: SKIP LOCKED hands each row to one.
-UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1
+UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1,
+    claimed_host = ?, claimed_pid = ?, claimed_instance = ?
 WHERE id IN (
     SELECT id FROM outbox
     WHERE (status = 'queued' AND next_attempt_at <= ?)
@@ -91,7 +92,8 @@ SELECT value FROM counters WHERE name = ? FOR UPDATE;
 
 -- name: outbox-sent
 -- The ids come as one JSON array.
-UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
+UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '',
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
 WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)));
 
 -- name: repeat-candidates
@@ -142,3 +144,12 @@ SELECT incident_id, direction, from_addr, to_addrs, subject, received_at,
     substr(COALESCE(NULLIF(new_text, ''), text_body), 1, 300) AS start
 FROM messages WHERE incident_id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
 ORDER BY incident_id, received_at, id;
+
+-- name: outbox-release
+-- Claims this process took but did not try to send (a clean stop): back in
+-- the queue, due as before, the attempt the claim counted taken back. Only
+-- rows still claimed by this process (host, pid, instance) are touched.
+UPDATE outbox SET status = 'queued', claimed_until = NULL, attempts = attempts - 1,
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
+WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
+  AND status = 'sending' AND claimed_host = ? AND claimed_pid = ? AND claimed_instance = ?;

@@ -68,10 +68,26 @@ RETURNING id;
 SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND auto_submitted <> '' AND created_at > ?;
 
 -- name: outbox-retry
-UPDATE outbox SET status = 'queued', next_attempt_at = ?, claimed_until = NULL, last_error = ? WHERE id = ?;
+UPDATE outbox SET status = 'queued', next_attempt_at = ?, claimed_until = NULL, last_error = ?,
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
+WHERE id = ?;
 
 -- name: outbox-failed
-UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = ? WHERE id = ?;
+UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = ?,
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
+WHERE id = ?;
+
+-- name: outbox-claimers
+-- The processes of a host that hold outbox claims (see outbox-release-orphans).
+SELECT DISTINCT claimed_host, claimed_pid, claimed_instance FROM outbox
+WHERE status = 'sending' AND claimed_host = ?;
+
+-- name: outbox-release-orphans
+-- Claims of a process that is gone: back in the queue at once, due as
+-- before (the attempt stays counted: a mail may have been in flight).
+UPDATE outbox SET status = 'queued', claimed_until = NULL,
+    claimed_host = '', claimed_pid = 0, claimed_instance = ''
+WHERE status = 'sending' AND claimed_host = ? AND claimed_pid = ? AND claimed_instance = ?;
 
 -- name: outbox-pending-count
 SELECT COUNT(*) FROM outbox WHERE status IN ('queued', 'sending');
