@@ -81,7 +81,7 @@ func (e *env) queue(n int, problem *int64) []string {
 		o := &store.Outbox{ProblemID: problem, Kind: "ack", MessageID: id, FromAddr: helpdesk,
 			ToAddrs: fmt.Sprintf("user%d@example.com", i), Subject: fmt.Sprintf("Mail %d", i), TextBody: "Hello.",
 			RcptKey: fmt.Sprintf("user%d@example.com", i), NextAttemptAt: now, CreatedAt: now}
-		if err := e.st.Enqueue(context.Background(), o); err != nil {
+		if err := e.st.EnqueueAll(context.Background(), []*store.Outbox{o}); err != nil {
 			e.t.Fatal(err)
 		}
 		ids = append(ids, id)

@@ -232,7 +232,7 @@ connections = 2
 							FromAddr: "support@example.com", ToAddrs: fmt.Sprintf("user%d@example.com", i),
 							Subject: "Mail " + prefix, TextBody: "Hello.", RcptKey: fmt.Sprintf("user%d@example.com", i),
 							NextAttemptAt: now, CreatedAt: now}
-						if err := st.Enqueue(ctx, o); err != nil {
+						if err := st.EnqueueAll(ctx, []*store.Outbox{o}); err != nil {
 							t.Fatal(err)
 						}
 					}
