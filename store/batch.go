@@ -639,3 +639,14 @@ func (r Reader) DueIncidents(ctx context.Context, now time.Time, limit int) ([]*
 	}
 	return out, nil
 }
+
+// OpenClockIncidents returns, in id order after a given id, at most limit
+// incidents that are neither resolved nor closed and have SLA clocks;
+// locked on PostgreSQL like the incidents of a batch.
+func (r Reader) OpenClockIncidents(ctx context.Context, after int64, limit int) ([]*Incident, error) {
+	var out []*Incident
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("open-clock-incidents"), after, limit); err != nil {
+		return nil, fmt.Errorf("store: open incidents with clocks: %w", err)
+	}
+	return out, nil
+}

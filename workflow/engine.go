@@ -124,6 +124,8 @@ type Engine struct {
 	Jobs []Job
 
 	health jobHealth
+	// cfgMu: Reload swaps Cfg only between batches and ticks.
+	cfgMu sync.RWMutex
 
 	keys        *Keys
 	problemKeys *Keys
@@ -172,6 +174,8 @@ func (e *Engine) Keys() *Keys { return e.keys }
 // retried later; messages that fail on their own are quarantined and
 // reported as results, not as an error.
 func (e *Engine) Ingest(ctx context.Context, batch []Inbound, after func(*store.Tx) error) ([]Result, error) {
+	e.cfgMu.RLock()
+	defer e.cfgMu.RUnlock()
 	var fn func(*store.Tx, []Result) error
 	if after != nil {
 		fn = func(tx *store.Tx, _ []Result) error { return after(tx) }
@@ -567,6 +571,8 @@ func joinAddrs(as []mailparse.Address) string {
 // upgrade that reads it, or a fixed configuration). On success the
 // quarantine record is marked reprocessed and points to the message.
 func (e *Engine) Reprocess(ctx context.Context, id int64) (Result, error) {
+	e.cfgMu.RLock()
+	defer e.cfgMu.RUnlock()
 	q, err := e.Store.GetQuarantine(ctx, id)
 	if err != nil {
 		return Result{}, err
@@ -595,6 +601,8 @@ func (e *Engine) Reprocess(ctx context.Context, id int64) (Result, error) {
 // other jobs still ran. Its cost follows the work that is due, not the
 // number of open incidents.
 func (e *Engine) Tick(ctx context.Context) (ran int, err error) {
+	e.cfgMu.RLock()
+	defer e.cfgMu.RUnlock()
 	return e.runJobs(ctx)
 }
 

@@ -3,10 +3,12 @@ package workflow_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
 	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/workflow"
@@ -331,6 +333,55 @@ func TestClockFollowsPauseAndPriority(t *testing.T) {
 				}
 			}
 			t.Logf("clock story:\n%s", text)
+		})
+	}
+}
+
+// TestReloadMovesOpenDueTimes: a holiday added to the calendar by a
+// reload moves the due time of an open incident; a resolved incident
+// keeps its figures as measured; connection settings wait for a restart.
+func TestReloadMovesOpenDueTimes(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-12-01 16:00") // Tuesday
+			eng.Now = func() time.Time { return now }
+			res := ingest(t, eng, raw("carol@example.com", "Printer jams", "h1@x"), raw("dan@example.com", "Phone broken", "h2@x"))
+			open, done := res[0].Incident, res[1].Incident
+			ingest(t, eng, commandMailTo(done, "alice.admin@example.com", "#resolve", "h3@x"))
+			before, _ := st.IncidentByKey(ctx, done)
+			inc, _ := st.IncidentByKey(ctx, open)
+			if !inc.ResponseDue.Equal(berlin(t, "2026-12-02 10:00")) {
+				t.Fatalf("response due %v, want Wednesday 10:00", inc.ResponseDue)
+			}
+			next := *eng.Cfg
+			cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\ntimezone = \"Europe/Berlin\"\nkey_prefix = \"IT\"\n"+
+				strings.Replace(slaRouting, `hours = ["08:00-18:00"]`, `hours = ["08:00-18:00"]
+holidays = ["2026-12-02"]`, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Database = next.Database
+			restart := eng.Reload(cfg)
+			if strings.Join(restart, ",") != "[helpdesk] key_prefix" {
+				t.Errorf("sections for a restart: %q", restart)
+			}
+			if n, err := eng.RefreshClocks(ctx); err != nil || n != 1 {
+				t.Fatalf("refreshed %d, %v", n, err)
+			}
+			inc, _ = st.IncidentByKey(ctx, open)
+			if !inc.ResponseDue.Equal(berlin(t, "2026-12-03 10:00")) {
+				t.Errorf("after the holiday: response due %v, want Thursday 10:00", inc.ResponseDue)
+			}
+			after, _ := st.IncidentByKey(ctx, done)
+			if !reflect.DeepEqual(before.ResolutionDue, after.ResolutionDue) {
+				t.Errorf("a resolved incident's figures moved: %v → %v", before.ResolutionDue, after.ResolutionDue)
+			}
+			if eng.Cfg.Helpdesk.KeyPrefix != "HD" {
+				t.Error("the key prefix changed without a restart")
+			}
 		})
 	}
 }

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -121,7 +125,7 @@ func (d *daemonRun) run() error {
 	if cfg.IMAP.Host != "" {
 		intake = mailbox.New(cfg, d.st, d.eng, e.log)
 	}
-	metrics := newMetrics(d.st, intake)
+	metrics := newMetrics(d.st, intake, d.eng)
 	d.eng.Observe = metrics.observe
 
 	var wg sync.WaitGroup
@@ -166,6 +170,7 @@ func (d *daemonRun) run() error {
 			}
 		}
 	})
+	start("reload", func() error { return d.reloadOnHangup(ctx) })
 	if cfg.Metrics.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
 		if err != nil {
@@ -229,6 +234,10 @@ func (d *daemonRun) watchdog(ctx context.Context, interval time.Duration, intake
 				continue
 			}
 		}
+		if h, ok := failingJob(d.eng.Health()); ok {
+			d.e.log.Warn("watchdog: a job keeps failing", "job", h.Name, "failures", h.Failures, "error", h.LastError)
+			continue
+		}
 		daemon.SdNotify(false, daemon.SdNotifyWatchdog)
 	}
 }
@@ -238,7 +247,7 @@ type metricsSet struct {
 	ingested *prometheus.CounterVec
 }
 
-func newMetrics(st *store.Store, intake *mailbox.Intake) *metricsSet {
+func newMetrics(st *store.Store, intake *mailbox.Intake, eng *workflow.Engine) *metricsSet {
 	reg := prometheus.NewRegistry()
 	m := &metricsSet{reg: reg,
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -274,7 +283,32 @@ func newMetrics(st *store.Store, intake *mailbox.Intake) *metricsSet {
 			return float64(t.Unix()), nil
 		})
 	}
+	reg.MustRegister(jobCollector{eng})
 	return m
+}
+
+// jobCollector reports the tick's jobs: when each last succeeded and its
+// failures in a row.
+type jobCollector struct{ eng *workflow.Engine }
+
+var (
+	jobLastOK = prometheus.NewDesc("helpdeskd_job_last_success_seconds",
+		"Unix time of the job's last successful run in this process (0: none yet).", []string{"job"}, nil)
+	jobFailures = prometheus.NewDesc("helpdeskd_job_failures",
+		"The job's failures in a row (0 after a success).", []string{"job"}, nil)
+)
+
+func (c jobCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobLastOK; ch <- jobFailures }
+
+func (c jobCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, h := range c.eng.Health() {
+		var last float64
+		if !h.LastOK.IsZero() {
+			last = float64(h.LastOK.Unix())
+		}
+		ch <- prometheus.MustNewConstMetric(jobLastOK, prometheus.GaugeValue, last, h.Name)
+		ch <- prometheus.MustNewConstMetric(jobFailures, prometheus.GaugeValue, float64(h.Failures), h.Name)
+	}
 }
 
 func (m *metricsSet) observe(rs []workflow.Result) {
@@ -287,4 +321,56 @@ func (m *metricsSet) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// failingJob is a job that failed on ten ticks in a row (ten minutes):
+// the watchdog stops pinging, so that systemd restarts the daemon and an
+// operator sees it.
+func failingJob(hs []workflow.JobHealth) (workflow.JobHealth, bool) {
+	for _, h := range hs {
+		if h.Failures >= 10 {
+			return h, true
+		}
+	}
+	return workflow.JobHealth{}, false
+}
+
+// reloadOnHangup reloads the configuration on SIGHUP (systemctl reload):
+// the helpdesk's rules change at once, between batches, and open
+// incidents' due times follow; an invalid file is refused with its
+// errors logged, and the old configuration kept.
+func (d *daemonRun) reloadOnHangup(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+		}
+		d.reload(ctx)
+	}
+}
+
+func (d *daemonRun) reload(ctx context.Context) {
+	e := d.e
+	path := e.resolveConfigPath()
+	next, err := config.Load(path)
+	if err != nil {
+		e.log.Error("reload refused: the configuration has errors; the old one stays in force", "config", path, "error", err)
+		daemon.SdNotify(false, "STATUS=reload refused: "+oneLine(err.Error()))
+		return
+	}
+	daemon.SdNotify(false, daemon.SdNotifyReloading)
+	restart := d.eng.Reload(next)
+	if len(restart) > 0 {
+		e.log.Warn("reload: these sections changed and take effect at the next restart", "sections", strings.Join(restart, ", "))
+	}
+	n, err := d.eng.RefreshClocks(ctx)
+	if err != nil {
+		e.log.Error("reload: open incidents' clocks not all refreshed", "error", err)
+	}
+	e.log.Info("configuration reloaded", "config", path, "clocks_refreshed", n)
+	daemon.SdNotify(false, daemon.SdNotifyReady+"\nSTATUS=processing mail")
 }

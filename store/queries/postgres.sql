@@ -153,3 +153,7 @@ UPDATE outbox SET status = 'queued', claimed_until = NULL, attempts = attempts -
     claimed_host = '', claimed_pid = 0, claimed_instance = ''
 WHERE id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
   AND status = 'sending' AND claimed_host = ? AND claimed_pid = ? AND claimed_instance = ?;
+
+-- name: open-clock-incidents
+SELECT * FROM incidents WHERE id > ? AND clock_generation > 0 AND status NOT IN ('resolved', 'closed') ORDER BY id LIMIT ?
+FOR UPDATE;

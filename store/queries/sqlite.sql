@@ -121,3 +121,6 @@ UPDATE outbox SET status = 'queued', claimed_until = NULL, attempts = attempts -
     claimed_host = '', claimed_pid = 0, claimed_instance = ''
 WHERE id IN (SELECT value FROM json_each(?))
   AND status = 'sending' AND claimed_host = ? AND claimed_pid = ? AND claimed_instance = ?;
+
+-- name: open-clock-incidents
+SELECT * FROM incidents WHERE id > ? AND clock_generation > 0 AND status NOT IN ('resolved', 'closed') ORDER BY id LIMIT ?;
