@@ -24,7 +24,7 @@ func BenchmarkTick(b *testing.B) {
 				withRouting(b, eng, slaRouting)
 				ctx := context.Background()
 				created := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC) // Monday 09:00 in Berlin
-				now := created.Add(4*time.Hour + time.Minute)             // 4 business hours and a minute later
+				now := created.Add(4*time.Hour + time.Minute)            // 4 business hours and a minute later
 				eng.Now = func() time.Time { return now }
 				t0 := time.Now()
 				populateOpen(b, st, n, created, now.Add(30*24*time.Hour))
