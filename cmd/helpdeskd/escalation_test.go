@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/helpdeskd/helpdeskd/internal/mailsim"
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+)
+
+// TestEscalationWithRunOnce drives a whole escalation with nothing but
+// "run --once --now T", through a real IMAP server and SMTP capture: the
+// request at Monday 09:00 (Berlin); a warning at 12:15; level 1 at 13:00;
+// level 2 at 17:00; level 3 on Tuesday 13:00; a reminder on Wednesday
+// 13:00; each run repeated, and on PostgreSQL two processes at once, and
+// never a mail twice. An escalation queued while the SMTP server is down
+// (the process ends before it is sent) goes out once on the next run.
+// The manager's "#ack" by mail stops the reminders.
+func TestEscalationWithRunOnce(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer imapSrv.Close()
+			smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer smtpSrv.Close()
+			u := testutil.URL(t, d)
+			cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
+			os.WriteFile(cfgPath, fmt.Appendf(nil, `[helpdesk]
+address = "support@example.com"
+timezone = "Europe/Berlin"
+[database]
+url = %q
+[imap]
+host = "127.0.0.1"
+port = %d
+security = "none"
+username = "support@example.com"
+password = "secret"
+idle = false
+[smtp]
+host = "127.0.0.1"
+port = %d
+security = "none"
+[commands]
+trusted_authserv_ids = ["mx.example.com"]
+[[calendar]]
+name = "office"
+timezone = "Europe/Berlin"
+days = ["mon", "tue", "wed", "thu", "fri"]
+hours = ["08:00-18:00"]
+[[sla]]
+name = "standard"
+targets = [{ priority = "P3", response = "4h", resolution = "5d" }]
+[[team]]
+name = "it"
+members = ["alice.admin@example.com"]
+chain = ["it-lead@example.com", "it-manager@example.com", "director@example.com"]
+[routing]
+default_assignee = "it"
+[escalation]
+warn_at = 0.8
+levels = ["0m", "4h", "1d"]
+repeat = "1d"
+`, u, imapSrv.Port, smtpSrv.Port), 0o600)
+			self, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			runAt := func(at string) {
+				t.Helper()
+				loc, _ := time.LoadLocation("Europe/Berlin")
+				tm, err := time.ParseInLocation("2006-01-02 15:04", at, loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(self, "-config", cfgPath, "-log-level", "warn", "run", "--once", "--now", tm.UTC().Format(time.RFC3339))
+				cmd.Env = append(os.Environ(), "HELPDESKD_TEST_AS_MAIN=1")
+				if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "outbox") {
+					t.Fatalf("run --once --now %s: %v\n%s", at, err, out)
+				}
+			}
+			escalations := func() []string {
+				var out []string
+				for _, c := range smtpSrv.Captured() {
+					s := string(c.Data)
+					if i := strings.Index(s, "\r\nSubject: "); i >= 0 {
+						subj := s[i+11:]
+						subj = subj[:strings.Index(subj, "\r\n")]
+						if strings.Contains(subj, "SLA warning") || strings.Contains(subj, "Escalation level") || strings.Contains(subj, "Reminder") {
+							out = append(out, strings.Join(c.To, ",")+": "+subj[:strings.Index(subj, ":")])
+						}
+					}
+				}
+				return out
+			}
+			imapSrv.Append("INBOX", []byte("From: Carol <carol@example.com>\r\nTo: support@example.com\r\nSubject: Payroll share is gone\r\n"+
+				"Message-ID: <req1@example.com>\r\n\r\nThe payroll share disappeared.\r\n"))
+			runAt("2026-11-30 09:00")
+			steps := []struct {
+				at   string
+				want []string
+			}{
+				{"2026-11-30 12:00", nil},
+				{"2026-11-30 12:15", []string{"alice.admin@example.com: [HD-1] SLA warning"}},
+				{"2026-11-30 13:00", []string{"it-lead@example.com: [HD-1] Escalation level 1"}},
+				{"2026-11-30 17:00", []string{"it-manager@example.com,it-lead@example.com: [HD-1] Escalation level 2"}},
+				{"2026-12-01 13:00", []string{"director@example.com,it-manager@example.com: [HD-1] Escalation level 3"}},
+			}
+			var want []string
+			for _, s := range steps {
+				runAt(s.at)
+				if d == "postgres" {
+					var wg sync.WaitGroup
+					for range 2 {
+						wg.Add(1)
+						go func() { defer wg.Done(); runAt(s.at) }()
+					}
+					wg.Wait()
+				} else {
+					runAt(s.at)
+				}
+				want = append(want, s.want...)
+				if got := escalations(); strings.Join(got, "; ") != strings.Join(want, "; ") {
+					t.Fatalf("after %s:\n got %q\nwant %q", s.at, got, want)
+				}
+			}
+			// The reminder falls due while the SMTP server refuses
+			// everything: queued, not sent; the next run sends it once.
+			smtpSrv.Fail(func(string) *smtp.SMTPError {
+				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+			})
+			runAt("2026-12-02 13:00")
+			smtpSrv.Fail(nil)
+			if got := escalations(); len(got) != len(want) {
+				t.Fatalf("sent while the server failed: %q", got[len(want):])
+			}
+			runAt("2026-12-02 14:00")
+			runAt("2026-12-02 14:00")
+			want = append(want, "director@example.com,it-manager@example.com: [HD-1] Reminder 1")
+			if got := escalations(); strings.Join(got, "; ") != strings.Join(want, "; ") {
+				t.Fatalf("after the server came back:\n got %q\nwant %q", got, want)
+			}
+			// The manager acknowledges by mail: no more reminders.
+			imapSrv.Append("INBOX", []byte("From: it-manager@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-1] Escalation\r\n"+
+				"Message-ID: <ack1@example.com>\r\nAuthentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n"+
+				"Received: from out.example.com by mx.example.com; Wed, 2 Dec 2026 15:00:00 +0100\r\n\r\n#ack\r\nOn it.\r\n"))
+			runAt("2026-12-02 15:00")
+			runAt("2026-12-03 13:00") // the second reminder's time
+			runAt("2026-12-03 17:59")
+			if got := escalations(); len(got) != len(want) {
+				t.Fatalf("mail after #ack: %q", got[len(want):])
+			}
+		})
+	}
+}
