@@ -241,7 +241,7 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 			b.OriginalMessageID = string(id[1])
 		}
 		b.readText(m.Text)
-		b.decidePermanence(m.Text)
+		b.decidePermanence(m.Subject, m.Text)
 		m.Bounce = b
 	}
 	return m, nil
