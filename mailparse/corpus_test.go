@@ -40,7 +40,7 @@ var agreementFloor = map[string]int{
 // they are left out of the counts.
 var deliberate = map[string]string{
 	"bounce/zammad-zammad__test_data_mail_mail018.eml":                              "UTF-7 (unicode-1-1-utf-7) is decoded here; Zammad keeps \"+APw-\" as written",
-	"quotes/discourse-email_reply_trimmer__test_emails_embedded_email_18.txt": "text below an attribution line without \">\" is the quoted message here, never new text (it could carry commands); email_reply_trimmer keeps it",
+	"quotes/discourse-email_reply_trimmer__test_emails_embedded_email_18.txt":       "text below an attribution line without \">\" is the quoted message here, never new text (it could carry commands); email_reply_trimmer keeps it",
 	"bounce/sisimai-set-of-emails__set-of-emails_maildir_bsd_lhost-sendmail-14.eml": "a person forwards a bounce (\"Fwd: Returned mail\", \"Forward the message.\"): a request about it, human here; sisimai reads the forwarded report",
 }
 
