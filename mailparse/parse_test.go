@@ -3,6 +3,7 @@ package mailparse
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,10 +162,27 @@ func TestParseRejectsNothingUsable(t *testing.T) {
 	}
 }
 
-// corpusDir is the shared third-party corpus, when present.
+// sharedCorpus is where the shared third-party corpus is: ../shared/corpus
+// from the repository, or HELPDESKD_CORPUS_DIR.
+func sharedCorpus() string {
+	if d := os.Getenv("HELPDESKD_CORPUS_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared", "corpus")
+}
+
+// corpusRequired is set by CI (HELPDESKD_REQUIRE_CORPUS=1): a missing
+// corpus fails the real-mail tests instead of skipping them.
+func corpusRequired() bool { return os.Getenv("HELPDESKD_REQUIRE_CORPUS") == "1" }
+
+// corpusDir is the shared third-party corpus, when present; without it
+// the test is skipped, or fails when the corpus is required.
 func corpusDir(t testing.TB) string {
-	d := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(d); err != nil {
+	d := sharedCorpus()
+	if _, err := os.Stat(filepath.Join(d, "MANIFEST.tsv")); err != nil {
+		if corpusRequired() {
+			t.Fatalf("HELPDESKD_REQUIRE_CORPUS=1 but the corpus is not at %s: %v", d, err)
+		}
 		t.Skipf("corpus not found at %s: skipping real-mail tests", d)
 	}
 	return d
@@ -218,7 +236,10 @@ func TestCorpusNeverPanics(t *testing.T) {
 // corpusSeeds adds the shared corpus files matching pattern as seeds,
 // when the corpus is there.
 func corpusSeeds(f *testing.F, pattern string, add func([]byte)) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", pattern))
+	files, _ := filepath.Glob(filepath.Join(sharedCorpus(), pattern))
+	if len(files) == 0 && corpusRequired() {
+		f.Fatalf("HELPDESKD_REQUIRE_CORPUS=1 but no %s in %s", pattern, sharedCorpus())
+	}
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil && len(b) < 1<<20 {
 			add(b)
@@ -419,6 +440,31 @@ func TestIndentedOrPaddedHeader(t *testing.T) {
 		m, err := Parse([]byte(raw), DefaultOptions)
 		if err != nil || m.Subject != "padded" || m.From.Addr != "a@example.com" || strings.TrimSpace(m.Text) != "body" {
 			t.Errorf("%q: %v %+v", raw, err, m)
+		}
+	}
+}
+
+// TestCorpusRequiredFailsWhenMissing runs the corpus test in a child
+// process with the corpus pointed at an empty directory: it skips
+// without HELPDESKD_REQUIRE_CORPUS and fails with it.
+func TestCorpusRequiredFailsWhenMissing(t *testing.T) {
+	if os.Getenv("HELPDESKD_CORPUS_CHILD") == "1" {
+		t.Skip("child process")
+	}
+	missing := filepath.Join(t.TempDir(), "no-corpus")
+	for _, c := range []struct {
+		require  string
+		wantFail bool
+		want     string
+	}{
+		{"", false, "SKIP: TestCorpusAgreement"},
+		{"1", true, "HELPDESKD_REQUIRE_CORPUS=1 but the corpus is not at"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^(TestCorpusAgreement|TestCorpusNeverPanics)$", "-test.v")
+		cmd.Env = append(os.Environ(), "HELPDESKD_CORPUS_CHILD=1", "HELPDESKD_CORPUS_DIR="+missing, "HELPDESKD_REQUIRE_CORPUS="+c.require)
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != c.wantFail || !strings.Contains(string(out), c.want) {
+			t.Errorf("HELPDESKD_REQUIRE_CORPUS=%q: err %v, output:\n%s", c.require, err, out)
 		}
 	}
 }
