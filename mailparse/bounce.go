@@ -129,11 +129,15 @@ func (b *Bounce) readDSN(body []byte) {
 }
 
 // delayText is what MTAs without DSN write in a delay warning.
-var delayText = regexp.MustCompile(`(?i)delivery status notification \(delay\)|delivery (?:to the following recipients? )?(?:has been|is|was) delayed|\bdelivery delayed|\bdelayed mail\b|warning: (?:message .{0,80})?delayed|message (?:has been |was )?delayed|this is a warning message only|you do not need to resend|has not yet been delivered|delivery attempts will continue|will (?:continue to )?(?:retry|try again|keep trying)|still trying to deliver|zustellung verzögert|verzögerte zustellung|remise retardée|retard de (?:la )?remise|entrega retrasada|consegna ritardata|bezorging vertraagd`)
+var delayText = lowerRe(`delivery status notification \(delay\)|delivery (?:to the following recipients? )?(?:has been|is|was) delayed|\bdelivery delayed|\bdelayed mail\b|warning: (?:message .{0,80})?delayed|message (?:has been |was )?delayed|this is a warning message only|you do not need to resend|has not yet been delivered|delivery attempts will continue|will (?:continue to )?(?:retry|try again|keep trying)|still trying to deliver|zustellung verzögert|verzögerte zustellung|remise retardée|retard de (?:la )?remise|entrega retrasada|consegna ritardata|bezorging vertraagd`)
+
+// delayWord is the cheap test before delayText: a word every delay
+// warning holds.
+var delayWord = regexp.MustCompile(`delay|retry|try again|trying|warning|resend|not yet|attempts|verzög|retard|retras|ritard|vertraag`)
 
 // failText says the delivery failed for good, which outweighs a delay
 // phrase in the same report.
-var failText = regexp.MustCompile(`(?i)permanent(?:ly)? (?:error|fatal|failure|failed)|could not be delivered|delivery (?:has )?failed|gave up|giving up|undeliverable|user unknown|no such user|does not exist`)
+var failText = lowerRe(`permanent(?:ly)? (?:error|fatal|failure|failed)|could not be delivered|delivery (?:has )?failed|gave up|giving up|undeliverable|user unknown|no such user|does not exist`)
 
 // reportHead is how much of a report's text is searched for recipients,
 // status and diagnostic: MTAs write them at the top, and the returned
@@ -186,10 +190,14 @@ func (b *Bounce) readText(text string) {
 
 func (b *Bounce) decidePermanence(subject, text string) {
 	text = head(text, reportHead)
-	if !b.Delayed && (delayText.MatchString(subject) || delayText.MatchString(text)) &&
-		!failText.MatchString(subject) && !failText.MatchString(text) &&
-		!strings.HasPrefix(b.Status, "5.") {
-		b.Delayed = true
+	if !b.Delayed && !strings.HasPrefix(b.Status, "5.") {
+		// Delay warnings say so at the top.
+		lowSubject, low := strings.ToLower(head(subject, 400)), strings.ToLower(head(text, 4<<10))
+		if delayWord.MatchString(lowSubject+"\n"+low) &&
+			(delayText.MatchString(lowSubject) || delayText.MatchString(low)) &&
+			!failText.MatchString(lowSubject) && !failText.MatchString(low) {
+			b.Delayed = true
+		}
 	}
 	if b.Delayed {
 		b.Permanent = false

@@ -61,18 +61,18 @@ var (
 	awayReturning = regexp.MustCompile(`(?i)(?:` + awayStatement + `).*\(\s*(?:returning|back|retour|zurück|rückkehr|regreso|ritorno|terug|tillbaka|tilbage|tilbake|powrót|návrat)`)
 	// awayBody is a body that opens by saying the person is away or when
 	// they are back; it counts only with the phrase opening the subject.
-	awayBody = regexp.MustCompile(`(?i)\b(?:i am|i'm|i will be|i'll be) (?:currently |now )?(?:out of (?:the )?office|away|on (?:annual |parental |sick |maternity |paternity )?(?:leave|vacation|holiday)|travel+ing|absent|not in the office)\b|\b(?:i will|i'll) (?:be )?(?:back|return)|\bback (?:in the office )?on\b|\breturning on\b|\bwith (?:limited|no) access to (?:e-?mail|my mail)|ich bin (?:bis|vom|ab|derzeit|zurzeit|momentan|nicht|im urlaub|außer)|wieder (?:im büro|erreichbar|da)|außer haus|nicht im büro|je (?:suis|serai) (?:actuellement )?(?:absente?|en congés?|en vacances|de retour)|de retour le|estoy (?:fuera|de vacaciones|ausente)|estaré de vuelta|regresaré|sono (?:fuori|assente|in ferie)|rientrerò|sarò di nuovo|ik ben (?:afwezig|niet aanwezig|met vakantie|weer)|weer aanwezig|jag är (?:ledig|borta|på semester|tjänstledig|tillbaka)|jeg er (?:på ferie|fraværende|ikke på kontoret|tilbake|tilbage)|olen (?:poissa|lomalla)|palaan|jestem (?:nieobecn|na urlopie|poza biurem)|wracam|jsem (?:mimo|na dovolené|nepřítomn)|vrátím se|estou (?:fora|de férias|ausente)|estarei de volta|retorno (?:em|no dia)`)
+	awayBody = lowerRe(`\b(?:i am|i'm|i will be|i'll be) (?:currently |now )?(?:out of (?:the )?office|away|on (?:annual |parental |sick |maternity |paternity )?(?:leave|vacation|holiday)|travel+ing|absent|not in the office)\b|\b(?:i will|i'll) (?:be )?(?:back|return)|\bback (?:in the office )?on\b|\breturning on\b|\bwith (?:limited|no) access to (?:e-?mail|my mail)|ich bin (?:bis|vom|ab|derzeit|zurzeit|momentan|nicht|im urlaub|außer)|wieder (?:im büro|erreichbar|da)|außer haus|nicht im büro|je (?:suis|serai) (?:actuellement )?(?:absente?|en congés?|en vacances|de retour)|de retour le|estoy (?:fuera|de vacaciones|ausente)|estaré de vuelta|regresaré|sono (?:fuori|assente|in ferie)|rientrerò|sarò di nuovo|ik ben (?:afwezig|niet aanwezig|met vakantie|weer)|weer aanwezig|jag är (?:ledig|borta|på semester|tjänstledig|tillbaka)|jeg er (?:på ferie|fraværende|ikke på kontoret|tilbake|tilbage)|olen (?:poissa|lomalla)|palaan|jestem (?:nieobecn|na urlopie|poza biurem)|wracam|jsem (?:mimo|na dovolené|nepřítomn)|vrátím se|estou (?:fora|de férias|ausente)|estarei de volta|retorno (?:em|no dia)`)
 	// ackText is a ticket system's or autoresponder's receipt.
-	ackText = regexp.MustCompile(`(?i)\b(?:thank you|thanks) for (?:your|contacting|writing)|\bwe have received your (?:e-?mail|message|request)|\byour (?:e-?mail|message|request) has been received|vielen dank für ihre (?:e-?mail|nachricht|anfrage)|merci (?:pour|de) votre (?:message|e-?mail|courriel)|gracias por su (?:mensaje|correo)|grazie per (?:la sua|il suo) (?:messaggio|e-?mail)|bedankt voor uw (?:bericht|e-?mail)|tack för (?:ditt|ert) (?:meddelande|mejl|e-?mail)`)
+	ackText = lowerRe(`\b(?:thank you|thanks) for (?:your|contacting|writing)|\bwe have received your (?:e-?mail|message|request)|\byour (?:e-?mail|message|request) has been received|vielen dank für ihre (?:e-?mail|nachricht|anfrage)|merci (?:pour|de) votre (?:message|e-?mail|courriel)|gracias por su (?:mensaje|correo)|grazie per (?:la sua|il suo) (?:messaggio|e-?mail)|bedankt voor uw (?:bericht|e-?mail)|tack för (?:ditt|ert) (?:meddelande|mejl|e-?mail)`)
 	// challengeText is a challenge-response system (Boxbe, Bluebottle,
 	// SpamArrest, Mailblocks, ChoiceMail and their kind) asking the sender
 	// to prove they are a person before the message is delivered.
-	challengeText = regexp.MustCompile(`(?i)(?:verify|confirm|prove) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|real sender|person|not a (?:robot|spammer|machine|computer))|your (?:message|e-?mail|mail)(?: to [^\n]{1,80}?)? (?:has been|was|is being|is|will be) (?:held|quarantined|queued|placed on hold|put on hold|kept|waiting)(?: for| pending| until|\b)|(?:placed|put|kept) in (?:my|the) (?:[a-z]+ )?(?:waiting|pending|holding) (?:list|queue|folder|area)|(?:to make sure|to ensure) (?:that )?your (?:message|e-?mail) (?:gets|is|will be) delivered|(?:complete|finish) the (?:sender )?verification|protecting (?:myself|my inbox|my mailbox|this mailbox) from (?:spam|junk|unwanted)|(?:verify|confirm) that you (?:sent|are the sender of) (?:this|the|your) (?:message|e-?mail)|bitte bestätigen sie,? dass sie (?:ein mensch|kein roboter|diese nachricht)|(?:i|we) (?:use|am using|are using) (?:a )?(?:challenge[- ]response|sender verification|spam ?arrest|anti-?spam (?:system|service|software))|(?:added|add you) to (?:my|the) (?:guest list|approved senders?(?: list)?|whitelist|allowed senders?(?: list)?|list of (?:approved|trusted) senders)|(?:click|follow|visit) (?:on )?the (?:link|url) below (?:to|and) (?:confirm|verify|release|deliver|validate) (?:your|the) (?:message|e-?mail|mail)|(?:to have|so that) your (?:message|e-?mail) (?:will be |is )?delivered`)
+	challengeText = lowerRe(`(?:verify|confirm|prove) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|real sender|person|not a (?:robot|spammer|machine|computer))|your (?:message|e-?mail|mail)(?: to [^\n]{1,80}?)? (?:has been|was|is being|is|will be) (?:held|quarantined|queued|placed on hold|put on hold|kept|waiting)(?: for| pending| until|\b)|(?:placed|put|kept) in (?:my|the) (?:[a-z]+ )?(?:waiting|pending|holding) (?:list|queue|folder|area)|(?:to make sure|to ensure) (?:that )?your (?:message|e-?mail) (?:gets|is|will be) delivered|(?:complete|finish) the (?:sender )?verification|protecting (?:myself|my inbox|my mailbox|this mailbox) from (?:spam|junk|unwanted)|(?:verify|confirm) that you (?:sent|are the sender of) (?:this|the|your) (?:message|e-?mail)|bitte bestätigen sie,? dass sie (?:ein mensch|kein roboter|diese nachricht)|(?:i|we) (?:use|am using|are using) (?:a )?(?:challenge[- ]response|sender verification|spam ?arrest|anti-?spam (?:system|service|software))|(?:added|add you) to (?:my|the) (?:guest list|approved senders?(?: list)?|whitelist|allowed senders?(?: list)?|list of (?:approved|trusted) senders)|(?:click|follow|visit) (?:on )?the (?:link|url) below (?:to|and) (?:confirm|verify|release|deliver|validate) (?:your|the) (?:message|e-?mail|mail)|(?:to have|so that) your (?:message|e-?mail) (?:will be |is )?delivered`)
 	// challengeSender: the challenge-response services' own domains.
 	challengeSender = regexp.MustCompile(`(?i)@(?:[a-z0-9-]+\.)*(?:boxbe|bluebottle|spamarrest|mailblocks|choicemail|sendio|qurb)\.`)
 	// awayWhen: an away notice says until when (a date, a weekday or
 	// "until"), in its first lines.
-	awayWhen = regexp.MustCompile(`(?i)\d|\buntil\b|\btill\b|\bbis\b|jusqu|hasta|fino al|tot en met|\btill\b|\btil\b|\bdo\b|asti|monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|mercredi|jeudi|vendredi|next week|nächste woche|semaine prochaine`)
+	awayWhen = lowerRe(`\d|\buntil\b|\btill\b|\bbis\b|jusqu|hasta|fino al|tot en met|\btill\b|\btil\b|\bdo\b|asti|monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|mercredi|jeudi|vendredi|next week|nächste woche|semaine prochaine`)
 
 	// forwardPrefix: a person forwarding something.
 	forwardPrefix = regexp.MustCompile(`(?i)^\s*(?:fwd?|fw|wg|tr|enc|rv|vs|doorst|pd|vb|转发|轉寄)\s*[:：]`)
@@ -82,9 +82,26 @@ var bounceSubject = regexp.MustCompile(`(?i)^\s*(?:(?:fwd?|re)\s*:\s*)?(?:undeli
 
 // bounceBody is what MTAs and gateways without DSN write in their
 // reports, in English and the languages of bilingual notices.
-var bounceBody = regexp.MustCompile(`(?i)this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena`)
+var bounceBody = lowerRe(`this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena`)
 
 var bounceName = regexp.MustCompile(`(?i)mail delivery|mailer[- _]daemon|post[_ ]?master|mail administrator|delivery subsystem|mail system|mail gateway|system administrator|administrateur système|systemadministrator|internet mail|mail transport|groupwise|mail router|mailsweeper|e-?mail (?:gateway|system)|nondelivery|non-delivery`)
+
+// lowerRe compiles a pattern that is matched against lower-cased text
+// (case folding in the regexp engine is what made the body patterns
+// slow). It panics on a pattern with an upper-case letter, which would
+// never match.
+func lowerRe(p string) *regexp.Regexp {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '\\' {
+			i++
+			continue
+		}
+		if p[i] >= 'A' && p[i] <= 'Z' {
+			panic("mailparse: upper case in a lower-case pattern: " + p)
+		}
+	}
+	return regexp.MustCompile(p)
+}
 
 // delivery systems' local parts in a Return-Path.
 func bounceAddress(addr string) bool {
@@ -111,14 +128,20 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	}
 	autoSubmitted := as != "" && as != "no"
 	prec := strings.ToLower(strings.TrimSpace(h.Get("Precedence")))
-	text := head(m.Text, 8<<10)
+	// The patterns run on the start of the text, lower-cased once, and
+	// on at most 400 bytes of the subject.
+	low := strings.ToLower(head(m.Text, 8<<10))
+	subj := head(m.Subject, 400)
 	// Bounce signals come before Auto-Submitted: Exim and others mark
 	// their bounces "Auto-Submitted: auto-replied".
-	subjectSaysBounce := bounceSubject.MatchString(m.Subject)
-	bodySaysBounce := bounceBody.MatchString(text)
+	subjectSaysBounce := bounceSubject.MatchString(subj)
 	systemName := bounceName.MatchString(m.From.Name)
-	forwarded := forwardPrefix.MatchString(m.Subject) && !systemName && !m.NullReturnPath
+	forwarded := forwardPrefix.MatchString(subj) && !systemName && !m.NullReturnPath
 	rpBounce := m.ReturnPath != "" && bounceAddress(m.ReturnPath)
+	// The report text is read only when something else points to a
+	// delivery system.
+	bodySaysBounce := (subjectSaysBounce || systemName || m.NullReturnPath || rpBounce || m.hasReturnedMail) &&
+		bounceBody.MatchString(low)
 	switch {
 	case bounceAddress(m.From.Addr):
 		return KindBounce, "sender " + m.From.Addr
@@ -137,7 +160,7 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	case rpBounce && subjectSaysBounce:
 		return KindBounce, "return path " + m.ReturnPath + " and bounce subject"
 	}
-	subjectPhrase := autoWord.MatchString(m.Subject)
+	subjectPhrase := autoWord.MatchString(subj)
 	switch {
 	case as == "auto-replied":
 		return KindAutoReply, "Auto-Submitted: auto-replied"
@@ -158,14 +181,14 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	if h.Get("X-Autogenerated") != "" {
 		return KindAutoGenerated, "X-Autogenerated"
 	}
-	if k, why := autoReplyShape(m, prec, subjectPhrase); k != "" {
+	if k, why := autoReplyShape(m, subj, low, prec, subjectPhrase); k != "" {
 		return k, why
 	}
 	if m.NullReturnPath {
 		if prec == "bulk" || prec == "junk" || prec == "auto_reply" {
 			return KindAutoReply, "null return path and Precedence: " + prec
 		}
-		if ackText.MatchString(head(m.Subject+"\n"+m.Text, 600)) {
+		if ackText.MatchString(strings.ToLower(subj)) || ackText.MatchString(head(low, 600)) {
 			return KindAutoReply, "null return path and a receipt"
 		}
 		// RFC 5321 §4.5.5 and RFC 3834 §3.3: a null reverse-path marks
@@ -196,10 +219,9 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 // autoReplyShape finds the structure of an automatic reply without RFC
 // 3834 headers (see the package comment), or a challenge-response
 // system's request to verify the sender. It returns "" when there is none.
-func autoReplyShape(m *Message, prec string, subjectPhrase bool) (Kind, string) {
-	subj := m.Subject
+func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kind, string) {
 	q := `"` + truncate(subj, 40) + `"`
-	opening := head(m.Text, 600)
+	opening := head(low, 600)
 	switch {
 	case autoPrefix.MatchString(subj) && !strings.HasSuffix(strings.TrimSpace(subj), "?"):
 		return KindAutoReply, "subject prefix " + q
@@ -213,7 +235,7 @@ func autoReplyShape(m *Message, prec string, subjectPhrase bool) (Kind, string) 
 		return KindAutoReply, "subject " + q + " and Precedence: " + prec
 	case (autoLead.MatchString(subj) || awaySubject.MatchString(subj)) && awayBody.MatchString(head(opening, 250)) && awayWhen.MatchString(opening):
 		return KindAutoReply, "subject " + q + " and a body saying when the person is back"
-	case !forwardPrefix.MatchString(subj) && challengeText.MatchString(head(m.Text, 2000)):
+	case !forwardPrefix.MatchString(subj) && challengeText.MatchString(head(low, 2000)):
 		return KindAutoReply, "challenge-response: asks the sender to verify"
 	case challengeSender.MatchString(m.From.Addr) || challengeSender.MatchString(m.ReturnPath):
 		return KindAutoReply, "challenge-response service " + m.From.Addr
