@@ -38,18 +38,20 @@ var bounceLocalParts = map[string]bool{
 }
 
 // autoPhrase names an automatic reply in the languages helpdesks meet.
-const autoPhrase = `(?:automatic reply|automatic response|automated reply|automated response|auto[- ]?reply|autoreply|auto[- ]?respon[sd]e|autorespon[sd]e|auto[- ]?answer|out of (?:the )?office(?: reply| autoreply| notice| message)?|vacation (?:reply|message|notice)|abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort|automatische rückantwort|abwesenheit|réponse automatique|reponse automatique|absence du bureau|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsbericht|afwezig|frånvaromeddelande|automatiskt svar|autosvar|automatisk svar|automatisk besvarelse|automatisk antwort|fraværsmelding|fravær|automaattinen vastaus|poissaoloilmoitus|odpowiedź automatyczna|odpowiedz automatyczna|automatyczna odpowiedź|autoodpowiedź|automatická odpověď|automaticka odpoved|automatická odpoveď|resposta automática|resposta automatica|ausente do escritório|automatikus válasz|otomatik yanıt|otomatik cevap|автоматический ответ|автоответ|αυτόματη απάντηση|automātiskā atbilde|automatiska atbilde|automatinis atsakymas|automaatvastus|away from (?:my )?(?:mail|e-?mail|the office|office|desk)|자동 회신|자동 응답 메시지|自动回复|自動回覆|自動応答|自動返信|자동 응답)`
+const autoPhrase = `(?:automatic reply|automatic response|automated reply|automated response|auto[- ]?reply|autoreply|auto[- ]?respon[sd]e|autorespon[sd]e|auto[- ]?answer|out of (?:the )?office(?: reply| autoreply| notice| message)?|vacation (?:reply|message|notice)|abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort|automatische rückantwort|abwesenheit|réponse automatique|reponse automatique|absence du bureau|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsbericht|afwezig|frånvaromeddelande|automatiskt svar|autosvar|automatisk svar|automatisk besvarelse|automatisk antwort|fraværsmelding|fravær|automaattinen vastaus|poissaoloilmoitus|odpowiedź automatyczna|odpowiedz automatyczna|automatyczna odpowiedź|autoodpowiedź|automatická odpověď|automaticka odpoved|automatická odpoveď|resposta automática|resposta automatica|ausente do escritório|automatikus válasz|otomatik yanıt|otomatik cevap|автоматический ответ|автоответ|αυτόματη απάντηση|automātiskā atbilde|automatiska atbilde|ārpus biroja|arpus biroja|automatinis atsakymas|automaatvastus|away from (?:my )?(?:mail|e-?mail|the office|office|desk)|자동 회신|자동 응답 메시지|自动回复|自動回覆|自動応答|自動返信|자동 응답)`
 
 var (
 	// autoWord is the phrase anywhere in a subject: weak evidence.
 	autoWord = regexp.MustCompile(`(?i)` + autoPhrase)
 	// autoLead is the phrase opening the subject ("Out of office Re: x").
 	autoLead = regexp.MustCompile(`(?i)^\s*` + autoPhrase)
-	// autoPrefix is the phrase, alone, as a prefix with a colon:
-	// "Automatic reply: <original subject>".
-	// Exchange in some languages puts words before it ("Arpus biroja
-	// atrasanas automatiska atbilde: …", "Out of Office AutoReply: …").
-	autoPrefix = regexp.MustCompile(`(?i)^\s*(?:[^:：\s]+\s+){0,4}` + autoPhrase + `\s*[:：]`)
+	// autoPrefix is the phrase as a prefix with a colon: "Automatic
+	// reply: <original subject>". Ticket tags may stand before it ("[RT
+	// #33575] AutoReply: …"), and Exchange in some languages joins two
+	// phrases ("Out of Office AutoReply: …", "Arpus biroja atrasanas
+	// automatiska atbilde: …"); other words before it ("Problem with
+	// automatic reply: …") make it a person's subject.
+	autoPrefix = regexp.MustCompile(`(?i)^\s*(?:\[[^\[\]]{0,80}\]\s*)*(?:` + autoPhrase + `[^:：]{0,20}?\s+)?` + autoPhrase + `\s*[:：]`)
 	// autoTag is the phrase as a bracketed tag at the start or the end.
 	autoTag = regexp.MustCompile(`(?i)(?:^\s*[\[(【]\s*` + autoPhrase + `\s*[\])】]|[\[(【]\s*` + autoPhrase + `\s*[\])】]\s*$)`)
 	// lotusAway: Lotus Notes and Domino, "AUTO: Jane Doe is out of the
