@@ -86,6 +86,14 @@ var bounceSubject = regexp.MustCompile(`(?i)^\s*(?:(?:fwd?|re)\s*:\s*)?(?:undeli
 // reports, in English and the languages of bilingual notices.
 var bounceBody = lowerRe(`this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena`)
 
+// sesBounce is an Amazon SES notification relayed by SNS, a JSON report
+// of a failed delivery or a complaint.
+var sesBounce = regexp.MustCompile(`"notificationtype"\s*:\s*"(?:bounce|complaint)"`)
+
+// listRefusal is a mailing-list server refusing a post: a failed
+// delivery that the list, not an MTA, reports.
+var listRefusal = lowerRe(`you are not (?:a )?member of (?:this|the) (?:mailing )?list|not a member of (?:this|the) (?:mailing )?list|only (?:list )?members (?:may|can|are allowed to) (?:post|send)|posting (?:to this list )?is (?:restricted|limited) to (?:list )?members|you are not allowed to post to`)
+
 var bounceName = regexp.MustCompile(`(?i)mail delivery|mailer[- _]daemon|post[_ ]?master|mail administrator|delivery subsystem|mail system|mail gateway|system administrator|administrateur système|systemadministrator|internet mail|mail transport|groupwise|mail router|mailsweeper|e-?mail (?:gateway|system)|nondelivery|non-delivery`)
 
 // lowerRe compiles a pattern that is matched against lower-cased text
@@ -161,6 +169,11 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		return KindBounce, "report text from a delivery system"
 	case rpBounce && subjectSaysBounce:
 		return KindBounce, "return path " + m.ReturnPath + " and bounce subject"
+	case h.Get("X-Amz-Sns-Message-Id") != "" && sesBounce.MatchString(head(low, 2000)):
+		return KindBounce, "Amazon SES bounce notification"
+	case (h.Get("X-Mlserver") != "" || h.Get("List-Id") != "" || h.Get("List-Subscribe") != "" || h.Get("List-Post") != "") &&
+		listRefusal.MatchString(head(low, 2000)):
+		return KindBounce, "mailing list refused the post"
 	}
 	subjectPhrase := autoWord.MatchString(subj)
 	switch {
