@@ -41,7 +41,9 @@
 //
 // From is the first mailbox of the From field; a message with Sender but
 // no From mailbox (RFC 5322 §3.6.2; Exchange sends them) has the Sender mailbox
-// as From, with a defect.
+// as From, with a defect. Message.Author sees through mailing lists that
+// rewrite From (X-Original-From, "Alice via list" with Reply-To), so the
+// direct copy and the list copy of one message name the same author.
 //
 // # Reply stripping
 //
