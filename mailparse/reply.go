@@ -229,8 +229,11 @@ var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
 var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribió|ha scritto|schreef|skrev|napisał)\s.+[:：]$`)
 
 func isAttribution(s string) bool {
-	if dateFirst.MatchString(s) {
-		// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:".
+	if dateFirst.MatchString(s) && (dateZoneFirst.MatchString(s) ||
+		((strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")) && strings.Contains(s, "@"))) {
+		// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:"
+		// (Gmail). A line of a log or a diary ("2025-03-03 10:30 printer
+		// down") has no zone, no address and no closing colon.
 		return true
 	}
 	// Every other form ends with a colon or with the verb; the patterns
@@ -257,6 +260,8 @@ func isAttribution(s string) bool {
 	}
 	return false
 }
+
+var dateZoneFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC)[+-]\d{2}:?\d{2}\s+\S`)
 
 var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{2}:?\d{2})?\s+\S.*$`)
 
