@@ -183,6 +183,14 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		return KindAutoReply, "X-Autoreply"
 	case h.Get("X-Autorespond") != "":
 		return KindAutoReply, "X-Autorespond"
+	case prec == "auto_reply":
+		return KindAutoReply, "Precedence: auto_reply"
+	case h.Get("X-Autoresponse") != "" || h.Get("X-Autoreply-From") != "" || h.Get("X-Mail-Autoreply") != "":
+		// Headers of autoresponders (Open-Xchange, Cyrus sieve and
+		// others) that only automatic replies carry.
+		return KindAutoReply, "autoresponder header"
+	case strings.Contains(strings.ToLower(h.Get("X-Post-Messageclass")), "autoresponder"):
+		return KindAutoReply, "X-POST-MessageClass: Autoresponder"
 	case h.Get("X-Ms-Exchange-Inbox-Rules-Loop") != "" && subjectPhrase:
 		return KindAutoReply, "Exchange inbox rule reply"
 	case h.Get("X-Auto-Response-Suppress") != "" && subjectPhrase:
