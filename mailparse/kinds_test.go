@@ -153,6 +153,9 @@ func TestGatewayBounces(t *testing.T) {
 			"From: Mail Router <router@example.com>", "Subject: DELIVERY FAILURE: User gone@example.com not listed"), KindBounce},
 		{"delayed warning", msg("This is an automatically generated Delivery Status Notification.\n\nTHIS IS A WARNING MESSAGE ONLY.\n\nYOU DO NOT NEED TO RESEND YOUR MESSAGE.\n\nDelivery to the following recipients has been delayed.\n\n     slow@example.org",
 			"From: Mail Delivery Subsystem <deliver@example.net>", "Subject: Delivery Status Notification (Delay)"), KindBounce},
+		{"exchange online delay from its system mailbox", msg("Delivery is delayed to these recipients or groups:\n\nslow@example.org",
+			"From: Microsoft Outlook <MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@example.com>", "Subject: Delivery delayed:Printer"), KindBounce},
+		{"message undeliverable", msg("Your message could not be delivered to gone@example.com.", "From: Mail Server <mx@example.com>", "Subject: Message Undeliverable: Printer"), KindBounce},
 		{"german gateway", msg("Ihre Nachricht konnte nicht an folgende Empfänger zugestellt werden:\n\ngone@example.de", "Return-Path: <>", "From: Gateway <gw@example.de>", "Subject: Nachricht"), KindBounce},
 		{"mailer-daemon return path", msg("Delivery has failed to these recipients or groups:\ngone@example.com",
 			"Return-Path: <MAILER-DAEMON@mx.example.com>", "From: Mail Delivery System <Mail.Delivery.System@mx.example.com>", "Subject: Delivery status notification"), KindBounce},
@@ -171,6 +174,9 @@ func TestGatewayBounces(t *testing.T) {
 			"From: Ann <ann@example.com>", "Subject: Fwd: Delivery Status Notification (Failure)"), KindHuman},
 		{"person asks about undeliverable mail", msg("My mail could not be delivered to the customer, what is wrong?",
 			"From: Ann <ann@example.com>", "Subject: Mails are undeliverable"), KindHuman},
+		{"person writes a bounce-like subject", msg("Since Monday my mails could not be delivered to customer@example.net, can you check?",
+			"From: Ann <ann@example.com>", "Subject: Undeliverable mails to a customer"), KindHuman},
+		{"delivery status of an order", msg("The laptop could not be delivered to our office yesterday.", "From: Ben <ben@example.com>", "Subject: Delivery status of my laptop"), KindHuman},
 		{"null return path alone is not a bounce", msg("Hello", "Return-Path: <>", "From: Skipio <skipio@example.net>", "Subject: signed"), KindAutoReply},
 	})
 }
