@@ -21,6 +21,12 @@ type Bounce struct {
 	// unknown user or domain, a moved mailbox. A full mailbox, a message
 	// that is too big or a policy refusal may pass later and are not.
 	Permanent bool `json:"permanent"`
+	// Delayed is true for a delay warning: the MTA still holds the mail
+	// and keeps trying (RFC 3464 Action: delayed, "Delivery Status
+	// Notification (Delay)", "Warning: message delayed", "this is a
+	// warning message only"). A delay is never permanent; a report that
+	// also names a failed recipient is a failure, not a delay.
+	Delayed bool `json:"delayed,omitempty"`
 	// Diagnostic is the remote server's answer, as reported.
 	Diagnostic string `json:"diagnostic,omitempty"`
 	// OriginalMessageID is the Message-ID of the mail that bounced, when
@@ -63,6 +69,7 @@ func (b *Bounce) readDSN(body []byte) {
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var field, action string
+	var failed, delayed bool
 	set := func(name, value string) {
 		value = strings.TrimSpace(value)
 		switch strings.ToLower(name) {
@@ -77,6 +84,8 @@ func (b *Bounce) readDSN(body []byte) {
 			}
 		case "action":
 			action = strings.ToLower(value)
+			failed = failed || action == "failed"
+			delayed = delayed || action == "delayed"
 		case "status":
 			if m := statusRe.FindString(value); m != "" && (b.Status == "" || action == "failed") {
 				b.Status = m
@@ -114,7 +123,21 @@ func (b *Bounce) readDSN(body []byte) {
 	}
 	flush()
 	_ = field
+	if delayed && !failed {
+		b.Delayed = true
+	}
 }
+
+// delayText is what MTAs without DSN write in a delay warning.
+var delayText = lowerRe(`delivery status notification \(delay\)|delivery (?:to the following recipients? )?(?:has been|is|was) delayed|\bdelivery delayed|\bdelayed mail\b|warning: (?:message .{0,80})?delayed|message (?:has been |was )?delayed|this is a warning message only|you do not need to resend|has not yet been delivered|delivery attempts will continue|will (?:continue to )?(?:retry|try again|keep trying)|still trying to deliver|zustellung verzögert|verzögerte zustellung|remise retardée|retard de (?:la )?remise|entrega retrasada|consegna ritardata|bezorging vertraagd`)
+
+// delayWord is the cheap test before delayText: a word every delay
+// warning holds.
+var delayWord = regexp.MustCompile(`delay|retry|try again|trying|warning|resend|not yet|attempts|verzög|retard|retras|ritard|vertraag`)
+
+// failText says the delivery failed for good, which outweighs a delay
+// phrase in the same report.
+var failText = lowerRe(`permanent(?:ly)? (?:error|fatal|failure|failed)|could not be delivered|delivery (?:has )?failed|gave up|giving up|undeliverable|user unknown|no such user|does not exist`)
 
 // reportHead is how much of a report's text is searched for recipients,
 // status and diagnostic: MTAs write them at the top, and the returned
@@ -165,8 +188,21 @@ func (b *Bounce) readText(text string) {
 	}
 }
 
-func (b *Bounce) decidePermanence(text string) {
+func (b *Bounce) decidePermanence(subject, text string) {
 	text = head(text, reportHead)
+	if !b.Delayed && !strings.HasPrefix(b.Status, "5.") {
+		// Delay warnings say so at the top.
+		lowSubject, low := strings.ToLower(head(subject, 400)), strings.ToLower(head(text, 4<<10))
+		if delayWord.MatchString(lowSubject+"\n"+low) &&
+			(delayText.MatchString(lowSubject) || delayText.MatchString(low)) &&
+			!failText.MatchString(lowSubject) && !failText.MatchString(low) {
+			b.Delayed = true
+		}
+	}
+	if b.Delayed {
+		b.Permanent = false
+		return
+	}
 	switch {
 	case b.Status != "":
 		b.Permanent = permanentStatus(b.Status) ||

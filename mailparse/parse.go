@@ -191,7 +191,7 @@ var DefaultOptions = Options{MaxBytes: 64 << 20, MaxHeaderBytes: 1 << 20, MaxHea
 
 // wordDecoder decodes RFC 2047 encoded words with charsetReader (not
 // message.CharsetReader: package variables are set before init runs).
-var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
+var wordDecoder = headerDecoder{&mime.WordDecoder{CharsetReader: charsetReader}}
 
 // Parse reads one message. It returns an error only when the input has no
 // usable header block; every other problem becomes a defect.
@@ -287,7 +287,7 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 			b.OriginalMessageID = string(id[1])
 		}
 		b.readText(m.Text)
-		b.decidePermanence(m.Text)
+		b.decidePermanence(m.Subject, m.Text)
 		m.Bounce = b
 	}
 	return m, nil
@@ -432,7 +432,7 @@ func (m *Message) addressList(h mail.Header, field string) []Address {
 	if err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
-			name := a.Name
+			name := c1ToWindows1252(a.Name)
 			if !utf8.ValidString(name) {
 				name = decode8bit(name)
 			}
@@ -471,6 +471,13 @@ func (m *Message) readAddresses(h mail.Header) {
 	}
 	if s := m.addressList(h, "Sender"); len(s) > 0 {
 		m.Sender = s[0]
+		if !strings.Contains(m.From.Addr, "@") {
+			// Sender without a From mailbox (Exchange can send it): the
+			// Sender mailbox is the author (RFC 5322 §3.6.2 names it the
+			// agent responsible for the transmission).
+			m.From = s[0]
+			m.defect("no From mailbox: the author is the Sender mailbox")
+		}
 	}
 	m.ReplyTo = m.addressList(h, "Reply-To")
 	m.To = m.addressList(h, "To")
@@ -483,6 +490,9 @@ func (m *Message) readSubject(h mail.Header) {
 	if err != nil {
 		m.defect("Subject: %v", err)
 		s = raw
+	}
+	if d, ok := decodeISO2022JP([]byte(s)); ok {
+		s = string(d) // unencoded ISO-2022-JP in the header
 	}
 	if !utf8.ValidString(s) {
 		// Unencoded 8-bit in a header: most often Latin-1 or Windows-1252.
@@ -784,6 +794,13 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 			n, rerr := io.Copy(dst, io.LimitReader(e.Body, int64(w.opts.MaxTextBytes)))
 			if rerr != nil {
 				m.defect("part %v: %v", path, rerr)
+			}
+			if cs := normalizeCharset(params["charset"]); cs == "" || cs == "us-ascii" {
+				// go-message passes these bytes through as they are.
+				if d, ok := decodeASCIILabelled([]byte(dst.String())); ok {
+					dst.Reset()
+					dst.Write(d)
+				}
 			}
 			if n == int64(w.opts.MaxTextBytes) {
 				rest, _ := io.Copy(io.Discard, e.Body)

@@ -3,6 +3,7 @@ package mailparse
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,7 +63,8 @@ func TestClassify(t *testing.T) {
 		{"x-failed-recipients", "From: mx@example.net\r\nX-Failed-Recipients: a@x\r\nSubject: Mail delivery failed\r\n", KindBounce},
 		{"bounce subject and report text", "From: Mail Delivery Subsystem <mx@example.net>\r\nSubject: Returned mail: see transcript for details\r\n\r\nThe following addresses had permanent fatal errors\r\n", KindBounce},
 		{"mailer-daemon", "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail Returned to Sender\r\n", KindBounce},
-		{"null return path", "Return-Path: <>\r\nFrom: a@x\r\n", KindBounce},
+		{"null return path alone", "Return-Path: <>\r\nFrom: a@x\r\n", KindAutoReply},
+		{"null return path and report text", "Return-Path: <>\r\nFrom: a@x\r\n\r\nYour message could not be delivered to gone@example.org.\r\n", KindBounce},
 		{"list-id", "From: a@x\r\nList-Id: <l.example>\r\n", KindList},
 		{"precedence bulk", "From: a@x\r\nPrecedence: bulk\r\n", KindList},
 		{"dsn", "From: postmaster@x\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--b--\r\n", KindBounce},
@@ -160,10 +162,27 @@ func TestParseRejectsNothingUsable(t *testing.T) {
 	}
 }
 
-// corpusDir is the shared third-party corpus, when present.
+// sharedCorpus is where the shared third-party corpus is: ../shared/corpus
+// from the repository, or HELPDESKD_CORPUS_DIR.
+func sharedCorpus() string {
+	if d := os.Getenv("HELPDESKD_CORPUS_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared", "corpus")
+}
+
+// corpusRequired is set by CI (HELPDESKD_REQUIRE_CORPUS=1): a missing
+// corpus fails the real-mail tests instead of skipping them.
+func corpusRequired() bool { return os.Getenv("HELPDESKD_REQUIRE_CORPUS") == "1" }
+
+// corpusDir is the shared third-party corpus, when present; without it
+// the test is skipped, or fails when the corpus is required.
 func corpusDir(t testing.TB) string {
-	d := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(d); err != nil {
+	d := sharedCorpus()
+	if _, err := os.Stat(filepath.Join(d, "MANIFEST.tsv")); err != nil {
+		if corpusRequired() {
+			t.Fatalf("HELPDESKD_REQUIRE_CORPUS=1 but the corpus is not at %s: %v", d, err)
+		}
 		t.Skipf("corpus not found at %s: skipping real-mail tests", d)
 	}
 	return d
@@ -217,7 +236,10 @@ func TestCorpusNeverPanics(t *testing.T) {
 // corpusSeeds adds the shared corpus files matching pattern as seeds,
 // when the corpus is there.
 func corpusSeeds(f *testing.F, pattern string, add func([]byte)) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", pattern))
+	files, _ := filepath.Glob(filepath.Join(sharedCorpus(), pattern))
+	if len(files) == 0 && corpusRequired() {
+		f.Fatalf("HELPDESKD_REQUIRE_CORPUS=1 but no %s in %s", pattern, sharedCorpus())
+	}
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil && len(b) < 1<<20 {
 			add(b)
@@ -422,6 +444,31 @@ func TestIndentedOrPaddedHeader(t *testing.T) {
 		m, err := Parse([]byte(raw), DefaultOptions)
 		if err != nil || m.Subject != "padded" || m.From.Addr != "a@example.com" || strings.TrimSpace(m.Text) != "body" {
 			t.Errorf("%q: %v %+v", raw, err, m)
+		}
+	}
+}
+
+// TestCorpusRequiredFailsWhenMissing runs the corpus test in a child
+// process with the corpus pointed at an empty directory: it skips
+// without HELPDESKD_REQUIRE_CORPUS and fails with it.
+func TestCorpusRequiredFailsWhenMissing(t *testing.T) {
+	if os.Getenv("HELPDESKD_CORPUS_CHILD") == "1" {
+		t.Skip("child process")
+	}
+	missing := filepath.Join(t.TempDir(), "no-corpus")
+	for _, c := range []struct {
+		require  string
+		wantFail bool
+		want     string
+	}{
+		{"", false, "SKIP: TestCorpusAgreement"},
+		{"1", true, "HELPDESKD_REQUIRE_CORPUS=1 but the corpus is not at"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^(TestCorpusAgreement|TestCorpusNeverPanics)$", "-test.v")
+		cmd.Env = append(os.Environ(), "HELPDESKD_CORPUS_CHILD=1", "HELPDESKD_CORPUS_DIR="+missing, "HELPDESKD_REQUIRE_CORPUS="+c.require)
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != c.wantFail || !strings.Contains(string(out), c.want) {
+			t.Errorf("HELPDESKD_REQUIRE_CORPUS=%q: err %v, output:\n%s", c.require, err, out)
 		}
 	}
 }

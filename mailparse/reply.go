@@ -70,84 +70,157 @@ var signatureLine = []*regexp.Regexp{
 
 // StripReply returns the new part of a reply: the text above the quoted
 // history and the signature (or below the history, when the reply was
-// written under it). When nothing would remain it returns the text
-// unchanged, so a message is never reduced to nothing.
+// written under a ">"-quoted history). Every line the writer put above
+// the history is new text.
+//
+// Lines that follow an attribution ("On …, X wrote:") without ">" are
+// the quoted message, never new text: a bottom-posted reply counts only
+// below ">"-quoted lines. When nothing new remains the text is returned
+// unchanged, so a message is never reduced to nothing, except that
+// nothing from an attribution line on is returned: then the result is
+// the text up to and including the attribution.
 func StripReply(text string) string {
 	lines := strings.Split(text, "\n")
-	cut, skip := findHistory(lines)
+	cut, skip, attr := findHistory(lines)
 	out := strings.TrimSpace(strings.Join(lines[:cut], "\n"))
 	if out == "" && cut < len(lines) {
-		// The history comes first: the reply is what follows it.
-		out = strings.TrimSpace(strings.Join(afterQuote(lines[cut+skip:]), "\n"))
+		// The history comes first: the reply is what follows it, when
+		// it follows ">"-quoted lines.
+		rest := lines[cut+skip:]
+		if !attr || startsQuoted(rest) {
+			out = strings.TrimSpace(strings.Join(afterQuote(rest), "\n"))
+		}
 	}
 	out = trimSignature(out)
 	out = strings.TrimRight(trimSeparators(out), " \t\n")
 	if strings.TrimSpace(out) == "" {
-		return strings.TrimSpace(text)
+		return untilAttribution(lines, strings.TrimSpace(text))
 	}
 	return out
 }
 
-// findHistory returns the line where the quoted history starts and how
-// many lines its header takes.
-func findHistory(lines []string) (cut, skip int) {
+// startsQuoted reports whether the first non-blank line starts with ">".
+func startsQuoted(lines []string) bool {
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); t != "" {
+			return strings.HasPrefix(t, ">")
+		}
+	}
+	return false
+}
+
+// untilAttribution is the fallback of StripReply: the whole text, or,
+// when it holds an attribution line, the text up to and including it.
+func untilAttribution(lines []string, whole string) string {
+	for i, line := range lines {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, ">") {
+			continue
+		}
+		if n, attr := quoteHeader(lines, i, t); n > 0 && attr {
+			return strings.TrimSpace(strings.Join(lines[:i+n], "\n"))
+		}
+	}
+	return whole
+}
+
+// findHistory returns the line where the quoted history starts, how
+// many lines its header takes, and whether that header is an attribution
+// line ("On … wrote:").
+func findHistory(lines []string) (cut, skip int, attr bool) {
 	for i, line := range lines {
 		t := strings.TrimSpace(line)
 		if t == "" {
 			continue
 		}
 		if strings.HasPrefix(t, ">") {
-			return i, 0
+			return i, 0, false
 		}
-		if n := quoteHeader(lines, i, t); n > 0 {
-			return i, n
+		if n, a := quoteHeader(lines, i, t); n > 0 {
+			return i, n, a
 		}
 	}
-	return len(lines), 0
+	return len(lines), 0, false
 }
 
-// quoteHeader reports whether line i starts the quoted history and how
-// many lines the header takes (0: it does not).
-func quoteHeader(lines []string, i int, t string) int {
+// quoteHeader reports whether line i starts the quoted history, how
+// many lines the header takes (0: it does not), and whether it is an
+// attribution line.
+func quoteHeader(lines []string, i int, t string) (int, bool) {
 	if len(t) > 400 {
-		return 0 // no header line is this long; and the patterns need not run over it
+		return 0, false // no header line is this long; and the patterns need not run over it
 	}
 	if len(t) < 100 { // separator lines are short
 		for _, re := range separatorLine {
 			if re.MatchString(t) {
-				return 1
+				return 1, false
 			}
 		}
 	}
 	if !mayBeQuoteHeader(t) {
-		return 0
+		return 0, false
 	}
 	// Attribution lines, alone or wrapped over up to four lines.
-	cand, n := nbsp.Replace(t), 1
-	for k := i; k < len(lines) && n <= 4; {
-		if len(cand) <= 400 && isAttribution(cand) {
-			return k - i + 1
+	cand := nbsp.Replace(t)
+	if len(cand) <= 400 && isAttribution(cand) {
+		return 1, true
+	}
+	if wrapStart(cand) {
+		// A wrapped attribution: lines that only together form one, and
+		// whose last line is not an attribution that starts on its own
+		// (then the attribution starts there, and the lines above are
+		// the writer's).
+		for k, n := i+1, 1; k < len(lines) && k <= i+6 && n < 4; k++ {
+			next := nbsp.Replace(strings.TrimSpace(lines[k]))
+			if next == "" {
+				continue
+			}
+			if strings.HasPrefix(next, ">") && !closingBracket(next) {
+				break
+			}
+			if wrapStart(next) && isAttribution(next) {
+				break
+			}
+			cand += " " + next
+			n++
+			if len(cand) > 400 {
+				break
+			}
+			if isAttribution(cand) {
+				return k - i + 1, true
+			}
 		}
-		k++
-		for k < len(lines) && strings.TrimSpace(lines[k]) == "" {
-			k++
-		}
-		if k >= len(lines) || k > i+6 {
-			break
-		}
-		cand += " " + nbsp.Replace(strings.TrimSpace(lines[k]))
-		n++
 	}
 	// Outlook's header block: "From:" followed by Sent/Date/To within
 	// three lines.
 	if headerLine.MatchString(t) {
 		for k := i + 1; k < len(lines) && k <= i+3; k++ {
 			if headerNext.MatchString(strings.TrimSpace(lines[k])) {
-				return 1
+				return 1, false
 			}
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// attributionStart is how the first line of a wrapped attribution
+// begins: a lead word ("On", "Am", "Le", "El", "Il", "Op", "Den", "På",
+// "Em", "W dniu", "Dne", "В", "在", "於"), a date, or a name with an
+// address ("Name <x@y> schrieb am").
+var attributionStart = regexp.MustCompile(`(?i)^(?:(?:on|am|le|el|il|op|den|på|em|w dniu|dne|в|el día|on the)\s|在|於|\d)`)
+
+// nameAddrStart: a name and then an address in brackets.
+var nameAddrStart = regexp.MustCompile(`^"?[^<>@.:!?"]{1,60}"?\s*<[^<>\s]*@`)
+
+func wrapStart(s string) bool {
+	return attributionStart.MatchString(s) || nameAddrStart.MatchString(s)
+}
+
+// closingBracket: the end of an address wrapped onto a line of its own,
+// ">:" or "> wrote:", which looks like a quote but is not one.
+func closingBracket(s string) bool {
+	rest := strings.TrimSpace(strings.TrimPrefix(s, ">"))
+	return len(rest) <= 40 && (rest == ":" || rest == "：" || endsWithVerb(rest))
 }
 
 var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
@@ -156,8 +229,11 @@ var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
 var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribió|ha scritto|schreef|skrev|napisał)\s.+[:：]$`)
 
 func isAttribution(s string) bool {
-	if dateFirst.MatchString(s) {
-		// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:".
+	if dateFirst.MatchString(s) && (dateZoneFirst.MatchString(s) ||
+		((strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")) && strings.Contains(s, "@"))) {
+		// Date first and no verb: "2016-03-03 17:21 GMT+01:00 Name <x@y>:"
+		// (Gmail). A line of a log or a diary ("2025-03-03 10:30 printer
+		// down") has no zone, no address and no closing colon.
 		return true
 	}
 	// Every other form ends with a colon or with the verb; the patterns
@@ -185,6 +261,8 @@ func isAttribution(s string) bool {
 	return false
 }
 
+var dateZoneFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?\s*(?:GMT|UTC)[+-]\d{2}:?\d{2}\s+\S`)
+
 var dateFirst = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{2}:?\d{2})?\s+\S.*$`)
 
 // mayBeQuoteHeader is the cheap test before the patterns: every
@@ -208,7 +286,7 @@ func afterQuote(lines []string) []string {
 		break
 	}
 	rest := lines[i:]
-	if cut, _ := findHistory(rest); cut < len(rest) {
+	if cut, _, _ := findHistory(rest); cut < len(rest) {
 		rest = rest[:cut]
 	}
 	return rest

@@ -116,10 +116,7 @@ func TestFingerprintExamples(t *testing.T) {
 // tuned to it; the figures are in the README, and the test fails only if
 // they collapse.
 func TestRepeatDetectionOnPublicDuplicates(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "data", "repeats")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no %s: skipping", dir)
-	}
+	dir := sharedData(t, "data", "repeats")
 	for _, name := range []string{"mozilla_firefox", "openoffice"} {
 		f, err := os.Open(filepath.Join(dir, name, "dev.tsv"))
 		if err != nil {
