@@ -318,6 +318,9 @@ func (c *Config) applyDefaults() {
 	if c.Intake.BatchSize == 0 {
 		c.Intake.BatchSize = 200
 	}
+	if !c.Routing.ForwardAttachmentsMax.Set {
+		c.Routing.ForwardAttachmentsMax.Bytes = 10_000_000
+	}
 	if c.Intake.MaxMessageBytes == 0 {
 		c.Intake.MaxMessageBytes = 64 << 20
 	}

@@ -21,6 +21,7 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -37,6 +38,7 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
@@ -167,7 +169,7 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	msgs := make([]*mail.Msg, len(rows))
 	var todo []int
 	for i := range rows {
-		msg, err := m.compose(&rows[i])
+		msg, err := m.compose(ctx, &rows[i])
 		if err != nil {
 			// A row that cannot be composed will never be sendable.
 			st.Failed++
@@ -347,12 +349,13 @@ func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error
 }
 
 // Compose builds the message of an outbox row (exported for tests and
-// previews).
+// previews). Without a store it cannot read forwarded attachments: a row
+// with some is an error.
 func Compose(cfg *config.Config, o *store.Outbox) (*mail.Msg, error) {
-	return (&Mailer{Cfg: cfg}).compose(o)
+	return (&Mailer{Cfg: cfg}).compose(context.Background(), o)
 }
 
-func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
+func (m *Mailer) compose(ctx context.Context, o *store.Outbox) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(o.FromAddr); err != nil {
 		return nil, fmt.Errorf("from %q: %w", o.FromAddr, err)
@@ -394,7 +397,53 @@ func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 	if o.HTMLBody != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, o.HTMLBody)
 	}
+	if err := m.attach(ctx, msg, o); err != nil {
+		return nil, err
+	}
 	return msg, nil
+}
+
+// attach adds the attachments a row forwards. They are stored by
+// reference (store.OutboxAttachment): the raw message they came with is
+// read and parsed again with the intake's limits, so the parts come in
+// the order they were listed, and each is checked against the name and
+// size it was listed with.
+func (m *Mailer) attach(ctx context.Context, msg *mail.Msg, o *store.Outbox) error {
+	atts, err := o.OutboxAttachments()
+	if err != nil || len(atts) == 0 {
+		return err
+	}
+	if m.Store == nil {
+		return errors.New("attachments: no database to read them from")
+	}
+	in := m.Cfg.Intake
+	opts := mailparse.Options{MaxBytes: int(in.MaxMessageBytes), MaxHeaderBytes: in.MaxHeaderBytes,
+		MaxHeaderFields: in.MaxHeaderFields, MaxDepth: in.MaxMIMEDepth, MaxParts: in.MaxMIMEParts,
+		MaxTextBytes: in.MaxTextBytes}
+	raws := map[int64][]byte{}
+	for i, a := range atts {
+		raw, ok := raws[a.MessagePK]
+		if !ok {
+			if raw, err = m.Store.MessageRaw(ctx, a.MessagePK); err != nil {
+				return fmt.Errorf("attachment %q: message %d: %w", a.Filename, a.MessagePK, err)
+			}
+			raws[a.MessagePK] = raw
+		}
+		part, err := mailparse.AttachmentData(raw, opts, a.Index)
+		if err != nil {
+			return fmt.Errorf("attachment %q: %w", a.Filename, err)
+		}
+		if part.Filename != a.Filename || int64(len(part.Data)) != a.Size {
+			return fmt.Errorf("attachment %d of message %d is %q (%d bytes), listed as %q (%d bytes)",
+				a.Index, a.MessagePK, part.Filename, len(part.Data), a.Filename, a.Size)
+		}
+		name := a.Filename
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		msg.AttachReadSeeker(name, bytes.NewReader(part.Data), mail.WithFileContentType(mail.ContentType(a.ContentType)))
+	}
+	return nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

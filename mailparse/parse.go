@@ -67,6 +67,8 @@ type Attachment struct {
 	Size        int64  `json:"size"`
 	Inline      bool   `json:"inline,omitempty"`
 	ContentID   string `json:"content_id,omitempty"`
+	// Data is the decoded content, with Options.KeepAttachments only.
+	Data []byte `json:"-"`
 }
 
 // Message is a parsed email.
@@ -141,6 +143,10 @@ type Options struct {
 	MaxParts int
 	// MaxTextBytes caps the extracted text; the rest is dropped.
 	MaxTextBytes int
+	// KeepAttachments keeps each attachment's decoded bytes in
+	// Attachment.Data (to forward or extract it); otherwise only its
+	// metadata is read.
+	KeepAttachments bool
 }
 
 // DefaultOptions are limits that real mail does not reach.
@@ -616,11 +622,21 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 			keep = &limitedWriter{w: &w.original, n: 64 << 10}
 		}
 	}
+	var data *bytes.Buffer
+	if w.opts.KeepAttachments {
+		data = &bytes.Buffer{}
+		keep = io.MultiWriter(keep, data)
+	}
 	n, rerr := io.Copy(keep, e.Body)
 	if rerr != nil {
 		m.defect("part %v: %v", path, rerr)
 	}
+	var kept []byte
+	if data != nil {
+		kept = data.Bytes()
+	}
 	m.Attachments = append(m.Attachments, Attachment{
+		Data:        kept,
 		Filename:    filename,
 		ContentType: mt,
 		Size:        n,

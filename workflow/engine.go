@@ -425,6 +425,9 @@ type processing struct {
 	repeat       *store.Problem // the known problem the new incident is part of, for its acknowledgement
 	refersTo     *store.Problem // the problem a requester's new mail refers to by its tag
 	threadReason string
+	// resolutionQueued: a resolution notice carries what the resolver
+	// wrote, so the same text is not relayed as well.
+	resolutionQueued bool
 }
 
 func (p *processing) run(ctx context.Context) (Result, error) {

@@ -86,9 +86,10 @@ type pendingMessage struct {
 }
 
 type pendingOutbox struct {
-	o   *store.Outbox
-	inc *store.Incident
-	pr  *store.Problem
+	o      *store.Outbox
+	inc    *store.Incident
+	pr     *store.Problem
+	attach []attachRef // written to o.Attachments at the flush
 }
 
 type pendingEvent struct {
@@ -388,10 +389,14 @@ func (u *unit) touch(inc *store.Incident) {
 	u.dirty[inc] = true
 }
 
-// firstResponse stamps the incident's first response.
+// firstResponse stamps the incident's first response; a new incident
+// becomes open.
 func (u *unit) firstResponse(inc *store.Incident) {
 	at := u.now
 	inc.FirstResponseAt = &at
+	if inc.Status == store.StatusNew {
+		inc.Status, inc.UpdatedAt = store.StatusOpen, at
+	}
 	u.dirty[inc] = true
 }
 
@@ -716,6 +721,9 @@ func (u *unit) flush(ctx context.Context) error {
 			if po.pr != nil {
 				id := po.pr.ID
 				po.o.ProblemID = &id
+			}
+			if err := u.resolveAttachments(po); err != nil {
+				return err
 			}
 			os[i] = po.o
 		}

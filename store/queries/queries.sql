@@ -156,3 +156,6 @@ ON CONFLICT (fingerprint, other) DO NOTHING;
 
 -- name: delete-exclusion
 DELETE FROM problem_exclusions WHERE (fingerprint = ? AND other = ?) OR (fingerprint = ? AND other = ?);
+
+-- name: message-raw
+SELECT raw FROM message_raw WHERE message_pk = ?;
