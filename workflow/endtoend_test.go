@@ -111,6 +111,8 @@ func TestTeamConversationEndToEnd(t *testing.T) {
 				t.Errorf("status after the first response: %s, want open", s)
 			}
 			ingest(t, eng, commandMail("alice.admin@example.com", "#note\r\nthe BIOS battery is probably dead, do not tell her yet\r\n", "a2@x", trustedAR))
+			// A #note that is refused (no authentication) is still not relayed.
+			ingest(t, eng, commandMail("alice.admin@example.com", "#note\r\nthe BIOS battery again\r\n", "a3@x"))
 			ingest(t, eng, raw("bob.admin@example.com", "Re: [HD-1] Laptop does not boot", "b1@x"))
 			mails := deliver(t, eng, st, srv)
 
@@ -418,9 +420,10 @@ func TestAttachmentsForwardedListedAndExtracted(t *testing.T) {
 func TestShowDecodesNames(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st, _ := e2eEngine(t, d, "")
+			eng, st, srv := e2eEngine(t, d, "")
 			ingest(t, eng, raw("=?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <juergen@example.com>", "Laptop does not boot", "n1@x"))
 			ingest(t, eng, commandMail("alice.admin@example.com", "#resolve\r\n", "n2@x", trustedAR))
+			deliver(t, eng, st, srv) // the "sent" events name the recipients
 			v, err := workflow.ShowIncident(context.Background(), st.Reader, "HD-1")
 			if err != nil {
 				t.Fatal(err)
@@ -429,7 +432,8 @@ func TestShowDecodesNames(t *testing.T) {
 			if bytes.Contains(js, []byte("=?utf-8?")) {
 				t.Errorf("show has encoded words: %s", js)
 			}
-			if !bytes.Contains(js, []byte(`"to":"Jürgen Müller \u003cjuergen@example.com\u003e"`)) {
+			if !bytes.Contains(js, []byte(`"to":"Jürgen Müller \u003cjuergen@example.com\u003e"`)) ||
+				!bytes.Contains(js, []byte(`delivered to Jürgen Müller \u003cjuergen@example.com\u003e`)) {
 				t.Errorf("show does not name Jürgen: %s", js)
 			}
 		})
