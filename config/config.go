@@ -209,7 +209,11 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
+			key := ""
+			if i := strings.LastIndexByte(pe.LastKey, '.'); i > 0 {
+				key = "[" + pe.LastKey[:i] + "] " + pe.LastKey[i+1:]
+			}
+			return nil, &Error{File: path, Line: pe.Position.Line, Key: key, Msg: pe.Message}
 		}
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
