@@ -170,6 +170,15 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	var todo []int
 	for i := range rows {
 		msg, err := m.compose(ctx, &rows[i])
+		var dbErr *readError
+		if errors.As(err, &dbErr) {
+			// The database did not answer: try again later.
+			st.Retried++
+			if rerr := m.retry(ctx, &rows[i], err.Error()); rerr != nil {
+				return st, rerr
+			}
+			continue
+		}
 		if err != nil {
 			// A row that cannot be composed will never be sendable.
 			st.Failed++
@@ -425,7 +434,11 @@ func (m *Mailer) attach(ctx context.Context, msg *mail.Msg, o *store.Outbox) err
 		raw, ok := raws[a.MessagePK]
 		if !ok {
 			if raw, err = m.Store.MessageRaw(ctx, a.MessagePK); err != nil {
-				return fmt.Errorf("attachment %q: message %d: %w", a.Filename, a.MessagePK, err)
+				err = fmt.Errorf("attachment %q: message %d: %w", a.Filename, a.MessagePK, err)
+				if errors.Is(err, store.ErrNotFound) {
+					return err // gone for good
+				}
+				return &readError{err}
 			}
 			raws[a.MessagePK] = raw
 		}
@@ -445,6 +458,13 @@ func (m *Mailer) attach(ctx context.Context, msg *mail.Msg, o *store.Outbox) err
 	}
 	return nil
 }
+
+// readError is a failure to read a forwarded attachment from the
+// database: temporary, unlike a part that no longer matches.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "reading attachments: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -411,6 +411,23 @@ func TestAttachmentsForwardedListedAndExtracted(t *testing.T) {
 				!strings.Contains(err.Error(), "HD-1 has no attachment 4: its attachments are numbered 1 to 3") {
 				t.Errorf("wrong index: %v", err)
 			}
+			// A stored message that no longer holds the attachment a row
+			// refers to: the row fails, naming it; nothing else is sent.
+			ingest(t, eng, withAttachments("carol@example.com", "Re: [HD-1] Laptop does not boot", "w3@x", "One more.",
+				attachment{"more.txt", "text/plain", []byte("more")}))
+			if _, err := st.DB().Exec(`UPDATE message_raw SET raw = $1 WHERE message_pk = (SELECT id FROM messages WHERE message_id = 'w3@x')`,
+				[]byte("From: carol@example.com\r\nSubject: x\r\n\r\nno attachment\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			m := mailer.New(st, eng.Cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if _, err := m.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var status, lastErr string
+			st.DB().QueryRow(`SELECT status, last_error FROM outbox WHERE kind = 'relay_to_assignee' ORDER BY id DESC LIMIT 1`).Scan(&status, &lastErr)
+			if status != store.OutboxFailed || !strings.Contains(lastErr, `attachment "more.txt"`) {
+				t.Errorf("relay whose attachment is gone: %s %q", status, lastErr)
+			}
 		})
 	}
 }
