@@ -132,6 +132,10 @@ func TestTeamConversationEndToEnd(t *testing.T) {
 			if len(relays) != 2 {
 				t.Fatalf("carol got %d relays, want 2 (alice's answer and bob's, not the note)", len(relays))
 			}
+			// Captured in any order (the mailer uses two connections).
+			if !strings.Contains(relays[0].msg.Text, "power button") {
+				relays[0], relays[1] = relays[1], relays[0]
+			}
 			r := relays[0]
 			if !strings.HasPrefix(r.msg.Text, "IT team wrote about HD-1:\n\nPlease hold the power button for 30 seconds.") ||
 				strings.Contains(r.msg.Text, "old quoted text") || strings.Contains(r.msg.Text, "it wrote") {

@@ -48,7 +48,7 @@ func rowSource(r *store.Message) source {
 // the incident.
 func (p *processing) firstMessage(ctx context.Context, inc *store.Incident) (source, error) {
 	if inc.ID != 0 {
-		msgs, err := p.u.tx.IncidentMessages(ctx, inc.ID)
+		msgs, err := p.u.storedMessages(ctx, inc)
 		if err != nil {
 			return source{}, err
 		}
@@ -151,7 +151,7 @@ func (p *processing) threadOf(ctx context.Context, inc *store.Incident, in func(
 	}
 	var items []item
 	if inc.ID != 0 {
-		msgs, err := p.u.tx.IncidentMessages(ctx, inc.ID)
+		msgs, err := p.u.storedMessages(ctx, inc)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +160,7 @@ func (p *processing) threadOf(ctx context.Context, inc *store.Incident, in func(
 				items = append(items, item{m.MessageID, m.ReceivedAt})
 			}
 		}
-		outs, err := p.u.tx.IncidentOutbox(ctx, inc.ID)
+		outs, err := p.u.storedOutbox(ctx, inc)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +249,7 @@ func (p *processing) providerTicket(ctx context.Context, inc *store.Incident, pr
 	}
 	var subjects []string
 	if inc.ID != 0 {
-		msgs, err := p.u.tx.IncidentMessages(ctx, inc.ID)
+		msgs, err := p.u.storedMessages(ctx, inc)
 		if err != nil {
 			return "", err
 		}
@@ -280,4 +280,38 @@ func (p *processing) providerTicket(ctx context.Context, inc *store.Incident, pr
 		}
 	}
 	return "", nil
+}
+
+// storedMessages is what IncidentMessages reads for a stored incident,
+// read once per batch (the batch's own messages are in u.msgs).
+func (u *unit) storedMessages(ctx context.Context, inc *store.Incident) ([]store.Message, error) {
+	if m, ok := u.incMessages[inc.ID]; ok {
+		return m, nil
+	}
+	m, err := u.tx.IncidentMessages(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if u.incMessages == nil {
+		u.incMessages = map[int64][]store.Message{}
+	}
+	u.incMessages[inc.ID] = m
+	return m, nil
+}
+
+// storedOutbox is what IncidentOutbox reads, once per batch (the batch's
+// own outgoing mail is in u.outbox).
+func (u *unit) storedOutbox(ctx context.Context, inc *store.Incident) ([]store.Outbox, error) {
+	if o, ok := u.incOutbox[inc.ID]; ok {
+		return o, nil
+	}
+	o, err := u.tx.IncidentOutbox(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if u.incOutbox == nil {
+		u.incOutbox = map[int64][]store.Outbox{}
+	}
+	u.incOutbox[inc.ID] = o
+	return o, nil
 }

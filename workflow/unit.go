@@ -66,6 +66,11 @@ type unit struct {
 	// for the batch's own incidents and for commands.
 	excl       map[string]map[string]bool
 	exclLoaded map[string]bool
+
+	// Stored mail of incidents, read once per batch for relays and
+	// notices (see storedMessages).
+	incMessages map[int64][]store.Message
+	incOutbox   map[int64][]store.Outbox
 }
 
 type learnedTicket struct {
