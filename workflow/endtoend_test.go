@@ -290,6 +290,18 @@ func TestResolutionNotice(t *testing.T) {
 			if !hasEventView(v.Events, "resolution_not_sent") {
 				t.Errorf("no resolution_not_sent event on HD-3: %+v", v.Events)
 			}
+
+			// Resolved, reopened and resolved again within one batch (one
+			// time for all): two notices.
+			ingest(t, eng, raw("erin@example.com", "Mouse broken", "e1@x"))
+			hd4 := func(body, id string) []byte {
+				return bytes.ReplaceAll(commandMail("alice.admin@example.com", body, id, trustedAR), []byte("[HD-1] Printer jams"), []byte("[HD-4] Mouse broken"))
+			}
+			ingest(t, eng, hd4("#resolve\r\nNew mouse.\r\n", "e2@x"), raw("erin@example.com", "Re: [HD-4] Mouse broken", "e3@x"), hd4("#resolve\r\nAnother one.\r\n", "e4@x"))
+			st.DB().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'resolution' AND to_addrs LIKE '%erin@example.com%'`)
+			if n != 2 {
+				t.Errorf("%d resolution notices for two resolutions in one batch, want 2", n)
+			}
 		})
 	}
 }
