@@ -138,26 +138,23 @@ const (
 // so a retry after an ambiguous failure sends the same message again, not
 // a new one.
 type Outbox struct {
-	ID            int64   `db:"id"`
-	IncidentID    *int64  `db:"incident_id"`
-	ProblemID     *int64  `db:"problem_id"`
-	Kind          string  `db:"kind"`
-	MessageID     string  `db:"message_id"`
-	DedupeKey     *string `db:"dedupe_key"`
-	FromAddr      string  `db:"from_addr"`
-	ToAddrs       string  `db:"to_addrs"`
-	CcAddrs       string  `db:"cc_addrs"`
-	ReplyTo       string  `db:"reply_to"`
-	Subject       string  `db:"subject"`
-	TextBody      string  `db:"text_body"`
-	HTMLBody      string  `db:"html_body"`
-	InReplyTo     string  `db:"in_reply_to"`
-	Refs          string  `db:"refs"`
-	AutoSubmitted string  `db:"auto_submitted"`
-	RcptKey       string  `db:"rcpt_key"`
-	// Attachments forwarded with the mail, by reference to the message
-	// they came with: a JSON array of OutboxAttachment.
-	Attachments   string     `db:"attachments"`
+	ID            int64      `db:"id"`
+	IncidentID    *int64     `db:"incident_id"`
+	ProblemID     *int64     `db:"problem_id"`
+	Kind          string     `db:"kind"`
+	MessageID     string     `db:"message_id"`
+	DedupeKey     *string    `db:"dedupe_key"`
+	FromAddr      string     `db:"from_addr"`
+	ToAddrs       string     `db:"to_addrs"`
+	CcAddrs       string     `db:"cc_addrs"`
+	ReplyTo       string     `db:"reply_to"`
+	Subject       string     `db:"subject"`
+	TextBody      string     `db:"text_body"`
+	HTMLBody      string     `db:"html_body"`
+	InReplyTo     string     `db:"in_reply_to"`
+	Refs          string     `db:"refs"`
+	AutoSubmitted string     `db:"auto_submitted"`
+	RcptKey       string     `db:"rcpt_key"`
 	Status        string     `db:"status"`
 	Attempts      int        `db:"attempts"`
 	NextAttemptAt time.Time  `db:"next_attempt_at"`
@@ -165,6 +162,9 @@ type Outbox struct {
 	LastError     string     `db:"last_error"`
 	CreatedAt     time.Time  `db:"created_at"`
 	SentAt        *time.Time `db:"sent_at"`
+	// Attachments forwarded with the mail, by reference to the message
+	// they came with: a JSON array of OutboxAttachment.
+	Attachments string `db:"attachments"`
 }
 
 // Quarantined is a message that could not be processed, kept raw.
