@@ -25,11 +25,35 @@ type ResolutionData struct {
 	Text string
 }
 
+// resolutionGeneration numbers the incident's resolutions that were told:
+// 1 for the first, stored and this batch's.
+func (p *processing) resolutionGeneration(ctx context.Context, inc *store.Incident) (int, error) {
+	n := 1
+	if inc.ID != 0 {
+		outs, err := p.u.storedOutbox(ctx, inc)
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range outs {
+			if o.Kind == "resolution" {
+				n++
+			}
+		}
+	}
+	for _, po := range p.u.outbox {
+		if po.inc == inc && po.o.Kind == "resolution" {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // queueResolution tells the requester that the incident was resolved,
 // with what the resolver wrote and how to reopen it (a reply). Threaded
-// into the requester's conversation; once per resolution (the dedupe key
-// holds the resolution time, so a resolution after a reopen is told
-// again, a repeated #resolve is not). Incidents opened by automatic mail
+// into the requester's conversation. Once per resolution: a repeated
+// #resolve changes nothing and sends nothing; the dedupe key holds the
+// resolution's number and time, so a resolution after a reopen is told
+// again, also within one batch (which shares one time). Incidents opened by automatic mail
 // (monitoring) get nothing: an event says so.
 func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) error {
 	cfg := p.e.Cfg
@@ -50,6 +74,10 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 	if err != nil {
 		return err
 	}
+	gen, err := p.resolutionGeneration(ctx, inc)
+	if err != nil {
+		return err
+	}
 	at := p.now
 	if inc.ResolvedAt != nil {
 		at = *inc.ResolvedAt
@@ -57,7 +85,7 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 	to := mailparse.Address{Name: inc.RequesterName, Addr: inc.Requester}
 	o, queued, err := p.send(inc, outgoing{
 		kind: "resolution", template: "resolution",
-		dedupe: "resolution:" + inc.Key + ":" + at.UTC().Format(time.RFC3339Nano),
+		dedupe: fmt.Sprintf("resolution:%s:%d:%s", inc.Key, gen, at.UTC().Format(time.RFC3339Nano)),
 		data: ResolutionData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
 			RequesterName: inc.RequesterName, Resolver: resolver, Text: cleanText(strings.TrimSpace(text))},
 		to: to.String(), inReplyTo: inReplyTo, refs: refs,
