@@ -233,7 +233,11 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{File: path, Line: pe.Position.Line, Msg: pe.Message}
+			key := ""
+			if i := strings.LastIndexByte(pe.LastKey, '.'); i > 0 {
+				key = "[" + pe.LastKey[:i] + "] " + pe.LastKey[i+1:]
+			}
+			return nil, &Error{File: path, Line: pe.Position.Line, Key: key, Msg: pe.Message}
 		}
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
@@ -352,6 +356,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Intake.BatchSize == 0 {
 		c.Intake.BatchSize = 200
+	}
+	if !c.Routing.ForwardAttachmentsMax.Set {
+		c.Routing.ForwardAttachmentsMax.Bytes = 10_000_000
 	}
 	if c.Intake.MaxMessageBytes == 0 {
 		c.Intake.MaxMessageBytes = 64 << 20

@@ -6,33 +6,92 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Team is an in-house group that fixes things; its members get the
 // incidents routed to it.
 type Team struct {
-	Name    string   `toml:"name"`
-	Members []string `toml:"members"`
+	Name string `toml:"name"`
+	// DisplayName is how mail to employees names the team ("IT team");
+	// default: "IT team" for a name of two or three letters, else the
+	// name capitalised followed by " team".
+	DisplayName string   `toml:"display_name"`
+	Members     []string `toml:"members"`
 	// Chain is the reporting chain (team lead, manager, director): staff
 	// whose commands are believed, and whom SLA breaches escalate to.
 	Chain []string `toml:"chain"`
 	// ProblemContact is who hears of repeat problems in this team's
 	// incidents (problem management).
 	ProblemContact string `toml:"problem_contact"`
-	// Relay: members' replies are relayed to the requester, and the
-	// requester's replies to the members.
-	Relay bool `toml:"relay"`
+	// Relay: members' replies (other than #note) are relayed to the
+	// requester. Default true. The requester's replies reach the members
+	// whatever it says: otherwise nobody would read them.
+	Relay *bool `toml:"relay"`
 	// SLA names the [[sla]] policy the team is measured by; default the
 	// first.
 	SLA string `toml:"sla"`
 }
 
+// Relays reports whether the team's replies reach the requester
+// (relay, default true).
+func (t *Team) Relays() bool { return t.Relay == nil || *t.Relay }
+
+// Label is the name employees see: display_name, or one made from the
+// name ("it" → "IT team", "network" → "Network team").
+func (t *Team) Label() string {
+	if t.DisplayName != "" {
+		return t.DisplayName
+	}
+	if n := len(t.Name); n >= 2 && n <= 3 {
+		return strings.ToUpper(t.Name) + " team"
+	}
+	return capitalise(t.Name) + " team"
+}
+
+// Relays reports whether the provider's replies reach the requester
+// (relay, default true).
+func (p *Provider) Relays() bool { return p.Relay == nil || *p.Relay }
+
+// Label is the name employees see: display_name, or the name
+// capitalised ("acme" → "Acme").
+func (p *Provider) Label() string {
+	if p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return capitalise(p.Name)
+}
+
+func capitalise(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
+// DisplayName is the name employees see for a team or provider (its
+// Label); name itself when it is neither.
+func (c *Config) DisplayName(name string) string {
+	team, prov := c.Assignee(name)
+	switch {
+	case team != nil:
+		return team.Label()
+	case prov != nil:
+		return prov.Label()
+	}
+	return name
+}
+
 // Provider is an external IT provider. Incidents routed to it are sent to
 // its intake address; mail from its domains is the provider's.
 type Provider struct {
-	Name    string   `toml:"name"`
-	Domains []string `toml:"domains"`
-	Intake  string   `toml:"intake"`
+	Name string `toml:"name"`
+	// DisplayName is how mail to employees names the provider; default:
+	// the name capitalised.
+	DisplayName string   `toml:"display_name"`
+	Domains     []string `toml:"domains"`
+	Intake      string   `toml:"intake"`
 	// Chain is the provider's reporting chain (account manager, then our
 	// IT manager): staff whose commands are believed.
 	Chain []string `toml:"chain"`
@@ -47,8 +106,9 @@ type Provider struct {
 
 	// Relay: the provider's replies are relayed to the requester (from
 	// the helpdesk address: the requester does not see the provider's
-	// addresses), and the requester's replies to the provider's intake.
-	Relay bool `toml:"relay"`
+	// addresses). Default true. The requester's replies reach the
+	// provider's intake whatever it says.
+	Relay *bool `toml:"relay"`
 	// SLA names the [[sla]] policy of the provider's contract; default
 	// the first.
 	SLA string `toml:"sla"`
@@ -102,23 +162,74 @@ type Commands struct {
 // MaxBorderReceived bounds [commands] border_received.
 const MaxBorderReceived = 20
 
-// Routing holds what applies when no route matches.
+// Routing holds what applies when no route matches, and what goes with
+// the mail the helpdesk forwards.
 type Routing struct {
 	DefaultAssignee string `toml:"default_assignee"`
+	// ForwardAttachmentsMax: the attachments of a mail are forwarded with
+	// it (notices, relays) while their decoded sizes add up to at most
+	// this many bytes; the rest are listed by name only. "10MB" (SI) or
+	// "10MiB" or a number of bytes; default 10MB; 0 forwards none.
+	ForwardAttachmentsMax ByteSize `toml:"forward_attachments_max"`
+}
+
+// ByteSize is a number of bytes, written as an integer or as a string
+// with a unit ("10MB" = 10,000,000; "10MiB" = 10,485,760), parsed by
+// github.com/dustin/go-humanize.
+type ByteSize struct {
+	Bytes int64
+	Set   bool // given in the file (0 is a value)
+}
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (b *ByteSize) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case int64:
+		if x < 0 {
+			return fmt.Errorf("must not be negative, got %d", x)
+		}
+		b.Bytes, b.Set = x, true
+	case string:
+		n, err := humanize.ParseBytes(x)
+		if err != nil {
+			return fmt.Errorf("not a size such as \"10MB\" or \"512KiB\": %q", x)
+		}
+		if n > 1<<62 {
+			return fmt.Errorf("too large: %q", x)
+		}
+		b.Bytes, b.Set = int64(n), true
+	default:
+		return fmt.Errorf("want a size such as \"10MB\" or a number of bytes, got %T", v)
+	}
+	return nil
 }
 
 // RelayTo is where the requester's replies to an incident assigned to
-// name are relayed, and whether the assignee's replies are relayed to the
-// requester; nil when name does not relay.
+// name go: a team's members or a provider's intake (whatever relay
+// says, so that a follow-up always reaches whoever works on it); nil
+// when name is neither.
 func (c *Config) RelayTo(name string) []string {
 	team, prov := c.Assignee(name)
 	switch {
-	case team != nil && team.Relay:
+	case team != nil:
 		return team.Members
-	case prov != nil && prov.Relay:
+	case prov != nil:
 		return []string{prov.Intake}
 	}
 	return nil
+}
+
+// RelaysToRequester reports whether the replies of name's people reach
+// the requester (relay, default true).
+func (c *Config) RelaysToRequester(name string) bool {
+	team, prov := c.Assignee(name)
+	switch {
+	case team != nil:
+		return team.Relays()
+	case prov != nil:
+		return prov.Relays()
+	}
+	return false
 }
 
 // Assignee finds a team or provider by name.

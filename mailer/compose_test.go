@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestComposeCleansDisplayNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	evil := "=?utf-8?q?Eve=0D=0ABcc=3A_spy=40evil=2Eexample?= <eve@example.org>"
-	msg, err := (&Mailer{Cfg: cfg}).compose(&store.Outbox{MessageID: "hd-1.x@example.com", FromAddr: "=?utf-8?q?Help=0Adesk?= <support@example.com>",
+	msg, err := (&Mailer{Cfg: cfg}).compose(context.Background(), &store.Outbox{MessageID: "hd-1.x@example.com", FromAddr: "=?utf-8?q?Help=0Adesk?= <support@example.com>",
 		ToAddrs: evil + ", plain@example.org", CcAddrs: evil, ReplyTo: "=?utf-8?q?Re=0D=0Aply?= <support@example.com>",
 		Subject: "s\r\nBcc: x@y", TextBody: "x", InReplyTo: "a@b", Refs: "a@b c\"d@e"})
 	if err != nil {
@@ -82,7 +83,7 @@ func TestComposeRefusesBadAddresses(t *testing.T) {
 		{store.Outbox{FromAddr: "a@x, b@x", ToAddrs: "a@x"}, "from"},
 	} {
 		c.o.MessageID = "hd-1.x@example.com"
-		if _, err := (&Mailer{Cfg: cfg}).compose(&c.o); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+		if _, err := (&Mailer{Cfg: cfg}).compose(context.Background(), &c.o); err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want an error starting %q", c.o, err, c.want)
 		}
 	}

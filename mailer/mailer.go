@@ -32,6 +32,7 @@
 package mailer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -50,6 +51,7 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
@@ -214,7 +216,16 @@ func (m *Mailer) sendBatch(ctx context.Context, rows []store.Outbox) (Stats, err
 	msgs := make([]*mail.Msg, len(rows))
 	var todo []int
 	for i := range rows {
-		msg, err := m.compose(&rows[i])
+		msg, err := m.compose(ctx, &rows[i])
+		var dbErr *readError
+		if errors.As(err, &dbErr) {
+			// The database did not answer: try again later.
+			st.Retried++
+			if rerr := m.retry(ctx, &rows[i], err.Error()); rerr != nil {
+				return st, rerr
+			}
+			continue
+		}
 		if err != nil {
 			// A row that cannot be composed will never be sendable.
 			st.Failed++
@@ -509,8 +520,9 @@ func (m *Mailer) fail(ctx context.Context, o *store.Outbox, reason string) error
 // recipients of automatic mail (Auto-Submitted set, RFC 3834) are written
 // as bare addresses: a display name taken from incoming mail ("Cheap
 // pills at http://…") is not repeated to the victim. In-Reply-To and
-// References carry only ids that ValidMsgID accepts.
-func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
+// References carry only ids that ValidMsgID accepts. Forwarded
+// attachments are read back from the stored messages they came with.
+func (m *Mailer) compose(ctx context.Context, o *store.Outbox) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	from, err := cleanAddresses([]string{o.FromAddr}, false)
 	if err != nil || len(from) != 1 {
@@ -577,8 +589,65 @@ func (m *Mailer) compose(o *store.Outbox) (*mail.Msg, error) {
 	if o.HTMLBody != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, o.HTMLBody)
 	}
+	if err := m.attach(ctx, msg, o); err != nil {
+		return nil, err
+	}
 	return msg, nil
 }
+
+// attach adds the attachments a row forwards. They are stored by
+// reference (store.OutboxAttachment): the raw message they came with is
+// read and parsed again with the intake's limits, so the parts come in
+// the order they were listed, and each is checked against the name and
+// size it was listed with.
+func (m *Mailer) attach(ctx context.Context, msg *mail.Msg, o *store.Outbox) error {
+	atts, err := o.OutboxAttachments()
+	if err != nil || len(atts) == 0 {
+		return err
+	}
+	if m.Store == nil {
+		return errors.New("attachments: no database to read them from")
+	}
+	in := m.Cfg.Intake
+	opts := mailparse.Options{MaxBytes: int(in.MaxMessageBytes), MaxHeaderBytes: in.MaxHeaderBytes,
+		MaxHeaderFields: in.MaxHeaderFields, MaxDepth: in.MaxMIMEDepth, MaxParts: in.MaxMIMEParts,
+		MaxTextBytes: in.MaxTextBytes}
+	raws := map[int64][]byte{}
+	for i, a := range atts {
+		raw, ok := raws[a.MessagePK]
+		if !ok {
+			if raw, err = m.Store.MessageRaw(ctx, a.MessagePK); err != nil {
+				err = fmt.Errorf("attachment %q: message %d: %w", a.Filename, a.MessagePK, err)
+				if errors.Is(err, store.ErrNotFound) {
+					return err // gone for good
+				}
+				return &readError{err}
+			}
+			raws[a.MessagePK] = raw
+		}
+		part, err := mailparse.AttachmentData(raw, opts, a.Index)
+		if err != nil {
+			return fmt.Errorf("attachment %q: %w", a.Filename, err)
+		}
+		if part.Filename != a.Filename || int64(len(part.Data)) != a.Size {
+			return fmt.Errorf("attachment %d of message %d is %q (%d bytes), listed as %q (%d bytes)",
+				a.Index, a.MessagePK, part.Filename, len(part.Data), a.Filename, a.Size)
+		}
+		name := a.Filename
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		msg.AttachReadSeeker(name, bytes.NewReader(part.Data), mail.WithFileContentType(mail.ContentType(a.ContentType)))
+	}
+	return nil
+}
+
+// readError is a failure to read a forwarded attachment from the
+// database: temporary, unlike a part that no longer matches.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "reading attachments: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -70,6 +70,8 @@ type Attachment struct {
 	Size        int64  `json:"size"`
 	Inline      bool   `json:"inline,omitempty"`
 	ContentID   string `json:"content_id,omitempty"`
+	// Data is the decoded content, with Options.KeepAttachments only.
+	Data []byte `json:"-"`
 }
 
 // Message is a parsed email.
@@ -183,6 +185,10 @@ type Options struct {
 	// stages and parts, so one stage can overrun it by its own (linear)
 	// cost; the header is always read.
 	MaxParseTime time.Duration
+	// KeepAttachments keeps each attachment's decoded bytes in
+	// Attachment.Data (to forward or extract it); otherwise only its
+	// metadata is read.
+	KeepAttachments bool
 }
 
 // DefaultOptions are limits that real mail does not reach.
@@ -824,11 +830,21 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 			keep = &limitedWriter{w: &w.original, n: 64 << 10}
 		}
 	}
+	var data *bytes.Buffer
+	if w.opts.KeepAttachments {
+		data = &bytes.Buffer{}
+		keep = io.MultiWriter(keep, data)
+	}
 	n, rerr := io.Copy(keep, e.Body)
 	if rerr != nil {
 		m.defect("part %v: %v", path, rerr)
 	}
+	var kept []byte
+	if data != nil {
+		kept = data.Bytes()
+	}
 	m.Attachments = append(m.Attachments, Attachment{
+		Data:        kept,
 		Filename:    filename,
 		ContentType: mt,
 		Size:        n,

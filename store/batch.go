@@ -359,14 +359,18 @@ func (r Reader) EnqueueAll(ctx context.Context, os []*Outbox) error {
 	if len(os) == 0 {
 		return nil
 	}
-	const cols = 18
+	const cols = 19
 	err := r.rows(ctx, `INSERT INTO outbox (incident_id, problem_id, kind, message_id, dedupe_key, from_addr, to_addrs, cc_addrs,
-    reply_to, subject, text_body, html_body, in_reply_to, refs, auto_submitted, rcpt_key,
-    status, next_attempt_at, created_at)`, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", " ON CONFLICT DO NOTHING", len(os), cols,
+    reply_to, subject, text_body, html_body, in_reply_to, refs, auto_submitted, rcpt_key, attachments,
+    status, next_attempt_at, created_at)`, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)", " ON CONFLICT DO NOTHING", len(os), cols,
 		func(i int) []any {
 			o := os[i]
+			atts := o.Attachments
+			if atts == "" {
+				atts = "[]"
+			}
 			return []any{o.IncidentID, o.ProblemID, o.Kind, o.MessageID, o.DedupeKey, o.FromAddr, o.ToAddrs, o.CcAddrs, o.ReplyTo,
-				o.Subject, o.TextBody, o.HTMLBody, o.InReplyTo, o.Refs, o.AutoSubmitted, strings.ToLower(o.RcptKey),
+				o.Subject, o.TextBody, o.HTMLBody, o.InReplyTo, o.Refs, o.AutoSubmitted, strings.ToLower(o.RcptKey), atts,
 				utc(o.NextAttemptAt), utc(o.CreatedAt)}
 		}, nil)
 	if err != nil {

@@ -181,6 +181,9 @@ type Outbox struct {
 	ClaimedHost     string `db:"claimed_host"`
 	ClaimedPID      int    `db:"claimed_pid"`
 	ClaimedInstance string `db:"claimed_instance"`
+	// Attachments forwarded with the mail, by reference to the message
+	// they came with: a JSON array of OutboxAttachment.
+	Attachments string `db:"attachments"`
 }
 
 // Quarantined is a message that could not be processed, kept raw.

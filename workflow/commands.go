@@ -176,7 +176,10 @@ var priorityArg = regexp.MustCompile(`^P[1-5]$`)
 // runCommand runs one command on an incident; changed is false when it
 // was refused. An error is the database's, and fails the batch.
 func (p *processing) runCommand(ctx context.Context, inc *store.Incident, c command) (result string, changed, note bool, err error) {
-	r, ch, n := p.incidentCommand(inc, c)
+	r, ch, n, err := p.incidentCommand(ctx, inc, c)
+	if err != nil {
+		return "", false, false, err
+	}
 	switch c.name {
 	case "problem":
 		r, ch, err = p.forceProblem(ctx, inc, c.arg)
@@ -186,30 +189,38 @@ func (p *processing) runCommand(ctx context.Context, inc *store.Incident, c comm
 	return r, ch, n, err
 }
 
-func (p *processing) incidentCommand(inc *store.Incident, c command) (result string, changed, note bool) {
+// incidentCommand runs one incident command; changed is false when it
+// was refused. #resolve sends the requester a resolution notice (see
+// queueResolution); #assign notifies the new assignee with the request.
+// An error is the database's.
+func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c command) (result string, changed, note bool, err error) {
 	cfg := p.e.Cfg
-	status := func(s string) (string, bool, bool) {
+	status := func(s string) (string, bool, bool, error) {
 		if inc.Status == s {
-			return "already " + s, true, false
+			return "already " + s, true, false, nil
 		}
 		old := inc.Status
 		p.u.setStatus(inc, s)
-		return old + " → " + s, true, false
+		return old + " → " + s, true, false, nil
 	}
 	switch {
 	case !knownCommands[c.name]:
-		return "unknown command", false, false
+		return "unknown command", false, false, nil
 	case notYet[c.name]:
-		return "not available yet in this version", false, false
+		return "not available yet in this version", false, false, nil
 	case c.name == "problem" || c.name == "not-problem":
-		return "", false, false // runCommand runs them
+		return "", false, false, nil // runCommand runs them
 	case onlyProblem[c.name]:
 		if pr := p.u.problemOf[inc]; pr != nil || inc.ProblemID != nil {
-			return "a problem command: reply to the mail about " + inc.Key + "'s problem, which has its key in [brackets] in the subject", false, false
+			return "a problem command: reply to the mail about " + inc.Key + "'s problem, which has its key in [brackets] in the subject", false, false, nil
 		}
-		return "a problem command, and " + inc.Key + " is not part of a problem (\"#problem\" links it to one)", false, false
+		return "a problem command, and " + inc.Key + " is not part of a problem (\"#problem\" links it to one)", false, false, nil
 	case c.name == "resolve":
-		return status(store.StatusResolved)
+		if inc.Status == store.StatusResolved {
+			return status(store.StatusResolved)
+		}
+		r, ch, n, _ := status(store.StatusResolved)
+		return r, ch, n, p.queueResolution(ctx, inc)
 	case c.name == "close":
 		return status(store.StatusClosed)
 	case c.name == "reopen":
@@ -219,35 +230,36 @@ func (p *processing) incidentCommand(inc *store.Incident, c command) (result str
 	case c.name == "priority":
 		arg := strings.ToUpper(c.arg)
 		if !priorityArg.MatchString(arg) {
-			return fmt.Sprintf("bad argument %q: want P1 to P5", c.arg), false, false
+			return fmt.Sprintf("bad argument %q: want P1 to P5", c.arg), false, false, nil
 		}
 		old := inc.Priority
 		p.u.setPriority(inc, arg)
-		return "priority " + old + " → " + arg, true, false
+		return "priority " + old + " → " + arg, true, false, nil
 	case c.name == "assign":
 		team, prov := cfg.Assignee(c.arg)
 		if team == nil && prov == nil {
-			return fmt.Sprintf("bad argument %q: not a team or provider", c.arg), false, false
+			return fmt.Sprintf("bad argument %q: not a team or provider", c.arg), false, false, nil
 		}
 		old := inc.Assignee
 		p.u.assign(inc, c.arg)
-		if err := p.notifyAssignee(inc, routing{assignee: c.arg, reason: "assigned by " + p.msg.From.Addr}); err != nil {
-			return "assignment failed: " + err.Error(), false, false
+		if err := p.notifyAssignee(ctx, inc, routing{assignee: c.arg, reason: "assigned by " + p.msg.From.Addr, assigned: true}); err != nil {
+			return "", false, false, err
 		}
-		return "assigned " + orNobody(old) + " → " + c.arg, true, false
+		return "assigned " + orNobody(old) + " → " + c.arg, true, false, nil
 	case c.name == "category":
 		if c.arg == "" {
-			return "bad argument: a category is needed", false, false
+			return "bad argument: a category is needed", false, false, nil
 		}
 		inc.Category, inc.UpdatedAt = c.arg, p.now
 		p.u.dirty[inc] = true
-		return "category " + c.arg, true, false
+		return "category " + c.arg, true, false, nil
 	case c.name == "note":
-		return "internal note: " + c.arg, true, true
+		return "internal note: " + c.arg, true, true, nil
 	case c.name == "ack":
-		return p.acknowledge(inc)
+		r, ch, n := p.acknowledge(inc)
+		return r, ch, n, nil
 	}
-	return "unknown command", false, false
+	return "unknown command", false, false, nil
 }
 
 // CommandReplyData is what the command_reply template sees.

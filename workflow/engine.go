@@ -457,6 +457,9 @@ type processing struct {
 	authDone, authOK bool
 	authWhy          string
 	denied           []string
+	// resolutionQueued: a resolution notice carries what the resolver
+	// wrote, so the same text is not relayed as well.
+	resolutionQueued bool
 }
 
 func (p *processing) run(ctx context.Context) (Result, error) {

@@ -355,7 +355,7 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 		}
 	}
 	if !internal && strings.TrimSpace(relayText) != "" {
-		if err := p.relay(inc, staff, isRequester, relayText); err != nil {
+		if err := p.relay(ctx, inc, staff, isRequester, relayText); err != nil {
 			return err
 		}
 	}
@@ -460,7 +460,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		if inc.Assignee != "" {
 			res.Reason += "; assigned to " + inc.Assignee
 		}
-		if err := p.notifyAssignee(inc, r); err != nil {
+		if err := p.notifyAssignee(ctx, inc, r); err != nil {
 			return err
 		}
 	}
@@ -562,6 +562,8 @@ type outgoing struct {
 	// on: its Message-ID is a PRB one and it refers to the problem's
 	// thread root.
 	problem *store.Problem
+	// attach are attachments forwarded with the mail (see forward).
+	attach []attachRef
 }
 
 // send renders an outgoing mail and queues it, from the helpdesk address
@@ -608,6 +610,9 @@ func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, q
 	}
 	if !p.u.enqueue(o, inc, out.problem) {
 		return o, false, nil
+	}
+	if len(out.attach) > 0 {
+		p.u.outbox[len(p.u.outbox)-1].attach = out.attach
 	}
 	p.queued = true
 	return o, true, nil

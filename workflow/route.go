@@ -1,8 +1,10 @@
 package workflow
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/helpdeskd/helpdeskd/config"
@@ -20,6 +22,7 @@ type routing struct {
 	priority string
 	informed []string
 	reason   string
+	assigned bool // by #assign or the administrator, not by a route
 }
 
 // routeLines is how many lines of the new text keywords are looked for
@@ -113,19 +116,28 @@ type NoticeData struct {
 	Category      string
 	Assignee      string
 	Reason        string
-	Text          string
+	// Text is the request: the incident's first message, whatever mail
+	// led to the notice (a new incident, an #assign).
+	Text        string
+	Attachments []AttachmentLine
 }
 
-// notifyAssignee queues the notice of a new incident to whoever it was
-// routed to (the members of a team, or a provider's intake address) and
-// the short notice to the informed. The mails are tagged, Reply-To the
-// helpdesk, and carry our Message-ID, so that replies thread back.
-func (p *processing) notifyAssignee(inc *store.Incident, r routing) error {
-	cfg, m := p.e.Cfg, p.msg
+// notifyAssignee queues the notice of an incident to whoever it was
+// routed or assigned to (the members of a team, or a provider's intake
+// address) and the short notice to the informed. The notice quotes the
+// request (the incident's first message) and forwards its attachments
+// (see forward). The mails are tagged, Reply-To the helpdesk, and carry
+// our Message-ID, so that replies thread back.
+func (p *processing) notifyAssignee(ctx context.Context, inc *store.Incident, r routing) error {
+	cfg := p.e.Cfg
+	first, err := p.firstMessage(ctx, inc)
+	if err != nil {
+		return err
+	}
 	data := NoticeData{
 		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
 		RequesterName: inc.RequesterName, Priority: inc.Priority, Category: inc.Category,
-		Assignee: inc.Assignee, Reason: r.reason, Text: cleanText(m.Text),
+		Assignee: inc.Assignee, Reason: r.reason, Text: first.text,
 	}
 	var to []string
 	kind := ""
@@ -134,34 +146,47 @@ func (p *processing) notifyAssignee(inc *store.Incident, r routing) error {
 	} else if provider != nil {
 		to, kind = []string{provider.Intake}, "notify_provider"
 	}
+	// One notice per incident and assignee when routed; one per
+	// assignment when assigned by command.
+	suffix := ""
+	if r.assigned {
+		suffix = ":" + inc.Assignee + ":" + p.now.Format(time.RFC3339Nano)
+	}
 	if len(to) > 0 {
-		if err := p.queueNotice(inc, kind, "notify", to, data); err != nil {
+		refs, lines := p.forward(inc, first)
+		d := data
+		d.Attachments = lines
+		if err := p.queueNotice(inc, kind, "notify", to, d, first.messageID, suffix, refs); err != nil {
 			return err
 		}
 	}
 	if len(r.informed) > 0 {
-		return p.queueNotice(inc, "informed", "informed", r.informed, data)
+		return p.queueNotice(inc, "informed", "informed", r.informed, data, first.messageID, suffix, nil)
 	}
 	return nil
 }
 
-func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []string, data NoticeData) error {
-	m := p.msg
+func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []string, data NoticeData, request, suffix string, attach []attachRef) error {
 	o, queued, err := p.send(inc, outgoing{
-		kind: kind, template: tmpl, data: data, dedupe: kind + ":" + inc.Key, to: strings.Join(to, ", "),
+		kind: kind, template: tmpl, data: data, dedupe: kind + ":" + inc.Key + suffix, to: strings.Join(to, ", "),
 		// Threaded with the request, so a provider's system that keeps
 		// References can answer into the same conversation.
-		inReplyTo: m.MessageID, refs: m.MessageID,
+		inReplyTo: request, refs: request,
 		// Notices are generated, not replies: RFC 3834 systems do not
 		// answer them automatically. Not counted against auto_reply_limit:
 		// that limit protects people who write in, not staff from their
 		// work.
 		autoSubmitted: "auto-generated",
+		attach:        attach,
 	})
 	if err != nil || !queued {
 		return err
 	}
-	return p.event(inc, "notified", "helpdeskd", fmt.Sprintf("%s <%s> queued to %s", kind, o.MessageID, o.ToAddrs))
+	detail := fmt.Sprintf("%s <%s> queued to %s", kind, o.MessageID, o.ToAddrs)
+	if n := len(attach); n > 0 {
+		detail += fmt.Sprintf(" with %d attachment(s)", n)
+	}
+	return p.event(inc, "notified", "helpdeskd", detail)
 }
 
 // staffName is the team whose member addr is, or the provider whose
@@ -207,21 +232,33 @@ type RelayData struct {
 	HelpdeskName string
 	Key          string
 	Subject      string
-	From         string // who wrote: the team or provider name, or the requester's name
-	Text         string
+	// From is who wrote: the display name of the team or provider
+	// ([[team]] display_name, "IT team"), or the requester's name.
+	From        string
+	Text        string
+	Attachments []AttachmentLine
 }
 
 // relay queues a copy of a human reply (its new text without command
-// lines) to the other side of an incident
-// whose assignee relays: the assignee's reply to the requester, the
-// requester's reply to the assignee. Only the new text goes (no quoted
-// history, no signature), from the helpdesk address and tagged, with a
-// Message-ID of ours, so the other side's answer threads back. Relays are
-// marked Auto-Submitted: an RFC 3834 system does not acknowledge them, and
-// automatic mail is never relayed, so two ticket systems cannot loop.
-func (p *processing) relay(inc *store.Incident, staff string, isRequester bool, text string) error {
+// lines, and its attachments within [routing] forward_attachments_max) to
+// the other side of an incident: the assignee's reply to the requester
+// (when the assignee relays: relay, default true), the requester's reply
+// to the assignee (always: a team's members, a provider's intake). Only
+// the new text goes (no quoted history, no signature), from the helpdesk
+// address and tagged, with a Message-ID of ours, so the other side's
+// answer threads back; In-Reply-To/References continue the conversation
+// that side has seen (RFC 5322 3.6.4), and mail to a provider carries its
+// own ticket number once known. Relays are marked Auto-Submitted: an RFC
+// 3834 system does not acknowledge them, and automatic mail is never
+// relayed, so two ticket systems cannot loop.
+func (p *processing) relay(ctx context.Context, inc *store.Incident, staff string, isRequester bool, text string) error {
 	cfg, m := p.e.Cfg, p.msg
-	if m.Kind.Automatic() || inc.Assignee == "" {
+	if m.Kind.Automatic() || inc.Assignee == "" || p.resolutionQueued {
+		return nil
+	}
+	// A mail with a #note line is internal, even when the note was
+	// refused (not authenticated): what is under it is not relayed.
+	if cmds, _ := parseCommands(m.NewText); hasCommand(cmds, "note") {
 		return nil
 	}
 	assigneeSide := cfg.RelayTo(inc.Assignee)
@@ -229,15 +266,35 @@ func (p *processing) relay(inc *store.Incident, staff string, isRequester bool, 
 		return nil
 	}
 	var to []string
-	var kind, from string
+	var kind, from, inReplyTo, refs string
+	subject := TaggedSubject(inc.Key, inc.Subject)
+	var err error
 	switch {
 	case staff != "" && staff == inc.Assignee && !isRequester:
-		to, kind, from = []string{inc.Requester}, "relay_to_requester", staff
+		if !cfg.RelaysToRequester(inc.Assignee) {
+			return nil
+		}
+		to, kind, from = []string{inc.Requester}, "relay_to_requester", cfg.DisplayName(staff)
+		if inReplyTo, refs, err = p.requesterThread(ctx, inc); err != nil {
+			return err
+		}
 	case isRequester:
 		to, kind = assigneeSide, "relay_to_assignee"
 		from = inc.RequesterName
 		if from == "" {
 			from = inc.Requester
+		}
+		if inReplyTo, refs, err = p.assigneeThread(ctx, inc); err != nil {
+			return err
+		}
+		if _, prov := cfg.Assignee(inc.Assignee); prov != nil {
+			t, err := p.providerTicket(ctx, inc, prov)
+			if err != nil {
+				return err
+			}
+			if t != "" && !strings.Contains(subject, t) {
+				subject += " " + t
+			}
 		}
 	default:
 		return nil
@@ -248,14 +305,25 @@ func (p *processing) relay(inc *store.Incident, staff string, isRequester bool, 
 		p.deny("not relayed to " + strings.Join(to, ", "))
 		return nil
 	}
+	attach, lines := p.forward(inc, p.current())
 	o, queued, err := p.send(inc, outgoing{
 		kind: kind, template: "relay", dedupe: "relay:" + cleanText(m.MessageID) + ":" + m.ContentHash,
-		data: RelayData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: TaggedSubject(inc.Key, inc.Subject),
-			From: from, Text: cleanText(text)},
+		data: RelayData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: subject,
+			From: from, Text: cleanText(text), Attachments: lines},
 		to: strings.Join(to, ", "), autoSubmitted: "auto-generated",
+		inReplyTo: inReplyTo, refs: refs, attach: attach,
 	})
 	if err != nil || !queued {
 		return err
 	}
 	return p.event(inc, "relayed", m.From.Addr, fmt.Sprintf("reply of %s relayed to %s as <%s>", m.From.Addr, o.ToAddrs, o.MessageID))
+}
+
+func hasCommand(cmds []command, name string) bool {
+	for _, c := range cmds {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }

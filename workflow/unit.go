@@ -81,6 +81,11 @@ type unit struct {
 	clockEvs    map[*store.Incident][]store.ClockEvent
 	clockDirty  map[*store.Incident]bool
 	clockStored map[int64][]store.ClockEvent
+
+	// Stored mail of incidents, read once per batch for relays and
+	// notices (see storedMessages).
+	incMessages map[int64][]store.Message
+	incOutbox   map[int64][]store.Outbox
 }
 
 type learnedTicket struct {
@@ -101,9 +106,10 @@ type pendingMessage struct {
 }
 
 type pendingOutbox struct {
-	o   *store.Outbox
-	inc *store.Incident
-	pr  *store.Problem
+	o      *store.Outbox
+	inc    *store.Incident
+	pr     *store.Problem
+	attach []attachRef // written to o.Attachments at the flush
 }
 
 type pendingEvent struct {
@@ -540,10 +546,14 @@ func (u *unit) touch(inc *store.Incident) {
 	u.dirty[inc] = true
 }
 
-// firstResponse stamps the incident's first response.
+// firstResponse stamps the incident's first response; a new incident
+// becomes open.
 func (u *unit) firstResponse(inc *store.Incident) {
 	at := u.now
 	inc.FirstResponseAt = &at
+	if inc.Status == store.StatusNew {
+		inc.Status, inc.UpdatedAt = store.StatusOpen, at
+	}
 	u.dirty[inc] = true
 	u.clock(inc, sla.Met, store.ClockEvent{Metric: string(sla.Response), Party: inc.Assignee})
 }
@@ -898,6 +908,9 @@ func (u *unit) flush(ctx context.Context) error {
 			if po.pr != nil {
 				id := po.pr.ID
 				po.o.ProblemID = &id
+			}
+			if err := u.resolveAttachments(po); err != nil {
+				return err
 			}
 			os[i] = po.o
 		}

@@ -2,9 +2,12 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
+	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
@@ -55,6 +58,18 @@ type MessageView struct {
 	Text         string    `json:"text"`
 	NewText      string    `json:"new_text"`
 	Status       string    `json:"status,omitempty"` // outgoing: queued, sending, sent, failed
+	// Attachments of an incoming message; of an outgoing one, those it
+	// forwards. Index numbers the incident's attachments (1, 2, …, in
+	// the order of its messages) for "helpdeskd attachment KEY INDEX".
+	Attachments []AttachmentView `json:"attachments"`
+}
+
+// AttachmentView is one attachment as show lists it.
+type AttachmentView struct {
+	Index       int    `json:"index"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"` // bytes, decoded
 }
 
 // EventView is one line of the audit trail.
@@ -111,9 +126,40 @@ func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentVie
 	return &v, nil
 }
 
-// messageViews merges incoming and outgoing mail in time order.
+// attachmentKey is an attachment of a stored message.
+type attachmentKey struct {
+	pk    int64
+	index int
+}
+
+// incomingAttachments numbers the attachments of an incident's incoming
+// messages (in the order IncidentMessages gives them: received_at, id)
+// from 1.
+func incomingAttachments(msgs []store.Message) (map[int64][]AttachmentView, map[attachmentKey]int) {
+	byMsg, index := map[int64][]AttachmentView{}, map[attachmentKey]int{}
+	n := 0
+	for _, m := range msgs {
+		if m.Direction != "in" || m.Attachments == "" {
+			continue
+		}
+		var atts []mailparse.Attachment
+		if json.Unmarshal([]byte(m.Attachments), &atts) != nil {
+			continue
+		}
+		for i, a := range atts {
+			n++
+			byMsg[m.ID] = append(byMsg[m.ID], AttachmentView{Index: n, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size})
+			index[attachmentKey{m.ID, i}] = n
+		}
+	}
+	return byMsg, index
+}
+
+// messageViews merges incoming and outgoing mail in time order. Names
+// in headers are shown decoded (RFC 2047).
 func messageViews(msgs []store.Message, out []store.Outbox) []MessageView {
 	list := make([]MessageView, 0, len(msgs)+len(out))
+	atts, index := incomingAttachments(msgs)
 	for _, m := range msgs {
 		from := m.FromAddr
 		if m.FromName != "" {
@@ -122,7 +168,7 @@ func messageViews(msgs []store.Message, out []store.Outbox) []MessageView {
 		list = append(list, MessageView{
 			MessageID: m.MessageID, Direction: m.Direction, From: from, Subject: m.Subject,
 			ReceivedAt: m.ReceivedAt.UTC(), Kind: m.Kind, ThreadReason: m.ThreadReason,
-			Text: m.TextBody, NewText: m.NewText,
+			Text: m.TextBody, NewText: m.NewText, Attachments: nonNil(atts[m.ID]),
 		})
 	}
 	for _, o := range out {
@@ -137,10 +183,16 @@ func messageViews(msgs []store.Message, out []store.Outbox) []MessageView {
 				kind = "auto_generated"
 			}
 		}
+		fw := []AttachmentView{}
+		refs, _ := o.OutboxAttachments()
+		for _, a := range refs {
+			fw = append(fw, AttachmentView{Index: index[attachmentKey{a.MessagePK, a.Index}], Filename: a.Filename,
+				ContentType: a.ContentType, Size: a.Size})
+		}
 		list = append(list, MessageView{
-			MessageID: o.MessageID, Direction: "out", From: o.FromAddr, To: o.ToAddrs, Subject: o.Subject,
-			ReceivedAt: at.UTC(), Kind: kind, ThreadReason: o.Kind, Text: o.TextBody, NewText: o.TextBody,
-			Status: o.Status,
+			MessageID: o.MessageID, Direction: "out", From: mailparse.DecodeWords(o.FromAddr), To: mailparse.DecodeWords(o.ToAddrs),
+			Subject: o.Subject, ReceivedAt: at.UTC(), Kind: kind, ThreadReason: o.Kind, Text: o.TextBody, NewText: o.TextBody,
+			Status: o.Status, Attachments: fw,
 		})
 	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].ReceivedAt.Before(list[j].ReceivedAt) })
@@ -150,7 +202,7 @@ func messageViews(msgs []store.Message, out []store.Outbox) []MessageView {
 func eventViews(events []store.Event) []EventView {
 	var out []EventView
 	for _, e := range events {
-		out = append(out, EventView{At: e.CreatedAt.UTC(), Kind: e.Kind, Actor: e.Actor, Detail: e.Detail})
+		out = append(out, EventView{At: e.CreatedAt.UTC(), Kind: e.Kind, Actor: mailparse.DecodeWords(e.Actor), Detail: mailparse.DecodeWords(e.Detail)})
 	}
 	return out
 }
@@ -209,4 +261,62 @@ func ShowProblem(ctx context.Context, r store.Reader, key string) (*ProblemView,
 	}
 	v.Messages, v.Events = messageViews(msgs, out), eventViews(events)
 	return &v, nil
+}
+
+// ExtractAttachment returns attachment index (as show numbers them,
+// from 1) of incident key, with its decoded bytes, read from the stored
+// raw message with the parser limits opts (the intake's: ParseOptions).
+// Errors: store.ErrNotFound when there is no incident key; an error
+// saying how many attachments it has when index is out of range.
+func ExtractAttachment(ctx context.Context, r store.Reader, opts mailparse.Options, key string, index int) (AttachmentView, []byte, error) {
+	inc, err := r.IncidentByKey(ctx, key)
+	if err != nil {
+		return AttachmentView{}, nil, err
+	}
+	msgs, err := r.IncidentMessages(ctx, inc.ID)
+	if err != nil {
+		return AttachmentView{}, nil, err
+	}
+	atts, numbers := incomingAttachments(msgs)
+	for k, n := range numbers {
+		if n != index {
+			continue
+		}
+		raw, err := r.MessageRaw(ctx, k.pk)
+		if err != nil {
+			return AttachmentView{}, nil, fmt.Errorf("%s attachment %d: raw message: %w", key, index, err)
+		}
+		part, err := mailparse.AttachmentData(raw, opts, k.index)
+		if err != nil {
+			return AttachmentView{}, nil, fmt.Errorf("%s attachment %d: %w", key, index, err)
+		}
+		var v AttachmentView
+		for _, a := range atts[k.pk] {
+			if a.Index == index {
+				v = a
+			}
+		}
+		if part.Filename != v.Filename || int64(len(part.Data)) != v.Size {
+			return AttachmentView{}, nil, fmt.Errorf("%s attachment %d: the stored message has %q (%d bytes) there, listed as %q (%d bytes)",
+				key, index, part.Filename, len(part.Data), v.Filename, v.Size)
+		}
+		return v, part.Data, nil
+	}
+	if len(numbers) == 0 {
+		return AttachmentView{}, nil, &NoAttachmentError{Key: key, Index: index}
+	}
+	return AttachmentView{}, nil, &NoAttachmentError{Key: key, Index: index, Count: len(numbers)}
+}
+
+// NoAttachmentError: the incident has no attachment of that index.
+type NoAttachmentError struct {
+	Key          string
+	Index, Count int
+}
+
+func (e *NoAttachmentError) Error() string {
+	if e.Count == 0 {
+		return fmt.Sprintf("%s has no attachments", e.Key)
+	}
+	return fmt.Sprintf("%s has no attachment %d: its attachments are numbered 1 to %d (see show %s)", e.Key, e.Index, e.Count, e.Key)
 }

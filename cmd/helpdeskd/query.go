@@ -114,6 +114,13 @@ func printThread(w io.Writer, msgs []workflow.MessageView, events []workflow.Eve
 				fmt.Fprintf(w, "      | %s\n", l)
 			}
 		}
+		for _, a := range m.Attachments {
+			verb := "attachment"
+			if m.Direction == "out" {
+				verb = "forwards"
+			}
+			fmt.Fprintf(w, "      %s [%d] %s (%s, %d bytes)\n", verb, a.Index, a.Filename, a.ContentType, a.Size)
+		}
 	}
 	fmt.Fprintln(w, "\nevents:")
 	for _, ev := range events {

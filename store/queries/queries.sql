@@ -191,3 +191,6 @@ UPDATE jobs SET last_error = ?, failures = failures + 1, updated_at = ? WHERE na
 
 -- name: jobs
 SELECT name, last_ok_at, last_error, failures, updated_at FROM jobs ORDER BY name;
+
+-- name: message-raw
+SELECT raw FROM message_raw WHERE message_pk = ?;
