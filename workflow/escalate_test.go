@@ -385,3 +385,49 @@ holidays = ["2026-12-02"]`, 1)))
 		})
 	}
 }
+
+// TestSLAMailsOnceAndBounces: a hundred ticks at the same moment send each
+// notice once; the resolution notice says whether the promise was kept;
+// a bounce of an escalation mail is recorded on the incident as a failed
+// delivery and opens nothing.
+func TestSLAMailsOnceAndBounces(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			late := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "o1@x"))[0].Incident
+			quick := ingest(t, eng, raw("dan@example.com", "Mouse broken", "o2@x"))[0].Incident
+			now = berlin(t, "2026-11-30 10:00")
+			ingest(t, eng, commandMailTo(quick, "alice.admin@example.com", "#resolve\r\nNew mouse on your desk.", "o3@x"))
+			now = berlin(t, "2026-11-30 13:05")
+			for range 100 {
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := slaMails(t, st); strings.Join(got, "; ") != "sla_level it-lead@example.com" { // past the breach: no warning any more
+				t.Fatalf("after 100 ticks: %q", got)
+			}
+			var res store.Outbox
+			st.DB().Get(&res, `SELECT * FROM outbox WHERE kind = 'resolution'`)
+			if !strings.Contains(res.TextBody, "It was resolved within the time we promised (by Thursday 3 December 09:00 (Europe/Berlin)).") {
+				t.Errorf("resolution notice:\n%s", res.TextBody)
+			}
+			var esc store.Outbox
+			st.DB().Get(&esc, `SELECT * FROM outbox WHERE kind = 'sla_level'`)
+			r := ingest(t, eng, dsn("it-lead@example.com", esc.MessageID))
+			if r[0].Outcome != workflow.OutcomeThreaded || r[0].Incident != late {
+				t.Fatalf("bounce of the escalation: %+v", r[0])
+			}
+			var status string
+			st.DB().Get(&status, st.DB().Rebind(`SELECT status FROM outbox WHERE id = ?`), esc.ID)
+			wantRows(t, st, map[string]int{"incidents": 2})
+			if status != store.OutboxBounced || !hasEvent(eventsOf(t, st, late), "delivery_bounced", "it-lead@example.com") {
+				t.Errorf("escalation outbox row %s; events %+v", status, eventsOf(t, st, late))
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
 )
@@ -23,6 +24,9 @@ type ResolutionData struct {
 	// of the mail without its command lines, or the administrator's
 	// text); empty when nothing was written.
 	Text string
+	// Target says whether the promised resolution time was kept ("" when
+	// the incident has no resolution target).
+	Target string
 }
 
 // resolutionGeneration numbers the incident's resolutions that were told:
@@ -87,7 +91,8 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 		kind: "resolution", template: "resolution",
 		dedupe: fmt.Sprintf("resolution:%s:%d:%s", inc.Key, gen, at.UTC().Format(time.RFC3339Nano)),
 		data: ResolutionData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-			RequesterName: inc.RequesterName, Resolver: resolver, Text: cleanText(strings.TrimSpace(text))},
+			RequesterName: inc.RequesterName, Resolver: resolver, Text: cleanText(strings.TrimSpace(text)),
+			Target: targetKept(cfg, inc, at)},
 		to: to.String(), inReplyTo: inReplyTo, refs: refs,
 		// Sent because staff acted, not in answer to the requester's
 		// mail: RFC 3834 "auto-generated".
@@ -98,4 +103,19 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 	}
 	p.resolutionQueued = true
 	return p.event(inc, "resolution_notice", "helpdeskd", fmt.Sprintf("resolution notice <%s> queued to %s", o.MessageID, inc.Requester))
+}
+
+// targetKept says, for the resolution notice, whether the resolution was
+// within the promised time: the due time derived before the resolution,
+// or the breach already recorded.
+func targetKept(cfg *config.Config, inc *store.Incident, at time.Time) string {
+	switch {
+	case inc.ResolutionBreachedAt != nil:
+		return "This took longer than we promised: it was due by " + inWords(cfg, inc.ResolutionDue) + "."
+	case inc.ResolutionDue != nil && !at.After(*inc.ResolutionDue):
+		return "It was resolved within the time we promised (by " + inWords(cfg, inc.ResolutionDue) + ")."
+	case inc.ResolutionDue != nil:
+		return "This took longer than we promised: it was due by " + inWords(cfg, inc.ResolutionDue) + "."
+	}
+	return ""
 }

@@ -64,7 +64,7 @@ func cmdShow(e *env, args []string) error {
 	if len(pos) != 1 {
 		return exitf(exitUsage, "usage: show KEY [--json]")
 	}
-	_, st, err := e.openConfigured()
+	cfg, st, err := e.openConfigured()
 	if err != nil {
 		return err
 	}
@@ -80,6 +80,9 @@ func cmdShow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if v.Clock, err = workflow.ClockStory(e.ctx, cfg, st.Reader, key, time.Now().UTC()); err != nil {
+		return err
+	}
 	if *asJSON {
 		return writeJSON(e.stdout, v)
 	}
@@ -91,6 +94,16 @@ func cmdShow(e *env, args []string) error {
 	}
 	if v.ResolvedAt != nil {
 		fmt.Fprintf(w, "resolved %s\n", v.ResolvedAt.Format(time.RFC3339))
+	}
+	if len(v.Clock) > 0 {
+		fmt.Fprintf(w, "\nSLA (%s), escalation level %d", v.SLA, v.EscalationLevel)
+		if v.AcknowledgedBy != "" {
+			fmt.Fprintf(w, ", breach acknowledged by %s", v.AcknowledgedBy)
+		}
+		fmt.Fprintln(w, ":")
+		for _, l := range v.Clock {
+			fmt.Fprintln(w, "  "+l)
+		}
 	}
 	printThread(w, v.Messages.([]workflow.MessageView), v.Events)
 	return nil
