@@ -353,12 +353,12 @@ func chainAt(cfg *config.Config, party string, level int) string {
 	return ch[level-1]
 }
 
-// partyName is a party's name for people.
-func partyName(party string) string {
+// partyName is a party's name for people: its display name.
+func partyName(cfg *config.Config, party string) string {
 	if party == "" {
 		return "nobody"
 	}
-	return strings.TrimSpace(party)
+	return cfg.DisplayName(party)
 }
 
 // statusClock records what a status change means for the clocks:
@@ -453,16 +453,16 @@ func ClockStory(ctx context.Context, cfg *config.Config, r store.Reader, key str
 			}
 			who := "Promise (" + c.Policy + ")"
 			if c.Party != "" {
-				who = c.Party + "'s own target (" + c.Policy + ")"
+				who = partyName(cfg, c.Party) + "'s own target (" + c.Policy + ")"
 			}
 			line := fmt.Sprintf("%s, %s for %s within %s", who, metricWords(c.Metric), c.Priority, targetWords(c))
 			switch {
 			case c.Met && c.Breached:
-				line += fmt.Sprintf(": met %s, late: breached %s while %s held it", inWords(cfg, &c.MetAt), inWords(cfg, &c.BreachedAt), c.BreachedBy)
+				line += fmt.Sprintf(": met %s, late: breached %s while %s held it", inWords(cfg, &c.MetAt), inWords(cfg, &c.BreachedAt), partyName(cfg, c.BreachedBy))
 			case c.Met:
 				line += fmt.Sprintf(": met %s, due %s", inWords(cfg, &c.MetAt), inWords(cfg, &c.Due))
 			case c.Breached:
-				line += fmt.Sprintf(": breached %s while %s held it", inWords(cfg, &c.BreachedAt), c.BreachedBy)
+				line += fmt.Sprintf(": breached %s while %s held it", inWords(cfg, &c.BreachedAt), partyName(cfg, c.BreachedBy))
 			case c.Paused:
 				line += ": paused, waiting on the requester"
 			case c.Stopped:

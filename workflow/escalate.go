@@ -244,11 +244,11 @@ func (p *processing) escalationData(inc *store.Incident, c *sla.Clock, n sla.Not
 	}
 	whose := fmt.Sprintf("the helpdesk's promise (%s)", c.Policy)
 	if c.Party != "" {
-		whose = fmt.Sprintf("%s's own target (%s)", c.Party, c.Policy)
+		whose = fmt.Sprintf("%s's own target (%s)", partyName(cfg, c.Party), c.Policy)
 	}
 	d := EscalationData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
 		Priority: c.Priority, Kind: string(n.Kind), Level: n.Level, Repeat: n.Repeat, Metric: metricWords(n.Metric),
-		Party: partyName(party), Promise: whose, Target: targetWords(c), Due: when(c.Due), Why: sla.Explain(c).String()}
+		Party: partyName(cfg, party), Promise: whose, Target: targetWords(c), Due: when(c.Due), Why: sla.Explain(c).String()}
 	if c.Breached {
 		d.Breached = when(c.BreachedAt)
 		if over := -c.Remaining; over > 0 {

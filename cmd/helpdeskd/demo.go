@@ -102,6 +102,7 @@ from = "Demo IT Helpdesk <%s>"
 [[team]]
 name = "it"
 members = ["it-team@staff.demo.example"]
+chain = ["it-lead@staff.demo.example", "it-manager@staff.demo.example"]
 problem_contact = "it-lead@staff.demo.example"
 
 [[provider]]
@@ -110,6 +111,7 @@ domains = ["acme.demo.example"]
 intake = "servicedesk@acme.demo.example"
 ticket_pattern = 'ACME-\d+'
 relay = true
+sla = "acme-contract"
 
 [[route]]
 name = "printing"
@@ -123,6 +125,22 @@ default_assignee = "it"
 [problems]
 window = "30d"
 threshold = 2
+
+# Around the clock, so that the demo plays the same at any hour: the
+# helpdesk promises a first answer to a P3 within 4 hours; ACME's
+# contract, 2 hours.
+[[sla]]
+name = "standard"
+targets = [{ priority = "P3", response = "4h", resolution = "3d", clock = "24x7" }]
+
+[[sla]]
+name = "acme-contract"
+targets = [{ priority = "P3", response = "2h", resolution = "2d", clock = "24x7" }]
+
+[escalation]
+warn_at = 0.8
+levels = ["0m", "4h"]
+repeat = "1d"
 
 # The demo's mail carries the Authentication-Results header a real border
 # MTA would add, above its Received; only headers of this id, above that
@@ -152,6 +170,12 @@ trusted_authserv_ids = ["mx.demo.example"]
 	d := &demo{w: e.stdout, e: &quiet, cfg: cfg, st: st, eng: eng, imap: imapSrv, smtp: smtpSrv,
 		intake: mailbox.New(cfg, st, eng, quiet.log), mailer: mailer.New(st, cfg, quiet.log)}
 	eng.Observe = func(rs []workflow.Result) { d.results = append(d.results, rs...) }
+	// The demo moves its own clock forward to show the SLA clocks; the
+	// whole process follows it, as with "run --once --now".
+	start := time.Now().UTC().Truncate(time.Minute)
+	d.clock = start
+	eng.Now = func() time.Time { return d.clock }
+	d.mailer.Now = eng.Now
 
 	fmt.Fprintf(e.stdout, "helpdeskd demo: IMAP on %s, SMTP capture on %s, SQLite in %s\n\n", imapSrv.Addr, smtpSrv.Addr, *dir)
 	if err := d.play(); err != nil {
@@ -173,6 +197,9 @@ Look at the incidents with:
 Stop with Ctrl-C.
 `, demoAddress, smtpSrv.Addr, demoAddress, imapSrv.Addr, demoAddress, pass, sentDir, self, cfgPath)
 	eng.Observe = nil
+	// From here on the real clock, moved as far as the demo moved it.
+	ahead := d.clock.Sub(start)
+	eng.Now = func() time.Time { return time.Now().UTC().Add(ahead) }
 	dr := &daemonRun{e: e, cfg: cfg, st: st, eng: eng}
 	return dr.run()
 }
@@ -189,6 +216,7 @@ type demo struct {
 	mailer  *mailer.Mailer
 	results []workflow.Result
 	step    int
+	clock   time.Time
 }
 
 func randomHex(n int) string {
@@ -255,6 +283,12 @@ func (d *demo) cycle(title string, mails ...[]byte) error {
 		}
 		fmt.Fprintf(d.w, "   %-22s %s [%s]: %s\n", line, d.fromOf(r), r.Kind, r.Reason)
 	}
+	d.printSent(before)
+	return nil
+}
+
+// printSent prints the mail captured since before.
+func (d *demo) printSent(before int) {
 	for _, c := range d.smtp.Captured()[before:] {
 		m, err := mailparse.Parse(c.Data, mailparse.DefaultOptions)
 		if err != nil {
@@ -263,6 +297,22 @@ func (d *demo) cycle(title string, mails ...[]byte) error {
 		fmt.Fprintf(d.w, "   sent → %s: %q (%s)\n", strings.Join(c.To, ", "), m.Subject, filepath.Base(c.File))
 	}
 	fmt.Fprintln(d.w)
+}
+
+// later moves the demo's clock forward and runs the tick and a flush, as
+// the daemon does every minute.
+func (d *demo) later(by time.Duration, title string) error {
+	d.clock = d.clock.Add(by)
+	d.step++
+	fmt.Fprintf(d.w, "%d. %s\n", d.step, title)
+	before := len(d.smtp.Captured())
+	if _, err := d.eng.Tick(d.e.ctx); err != nil {
+		return err
+	}
+	if _, err := d.mailer.Flush(d.e.ctx); err != nil {
+		return err
+	}
+	d.printSent(before)
 	return nil
 }
 
@@ -361,7 +411,54 @@ func (d *demo) play() error {
 	}
 	lead := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + prb.Subject, inReplyTo: prb.MessageID,
 		body: "#root-cause add-in 'MeetingPlus' 4.2 crashes Outlook 2021 on start\n#workaround start Outlook with /safe, or disable the add-in\n#known-error\n\nVendor ticket opened."}
-	return d.cycle("The IT lead answers the problem notice with commands: root cause, workaround, known error", lead.bytes())
+	if err := d.cycle("The IT lead answers the problem notice with commands: root cause, workaround, known error", lead.bytes()); err != nil {
+		return err
+	}
+	return d.slaStory()
+}
+
+// slaStory: the clocks run. Nobody in the IT team answers; the tick warns
+// the team at 80 % of the 4-hour promise and escalates the breach to the
+// first level of its chain, the IT lead, who acknowledges it by mail;
+// ACME answered the printer request within its 2-hour contract.
+func (d *demo) slaStory() error {
+	if err := d.later(3*time.Hour+15*time.Minute, "3 h 15 min later: the IT team has answered none of its requests (a first answer is promised within 4 h): the tick warns it"); err != nil {
+		return err
+	}
+	if err := d.later(time.Hour, "An hour later the promise is broken: each breach goes to level 1 of the IT team's chain, the IT lead"); err != nil {
+		return err
+	}
+	var esc *mailparse.Message
+	for _, c := range d.smtp.Captured() {
+		if m, err := mailparse.Parse(c.Data, mailparse.DefaultOptions); err == nil && strings.HasPrefix(m.Subject, "[HD-2] Escalation level 1") {
+			esc = m
+		}
+	}
+	if esc == nil {
+		return fmt.Errorf("demo: no escalation of HD-2 was sent")
+	}
+	ack := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + esc.Subject, inReplyTo: esc.MessageID,
+		body: "#ack\nI am on it and will call the requester."}
+	if err := d.cycle("The IT lead acknowledges the breach of Bob's VPN request (HD-2) by mail (#ack): no further level for it", ack.bytes()); err != nil {
+		return err
+	}
+	if err := d.later(4*time.Hour, "Four hours later: level 2, the IT manager, hears of the breaches nobody acknowledged"); err != nil {
+		return err
+	}
+	for _, key := range []string{"HD-1", "HD-2"} {
+		story, err := workflow.ClockStory(d.e.ctx, d.cfg, d.st.Reader, key, d.clock)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(d.w, "   %s's clocks (\"helpdeskd show %s\"):\n", key, key)
+		for _, l := range story {
+			if !strings.HasPrefix(l, "  ") {
+				fmt.Fprintf(d.w, "     %s\n", l)
+			}
+		}
+	}
+	fmt.Fprintln(d.w)
+	return nil
 }
 
 // mailTo finds the last captured mail to addr.

@@ -108,10 +108,17 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "duplicate HD-4", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued",
 		"assigned to acme", "sent → servicedesk@acme.demo.example", "acme's ticket ACME-1042", "first response by acme",
 		"repeat: part of PRB-1", "sent → it-lead@staff.demo.example: \"[PRB-1] Repeat problem", "threaded PRB-1", "3 command(s)",
-		"PRB-1  known_error  2 incidents", "workaround: start Outlook with /safe"} {
+		"PRB-1  known_error  2 incidents", "workaround: start Outlook with /safe",
+		"sent → it-team@staff.demo.example: \"[HD-2] SLA warning", "sent → it-lead@staff.demo.example: \"[HD-2] Escalation level 1",
+		"threaded HD-2", "1 command(s)", "Acme's own target (acme-contract), first response for P3 within 2h around the clock: met",
+		"first response for P3 within 4h around the clock: breached"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// The acknowledged breach climbs no further; the others do.
+	if strings.Contains(out, "[HD-2] Escalation level 2") || !strings.Contains(out, "[HD-3] Escalation level 2") {
+		t.Errorf("level 2 after #ack:\n%s", out)
 	}
 }
 
