@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/mailparse"
@@ -27,17 +26,7 @@ import (
 // isProblemContact reports whether addr is a team's or provider's
 // problem contact.
 func isProblemContact(cfg *config.Config, addr string) bool {
-	for _, t := range cfg.Teams {
-		if t.ProblemContact != "" && strings.EqualFold(t.ProblemContact, addr) {
-			return true
-		}
-	}
-	for _, p := range cfg.Providers {
-		if p.ProblemContact != "" && strings.EqualFold(p.ProblemContact, addr) {
-			return true
-		}
-	}
-	return false
+	return directoryOf(cfg).IsProblemContact(addr)
 }
 
 // threadProblem handles a message that refers to a problem.

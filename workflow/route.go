@@ -190,42 +190,17 @@ func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []st
 }
 
 // staffName is the team whose member addr is, or the provider whose
-// domain it has; "" for anyone else.
+// domain or intake address it has; "" for anyone else.
 func staffName(cfg *config.Config, addr string) string {
-	addr = strings.ToLower(addr)
-	for _, t := range cfg.Teams {
-		if containsString(t.Members, addr) {
-			return t.Name
-		}
-	}
-	domain := ""
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		domain = addr[i+1:]
-	}
-	for _, p := range cfg.Providers {
-		if containsString(p.Domains, domain) || p.Intake == addr {
-			return p.Name
-		}
+	if p := directoryOf(cfg).Staff(addr); p != nil {
+		return p.Name
 	}
 	return ""
 }
 
 // inChain reports whether addr is on a team's or provider's reporting
 // chain: staff for commands, though not of any assignee.
-func inChain(cfg *config.Config, addr string) bool {
-	addr = strings.ToLower(addr)
-	for _, t := range cfg.Teams {
-		if containsString(t.Chain, addr) {
-			return true
-		}
-	}
-	for _, p := range cfg.Providers {
-		if containsString(p.Chain, addr) {
-			return true
-		}
-	}
-	return false
-}
+func inChain(cfg *config.Config, addr string) bool { return directoryOf(cfg).InChain(addr) }
 
 // RelayData is what the relay template sees.
 type RelayData struct {

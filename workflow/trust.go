@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"strings"
 
 	"github.com/helpdeskd/helpdeskd/config"
 )
@@ -60,29 +59,11 @@ func ownDomain(cfg *config.Config, addr string) bool {
 
 // inHouse reports whether addr is in-house staff: a team member, on a
 // team's reporting chain, or a team's problem contact.
-func inHouse(cfg *config.Config, addr string) bool {
-	addr = strings.ToLower(addr)
-	for _, t := range cfg.Teams {
-		if containsString(t.Members, addr) || containsString(t.Chain, addr) || strings.EqualFold(t.ProblemContact, addr) {
-			return true
-		}
-	}
-	return false
-}
+func inHouse(cfg *config.Config, addr string) bool { return directoryOf(cfg).InHouse(addr) }
 
 // providersOf lists the providers addr speaks for: by domain or intake
 // address, on the provider's chain, or as its problem contact.
-func providersOf(cfg *config.Config, addr string) []string {
-	addr = strings.ToLower(addr)
-	d := domainOf(addr)
-	var out []string
-	for _, pv := range cfg.Providers {
-		if containsString(pv.Domains, d) || pv.Intake == addr || containsString(pv.Chain, addr) || strings.EqualFold(pv.ProblemContact, addr) {
-			out = append(out, pv.Name)
-		}
-	}
-	return out
-}
+func providersOf(cfg *config.Config, addr string) []string { return directoryOf(cfg).ProvidersOf(addr) }
 
 // mayCommand says whether addr may give commands on an incident assigned
 // to assignee: in-house staff always; someone who speaks only for
