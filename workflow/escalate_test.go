@@ -160,7 +160,7 @@ func TestEscalationSequence(t *testing.T) {
 			}
 			var mail store.Outbox
 			st.DB().Get(&mail, st.DB().Rebind(`SELECT * FROM outbox WHERE kind = 'sla_level' AND to_addrs = ?`), "it-lead@example.com")
-			for _, w := range []string{"The first response target of " + inc.Key + " was breached at Monday 30 November 13:00", "You are level 1 of it's reporting chain",
+			for _, w := range []string{"The first response target of " + inc.Key + " was breached at Monday 30 November 13:00", "You are level 1 of IT team's reporting chain",
 				"the helpdesk's promise (standard): first response for P3 within 4h of business time", "carol@example.com: body", "#ack"} {
 				if !strings.Contains(mail.TextBody, w) {
 					t.Errorf("escalation mail lacks %q:\n%s", w, mail.TextBody)
