@@ -68,9 +68,9 @@ func (e *Engine) Admin(ctx context.Context, key, name, text, actor string) (stri
 	if err != nil {
 		return "", err
 	}
-	kind := "command"
+	kind := EvCommand
 	if !changed {
-		kind = "command_refused"
+		kind = EvCommandRefused
 	}
 	if err := p.event(inc, kind, actor, c.line+": "+result+" (on the host)"); err != nil {
 		return "", err

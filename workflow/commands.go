@@ -60,7 +60,7 @@ func (t thread) key() string {
 }
 
 // eventOn records an event on the thread's audit trail.
-func (p *processing) eventOn(t thread, kind, actor, detail string) error {
+func (p *processing) eventOn(t thread, kind EventKind, actor, detail string) error {
 	if t.pr != nil {
 		p.problemEvent(t.pr, kind, actor, detail)
 		return nil
@@ -154,9 +154,9 @@ func (p *processing) runCommands(ctx context.Context, t thread, cmds []command, 
 			return internal, err
 		}
 		internal = internal || isNote
-		kind := "command"
+		kind := EvCommand
 		if !changed {
-			kind = "command_refused"
+			kind = EvCommandRefused
 			// Authenticated staff: their own line is quoted, so that
 			// two uses of one command can be told apart.
 			answers = append(answers, c.line+": "+result)

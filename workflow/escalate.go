@@ -191,7 +191,7 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 		return nil
 	}
 	_, _, err := p.send(inc, outgoing{
-		kind: "sla_" + string(n.Kind), template: "escalation", dedupe: key, data: p.escalationData(inc, c, n, party, timeline),
+		kind: OutboxKind("sla_" + string(n.Kind)), template: "escalation", dedupe: key, data: p.escalationData(inc, c, n, party, timeline),
 		to: strings.Join(to, ", "), cc: strings.Join(cc, ", "), autoSubmitted: "auto-generated",
 	})
 	return err

@@ -62,7 +62,7 @@ func (p *processing) threadProblem(ctx context.Context, res *Result, match *thre
 				return nil
 			}
 		}
-		p.problemEvent(pr, string(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
+		p.problemEvent(pr, EventKind(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
 		return nil
 	}
 	p.problemEvent(pr, "threaded", from, fmt.Sprintf("message from %s joined: %s", m.From, match.reason))

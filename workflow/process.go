@@ -159,18 +159,18 @@ func (p *processing) ours(ctx context.Context, key string, problem bool) (*threa
 }
 
 // problemEvent records a decision on a problem's audit trail.
-func (p *processing) problemEvent(pr *store.Problem, kind, actor, detail string) {
+func (p *processing) problemEvent(pr *store.Problem, kind EventKind, actor, detail string) {
 	p.events = append(p.events, pendingEvent{pr: pr, ev: &store.Event{
-		Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
+		Kind: string(kind), Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
 	}})
 }
 
 // event records a decision on the incident's audit trail. It is written
 // with the batch, once the incident and the message rows exist to point
 // to.
-func (p *processing) event(inc *store.Incident, kind, actor, detail string) error {
+func (p *processing) event(inc *store.Incident, kind EventKind, actor, detail string) error {
 	p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{
-		Kind: kind, Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
+		Kind: string(kind), Actor: cleanText(actor), Detail: cleanText(detail), CreatedAt: p.now,
 	}})
 	return nil
 }
@@ -228,7 +228,7 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 				return p.event(inc, "delivery_bounced", from, fmt.Sprintf("mail <%s> bounced: %s", id, bounceReason(b)))
 			}
 		}
-		return p.event(inc, string(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
+		return p.event(inc, EventKind(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
 	}
 	if match == nil {
 		return p.newIncident(ctx, res, "no thread found: new incident")
@@ -546,7 +546,7 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 
 // outgoing is a mail the rules send about an incident.
 type outgoing struct {
-	kind     string // the outbox row's kind
+	kind     OutboxKind // the outbox row's kind
 	template string
 	data     any
 	dedupe   string // one row per dedupe key, ever
@@ -591,7 +591,7 @@ func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, q
 		msgID = p.e.keys.NewMessageID(inc.Key)
 	}
 	o = &store.Outbox{
-		Kind:          out.kind,
+		Kind:          string(out.kind),
 		MessageID:     msgID,
 		DedupeKey:     &dedupe,
 		FromAddr:      cfg.SMTP.From,

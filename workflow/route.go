@@ -140,11 +140,11 @@ func (p *processing) notifyAssignee(ctx context.Context, inc *store.Incident, r 
 		Assignee: inc.Assignee, Reason: r.reason, Text: first.text,
 	}
 	var to []string
-	kind := ""
+	var kind OutboxKind
 	if team, provider := cfg.Assignee(inc.Assignee); team != nil {
-		to, kind = team.Members, "notify_team"
+		to, kind = team.Members, OutNotifyTeam
 	} else if provider != nil {
-		to, kind = []string{provider.Intake}, "notify_provider"
+		to, kind = []string{provider.Intake}, OutNotifyProvider
 	}
 	// One notice per incident and assignee when routed; one per
 	// assignment when assigned by command.
@@ -166,9 +166,9 @@ func (p *processing) notifyAssignee(ctx context.Context, inc *store.Incident, r 
 	return nil
 }
 
-func (p *processing) queueNotice(inc *store.Incident, kind, tmpl string, to []string, data NoticeData, request, suffix string, attach []attachRef) error {
+func (p *processing) queueNotice(inc *store.Incident, kind OutboxKind, tmpl string, to []string, data NoticeData, request, suffix string, attach []attachRef) error {
 	o, queued, err := p.send(inc, outgoing{
-		kind: kind, template: tmpl, data: data, dedupe: kind + ":" + inc.Key + suffix, to: strings.Join(to, ", "),
+		kind: kind, template: tmpl, data: data, dedupe: string(kind) + ":" + inc.Key + suffix, to: strings.Join(to, ", "),
 		// Threaded with the request, so a provider's system that keeps
 		// References can answer into the same conversation.
 		inReplyTo: request, refs: request,
@@ -241,7 +241,8 @@ func (p *processing) relay(ctx context.Context, inc *store.Incident, staff strin
 		return nil
 	}
 	var to []string
-	var kind, from, inReplyTo, refs string
+	var kind OutboxKind
+	var from, inReplyTo, refs string
 	subject := TaggedSubject(inc.Key, inc.Subject)
 	var err error
 	switch {
