@@ -175,3 +175,23 @@ UPDATE jobs SET last_error = ?, failures = failures + 1, updated_at = ? WHERE na
 
 -- name: jobs
 SELECT name, last_ok_at, last_error, failures, updated_at FROM jobs ORDER BY name;
+
+-- name: register-incidents
+-- The register: incidents opened in [?, ?) with their problem's key and,
+-- when the incident is a later occurrence of a problem, the key of the
+-- problem's first incident. Read through a cursor, oldest first.
+SELECT incidents.*, p.key AS problem_key,
+    (SELECT f.key FROM incidents AS f WHERE f.problem_id = incidents.problem_id AND f.id < incidents.id
+     ORDER BY f.id LIMIT 1) AS repeat_of
+FROM incidents LEFT JOIN problems AS p ON p.id = incidents.problem_id
+WHERE incidents.created_at >= ? AND incidents.created_at < ?
+ORDER BY incidents.id;
+
+-- name: register-problems
+-- The register's problems: those created in [?, ?) and those linked to an
+-- incident opened in [?, ?), with their linked incident counts.
+SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
+FROM problems
+WHERE (problems.created_at >= ? AND problems.created_at < ?)
+   OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?)
+ORDER BY problems.id;
