@@ -179,11 +179,15 @@ SELECT name, last_ok_at, last_error, failures, updated_at FROM jobs ORDER BY nam
 -- name: register-incidents
 -- The register: incidents opened in [?, ?) with their problem's key and,
 -- when the incident is a later occurrence of a problem, the key of the
--- problem's first incident. Read through a cursor, oldest first.
-SELECT incidents.*, p.key AS problem_key,
-    (SELECT f.key FROM incidents AS f WHERE f.problem_id = incidents.problem_id AND f.id < incidents.id
-     ORDER BY f.id LIMIT 1) AS repeat_of
-FROM incidents LEFT JOIN problems AS p ON p.id = incidents.problem_id
+-- problem's first incident. Read through a cursor, oldest first. The
+-- first incidents are found in one grouped pass, not a subquery per row
+-- (PostgreSQL has no index on (problem_id, id) to answer that cheaply).
+SELECT incidents.*, p.key AS problem_key, CASE WHEN fi.id < incidents.id THEN fi.key END AS repeat_of
+FROM incidents
+LEFT JOIN problems AS p ON p.id = incidents.problem_id
+LEFT JOIN (SELECT problem_id, MIN(id) AS first_id FROM incidents WHERE problem_id IS NOT NULL GROUP BY problem_id) AS fp
+    ON fp.problem_id = incidents.problem_id
+LEFT JOIN incidents AS fi ON fi.id = fp.first_id
 WHERE incidents.created_at >= ? AND incidents.created_at < ?
 ORDER BY incidents.id;
 
