@@ -10,33 +10,33 @@ type EventKind string
 
 // The event kinds.
 const (
-	EvCreated              EventKind = "created"               // an incident opened
-	EvThreaded             EventKind = "threaded"              // a message joined
-	EvRouted               EventKind = "routed"                // assigned by a route or the default
-	EvNotified             EventKind = "notified"              // a notice queued to the assignee, the informed, a problem contact
-	EvAcknowledged         EventKind = "acknowledged"          // the requester's acknowledgement queued
-	EvNotAcknowledged      EventKind = "not_acknowledged"      // no acknowledgement, and why
-	EvFirstResponse        EventKind = "first_response"        // the assignee's first authenticated human reply
-	EvRelayed              EventKind = "relayed"               // a reply relayed to the other side
-	EvTicketLearned        EventKind = "ticket_learned"        // a provider's ticket number learned
-	EvFlagged              EventKind = "flagged"               // an unknown or unauthenticated sender, and what was not done
-	EvStatus               EventKind = "status"                // a status change
-	EvReopened             EventKind = "reopened"              // reopened by the requester
-	EvFollowUp             EventKind = "follow_up"             // mail about a closed incident opened another
-	EvCommand              EventKind = "command"               // a command ran
-	EvCommandRefused       EventKind = "command_refused"       // a command did not run, and why
-	EvCommandAuth          EventKind = "command_authenticated" // how the sender of commands was authenticated
-	EvNotAnswered          EventKind = "not_answered"          // a refusal nobody was told of, and why
-	EvDeliveryBounced      EventKind = "delivery_bounced"      // a bounce of our mail
-	EvResolutionNotice     EventKind = "resolution_notice"     // the requester told of the resolution
-	EvResolutionNotSent    EventKind = "resolution_not_sent"   // not told (automatic requester)
-	EvProblemOpened        EventKind = "opened"                // a problem opened
-	EvProblemLinked        EventKind = "problem_linked"        // an incident became part of a problem
-	EvIncidentLinked       EventKind = "incident_linked"       // a problem gained an incident
-	EvIncidentUnlinked     EventKind = "incident_unlinked"     // "#not-problem"
-	EvSLAWarning           EventKind = "sla_warning"           // a target at warn_at
-	EvSLALevel             EventKind = "sla_level"             // a breach escalated to a chain level
-	EvSLAReminder          EventKind = "sla_reminder"          // the highest level reminded
+	EvCreated           EventKind = "created"               // an incident opened
+	EvThreaded          EventKind = "threaded"              // a message joined
+	EvRouted            EventKind = "routed"                // assigned by a route or the default
+	EvNotified          EventKind = "notified"              // a notice queued to the assignee, the informed, a problem contact
+	EvAcknowledged      EventKind = "acknowledged"          // the requester's acknowledgement queued
+	EvNotAcknowledged   EventKind = "not_acknowledged"      // no acknowledgement, and why
+	EvFirstResponse     EventKind = "first_response"        // the assignee's first authenticated human reply
+	EvRelayed           EventKind = "relayed"               // a reply relayed to the other side
+	EvTicketLearned     EventKind = "ticket_learned"        // a provider's ticket number learned
+	EvFlagged           EventKind = "flagged"               // an unknown or unauthenticated sender, and what was not done
+	EvStatus            EventKind = "status"                // a status change
+	EvReopened          EventKind = "reopened"              // reopened by the requester
+	EvFollowUp          EventKind = "follow_up"             // mail about a closed incident opened another
+	EvCommand           EventKind = "command"               // a command ran
+	EvCommandRefused    EventKind = "command_refused"       // a command did not run, and why
+	EvCommandAuth       EventKind = "command_authenticated" // how the sender of commands was authenticated
+	EvNotAnswered       EventKind = "not_answered"          // a refusal nobody was told of, and why
+	EvDeliveryBounced   EventKind = "delivery_bounced"      // a bounce of our mail
+	EvResolutionNotice  EventKind = "resolution_notice"     // the requester told of the resolution
+	EvResolutionNotSent EventKind = "resolution_not_sent"   // not told (automatic requester)
+	EvProblemOpened     EventKind = "opened"                // a problem opened
+	EvProblemLinked     EventKind = "problem_linked"        // an incident became part of a problem
+	EvIncidentLinked    EventKind = "incident_linked"       // a problem gained an incident
+	EvIncidentUnlinked  EventKind = "incident_unlinked"     // "#not-problem"
+	EvSLAWarning        EventKind = "sla_warning"           // a target at warn_at
+	EvSLALevel          EventKind = "sla_level"             // a breach escalated to a chain level
+	EvSLAReminder       EventKind = "sla_reminder"          // the highest level reminded
 )
 
 // OutboxKind names an outgoing mail.

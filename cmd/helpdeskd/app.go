@@ -78,6 +78,7 @@ func init() {
 		{"note", adminUsage["note"], cmdAdmin("note")},
 		{"problems", "problems [--json]                   problems: recurring issues and their incidents", cmdProblems},
 		{"rasci", "rasci [--json]                      who is responsible, accountable, supporting, consulted, informed, per category", cmdRASCI},
+		{"register", "register [--format csv|json|xlsx] [--from DATE] [--to DATE] [-o FILE]  the register of incidents and problems", cmdRegister},
 		{"quarantine", "quarantine [list|show ID|reprocess ID|reprocess --all]", cmdQuarantine},
 		{"demo", "demo [--serve] [--dir DIR]          everything embedded: a scripted scenario", cmdDemo},
 		{"loadtest", "loadtest [--messages N] [--database URL]  measure run --once end to end", cmdLoadtest},

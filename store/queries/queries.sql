@@ -194,3 +194,27 @@ SELECT name, last_ok_at, last_error, failures, updated_at FROM jobs ORDER BY nam
 
 -- name: message-raw
 SELECT raw FROM message_raw WHERE message_pk = ?;
+
+-- name: register-incidents
+-- The register: incidents opened in [?, ?) with their problem's key and,
+-- when the incident is a later occurrence of a problem, the key of the
+-- problem's first incident. Read through a cursor, oldest first. The
+-- first incidents are found in one grouped pass, not a subquery per row
+-- (PostgreSQL has no index on (problem_id, id) to answer that cheaply).
+SELECT incidents.*, p.key AS problem_key, CASE WHEN fi.id < incidents.id THEN fi.key END AS repeat_of
+FROM incidents
+LEFT JOIN problems AS p ON p.id = incidents.problem_id
+LEFT JOIN (SELECT problem_id, MIN(id) AS first_id FROM incidents WHERE problem_id IS NOT NULL GROUP BY problem_id) AS fp
+    ON fp.problem_id = incidents.problem_id
+LEFT JOIN incidents AS fi ON fi.id = fp.first_id
+WHERE incidents.created_at >= ? AND incidents.created_at < ?
+ORDER BY incidents.id;
+
+-- name: register-problems
+-- The register's problems: those created in [?, ?) and those linked to an
+-- incident opened in [?, ?), with their linked incident counts.
+SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
+FROM problems
+WHERE (problems.created_at >= ? AND problems.created_at < ?)
+   OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?)
+ORDER BY problems.id;
