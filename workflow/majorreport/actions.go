@@ -23,8 +23,8 @@ type Action struct {
 }
 
 var (
-	ownerRE = regexp.MustCompile(`(?i)\b(?:owner|owned by|responsible|assignee|assigned to|verantwortlich|zuständig|zustaendig)\s*[:=]?\s*([^,;()\[\]|]+)`)
-	dateRE  = regexp.MustCompile(`(?i)\b(\d{4}-\d{2}-\d{2}|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}\.?\s+(?:jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)[a-z]*\.?\s+\d{4}|(?:jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)[a-z]*\.?\s+\d{1,2},?\s+\d{4})\b`)
+	ownerRE  = regexp.MustCompile(`(?i)\b(?:owner|owned by|responsible|assignee|assigned to|verantwortlich|zuständig|zustaendig)\s*[:=]?\s*([^,;()\[\]|]+)`)
+	dateRE   = regexp.MustCompile(`(?i)\b(\d{4}-\d{2}-\d{2}|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}\.?\s+(?:jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)[a-z]*\.?\s+\d{4}|(?:jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)[a-z]*\.?\s+\d{1,2},?\s+\d{4})\b`)
 	bulletRE = regexp.MustCompile(`^\s*(?:[-*•·–—+]|\[[ xX]?\]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+`)
 )
 
