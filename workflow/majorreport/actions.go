@@ -29,12 +29,16 @@ var (
 )
 
 // parseActions reads the list items of the actions section, or without
-// one of the prevention section.
+// one (or without items in it) of the prevention section.
 func parseActions(r Report) []Action {
-	text := sectionByCanon(r, Actions)
-	if text == "" {
-		text = sectionByCanon(r, Prevention)
+	if a := listActions(sectionByCanon(r, Actions)); len(a) > 0 {
+		return a
 	}
+	return listActions(sectionByCanon(r, Prevention))
+}
+
+// listActions reads the bullets, numbered items and table rows of text.
+func listActions(text string) []Action {
 	if text == "" {
 		return nil
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"path"
 	"strings"
@@ -118,8 +117,8 @@ func DocumentText(filename, contentType string, data []byte) (string, error) {
 
 // DOCXText extracts the text of a DOCX: the paragraphs of
 // word/document.xml (ECMA-376 Part 1 §17.3.1), one per line, with a
-// blank line between paragraphs; tabs and breaks kept, table cells
-// separated by " | " and rows by lines; a list paragraph gets a "- "
+// blank line between paragraphs; tabs and breaks kept, a table row as
+// "| cell | cell |" on one line; a list paragraph gets a "- "
 // bullet and a heading-styled one a "# " mark, so that Parse sees them
 // as such. The XML is read as a stream, bounded by MaxDOCXXMLBytes.
 func DOCXText(data []byte) (string, error) {
@@ -195,6 +194,7 @@ func docxParagraphs(r io.Reader) (string, error) {
 		inText  bool
 		list    bool
 		heading bool
+		cells   []string // the cells of the table row being read
 		inCell  int
 	)
 	for {
@@ -230,8 +230,11 @@ func docxParagraphs(r io.Reader) (string, error) {
 							strings.HasPrefix(v, "überschrift") || v == "title" || v == "titel"
 					}
 				}
+			case "tr":
+				cells = cells[:0]
 			case "tc":
 				inCell++
+				cells = append(cells, "")
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
@@ -239,7 +242,17 @@ func docxParagraphs(r io.Reader) (string, error) {
 				inText = false
 			case "p":
 				s := strings.TrimSpace(para.String())
+				para.Reset()
 				if s == "" {
+					break
+				}
+				if inCell > 0 && len(cells) > 0 {
+					// A paragraph of a table cell: the row is written at its end.
+					c := &cells[len(cells)-1]
+					if *c != "" {
+						*c += " "
+					}
+					*c += strings.Join(strings.Fields(s), " ")
 					break
 				}
 				switch {
@@ -249,15 +262,16 @@ func docxParagraphs(r io.Reader) (string, error) {
 					s = "- " + s
 				}
 				out.WriteString(s)
-				if inCell > 0 {
-					out.WriteString(" | ")
-				} else {
-					out.WriteString("\n\n")
-				}
-				para.Reset()
+				out.WriteString("\n\n")
 			case "tc":
 				inCell--
 			case "tr":
+				// A row as "| a | b | c |", as a Markdown table.
+				if len(cells) > 0 {
+					out.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+				}
+				cells = cells[:0]
+			case "tbl":
 				out.WriteString("\n")
 			}
 		case xml.CharData:
@@ -270,11 +284,10 @@ func docxParagraphs(r io.Reader) (string, error) {
 }
 
 // PDFText extracts the text of a PDF (ISO 32000-1) with
-// github.com/ledongthuc/pdf, from at most MaxPDFPages pages. The glyphs
-// of each page are laid out again by their positions: a new line where
-// the baseline moves, a space where the gap between glyphs is wider than
-// a sixth of the font size, a blank line where the baseline drops by
-// more than 1.6 line heights, so that headings stay on their own lines.
+// github.com/ledongthuc/pdf (objects, filters, font encodings) and this
+// package's text state (pageChunks), from at most MaxPDFPages pages. The
+// strings of each page are laid out again by their positions
+// (layoutChunks), so that headings stay on their own lines.
 // An encrypted PDF or one without a text layer (a scan) gives an error.
 func PDFText(data []byte) (text string, err error) {
 	if len(data) > MaxDocumentBytes {
@@ -297,93 +310,8 @@ func PDFText(data []byte) (text string, err error) {
 		if p.V.IsNull() {
 			continue
 		}
-		layoutPage(&b, p.Content().Text)
+		layoutChunks(&b, pageChunks(p))
 		b.WriteString("\n\n")
 	}
 	return b.String(), nil
-}
-
-// ligatures maps the typographic ligatures PDFs use to their letters.
-var ligatures = strings.NewReplacer("ﬀ", "ff", "ﬁ", "fi", "ﬂ", "fl", "ﬃ", "ffi", "ﬄ", "ffl", "ﬅ", "st", "ﬆ", "st", "\u00ad", "")
-
-// layoutPage writes the glyphs of one page as lines of text, grouped
-// into lines by baseline. A gap wider than a fifth of the font size
-// between two glyphs of one text-showing operation is a word break (a
-// TJ adjustment in place of a space glyph); smaller ones are kerning.
-//
-// Across two operations the library's positions are less exact: it does
-// not apply word spacing (Tw, ISO 32000-1 §9.3.3), so after a run with k
-// space glyphs the next run starts up to k·Tw further right than the
-// glyphs before it suggest. There a gap counts as a word break only when
-// it is wider than k·0.3 + 0.2 font sizes. The library marks the end of
-// each TJ operation with a "\n" glyph, which is how runs are told apart.
-func layoutPage(b *strings.Builder, glyphs []pdf.Text) {
-	type glyph struct {
-		s        string
-		x, w, fs float64
-		boundary bool // first glyph of a new run
-		spaces   int  // space glyphs in the run before, when boundary
-	}
-	var (
-		line     []glyph
-		lineY    float64
-		first    = true
-		boundary bool
-		spaces   int
-	)
-	flush := func() {
-		for i, g := range line {
-			if i > 0 && g.s != " " && line[i-1].s != " " {
-				p := line[i-1]
-				gap := g.x - (p.x + p.w)
-				limit := g.fs / 5
-				if g.boundary {
-					limit += float64(g.spaces) * g.fs * 0.3
-				}
-				if gap > limit || g.x < p.x-g.fs {
-					b.WriteByte(' ')
-				}
-			}
-			b.WriteString(g.s)
-		}
-		line = line[:0]
-	}
-	for i := range glyphs {
-		g := &glyphs[i]
-		s := ligatures.Replace(g.S)
-		if strings.Trim(s, "\n\r\x00") == "" {
-			if strings.Contains(s, "\n") {
-				boundary = true
-			}
-			continue
-		}
-		fs := g.FontSize
-		if fs < 1 {
-			fs = 10
-		}
-		switch {
-		case first:
-			first = false
-			lineY = g.Y
-		case math.Abs(g.Y-lineY) > fs*0.4:
-			flush()
-			if lineY-g.Y > fs*1.6 {
-				b.WriteString("\n\n")
-			} else {
-				b.WriteByte('\n')
-			}
-			lineY = g.Y
-		}
-		if strings.TrimSpace(s) == "" {
-			s = " "
-		}
-		line = append(line, glyph{s: s, x: g.X, w: g.W, fs: fs, boundary: boundary, spaces: spaces})
-		if boundary {
-			boundary, spaces = false, 0
-		}
-		if s == " " {
-			spaces++
-		}
-	}
-	flush()
 }
