@@ -287,6 +287,7 @@ func Parse(text string, sections []string) Report {
 	flush()
 
 	texts := map[*group]*Section{}
+	parts := map[*group][]string{} // joined once at the end: linear in the text
 	var order []*group
 	for _, o := range done {
 		body := joinBody(o.body)
@@ -305,20 +306,19 @@ func Parse(text string, sections []string) Report {
 				order = append(order, o.g)
 			}
 			if body != "" && !placeholder(body) {
-				if s.Text != "" {
-					s.Text += "\n\n"
-				}
-				s.Text += body
+				parts[o.g] = append(parts[o.g], body)
 			}
 		}
 	}
 	for _, g := range order {
-		if s := texts[g]; s.Text != "" {
+		if p := parts[g]; len(p) > 0 {
+			s := texts[g]
+			s.Text = strings.Join(p, "\n\n")
 			rep.Sections = append(rep.Sections, *s)
 		}
 	}
 	for _, g := range m.config {
-		if s := texts[g]; s == nil || s.Text == "" {
+		if len(parts[g]) == 0 {
 			rep.Missing = append(rep.Missing, g.name)
 		}
 	}
