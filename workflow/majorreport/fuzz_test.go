@@ -1,6 +1,7 @@
 package majorreport
 
 import (
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,49 @@ func TestParseTruncates(t *testing.T) {
 	p, _ := r.Text(Prevention)
 	if len(p) > MaxTextBytes || !strings.HasPrefix(p, "d ü") || strings.ContainsRune(p, '\uFFFD') {
 		t.Errorf("prevention is %d bytes, cut mid-rune or lost", len(p))
+	}
+}
+
+// TestDocumentMutations damages each testdata document in random places
+// (a fixed seed, so failures reproduce) and checks that extraction ends
+// in bounded time with text or an error, never a panic.
+func TestDocumentMutations(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.pdf")
+	docx, _ := filepath.Glob("testdata/*.docx")
+	rng := rand.New(rand.NewSource(12))
+	var worst time.Duration
+	n := 0
+	for _, name := range append(files, docx...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			c := append([]byte(nil), b...)
+			switch i % 3 {
+			case 0: // flip bytes
+				for k := 0; k < 1+i%8; k++ {
+					c[rng.Intn(len(c))] = byte(rng.Intn(256))
+				}
+			case 1: // cut
+				c = c[:rng.Intn(len(c))]
+			case 2: // duplicate a slice
+				a, z := rng.Intn(len(c)), rng.Intn(len(c))
+				if a > z {
+					a, z = z, a
+				}
+				c = append(c[:z:z], c[a:]...)
+			}
+			start := time.Now()
+			_, _ = DocumentText(filepath.Base(name), "", c)
+			if d := time.Since(start); d > worst {
+				worst = d
+			}
+			n++
+		}
+	}
+	t.Logf("%d damaged documents, slowest %v", n, worst)
+	if worst > 5*time.Second {
+		t.Errorf("a damaged document took %v", worst)
 	}
 }
