@@ -53,12 +53,16 @@ var synonyms = map[string][]string{
 		"was ist passiert", "was passiert ist", "was ist geschehen",
 		"zusammenfassung", "beschreibung", "vorfallbeschreibung",
 		"beschreibung des vorfalls", "sachverhalt", "stoerungsbeschreibung",
+		"summary of the incident", "what was the problem",
+		"was ist vorgefallen", "was war das problem",
 	},
 	Cause: {
 		"cause", "causes", "root cause", "root causes", "root cause analysis",
 		"rca", "reason", "reasons", "why", "why did it happen", "why it happened",
 		"cause analysis", "underlying cause", "ursache", "ursachen",
 		"grundursache", "ursachenanalyse", "fehlerursache", "warum",
+		"what was the cause", "what caused it", "what caused the outage",
+		"why did this happen", "warum ist es passiert", "wie kam es dazu",
 	},
 	Fix: {
 		"fix", "the fix", "resolution", "solution", "remediation",
@@ -66,7 +70,9 @@ var synonyms = map[string][]string{
 		"workaround", "workaround applied", "immediate actions",
 		"immediate fix", "recovery", "service restoration", "loesung",
 		"behebung", "fehlerbehebung", "stoerungsbehebung", "sofortmassnahmen",
-		"wiederherstellung",
+		"wiederherstellung", "actions taken", "steps taken", "what we did",
+		"how was it resolved", "wie wurde es behoben",
+		"wie wurde der fehler behoben", "wie wurde die stoerung behoben",
 	},
 	Prevention: {
 		"prevention", "lessons learned", "lessons learnt", "preventive actions",
@@ -77,6 +83,10 @@ var synonyms = map[string][]string{
 		"improvements", "vorbeugung", "praevention", "massnahmen",
 		"vorbeugende massnahmen", "praeventionsmassnahmen", "korrekturmassnahmen",
 		"verbesserungsmassnahmen", "erkenntnisse", "naechste schritte",
+		"how we prevent recurrence", "how will it be prevented",
+		"how do we prevent this", "what we will do", "what we are changing",
+		"wie wird es kuenftig verhindert", "wie verhindern wir das kuenftig",
+		"wie verhindern wir das in zukunft",
 	},
 	Impact: {
 		"impact", "impact window", "business impact", "duration", "outage window",
@@ -179,7 +189,7 @@ func newMatcher(sections []string) *matcher {
 	}
 	for i, name := range sections {
 		label := strings.TrimSpace(name)
-		n := normalize(label)
+		n := normalize(stripMarkers(label))
 		if n == "" {
 			continue
 		}

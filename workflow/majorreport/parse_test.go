@@ -618,3 +618,50 @@ func TestHeadingForms(t *testing.T) {
 		}
 	}
 }
+
+func TestSynonymsUnique(t *testing.T) {
+	// A heading must open one section only, and every synonym must be in
+	// the folded form that lookups use.
+	seen := map[string]string{}
+	for canon, list := range synonyms {
+		for _, s := range list {
+			if prev, ok := seen[s]; ok {
+				t.Errorf("%q names both %q and %q", s, prev, canon)
+			}
+			seen[s] = canon
+			if n := normalize(stripMarkers(s)); n != s {
+				t.Errorf("synonym %q is looked up as %q", s, n)
+			}
+		}
+	}
+}
+
+func TestQuestionHeadings(t *testing.T) {
+	r := Parse(`Guten Morgen,
+
+Was war das Problem?
+Der Druckserver hat keine Aufträge mehr angenommen.
+
+Wie kam es dazu?
+Der Spooler-Ordner lag auf dem vollen Laufwerk C:.
+
+Wie wurde es behoben?
+Spooler-Ordner auf D: verlegt und Dienst neu gestartet.
+
+Wie verhindern wir das in Zukunft?
+Laufwerk C: wird ab 85 % Belegung gemeldet.`, []string{"what happened?", " Cause ", "FIX", "prevention:"})
+	want := map[string]string{
+		"what happened?": "Der Druckserver hat keine Aufträge mehr angenommen.",
+		"Cause":          "Der Spooler-Ordner lag auf dem vollen Laufwerk C:.",
+		"FIX":            "Spooler-Ordner auf D: verlegt und Dienst neu gestartet.",
+		"prevention:":    "Laufwerk C: wird ab 85 % Belegung gemeldet.",
+	}
+	for name, w := range want {
+		if got, _ := r.Text(name); got != w {
+			t.Errorf("%s = %q, want %q (sections %+v)", name, got, w, r.Sections)
+		}
+	}
+	if r.Status != StatusComplete {
+		t.Errorf("status %q, missing %q", r.Status, r.Missing)
+	}
+}
