@@ -242,8 +242,7 @@ func Parse(text string, sections []string) Report {
 		}
 		text, rep.Truncated = text[:cut], true
 	}
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	text = strings.ReplaceAll(text, "\r", "\n")
+	text = invisible.Replace(text)
 	lines := splitLines(text)
 
 	type open struct {
@@ -339,6 +338,11 @@ func Parse(text string, sections []string) Report {
 	rep.Actions = parseActions(rep)
 	return rep
 }
+
+// invisible normalises line ends and drops the invisible characters that
+// editors and HTML conversion leave before headings (byte order mark,
+// zero-width space and joiners, soft hyphen).
+var invisible = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\ufeff", "", "\u200b", "", "\u200c", "", "\u200d", "", "\u00ad", "")
 
 // splitLines splits text into lines and marks decoration rules and the
 // lines they underline (setext headings, and html2text's framed <h1>/<h2>).

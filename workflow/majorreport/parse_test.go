@@ -589,9 +589,10 @@ func TestHeadingForms(t *testing.T) {
 		"a) Ursache", "**Cause**", "**Cause:**", "**Cause**:", "__Cause__", "*Root cause*",
 		"## Root cause", "### 2. Grundursache", "Ursache:", "Why?", "Reason",
 		"- Root cause:", "Ursachenanalyse", "Root cause ......... 3",
+		"\ufeffCause", "Root\u200b cause", "Ur\u00adsache",
 	}
 	for _, h := range heads {
-		r := Parse(h+"\nThe switch failed.", nil)
+		r := Parse(h+"\r\nThe switch failed.", nil)
 		if got, _ := r.Text(Cause); got != "The switch failed." {
 			t.Errorf("%q: cause = %q, want it recognised as a heading (report %+v)", h, got, r)
 		}
