@@ -18,7 +18,10 @@ import (
 // lo-report.pdf and lo-report.docx with LibreOffice 7 headless
 // (`soffice --headless --convert-to pdf|docx --infilter='HTML (StarWriter)'
 // lo-report.html`), lo-report-from-docx.pdf by converting that DOCX to PDF,
-// lo-bericht.docx from lo-bericht.html.
+// lo-bericht.docx from lo-bericht.html, cairo-report.pdf with
+// `pango-view --no-display --output=cairo-report.pdf cairo-report.txt`
+// (cairo: a simple TrueType font plus a CID TrueType font, Identity-H,
+// for "–" and "•").
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
