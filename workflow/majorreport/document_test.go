@@ -80,6 +80,14 @@ func TestDocumentReports(t *testing.T) {
 			actions: 2,
 		},
 		{
+			file: "cairo-report.pdf", contentType: "application/pdf",
+			heads: map[string]string{WhatHappened: "Summary", Cause: "Root cause", Fix: "Resolution", Prevention: "Lessons learned"},
+			texts: map[string]string{
+				Prevention: "• Service account rotations are announced to the network team.\n• A synthetic VPN login runs every 5 minutes (owner: NetOps, due 2026-12-19).",
+			},
+			actions: 2,
+		},
+		{
 			file:  "lo-bericht.docx",
 			heads: map[string]string{WhatHappened: "Was ist passiert", Cause: "Ursache", Fix: "Behebung", Prevention: "Lessons Learned", UsersAffected: "Betroffene"},
 			texts: map[string]string{Prevention: "Ankündigungen des Anbieters gehen künftig an das Team-Postfach statt an eine Einzelperson."},
