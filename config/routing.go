@@ -157,6 +157,12 @@ type Commands struct {
 	// own server that writes a Received above it (Dovecot LMTP does).
 	// A Config built in code with 0 is read as 1. Valid: 1-20.
 	BorderReceived int `toml:"border_received"`
+	// BorderHosts are the names the border MTA writes after "by" in its
+	// Received field. That field must name one of them, or nothing above
+	// it is trusted: a sender cannot push the border down by writing a
+	// Received of his own. Default: trusted_authserv_ids (an MTA's
+	// authserv-id is usually its host name).
+	BorderHosts []string `toml:"border_hosts"`
 }
 
 // MaxBorderReceived bounds [commands] border_received.
@@ -252,6 +258,13 @@ func (c *Config) Assignee(name string) (team *Team, provider *Provider) {
 func (c *Config) validateRouting(v *validator) {
 	if n := c.Commands.BorderReceived; n < 1 || n > MaxBorderReceived {
 		v.add(key("commands", "border_received"), fmt.Sprintf("must be 1-%d (the border MTA's Received field, counted from the top of the header), got %d", MaxBorderReceived, n))
+	}
+	for i, h := range c.Commands.BorderHosts {
+		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+		if h == "" || strings.ContainsAny(h, " @;()") {
+			v.add(key("commands", "border_hosts"), fmt.Sprintf("not a host name: %q", c.Commands.BorderHosts[i]))
+		}
+		c.Commands.BorderHosts[i] = h
 	}
 	names := map[string]string{}
 	addrs := func(table string, n int, label, field string, list []string, required bool) {

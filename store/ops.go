@@ -109,26 +109,27 @@ func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status str
 	return nil
 }
 
-// IncidentParticipants lists, lower case, the addresses on an incident's
-// thread: the sender and addressees of the message that opened it and of
-// every authenticated message, and the recipients of our mail about it.
-// Callers compare addresses exactly.
-func (r Reader) IncidentParticipants(ctx context.Context, incidentID int64) ([]string, error) {
-	var rows []struct {
-		From string `db:"from_addr"`
-		To   string `db:"to_addrs"`
-		Cc   string `db:"cc_addrs"`
-	}
-	if err := sqlx.SelectContext(ctx, r.x, &rows, r.s.q("incident-participants"), incidentID, incidentID, incidentID); err != nil {
+// ParticipantSource is a message (or an outgoing mail) whose addresses
+// may make people participants of an incident: the message that opened
+// it (Opener), or one whose sender was authenticated; an outgoing mail
+// has no From.
+type ParticipantSource struct {
+	From          string `db:"from_addr"`
+	To            string `db:"to_addrs"`
+	Cc            string `db:"cc_addrs"`
+	Authenticated bool   `db:"authenticated"`
+	Opener        bool   `db:"opener"`
+}
+
+// ParticipantSources lists the messages and outgoing mail of an incident
+// that can make someone a participant (see ParticipantSource); the
+// caller decides whose.
+func (r Reader) ParticipantSources(ctx context.Context, incidentID int64) ([]ParticipantSource, error) {
+	var rows []ParticipantSource
+	if err := sqlx.SelectContext(ctx, r.x, &rows, r.s.q("incident-participants"), incidentID, incidentID, incidentID, incidentID); err != nil {
 		return nil, fmt.Errorf("store: participants of incident %d: %w", incidentID, err)
 	}
-	var out []string
-	for _, row := range rows {
-		out = append(out, AddressList(row.From)...)
-		out = append(out, AddressList(row.To)...)
-		out = append(out, AddressList(row.Cc)...)
-	}
-	return out, nil
+	return rows, nil
 }
 
 // AddressList splits a stored address list ("a@x, Name <b@y>") into bare

@@ -3,6 +3,7 @@ package workflow
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -186,10 +187,14 @@ func trustedBlock(cfg *config.Config, m *mailparse.Message) block {
 	var b block
 	var above []mailparse.HeaderField
 	received := 0
+	by := ""
 	for _, f := range m.Fields("Received", "Authentication-Results") {
 		switch {
 		case f.Name == "Received":
 			received++
+			if received == border {
+				by = receivedBy(f.Value)
+			}
 		case received < border:
 			above = append(above, f)
 		default:
@@ -198,6 +203,19 @@ func trustedBlock(cfg *config.Config, m *mailparse.Message) block {
 	}
 	if received < border {
 		b.missing = fmt.Sprintf("the header has %d Received field(s) and the border MTA's is number %d ([commands] border_received), so the message did not come in through it and none of its %d Authentication-Results field(s) is trusted", received, border, len(above))
+		return b
+	}
+	hosts := cfg.Commands.BorderHosts
+	if len(hosts) == 0 {
+		hosts = cfg.Commands.TrustedAuthservIDs
+	}
+	ok := false
+	for _, h := range hosts {
+		ok = ok || strings.EqualFold(strings.TrimSuffix(h, "."), by)
+	}
+	if !ok {
+		b.missing = fmt.Sprintf("Received field number %d ([commands] border_received) was written by %q, not by the border MTA (%s), so none of the Authentication-Results fields above it is trusted",
+			border, by, strings.Join(hosts, ", "))
 		return b
 	}
 	for _, f := range above {
@@ -274,3 +292,15 @@ func aligned(from, d string) bool {
 	of := orgDomain(from)
 	return of != "" && of == orgDomain(d)
 }
+
+// receivedBy is the host a Received field names after "by" (RFC 5321
+// 4.4), lower case, without a trailing dot; "" when it names none.
+func receivedBy(v string) string {
+	m := receivedByRe.FindStringSubmatch(v)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSuffix(strings.ToLower(m[1]), ".")
+}
+
+var receivedByRe = regexp.MustCompile(`(?i)(?:^|[\s;)])by\s+([^\s;()]+)`)

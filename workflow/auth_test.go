@@ -130,6 +130,18 @@ func TestAuthenticateTrustsOnlyTheBorderBlock(t *testing.T) {
 		{name: "border_received = 2 but one Received", cfg: "border_received = 2\n", lines: []string{
 			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example", rcvBorder},
 			reason: []string{"the header has 1 Received field(s) and the border MTA's is number 2"}},
+		// Mail that reached the mailbox without the LMTP hop: the sender
+		// writes a Received of his own to become "number 2", with his
+		// pass above it. The counted Received must be the border's.
+		{name: "a forged Received pushes the border down", cfg: "border_received = 2\n", lines: []string{
+			"Authentication-Results: mx.corp.example; dmarc=none header.from=corp.example", rcvBorder,
+			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example",
+			"Received: from fake.evil.example by fake.evil.example; Sun, 29 Nov 2026 19:25:00 +0000"},
+			reason: []string{`Received field number 2 ([commands] border_received) was written by "fake.evil.example", not by the border MTA (mx.corp.example)`}},
+		{name: "border_hosts names the border", cfg: "border_hosts = [\"mx1.corp.example\"]\n", lines: []string{
+			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example",
+			"Received: from out.evil.example by MX1.corp.example. (Postfix); Sun, 29 Nov 2026 19:25:55 +0000"},
+			ok: true},
 	} {
 		c.run(t)
 	}

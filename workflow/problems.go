@@ -266,6 +266,14 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 	if err != nil {
 		return "", false, err
 	}
+	// A provider links its incident only to a problem it is part of
+	// already: linking would tell it the problem's title, workaround and
+	// incidents, and let it command the problem.
+	if ok, why, err := p.mayCommandThread(ctx, thread{pr: pr}, from); err != nil {
+		return "", false, err
+	} else if !ok {
+		return why, false, nil
+	}
 	if cur == pr {
 		return "already part of " + pr.Key, true, nil
 	}
@@ -441,6 +449,19 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	loc := cfg.Helpdesk.Location
 	if loc == nil {
 		loc = time.UTC
+	}
+	// A provider's problem contact hears of the incidents assigned to
+	// that provider only: the others are the in-house team's business
+	// (their requesters, subjects and count).
+	if _, prov := cfg.Assignee(inc.Assignee); prov != nil {
+		var own []store.Incident
+		for _, l := range linked {
+			if l.Assignee == prov.Name {
+				own = append(own, l)
+			}
+		}
+		linked = own
+		keys, occ = make([]string, len(linked)), make([]ProblemOccurrence, len(linked))
 	}
 	for i, l := range linked {
 		keys[i] = l.Key

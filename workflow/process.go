@@ -20,6 +20,7 @@ type threadMatch struct {
 	reason   string
 	byTag    bool
 	byTicket bool
+	opened   bool // the message opened inc
 }
 
 // subjectTag is a tag of ours in a subject: an incident's or a problem's.
@@ -286,6 +287,12 @@ func (p *processing) learnTickets(ctx context.Context, inc *store.Incident, matc
 	if prov == nil || prov.TicketRe == nil || match.byTicket {
 		return nil
 	}
+	if !match.opened && inc.Assignee != prov.Name {
+		// A provider's numbers belong to its own incidents: learned on
+		// another party's incident, they would let its mail thread
+		// there without a tag.
+		return nil
+	}
 	tickets := prov.TicketRe.FindAllString(p.msg.Subject, 5)
 	if len(tickets) == 0 {
 		return nil
@@ -359,16 +366,17 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			return err
 		}
 	}
-	if match.byTag && !isRequester && staff == "" {
-		// Rule 5: anyone can type a tag. Record it, but say that this
-		// sender was not on the thread before.
+	if !isRequester && staff == "" {
+		// Rule 5: anyone can type a tag, or quote a Message-ID he has
+		// seen. Record it, but say that this sender was not on the
+		// thread before.
 		on, err := p.u.isParticipant(ctx, inc, from)
 		if err != nil {
 			return err
 		}
 		if !on {
 			res.Reason += "; flagged: sender is neither the requester, staff, a provider nor on the thread"
-			if err := p.event(inc, "flagged", from, from+" used the tag but is neither the requester, staff, a provider nor on the thread"); err != nil {
+			if err := p.event(inc, EvFlagged, from, fmt.Sprintf("%s joined by %s but is neither the requester, staff, a provider nor on the thread", from, match.reason)); err != nil {
 				return err
 			}
 		}
@@ -472,7 +480,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	// A provider's ticket system may open a ticket on its own ("Incident
 	// INC0012345 -- opened: …"): its number is learned here too, so the
 	// system's later mail about it threads by rule 3.
-	if err := p.learnTickets(ctx, inc, &threadMatch{inc: inc}); err != nil {
+	if err := p.learnTickets(ctx, inc, &threadMatch{inc: inc, opened: true}); err != nil {
 		return err
 	}
 	if err := p.flagDenied(inc, res); err != nil {

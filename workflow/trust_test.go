@@ -183,6 +183,11 @@ func TestProviderCommandsOnlyItsIncidents(t *testing.T) {
 			if toProvider != 0 {
 				t.Errorf("the team's incident was sent to the provider %d times", toProvider)
 			}
+			// Nor does it learn its ticket numbers on another party's
+			// incident.
+			ingest(t, eng, []byte("From: tech@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x [ACME-999]\r\nMessage-ID: <c9@acme>\r\n"+
+				acmeAR+"\r\n\r\nWe looked at it.\r\n"))
+			wantRows(t, st, map[string]int{"provider_tickets": 0})
 			if inc1, _ := st.IncidentByKey(ctx, "HD-1"); inc1.Priority != "P1" {
 				t.Errorf("the provider could not command its own incident: %+v", inc1)
 			}
@@ -226,6 +231,20 @@ func TestFlaggingCannotBeAvoided(t *testing.T) {
 			}
 			if res[5].Incident != "HD-1" || !strings.Contains(res[5].Reason, "reply to our message") {
 				t.Errorf("a reply to our real Message-ID: %+v", res[5])
+			}
+			// Authenticating as oneself does not make an outsider a
+			// participant, nor does his Cc make one of anybody; quoting
+			// the requester's Message-ID threads, flagged.
+			selfAR := "Authentication-Results: mx.example.com; dmarc=pass header.from=evil.example\r\n" + borderReceived
+			res = ingest(t, eng,
+				raw("oscar@evil.example", "Re: [HD-1] Printer jams", "g1@evil", selfAR, "Cc: olga@evil.example"),
+				raw("oscar@evil.example", "Re: [HD-1] Printer jams", "g2@evil", selfAR),
+				raw("olga@evil.example", "Re: [HD-1] Printer jams", "g3@evil"),
+				raw("otto@evil.example", "Re: printer", "g4@evil", "In-Reply-To: <f1@x>"))
+			for i, r := range res {
+				if r.Incident != "HD-1" || !strings.Contains(r.Reason, "flagged: sender is neither") {
+					t.Errorf("outsider mail %d: %+v", i, r)
+				}
 			}
 		})
 	}
@@ -314,6 +333,54 @@ func TestNewIncidentLimitHoldsFloods(t *testing.T) {
 			r, err := eng.Reprocess(ctx, q[0].ID)
 			if err != nil || r.Outcome != workflow.OutcomeNewIncident {
 				t.Fatalf("release: %+v, %v", r, err)
+			}
+		})
+	}
+}
+
+// TestProviderCannotJoinAnInternalProblem: a provider that links its own
+// incident to an in-house problem ("#problem PRB-1") would learn the
+// problem's title, workaround and incidents, and could then command it:
+// refused; the problem's contact hears nothing, the provider nothing.
+func TestProviderCannotJoinAnInternalProblem(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemsConfig+`
+[[provider]]
+name = "acme"
+domains = ["acme-it.example"]
+intake = "servicedesk@acme-it.example"
+problem_contact = "problems@acme-it.example"
+[[route]]
+name = "printing"
+keywords = ["printer"]
+assign = "acme"
+`)
+			ingest(t, eng,
+				raw("carol@example.com", "Outlook crashes on start", "o1@x"),
+				raw("dan@example.com", "outlook keeps crashing when starting", "o2@x"),
+				raw("erin@example.com", "Outlook crash at startup", "o3@x"),
+				raw("fred@example.com", "Printer jams", "o4@x"))
+			if problem(t, st, "PRB-1") == nil {
+				t.Fatal("no PRB-1")
+			}
+			key := "HD-4"
+			if inc, _ := st.IncidentByKey(context.Background(), key); inc.Assignee != "acme" {
+				t.Fatalf("%s assigned to %s", key, inc.Assignee)
+			}
+			ingest(t, eng, []byte("From: tech@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: [HD-4] Printer jams\r\nMessage-ID: <l1@acme>\r\n"+
+				acmeAR+"\r\n\r\n#problem PRB-1\r\n"))
+			if got := problemOf(t, st, key); got != "" {
+				t.Fatalf("the provider linked its incident to %s", got)
+			}
+			if !hasEvent(eventsOf(t, st, key), "command_refused", "none of PRB-1's incidents is assigned to it") {
+				t.Errorf("events: %+v", eventsOf(t, st, key))
+			}
+			for _, o := range outboxOf(t, st, "problem_notice") {
+				if strings.Contains(o.ToAddrs, "acme") {
+					t.Errorf("a problem notice to the provider: %s", o.Subject)
+				}
 			}
 		})
 	}

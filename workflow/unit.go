@@ -74,7 +74,7 @@ type unit struct {
 	excl       map[string]map[string]bool
 	exclLoaded map[string]bool
 
-	participants map[int64][]string // stored incident → its participants, read on demand
+	participants map[int64][]store.ParticipantSource // stored incident → what may make participants, read on demand
 
 	// SLA clocks (clock.go): this unit's clock events, the incidents to
 	// derive again, and the stored events read so far.
@@ -440,19 +440,28 @@ func (u *unit) autoMailSent(addr string) int {
 }
 
 // isParticipant reports whether addr is on the incident's thread: the
-// sender or an addressee of the message that opened it or of an
-// authenticated message (stored, or in this batch), or a recipient of our
-// mail about it. Addresses are compared exactly (case aside); an
-// unauthenticated sender never becomes a participant by writing in.
+// sender or an addressee of the message that opened it, of an
+// authenticated message from the requester or staff (stored, or in this
+// batch), or a recipient of our mail about it. Addresses are compared
+// exactly (case aside). An outsider never becomes a participant by
+// writing in, authenticated or not, nor by putting someone in Cc.
 func (u *unit) isParticipant(ctx context.Context, inc *store.Incident, addr string) (bool, error) {
 	addr = strings.ToLower(strings.TrimSpace(addr))
 	if addr == "" {
 		return false, nil
 	}
-	has := func(list string) bool {
-		for _, a := range store.AddressList(list) {
-			if a == addr {
-				return true
+	trusted := func(src store.ParticipantSource) bool {
+		if src.Opener || src.From == "" {
+			return true
+		}
+		return src.Authenticated && (strings.EqualFold(src.From, inc.Requester) || staffName(u.e.Cfg, src.From) != "")
+	}
+	names := func(src store.ParticipantSource) bool {
+		for _, list := range []string{src.From, src.To, src.Cc} {
+			for _, a := range store.AddressList(list) {
+				if a == addr {
+					return true
+				}
 			}
 		}
 		return false
@@ -463,15 +472,14 @@ func (u *unit) isParticipant(ctx context.Context, inc *store.Incident, addr stri
 			continue
 		}
 		r := pm.row
-		if r.Authenticated || opener {
-			if has(r.FromAddr) || has(r.ToAddrs) || has(r.CcAddrs) {
-				return true, nil
-			}
-		}
+		src := store.ParticipantSource{From: r.FromAddr, To: r.ToAddrs, Cc: r.CcAddrs, Authenticated: r.Authenticated, Opener: opener}
 		opener = false
+		if trusted(src) && names(src) {
+			return true, nil
+		}
 	}
 	for _, po := range u.outbox {
-		if po.inc == inc && (has(po.o.ToAddrs) || has(po.o.CcAddrs)) {
+		if po.inc == inc && names(store.ParticipantSource{To: po.o.ToAddrs, Cc: po.o.CcAddrs}) {
 			return true, nil
 		}
 	}
@@ -479,18 +487,18 @@ func (u *unit) isParticipant(ctx context.Context, inc *store.Incident, addr stri
 		return false, nil
 	}
 	if u.participants == nil {
-		u.participants = map[int64][]string{}
+		u.participants = map[int64][]store.ParticipantSource{}
 	}
 	list, ok := u.participants[inc.ID]
 	if !ok {
 		var err error
-		if list, err = u.tx.IncidentParticipants(ctx, inc.ID); err != nil {
+		if list, err = u.tx.ParticipantSources(ctx, inc.ID); err != nil {
 			return false, err
 		}
 		u.participants[inc.ID] = list
 	}
-	for _, a := range list {
-		if a == addr {
+	for _, src := range list {
+		if trusted(src) && names(src) {
 			return true, nil
 		}
 	}

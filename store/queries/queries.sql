@@ -44,11 +44,12 @@ SELECT * FROM outbox WHERE incident_id = ? ORDER BY id;
 -- message that opened it and of every authenticated message, and the
 -- recipients of our own mail about it. An unauthenticated sender does not
 -- become a participant by writing in.
-SELECT from_addr, to_addrs, cc_addrs FROM messages
+SELECT from_addr, to_addrs, cc_addrs, authenticated, id = (SELECT MIN(id) FROM messages WHERE incident_id = ?) AS opener
+FROM messages
 WHERE incident_id = ? AND direction = 'in'
   AND (authenticated OR id = (SELECT MIN(id) FROM messages WHERE incident_id = ?))
 UNION ALL
-SELECT '', to_addrs, cc_addrs FROM outbox WHERE incident_id = ?;
+SELECT '', to_addrs, cc_addrs, TRUE, FALSE FROM outbox WHERE incident_id = ?;
 
 -- name: insert-event
 INSERT INTO events (incident_id, problem_id, message_pk, kind, actor, detail, created_at, dedupe_key)
