@@ -845,7 +845,7 @@ func (w *bodyWalker) leaf(path []int, e *message.Entity) {
 	}
 	m.Attachments = append(m.Attachments, Attachment{
 		Data:        kept,
-		Filename:    filename,
+		Filename:    oneLineName(filename),
 		ContentType: mt,
 		Size:        n,
 		Inline:      disp == "inline" || (disp == "" && e.Header.Get("Content-Id") != ""),

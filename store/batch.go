@@ -40,8 +40,8 @@ type BatchLookup struct {
 	// Conversation maps an Outlook conversation id to the incident of a
 	// stored message of that conversation.
 	Conversation map[string]int64
-	// NewIncidents counts the incidents each sender (lower case) opened
-	// since the given time.
+	// NewIncidents counts the incidents each sender key (see
+	// Incident.SenderKey) opened since the given time.
 	NewIncidents map[string]int
 	// SameID lists the stored incoming messages that have the
 	// Message-ID of a batch message, whatever their content: ID,
@@ -56,7 +56,7 @@ type BatchLookup struct {
 // keys are stored already, which incidents the candidate Message-IDs
 // belong to, and how many automatic mails went to each of senders, and
 // how many incidents each of them opened, since a time.
-func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates, senders, conversations []string, since time.Time) (*BatchLookup, error) {
+func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates, senders, senderKeys, conversations []string, since time.Time) (*BatchLookup, error) {
 	kj, _ := json.Marshal(nonNilKeys(keys))
 	cj, _ := json.Marshal(nonNilStrings(candidates))
 	lower := make([]string, len(senders))
@@ -65,6 +65,7 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 	}
 	sj, _ := json.Marshal(lower)
 	vj, _ := json.Marshal(nonNilStrings(conversations))
+	skj, _ := json.Marshal(nonNilStrings(senderKeys))
 	ids := make([]string, 0, len(keys))
 	for _, k := range keys {
 		ids = append(ids, k.MessageID)
@@ -78,7 +79,7 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 		IncidentID  *int64 `db:"incident_id"`
 		Outcome     string `db:"outcome"`
 	}
-	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj), string(sj), utc(since), string(ij), string(cj)); err != nil {
+	if err := sqlx.SelectContext(ctx, r.x, &hits, r.s.q("batch-lookup"), string(kj), string(cj), string(cj), string(sj), utc(since), string(vj), string(skj), utc(since), string(ij), string(cj)); err != nil {
 		return nil, fmt.Errorf("store: look up batch: %w", err)
 	}
 	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{},
@@ -217,15 +218,15 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 	for _, inc := range incs {
 		byKey[inc.Key] = inc
 	}
-	const cols = 24
+	const cols = 25
 	err := r.rows(ctx, `INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
-    assignee, category, created_at, updated_at, message_count, fingerprint, problem_id,
+    assignee, category, created_at, updated_at, message_count, fingerprint, problem_id, sender_key,
     sla, paused, response_due, resolution_due, response_breached_at, resolution_breached_at,
     escalation_level, acknowledged_by, clock_generation, next_due_at)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
 		func(i int) []any {
 			c := incs[i]
 			return []any{c.Key, c.Subject, c.NormSubject, c.Status, c.Priority, c.Requester, c.RequesterName,
-				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount, c.Fingerprint, c.ProblemID,
+				c.Assignee, c.Category, utc(c.CreatedAt), utc(c.UpdatedAt), c.MessageCount, c.Fingerprint, c.ProblemID, c.SenderKey,
 				c.SLA, c.Paused, nullTime(c.ResponseDue), nullTime(c.ResolutionDue), nullTime(c.ResponseBreachedAt), nullTime(c.ResolutionBreachedAt),
 				c.EscalationLevel, c.AcknowledgedBy, c.ClockGeneration, nullTime(c.NextDueAt)}
 		},

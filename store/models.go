@@ -34,6 +34,9 @@ type Incident struct {
 	EscalationLevel int        `db:"escalation_level"`
 	MessageCount    int        `db:"message_count"`
 	Fingerprint     string     `db:"fingerprint"`
+	// SenderKey is the requester's address in lower case without a
+	// +tag, for [helpdesk] new_incident_limit.
+	SenderKey string `db:"sender_key"`
 	// The SLA clock's derived figures (see clock_events): the promise's
 	// policy, whether waiting on the requester, when each target was
 	// breached, who acknowledged the breach, the clock generation (a

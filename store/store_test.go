@@ -115,7 +115,7 @@ func TestMessageUniqueKey(t *testing.T) {
 		if err := tx.InsertMessages(ctx, []*store.Message{again}, [][]byte{[]byte("raw")}); !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("same Message-ID and hash stored twice: %v; want ErrDuplicate", err)
 		}
-		lk, err := tx.PrefetchBatch(ctx, []store.MessageKey{{MessageID: "a@x", ContentHash: "h1"}}, nil, nil, nil, time.Time{})
+		lk, err := tx.PrefetchBatch(ctx, []store.MessageKey{{MessageID: "a@x", ContentHash: "h1"}}, nil, nil, nil, nil, time.Time{})
 		if err != nil || lk.Stored[store.MessageKey{MessageID: "a@x", ContentHash: "h1"}] == nil ||
 			lk.Stored[store.MessageKey{MessageID: "a@x", ContentHash: "h1"}].ID != first.ID {
 			t.Fatalf("prefetch of the stored message: %+v, %v; want #%d", lk, err, first.ID)
@@ -164,7 +164,7 @@ func TestBatchOperations(t *testing.T) {
 			if err := tx.EnqueueAll(ctx, []*store.Outbox{o}); err != nil {
 				return err
 			}
-			lk, err := tx.PrefetchBatch(ctx, nil, []string{"orphan@x", "out-2@x", "in-1@x", "nothing@x"}, []string{"b@X", "c@x"}, []string{"conv-1", "conv-2"}, now.Add(-time.Hour))
+			lk, err := tx.PrefetchBatch(ctx, nil, []string{"orphan@x", "out-2@x", "in-1@x", "nothing@x"}, []string{"b@X", "c@x"}, nil, []string{"conv-1", "conv-2"}, now.Add(-time.Hour))
 			if err != nil {
 				return err
 			}

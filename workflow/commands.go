@@ -284,7 +284,7 @@ func (p *processing) commandReply(t thread, lines []string) error {
 	_, _, err := p.send(t.inc, outgoing{
 		kind: "command_reply", template: "command_reply", dedupe: "command_reply:" + cleanText(m.MessageID) + ":" + m.ContentHash,
 		data: CommandReplyData{HelpdeskName: cfg.Helpdesk.Name, Key: t.key(), Lines: lines, Problem: t.pr != nil},
-		to:   m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: m.MessageID,
+		to:   m.From.Addr, rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: m.MessageID,
 		autoSubmitted: "auto-replied", problem: t.pr,
 	})
 	return err

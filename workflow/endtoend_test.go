@@ -245,7 +245,7 @@ func TestResolutionNotice(t *testing.T) {
 				t.Errorf("%d relays besides the resolution notice", n)
 			}
 			o := rows[0]
-			if o.Subject != "[HD-1] Resolved: Laptop does not boot" || !strings.HasSuffix(o.ToAddrs, "Carol\" <carol@example.com>") || o.AutoSubmitted != "auto-generated" ||
+			if o.Subject != "[HD-1] Resolved: Laptop does not boot" || o.ToAddrs != "carol@example.com" || o.AutoSubmitted != "auto-generated" ||
 				o.InReplyTo != outboxOf(t, st, "ack")[0].MessageID || !strings.Contains(o.Refs, "r1@x") {
 				t.Errorf("resolution notice: %+v", o)
 			}
@@ -466,8 +466,12 @@ func TestShowDecodesNames(t *testing.T) {
 			if bytes.Contains(js, []byte("=?utf-8?")) {
 				t.Errorf("show has encoded words: %s", js)
 			}
-			if !bytes.Contains(js, []byte(`"to":"Jürgen Müller \u003cjuergen@example.com\u003e"`)) ||
-				!bytes.Contains(js, []byte(`delivered to Jürgen Müller \u003cjuergen@example.com\u003e`)) {
+			// Automatic mail goes to the bare address (a display name
+			// from incoming mail is not repeated); the name is decoded
+			// where it is shown.
+			if !bytes.Contains(js, []byte(`"from":"Jürgen Müller \u003cjuergen@example.com\u003e"`)) ||
+				!bytes.Contains(js, []byte(`Requester: Jürgen Müller \u003cjuergen@example.com\u003e`)) ||
+				!bytes.Contains(js, []byte(`"to":"juergen@example.com"`)) {
 				t.Errorf("show does not name Jürgen: %s", js)
 			}
 		})

@@ -443,6 +443,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		Priority:      priority,
 		Requester:     cleanText(m.From.Addr),
 		RequesterName: cleanText(m.From.Name),
+		SenderKey:     cleanText(senderKey(m.From.Addr)),
 		CreatedAt:     p.now,
 		UpdatedAt:     p.now,
 	}
@@ -530,7 +531,7 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
 	data := AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-		RequesterName: m.From.Name, Priority: inc.Priority,
+		RequesterName: greetingName(m.From.Name), Priority: inc.Priority,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
 		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Workaround: pr.Workaround}
@@ -538,7 +539,7 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 	o, queued, err := p.send(inc, outgoing{
 		kind: "ack", template: "ack", dedupe: "ack:" + inc.Key,
 		data: data,
-		to:   m.From.String(), rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: strings.Join(refs, " "),
+		to:   m.From.Addr, rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: strings.Join(refs, " "),
 		autoSubmitted: "auto-replied",
 	})
 	if err != nil || !queued {

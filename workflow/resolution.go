@@ -91,9 +91,9 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 		kind: "resolution", template: "resolution",
 		dedupe: fmt.Sprintf("resolution:%s:%d:%s", inc.Key, gen, at.UTC().Format(time.RFC3339Nano)),
 		data: ResolutionData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-			RequesterName: inc.RequesterName, Resolver: resolver, Text: cleanText(strings.TrimSpace(text)),
+			RequesterName: greetingName(inc.RequesterName), Resolver: resolver, Text: cleanText(strings.TrimSpace(text)),
 			Target: targetKept(cfg, inc, at)},
-		to: to.String(), inReplyTo: inReplyTo, refs: refs,
+		to: to.Addr, inReplyTo: inReplyTo, refs: refs,
 		// Sent because staff acted, not in answer to the requester's
 		// mail: RFC 3834 "auto-generated".
 		autoSubmitted: "auto-generated",

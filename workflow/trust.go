@@ -2,6 +2,8 @@ package workflow
 
 import (
 	"context"
+	"regexp"
+	"strings"
 
 	"github.com/helpdeskd/helpdeskd/config"
 )
@@ -107,3 +109,18 @@ func (p *processing) mayCommandThread(ctx context.Context, t thread, addr string
 	}
 	return false, "not allowed: " + addr + " speaks for " + joinAnd(providersOf(cfg, addr)) + ", and none of " + t.pr.Key + "'s incidents is assigned to it", nil
 }
+
+// greetingName is a sender's display name fit to greet them by in an
+// automatic mail ("Hello Carol Chen"), or "": a From can be forged, and
+// a "name" such as "Cheap pills at http://evil.example/rx" would have the
+// helpdesk deliver spam to whoever the address belongs to. A name with an
+// address, a link, a domain, or more than 40 characters is left out.
+func greetingName(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" || len([]rune(name)) > 40 || strings.ContainsAny(name, "@<>/\\:") || domainish.MatchString(name) {
+		return ""
+	}
+	return name
+}
+
+var domainish = regexp.MustCompile(`(?i)[a-z0-9-]\.[a-z]{2,}`)

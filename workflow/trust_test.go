@@ -300,11 +300,11 @@ func TestNewIncidentLimitHoldsFloods(t *testing.T) {
 			ctx := context.Background()
 			var batch [][]byte
 			for i := 0; i < 4; i++ {
-				batch = append(batch, raw("flood@evil.example", fmt.Sprintf("offer %d", i), fmt.Sprintf("fl%d@evil", i)),
+				batch = append(batch, raw(fmt.Sprintf("flood+%d@evil.example", i), fmt.Sprintf("offer %d", i), fmt.Sprintf("fl%d@evil", i)),
 					raw("nagios@example.com", fmt.Sprintf("PROBLEM: disk %d", i), fmt.Sprintf("n%d@x", i)))
 			}
 			res := ingest(t, eng, batch...)
-			res = append(res, ingest(t, eng, raw("flood@evil.example", "offer 4", "fl4@evil"))...)
+			res = append(res, ingest(t, eng, raw("Flood+4@Evil.Example", "offer 4", "fl4@evil"))...)
 			held, opened := 0, 0
 			for _, r := range res {
 				switch r.Outcome {
@@ -325,7 +325,7 @@ func TestNewIncidentLimitHoldsFloods(t *testing.T) {
 				t.Fatalf("quarantine: %d (%v)", len(q), err)
 			}
 			var acks int
-			st.DB().Get(&acks, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE to_addrs LIKE ?`), "%flood@%")
+			st.DB().Get(&acks, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE to_addrs LIKE ?`), "%flood+%")
 			if acks != 3 {
 				t.Errorf("%d mails to the flooding sender, want 3", acks)
 			}
@@ -383,5 +383,24 @@ assign = "acme"
 				}
 			}
 		})
+	}
+}
+
+// TestAutomaticMailCarriesNoForgedName: an acknowledgement to a From whose
+// display name is an advertisement goes to the bare address and does not
+// greet the "name": a forged From must not make the helpdesk deliver spam.
+// A real name is still used.
+func TestAutomaticMailCarriesNoForgedName(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	ingest(t, eng, raw(`"Cheap pills at http://evil.example/rx" <victim@third.example>`, "hello", "sp1@x"),
+		raw(`"Carol Chen" <carol@example.com>`, "Printer jams", "sp2@x"))
+	var acks []store.Outbox
+	st.DB().Select(&acks, `SELECT * FROM outbox WHERE kind = 'ack' ORDER BY id`)
+	if len(acks) != 2 || acks[0].ToAddrs != "victim@third.example" || strings.Contains(acks[0].TextBody+acks[0].HTMLBody, "evil.example") ||
+		strings.Contains(acks[0].TextBody, "Cheap pills") {
+		t.Fatalf("acknowledgement to a forged name: %+v", acks)
+	}
+	if !strings.HasPrefix(acks[1].TextBody, "Hello Carol Chen,") {
+		t.Errorf("a real name is no longer used: %q", acks[1].TextBody)
 	}
 }

@@ -157,7 +157,11 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 			convs = append(convs, c)
 		}
 	}
-	lk, err := u.tx.PrefetchBatch(ctx, keys, cands, senders, convs, u.now.Add(-time.Hour))
+	senderKeys := make([]string, 0, len(senders))
+	for _, s := range senders {
+		senderKeys = append(senderKeys, senderKey(s))
+	}
+	lk, err := u.tx.PrefetchBatch(ctx, keys, cands, senders, senderKeys, convs, u.now.Add(-time.Hour))
 	if err != nil {
 		return err
 	}
@@ -517,16 +521,33 @@ func (u *unit) knownMessageID(id string, inc *store.Incident) bool {
 }
 
 // newIncidentsBy counts the incidents addr opened in the last hour, this
-// batch's included.
+// batch's included; addresses that differ only by case or a +tag count
+// as one sender.
 func (u *unit) newIncidentsBy(addr string) int {
-	a := strings.ToLower(addr)
-	n := u.newIncDB[a]
+	k := senderKey(addr)
+	n := u.newIncDB[k]
 	for _, inc := range u.newIncs {
-		if strings.EqualFold(inc.Requester, a) {
+		if inc.SenderKey == k {
 			n++
 		}
 	}
 	return n
+}
+
+// senderKey is an address in lower case without a +tag ("Mallory+1@
+// Evil.Example" is "mallory@evil.example"), so that one sender is one
+// sender for [helpdesk] new_incident_limit.
+func senderKey(addr string) string {
+	a := strings.ToLower(strings.TrimSpace(addr))
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return a
+	}
+	local := a[:at]
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return local + a[at:]
 }
 
 // createIncident takes the next number and keeps the incident for the

@@ -66,9 +66,9 @@ UNION ALL
 SELECT 4, id, conversation, '', incident_id, '' FROM messages
 WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND conversation <> '' AND incident_id IS NOT NULL
 UNION ALL
-SELECT 5, COUNT(*), lower(requester), '', NULL, '' FROM incidents
-WHERE lower(requester) = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND created_at > ?
-GROUP BY lower(requester)
+SELECT 5, COUNT(*), sender_key, '', NULL, '' FROM incidents
+WHERE sender_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND created_at > ?
+GROUP BY sender_key
 UNION ALL
 SELECT 6, id, message_id, lower(from_addr), incident_id, outcome FROM messages
 WHERE message_id = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND direction = 'in'

@@ -5,5 +5,7 @@
 ALTER TABLE messages ADD COLUMN authenticated BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- New incidents per sender in the last hour ([helpdesk]
--- new_incident_limit), read for a whole batch at once.
-CREATE INDEX incidents_requester_created ON incidents (lower(requester), created_at);
+-- new_incident_limit), read for a whole batch at once: the sender's
+-- address in lower case without a +tag (mallory+1@ is mallory@).
+ALTER TABLE incidents ADD COLUMN sender_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX incidents_sender_created ON incidents (sender_key, created_at);
