@@ -582,3 +582,32 @@ func (r Reader) ProblemOutbox(ctx context.Context, id int64) ([]Outbox, error) {
 	}
 	return out, nil
 }
+
+// TokenDF counts the fingerprint words of the whole history: n is the
+// number of incidents with a fingerprint, counts the incidents carrying
+// each word (from the incident_tokens index). Repeat detection weighs
+// words by it (inverse document frequency); it is a full count, meant to
+// be read now and then (the problems-df tick job), not per decision.
+func (r Reader) TokenDF(ctx context.Context) (n int, counts map[string]int, err error) {
+	if err := sqlx.GetContext(ctx, r.x, &n, `SELECT count(*) FROM incidents WHERE fingerprint <> ''`); err != nil {
+		return 0, nil, fmt.Errorf("store: count fingerprinted incidents: %w", err)
+	}
+	rows, err := r.x.QueryxContext(ctx, `SELECT token, count(*) FROM incident_tokens GROUP BY token`)
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: count fingerprint words: %w", err)
+	}
+	defer rows.Close()
+	counts = map[string]int{}
+	for rows.Next() {
+		var tok string
+		var c int
+		if err := rows.Scan(&tok, &c); err != nil {
+			return 0, nil, fmt.Errorf("store: count fingerprint words: %w", err)
+		}
+		counts[tok] = c
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("store: count fingerprint words: %w", err)
+	}
+	return n, counts, nil
+}

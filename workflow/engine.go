@@ -124,6 +124,7 @@ type Engine struct {
 	Jobs []Job
 
 	health jobHealth
+	df     dfCache // document frequencies of fingerprint words (problems.go)
 
 	keys        *Keys
 	problemKeys *Keys
@@ -138,7 +139,7 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{
+	e := &Engine{
 		Store: st, Cfg: cfg, Templates: tmpl, Log: log,
 		Now:   func() time.Time { return time.Now().UTC() },
 		Parse: ParseOptions(cfg),
@@ -146,6 +147,10 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		// Problems are PRB-N, whatever the incidents' prefix.
 		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
+	if cfg.Problems.Enabled {
+		e.Jobs = append(e.Jobs, e.problemJobs()...)
+	}
+	return e
 }
 
 // ParseOptions are the parser limits of the configuration ([intake]).

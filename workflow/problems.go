@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/store"
@@ -28,6 +29,77 @@ import (
 // compared with: the most recent ones sharing a word.
 const candidateLimit = 2000
 
+// dfRefresh is how often the problems-df job recounts the document
+// frequencies of fingerprint words; in between, each process adds the
+// incidents it fingerprints itself.
+const dfRefresh = time.Hour
+
+// dfCache is the engine's copy of the document frequencies: a full count
+// (never changed once made) and the words of the incidents this process
+// fingerprinted since.
+type dfCache struct {
+	mu     sync.Mutex
+	base   *DF
+	more   map[string]int
+	moreN  int
+	loaded bool
+}
+
+func (c *dfCache) set(n int, counts map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.base, c.more, c.moreN, c.loaded = &DF{N: n, Count: counts}, nil, 0, true
+}
+
+// repeatDF returns a snapshot of the document frequencies, counting them
+// in tx the first time (afterwards the problems-df job refreshes them).
+func (e *Engine) repeatDF(ctx context.Context, tx *store.Tx) (*DF, error) {
+	c := &e.df
+	c.mu.Lock()
+	loaded := c.loaded
+	c.mu.Unlock()
+	if !loaded {
+		n, counts, err := tx.TokenDF(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.set(n, counts)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := &DF{N: c.base.N + c.moreN, Count: c.base.Count, more: make(map[string]int, len(c.more))}
+	for k, v := range c.more {
+		d.more[k] = v
+	}
+	return d, nil
+}
+
+// countDF adds one fingerprinted incident to the cached frequencies.
+func (e *Engine) countDF(f Fingerprint) {
+	c := &e.df
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.more == nil {
+		c.more = map[string]int{}
+	}
+	c.moreN++
+	for _, t := range f.Tokens {
+		c.more[t]++
+	}
+}
+
+// problemJobs are the tick jobs of [problems].
+func (e *Engine) problemJobs() []Job {
+	return []Job{{Name: "problems-df", Every: dfRefresh, Run: func(ctx context.Context, w *Work) error {
+		n, counts, err := w.Tx.TokenDF(ctx)
+		if err != nil {
+			return err
+		}
+		e.df.set(n, counts)
+		return nil
+	}}}
+}
+
 type occurrence struct {
 	id        int64
 	key       string
@@ -44,11 +116,16 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if len(fp.Tokens) == 0 {
 		return nil
 	}
-	occ, err := p.occurrences(ctx, inc, fp)
+	df, err := p.e.repeatDF(ctx, p.u.tx)
+	if err != nil {
+		return err
+	}
+	occ, err := p.occurrences(ctx, inc, fp, df)
 	if err != nil {
 		return err
 	}
 	p.u.fingerprinted = append(p.u.fingerprinted, inc)
+	p.e.countDF(fp)
 	if len(occ)+1 < pc.Threshold {
 		return nil
 	}
@@ -58,9 +135,16 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
 	why := fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
-	pr, err := p.problemOfOccurrences(ctx, fp, occ)
+	pr, err := p.problemOfOccurrences(ctx, fp, occ, df)
 	if err != nil {
 		return err
+	}
+	if pr == nil {
+		// Every occurrence belongs to a problem that this incident is
+		// not like enough (no chains): no problem.
+		if free, err := p.hasFree(ctx, occ); err != nil || !free {
+			return err
+		}
 	}
 	if pr, err = p.attach(ctx, inc, pr, occ, why, "helpdeskd"); err != nil {
 		return err
@@ -72,14 +156,14 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 // occurrences are the incidents of the window before and after inc's
 // creation (this batch's included) that are the same issue as fp and
 // that "#not-problem" did not part from it.
-func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint) ([]occurrence, error) {
+func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint, df *DF) ([]occurrence, error) {
 	pc := p.e.Cfg.Problems
 	since := inc.CreatedAt.Add(-pc.Window.Duration)
 	self := fp.String()
 	var occ []occurrence
 	// Earlier incidents of this batch, not stored yet.
 	for _, b := range p.u.fingerprinted {
-		if b == inc || !b.CreatedAt.After(since) || Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+		if b == inc || !b.CreatedAt.After(since) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
 			continue
 		}
 		if x, err := p.u.excluded(ctx, self, b.Fingerprint); err != nil || x {
@@ -97,7 +181,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		return nil, err
 	}
 	for _, c := range cands {
-		if c.ID == inc.ID || Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
+		if c.ID == inc.ID || df.Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
 		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID}
@@ -116,10 +200,28 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 	return occ, nil
 }
 
+// hasFree reports whether an occurrence is linked to no problem yet.
+func (p *processing) hasFree(ctx context.Context, occ []occurrence) (bool, error) {
+	for _, o := range occ {
+		if o.batch == nil {
+			if o.problemID == nil {
+				return true, nil
+			}
+			continue
+		}
+		if pr, err := p.u.problemOfIncident(ctx, o.batch); err != nil || pr == nil {
+			return err == nil, err
+		}
+	}
+	return false, nil
+}
+
 // problemOfOccurrences is the problem of the most recent occurrence that
 // has one, open before resolved, unless "#not-problem" parted fp from
-// it; nil when there is none.
-func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, occ []occurrence) (*store.Problem, error) {
+// it, and only if fp is like the problem itself (no chains): similar to
+// its title fingerprint, or to most of its incidents. nil when there is
+// none.
+func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, occ []occurrence, df *DF) (*store.Problem, error) {
 	var resolved *store.Problem
 	for _, o := range occ {
 		var cand *store.Problem
@@ -143,6 +245,11 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		} else if x {
 			continue
 		}
+		if like, err := p.likeProblem(ctx, fp, cand, df); err != nil {
+			return nil, err
+		} else if !like {
+			continue
+		}
 		if cand.Status != store.ProblemResolved {
 			return cand, nil
 		}
@@ -151,6 +258,26 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		}
 	}
 	return resolved, nil
+}
+
+// likeProblem reports whether fp is the problem's issue: similar to its
+// title fingerprint, or to more than half of its incidents.
+func (p *processing) likeProblem(ctx context.Context, fp Fingerprint, pr *store.Problem, df *DF) (bool, error) {
+	th := p.e.Cfg.Problems.Similarity
+	if df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= th {
+		return true, nil
+	}
+	linked, err := p.u.linkedTo(ctx, pr)
+	if err != nil {
+		return false, err
+	}
+	close := 0
+	for _, l := range linked {
+		if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= th {
+			close++
+		}
+	}
+	return 2*close > len(linked), nil
 }
 
 // attach links inc, and every occurrence not linked to a problem yet, to
@@ -238,12 +365,16 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 		}
 		var occ []occurrence
 		fp := fingerprintOf(inc.Fingerprint)
+		var df *DF
 		if p.e.Cfg.Problems.Enabled {
-			if occ, err = p.occurrences(ctx, inc, fp); err != nil {
+			if df, err = p.e.repeatDF(ctx, p.u.tx); err != nil {
+				return "", false, err
+			}
+			if occ, err = p.occurrences(ctx, inc, fp, df); err != nil {
 				return "", false, err
 			}
 		}
-		pr, err := p.problemOfOccurrences(ctx, fp, occ)
+		pr, err := p.problemOfOccurrences(ctx, fp, occ, df)
 		if err != nil {
 			return "", false, err
 		}
