@@ -489,6 +489,12 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 	}
 	var kept []string
 	for _, o := range others {
+		if o == inc.Fingerprint {
+			// A pair of a fingerprint with itself would stop the
+			// problem catching later reports identical to its own
+			// title: only this incident is parted.
+			continue
+		}
 		if err := p.u.exclude(ctx, inc.Fingerprint, o, from, false); err != nil {
 			return "", false, err
 		}

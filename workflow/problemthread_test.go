@@ -329,3 +329,31 @@ func TestProblemCorrections(t *testing.T) {
 		})
 	}
 }
+
+// TestNotProblemKeepsIdenticalReports: "#not-problem" on an incident whose
+// fingerprint is the problem's own parts that incident only; later
+// reports identical to the problem's title still join it.
+func TestNotProblemKeepsIdenticalReports(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng,
+				raw("carol@example.com", "Scanner offline", "n1@x"),
+				raw("dan@example.com", "Scanner offline", "n2@x"),
+				raw("erin@example.com", "Scanner offline", "n3@x"))
+			if got := problemOf(t, st, "HD-2"); got != "PRB-1" {
+				t.Fatalf("HD-2: problem %q, want PRB-1", got)
+			}
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\n"+
+				"Message-ID: <n4@x>\r\n"+leadAR+"\r\n\r\n#not-problem\r\n"))
+			if got := problemOf(t, st, "HD-2"); got != "" {
+				t.Fatalf("HD-2 still in %s after #not-problem", got)
+			}
+			res := ingest(t, eng, raw("gina@example.com", "Scanner offline", "n5@x"))
+			if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
+				t.Fatalf("%s: problem %q after #not-problem on an identical report, want PRB-1 (%s)", res[0].Incident, got, res[0].Reason)
+			}
+		})
+	}
+}
