@@ -611,3 +611,15 @@ func (r Reader) TokenDF(ctx context.Context) (n int, counts map[string]int, err 
 	}
 	return n, counts, nil
 }
+
+// ProblemsUpdatedSince lists the ids of problems not resolved that
+// changed after since (a link is a change), oldest first: those the
+// problem-digest job looks at.
+func (r Reader) ProblemsUpdatedSince(ctx context.Context, since time.Time) ([]int64, error) {
+	var out []int64
+	q := r.s.db.Rebind(`SELECT id FROM problems WHERE status <> 'resolved' AND updated_at > ? ORDER BY id`)
+	if err := sqlx.SelectContext(ctx, r.x, &out, q, utc(since)); err != nil {
+		return nil, fmt.Errorf("store: problems updated since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}

@@ -90,7 +90,7 @@ func (e *Engine) countDF(f Fingerprint) {
 
 // problemJobs are the tick jobs of [problems].
 func (e *Engine) problemJobs() []Job {
-	return []Job{{Name: "problems-df", Every: dfRefresh, Run: func(ctx context.Context, w *Work) error {
+	return []Job{{Name: "problem-digest", Run: e.problemDigests}, {Name: "problems-df", Every: dfRefresh, Run: func(ctx context.Context, w *Work) error {
 		n, counts, err := w.Tx.TokenDF(ctx)
 		if err != nil {
 			return err
@@ -98,6 +98,93 @@ func (e *Engine) problemJobs() []Job {
 		e.df.set(n, counts)
 		return nil
 	}}}
+}
+
+// problemDigests is the problem-digest job: for each problem whose
+// contact has had a notice or digest at least [problems] notify_every
+// ago and that has occurrences linked since, one digest listing them goes
+// to the same contact. The digest's once-only key is the problem and the
+// time of the notice before it, so a second run (or a second daemon)
+// finds it queued already.
+func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
+	pc := e.Cfg.Problems
+	ids, err := w.Tx.ProblemsUpdatedSince(ctx, w.Now.Add(-pc.Window.Duration))
+	if err != nil {
+		return err
+	}
+	loc := e.Cfg.Helpdesk.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	for _, id := range ids {
+		mails, err := w.Tx.ProblemOutbox(ctx, id)
+		if err != nil {
+			return err
+		}
+		var last *store.Outbox
+		for i := range mails {
+			m := &mails[i]
+			if (m.Kind == "problem_notice" || m.Kind == "problem_digest") && (last == nil || m.CreatedAt.After(last.CreatedAt)) {
+				last = m
+			}
+		}
+		if last == nil || w.Now.Before(last.CreatedAt.Add(pc.NotifyEvery.Duration)) {
+			continue
+		}
+		evs, err := w.Tx.ProblemEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		since := map[string]bool{}
+		for _, ev := range evs {
+			if ev.Kind == "incident_linked" && ev.CreatedAt.After(last.CreatedAt) {
+				if k, _, ok := strings.Cut(ev.Detail, " "); ok {
+					since[k] = true
+				}
+			}
+		}
+		if len(since) == 0 {
+			continue
+		}
+		pr, err := w.u.problem(ctx, id)
+		if err != nil {
+			return err
+		}
+		linked, err := w.u.linkedTo(ctx, pr)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		var occ []ProblemOccurrence
+		for _, l := range linked {
+			keys = append(keys, l.Key)
+			if since[l.Key] {
+				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"),
+					Requester: l.Requester, Status: l.Status, Subject: l.Subject})
+			}
+		}
+		if len(occ) == 0 {
+			continue // parted again since
+		}
+		data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Incidents: keys,
+			Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format("2006-01-02 15:04")}
+		r, err := e.Templates.Render("problem_digest", data)
+		if err != nil {
+			return err
+		}
+		dedupe := fmt.Sprintf("problem_digest:%s:%d", pr.Key, last.CreatedAt.Unix())
+		root := e.problemKeys.ThreadRoot(pr.Key)
+		o := &store.Outbox{Kind: "problem_digest", MessageID: e.problemKeys.NewMessageID(pr.Key), DedupeKey: &dedupe,
+			FromAddr: e.Cfg.SMTP.From, ToAddrs: last.ToAddrs, ReplyTo: e.Cfg.Helpdesk.Address, Subject: r.Subject,
+			TextBody: r.Text, HTMLBody: r.HTML, InReplyTo: root, Refs: root, AutoSubmitted: "auto-generated",
+			NextAttemptAt: w.Now, CreatedAt: w.Now}
+		if w.u.enqueue(o, nil, pr) {
+			w.u.events = append(w.u.events, pendingEvent{pr: pr, ev: &store.Event{Kind: "notified", Actor: "helpdeskd",
+				Detail:    cleanText(fmt.Sprintf("digest <%s> of %d occurrence(s) queued to %s", o.MessageID, len(occ), last.ToAddrs)),
+				CreatedAt: w.Now}})
+		}
+	}
+	return nil
 }
 
 type occurrence struct {
@@ -330,6 +417,10 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 		p.problemEvent(pr, "opened", actor, fmt.Sprintf("%s opened: %s", pr.Key, why))
 	case pr.Status == store.ProblemResolved:
 		p.u.setProblemStatus(pr, store.ProblemOpen)
+		if p.u.reopened == nil {
+			p.u.reopened = map[*store.Problem]bool{}
+		}
+		p.u.reopened[pr] = true
 		p.problemEvent(pr, "reopened", actor, fmt.Sprintf("resolved → open: %s recurred (%s)", inc.Key, why))
 	}
 	for _, target := range targets {
@@ -555,6 +646,12 @@ type ProblemData struct {
 	Occurrences  []ProblemOccurrence
 	Reason       string
 	Workaround   string
+	// New: the notice that opens the problem (Key and the incidents
+	// listed are its first occurrences), not a further occurrence.
+	New bool
+	// Since: a digest lists the occurrences linked since this time
+	// (local, "2006-01-02 15:04").
+	Since string
 }
 
 // ProblemOccurrence is one incident of a problem, as its notice lists it.
@@ -584,17 +681,30 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"), Requester: l.Requester,
 			Status: l.Status, Subject: l.Subject}
 	}
+	opened := p.u.isNewProblem(pr)
 	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,
-		Occurrences: occ, Reason: why, Workaround: pr.Workaround}
+		Occurrences: occ, Reason: why, Workaround: pr.Workaround, New: opened}
 	contact := ""
 	if team, prov := cfg.Assignee(inc.Assignee); team != nil {
 		contact = team.ProblemContact
 	} else if prov != nil {
 		contact = prov.ProblemContact
 	}
+	dedupe := "problem:" + pr.Key + ":" + inc.Key
+	switch {
+	case opened:
+		// One notice opens the problem, whatever else this batch
+		// links to it.
+		dedupe = "problem:" + pr.Key + ":opened"
+	case auto && !p.u.reopened[pr]:
+		// A further occurrence found by repeat detection: the
+		// problem-digest job lists it in the next digest (at most one
+		// per [problems] notify_every), not a mail of its own.
+		contact = ""
+	}
 	if contact != "" {
 		o, queued, err := p.send(inc, outgoing{kind: "problem_notice", template: "problem", data: data,
-			dedupe: "problem:" + pr.Key + ":" + inc.Key, to: contact, autoSubmitted: "auto-generated", problem: pr})
+			dedupe: dedupe, to: contact, autoSubmitted: "auto-generated", problem: pr})
 		if err != nil {
 			return err
 		}

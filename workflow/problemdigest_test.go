@@ -1,0 +1,131 @@
+package workflow_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/templates"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+// TestProblemNoticeDigest: a burst of 60 similar mails in one minute makes
+// one problem and one notice to the problem contact, which reads as a new
+// problem; the problem-digest tick job then sends one digest listing the
+// other occurrences once [problems] notify_every has passed, and only
+// once however often the tick runs.
+func TestProblemNoticeDigest(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, problemsConfig+"notify_every = \"4h\"\nnotify_requester = false\n")
+			ctx := context.Background()
+			clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			eng.Now = func() time.Time { return clock }
+			for i := range 60 {
+				clock = clock.Add(time.Second)
+				ingest(t, eng, raw(fmt.Sprintf("user%d@example.com", i), "Shared drive S: missing after login", fmt.Sprintf("b%d@x", i)))
+			}
+			ps, err := st.ListProblems(ctx)
+			if err != nil || len(ps) != 1 || ps[0].IncidentCount != 60 {
+				t.Fatalf("problems: %+v %v", ps, err)
+			}
+			notices := outboxOf(t, st, "problem_notice")
+			if len(notices) != 1 {
+				t.Fatalf("%d notices to the problem contact, want 1", len(notices))
+			}
+			if n := notices[0]; !strings.Contains(n.Subject, "New problem") || !strings.HasPrefix(n.TextBody, "New problem PRB-1") ||
+				strings.Contains(n.TextBody, "another occurrence") {
+				t.Errorf("the first notice does not read as a new problem: %q\n%s", n.Subject, n.TextBody)
+			}
+			tick := func() {
+				t.Helper()
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock = clock.Add(time.Hour)
+			tick()
+			if n := len(outboxOf(t, st, "problem_digest")); n != 0 {
+				t.Fatalf("%d digests one hour after the notice, want none before notify_every", n)
+			}
+			clock = clock.Add(3 * time.Hour)
+			tick()
+			tick()
+			clock = clock.Add(time.Minute)
+			tick()
+			digests := outboxOf(t, st, "problem_digest")
+			if len(digests) != 1 {
+				t.Fatalf("%d digests, want 1", len(digests))
+			}
+			dg := digests[0]
+			if dg.ToAddrs != "it-lead@example.com" || !strings.Contains(dg.TextBody, "57 new occurrence(s) of PRB-1") ||
+				!strings.Contains(dg.TextBody, "HD-60") || strings.Contains(dg.TextBody, "HD-3 ") {
+				t.Errorf("digest to %s:\n%s", dg.ToAddrs, dg.TextBody)
+			}
+			// Nothing new since: no further digest, however late.
+			clock = clock.Add(24 * time.Hour)
+			tick()
+			if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
+				t.Fatalf("%d digests with nothing new, want 1", n)
+			}
+			// A new occurrence: the next digest lists only it.
+			ingest(t, eng, raw("late@example.com", "shared drive S: missing after login", "late@x"))
+			if n := len(outboxOf(t, st, "problem_notice")); n != 1 {
+				t.Fatalf("%d notices after a later occurrence, want still 1", n)
+			}
+			clock = clock.Add(time.Minute)
+			tick()
+			digests = outboxOf(t, st, "problem_digest")
+			if len(digests) != 2 || !strings.Contains(digests[1].TextBody, "1 new occurrence(s)") || !strings.Contains(digests[1].TextBody, "HD-61") {
+				t.Fatalf("second digest: %d digests; %+v", len(digests), digests[len(digests)-1].TextBody)
+			}
+		})
+	}
+}
+
+// TestProblemDigestTwoDaemons: two engines on one PostgreSQL database tick
+// at the same moments; the digest is queued once.
+func TestProblemDigestTwoDaemons(t *testing.T) {
+	u := testutil.URL(t, "postgres")
+	tmpl, err := templates.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var engines []*workflow.Engine
+	for range 2 {
+		eng, _ := newEngine(t, "sqlite", problemsConfig+"notify_requester = false\n")
+		cfg := *eng.Cfg
+		st := testutil.OpenURL(t, u)
+		e := workflow.NewEngine(st, &cfg, tmpl, nil)
+		e.Now = func() time.Time { return clock }
+		engines = append(engines, e)
+	}
+	for i := range 5 {
+		clock = clock.Add(time.Second)
+		ingest(t, engines[i%2], raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing after login", fmt.Sprintf("t%d@x", i)))
+	}
+	clock = clock.Add(4*time.Hour + time.Minute)
+	for range 3 {
+		var wg sync.WaitGroup
+		for _, e := range engines {
+			wg.Add(1)
+			go func(e *workflow.Engine) {
+				defer wg.Done()
+				if _, err := e.Tick(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}(e)
+		}
+		wg.Wait()
+		clock = clock.Add(time.Minute)
+	}
+	st := testutil.OpenURL(t, u)
+	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
+		t.Fatalf("%d digests from two daemons, want 1", n)
+	}
+}
