@@ -623,3 +623,17 @@ func (r Reader) ProblemsUpdatedSince(ctx context.Context, since time.Time) ([]in
 	}
 	return out, nil
 }
+
+// OpenIncidentsOf lists a requester's incidents (address compared in
+// lower case) created after since that are neither resolved nor closed
+// and have a fingerprint, newest first, at most limit; through the
+// (lower(requester), created_at) index.
+func (r Reader) OpenIncidentsOf(ctx context.Context, requester string, since time.Time, limit int) ([]Incident, error) {
+	var out []Incident
+	q := r.s.db.Rebind(`SELECT * FROM incidents WHERE lower(requester) = ? AND created_at > ?
+  AND status NOT IN ('resolved', 'closed') AND fingerprint <> '' ORDER BY id DESC LIMIT ?`)
+	if err := sqlx.SelectContext(ctx, r.x, &out, q, strings.ToLower(requester), utc(since), limit); err != nil {
+		return nil, fmt.Errorf("store: open incidents of %s: %w", requester, err)
+	}
+	return out, nil
+}

@@ -448,6 +448,7 @@ type processing struct {
 	incident     *store.Incident
 	problem      *store.Problem // the problem thread the message joined
 	repeat       *store.Problem // the known problem the new incident is part of, for its acknowledgement
+	followUpAck  bool           // the acknowledgement is of a follow-up to the requester's open incident
 	refersTo     *store.Problem // the problem a requester's new mail refers to by its tag
 	threadReason string
 

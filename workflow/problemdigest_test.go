@@ -129,3 +129,52 @@ func TestProblemDigestTwoDaemons(t *testing.T) {
 		t.Fatalf("%d digests from two daemons, want 1", n)
 	}
 }
+
+// TestSameRequesterFollowUp: one requester sending the same request three
+// times while the first is open gets one incident, the later mails
+// threaded into it as follow-ups (acknowledged as such, a stored reason),
+// and no problem; once it is resolved, the same report again is a new
+// incident and counts as an occurrence.
+func TestSameRequesterFollowUp(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, problemsConfig+"notify_requester = true\n[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n")
+			ctx := context.Background()
+			mail := func(subject, id string) []byte {
+				return raw("sam@example.com", subject, id, leadAR)
+			}
+			var res []workflow.Result
+			for i, subj := range []string{"shared drive S: missing", "shared drive S: missing (2)", "Re: shared drive S: missing 3"} {
+				res = append(res, ingest(t, eng, mail(subj, fmt.Sprintf("f%d@x", i)))...)
+			}
+			if res[0].Outcome != workflow.OutcomeNewIncident || res[1].Outcome != workflow.OutcomeThreaded || res[2].Outcome != workflow.OutcomeThreaded ||
+				res[1].Incident != "HD-1" || !strings.Contains(res[1].Reason, "follow-up") {
+				t.Fatalf("results: %+v", res)
+			}
+			if ps, _ := st.ListProblems(ctx); len(ps) != 0 {
+				t.Fatalf("a requester's own repeats opened %d problem(s)", len(ps))
+			}
+			acks := outboxOf(t, st, "ack")
+			if len(acks) != 3 || !strings.Contains(acks[1].TextBody, "added to your open request HD-1") ||
+				strings.Contains(acks[1].TextBody, "Others have reported") {
+				t.Fatalf("acknowledgements: %d; %+v", len(acks), acks)
+			}
+			if !hasEvent(eventsOf(t, st, "HD-1"), "follow_up", "follow-up: sam@example.com's open HD-1") {
+				t.Errorf("no stored reason on HD-1: %+v", eventsOf(t, st, "HD-1"))
+			}
+			// Resolved: the next report is a recurrence.
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			if _, err := st.DB().Exec(st.DB().Rebind(`UPDATE incidents SET status = 'resolved' WHERE id = ?`), inc.ID); err != nil {
+				t.Fatal(err)
+			}
+			r := ingest(t, eng, mail("shared drive S: missing", "f9@x"))
+			if r[0].Outcome != workflow.OutcomeNewIncident || r[0].Incident != "HD-2" {
+				t.Fatalf("after resolution: %+v", r[0])
+			}
+			r = ingest(t, eng, raw("tom@example.com", "Shared drive S: missing", "f10@x"))
+			if got := problemOf(t, st, r[0].Incident); got != "PRB-1" {
+				t.Errorf("%s: problem %q with HD-1, HD-2 and it, want PRB-1 (%s)", r[0].Incident, got, r[0].Reason)
+			}
+		})
+	}
+}

@@ -187,6 +187,79 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 	return nil
 }
 
+// followUp finds, for a new human mail that threads nowhere, an open
+// incident of the same (authenticated) requester within the window whose
+// fingerprint is similar enough: the mail is a follow-up to it, not a new
+// occurrence of the issue. nil when there is none.
+func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
+	m, pc := p.msg, p.e.Cfg.Problems
+	if !pc.Enabled || m.Kind.Automatic() || m.From.Addr == "" {
+		return nil, nil
+	}
+	fp := NewFingerprint(cleanText(m.NormSubject), firstLines(m.NewText, 1), pc.IgnoreWords)
+	if len(fp.Tokens) == 0 {
+		return nil, nil
+	}
+	if ok, _ := p.authenticated(); !ok {
+		return nil, nil
+	}
+	df, err := p.e.repeatDF(ctx, p.u.tx)
+	if err != nil {
+		return nil, err
+	}
+	since := p.now.Add(-pc.Window.Duration)
+	best, bestSim := (*store.Incident)(nil), 0.0
+	consider := func(inc *store.Incident) {
+		if inc.Status == store.StatusResolved || inc.Status == store.StatusClosed || !strings.EqualFold(inc.Requester, m.From.Addr) {
+			return
+		}
+		if s := df.Similarity(fp, fingerprintOf(inc.Fingerprint)); s >= pc.Similarity && s > bestSim {
+			best, bestSim = inc, s
+		}
+	}
+	for _, b := range p.u.fingerprinted {
+		consider(b)
+	}
+	stored, err := p.u.tx.OpenIncidentsOf(ctx, m.From.Addr, since, 50)
+	if err != nil {
+		return nil, err
+	}
+	for i := range stored {
+		if cur := p.u.incByID[stored[i].ID]; cur != nil {
+			consider(cur) // as this batch left it
+		} else {
+			consider(&stored[i])
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	if best, err = p.u.incidentByID(ctx, best.ID); err != nil {
+		return nil, err
+	}
+	return &threadMatch{inc: best, reason: fmt.Sprintf("follow-up: %s's open %s has a similar subject (%.2f), not a new occurrence",
+		m.From.Addr, best.Key, bestSim)}, nil
+}
+
+// followUpThread threads a follow-up into the requester's open incident
+// and acknowledges it as such (an acknowledgement naming the incident it
+// joined), within [helpdesk] auto_reply_limit.
+func (p *processing) followUpThread(ctx context.Context, res *Result, f *threadMatch) error {
+	if err := p.thread(ctx, res, f); err != nil {
+		return err
+	}
+	if err := p.event(f.inc, "follow_up", p.msg.From.Addr, f.reason); err != nil {
+		return err
+	}
+	d := DecideAck(p.msg, p.e.Cfg.Helpdesk.Address, p.u.autoMailSent(p.msg.From.Addr), p.e.Cfg.Helpdesk.AutoReplyLimit)
+	if !d.Send {
+		res.Reason += "; not acknowledged: " + d.Reason
+		return nil
+	}
+	p.followUpAck = true
+	return p.queueAck(ctx, f.inc, res)
+}
+
 type occurrence struct {
 	id        int64
 	key       string
