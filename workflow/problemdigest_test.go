@@ -178,3 +178,35 @@ func TestSameRequesterFollowUp(t *testing.T) {
 		})
 	}
 }
+
+// TestNoProblemChains: a report like one member of a problem (linked there
+// by hand) but not like the problem itself does not join it, nor pull
+// other reports in: its own issue becomes a problem of its own.
+func TestNoProblemChains(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng,
+				raw("carol@example.com", "Outlook crashes on start", "c1@x"),
+				raw("dan@example.com", "outlook keeps crashing when starting", "c2@x"),
+				raw("erin@example.com", "Outlook crash at startup", "c3@x"),
+				raw("frank@example.com", "Printer on 3rd floor jams", "c4@x"))
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-4] x\r\n"+
+				"Message-ID: <c5@x>\r\n"+leadAR+"\r\n\r\n#problem PRB-1\r\n"))
+			if got := problemOf(t, st, "HD-4"); got != "PRB-1" {
+				t.Fatalf("HD-4 in %q after #problem PRB-1", got)
+			}
+			ingest(t, eng, raw("gina@example.com", "Printer on 3rd floor jams", "c6@x"))
+			res := ingest(t, eng, raw("hal@example.com", "printer on the 3rd floor jams again", "c7@x"))
+			for _, hd := range []string{"HD-5", "HD-6"} {
+				if got := problemOf(t, st, hd); got == "PRB-1" {
+					t.Errorf("%s chained into PRB-1 through HD-4 (%s)", hd, res[0].Reason)
+				}
+			}
+			if got := problemOf(t, st, "HD-6"); got != "PRB-2" {
+				t.Errorf("HD-6: problem %q, want PRB-2 of its own (%s)", got, res[0].Reason)
+			}
+		})
+	}
+}
