@@ -446,10 +446,11 @@ type processing struct {
 	events []pendingEvent
 
 	incident     *store.Incident
-	problem      *store.Problem // the problem thread the message joined
-	repeat       *store.Problem // the known problem the new incident is part of, for its acknowledgement
-	followUpAck  bool           // the acknowledgement is of a follow-up to the requester's open incident
-	refersTo     *store.Problem // the problem a requester's new mail refers to by its tag
+	problem      *store.Problem    // the problem thread the message joined
+	repeat       *store.Problem    // the known problem the new incident is part of, for its acknowledgement
+	followUpAck  bool              // the acknowledgement is of a follow-up to the requester's open incident
+	linkedNow    []*store.Incident // the incidents the last problem link attached (problems.go)
+	refersTo     *store.Problem    // the problem a requester's new mail refers to by its tag
 	threadReason string
 
 	// Whether the sender is authenticated, worked out once when needed

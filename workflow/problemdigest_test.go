@@ -210,3 +210,34 @@ func TestNoProblemChains(t *testing.T) {
 		})
 	}
 }
+
+// TestProblemTellsOpenRequesters: with notify_requester, when a problem
+// opens, the requesters of the earlier occurrences that are still open
+// are told once; the requester of a resolved one is not mailed; the new
+// incident's requester hears it in the acknowledgement.
+func TestProblemTellsOpenRequesters(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ctx := context.Background()
+			ingest(t, eng, raw("carol@example.com", "Scanner offline", "o1@x"), raw("dan@example.com", "Scanner offline", "o2@x"))
+			inc, _ := st.IncidentByKey(ctx, "HD-2")
+			if _, err := st.DB().Exec(st.DB().Rebind(`UPDATE incidents SET status = 'resolved' WHERE id = ?`), inc.ID); err != nil {
+				t.Fatal(err)
+			}
+			ingest(t, eng, raw("erin@example.com", "scanner is offline", "o3@x"))
+			ingest(t, eng, raw("frank@example.com", "Scanner offline", "o4@x"))
+			if got := problemOf(t, st, "HD-4"); got != "PRB-1" {
+				t.Fatalf("HD-4: problem %q", got)
+			}
+			told := map[string]int{}
+			for _, o := range outboxOf(t, st, "problem_requester") {
+				told[o.ToAddrs]++
+			}
+			if told["carol@example.com"] != 1 || told["dan@example.com"] != 0 || len(told) != 1 {
+				t.Errorf("requesters told: %v, want carol@example.com once only", told)
+			}
+		})
+	}
+}

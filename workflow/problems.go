@@ -496,6 +496,7 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 		p.u.reopened[pr] = true
 		p.problemEvent(pr, "reopened", actor, fmt.Sprintf("resolved → open: %s recurred (%s)", inc.Key, why))
 	}
+	p.linkedNow = targets
 	for _, target := range targets {
 		p.u.link(target, pr)
 		p.u.touchProblem(pr)
@@ -791,23 +792,39 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	if !cfg.Problems.NotifyRequester {
 		return nil
 	}
+	// The earlier occurrences linked with inc: their requesters, while
+	// the incident is open, are told once.
+	for _, t := range p.linkedNow {
+		if t != inc {
+			if err := p.tellRequester(t, pr, data); err != nil {
+				return err
+			}
+		}
+	}
 	if auto {
 		// The acknowledgement of the new incident says it (one mail,
 		// not two), with the workaround when one is known.
 		p.repeat = pr
 		return nil
 	}
-	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
-		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied"}
-	// Linked by a command, or as the requester's reply to a problem
-	// mail: the requester hears it while the incident is open, unless
-	// the requester is staff or has had enough automatic mail this hour.
+	return p.tellRequester(inc, pr, data)
+}
+
+// tellRequester tells inc's requester that inc is part of pr, once (a
+// once-only key per problem and incident): only while inc is open, and
+// not when the requester is staff or has had enough automatic mail this
+// hour.
+func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data ProblemData) error {
+	cfg := p.e.Cfg
 	if inc.Requester == "" || staffName(cfg, inc.Requester) != "" ||
 		inc.Status == store.StatusResolved || inc.Status == store.StatusClosed ||
 		p.u.autoMailSent(inc.Requester) >= cfg.Helpdesk.AutoReplyLimit {
 		return nil
 	}
-	out.to, out.rcptKey = inc.Requester, inc.Requester
-	_, _, err = p.send(inc, out)
+	data.Key = inc.Key
+	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
+		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied",
+		to: inc.Requester, rcptKey: inc.Requester}
+	_, _, err := p.send(inc, out)
 	return err
 }
