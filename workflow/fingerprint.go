@@ -65,6 +65,9 @@ keeps keep kept getting get gets got won wont cant cannot doesnt dont isnt arent
 need needs needed says said after about while out possible lots lot stays stay microsoft nothing anything something
 der die das ein eine einen dem den des und oder aber mit ohne bei von zu im ist sind war nicht kein keine auch noch bitte hilfe
 seit heute wieder immer mein meine sich es wird werden kann ab beim geht mehr
+auf aus für fur vom nach sehr am an im ins zum zur bis wie was wo warum ich mir mich wir uns ihr sie dass weil
+brauche braucht benötigt benötige bekomme bekommt lässt ständig dauernd plötzlich neu neue neuer neues bzw
+asking constant constantly repeatedly ages forever extremely super really
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
 el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias`)
 
@@ -99,6 +102,20 @@ var synonyms = map[string]string{
 	"starter": "starter", "hire": "starter", "employee": "starter", "joiner": "starter", "mitarbeiter": "starter",
 	"licence": "license", "license": "license", "lizenz": "license",
 	"meeting": "meeting", "meetings": "meeting", "besprechung": "meeting", "réunion": "meeting", "reunión": "meeting",
+	// German words of the helpdesk's everyday faults, to their English
+	// word (after the stop words; stemmed forms where the stemmer
+	// would leave a German ending).
+	"fehlt": "missing", "fehlen": "missing", "verschwunden": "missing", "weg": "missing", "missing": "missing", "gone": "missing", "disappeared": "missing",
+	"abgelaufen": "expir", "erkennt": "detect", "erkannt": "detect", "flackert": "flicker", "flackern": "flicker", "flickering": "flicker", "flickers": "flicker",
+	"laut": "loud", "lüfter": "fan", "akku": "battery", "kamera": "camera", "mikrofon": "microphone", "mic": "microphone", "microphon": "microphone",
+	"postfach": "mailbox", "sammelpostfach": "mailbox", "zugriff": "access", "zugang": "access", "handy": "mobile", "diensthandy": "mobile", "iphone": "mobile", "mobil": "mobile", "cell": "mobile",
+	"telefon": "phone", "phon": "phone", "gast": "guest", "ordner": "folder", "datei": "file", "dateien": "file", "gelöscht": "delet", "gelöschte": "delet",
+	"wiederherstellen": "restor", "makros": "macro", "makro": "macro", "zertifikat": "certificat", "zertifikatsfehler": "certificat", "signatur": "signature",
+	"abwesenheitsnotiz": "out-of-office", "freigeben": "shar", "freigabe": "shar", "beamer": "projector", "ausweis": "badg", "tür": "door",
+	"installieren": "install", "installation": "install", "speichern": "save", "lädt": "load", "laden": "load", "erreichbar": "reach", "gebäude": "build", "raum": "room",
+	"farbig": "colour", "farbe": "colour", "color": "colour", "leer": "empty", "langsame": "slow", "deaktiviert": "disabl", "sperren": "disabl",
+	"deactivate": "disabl", "deaktivieren": "disabl", "konto": "account", "benutzer": "user", "getrennt": "offlin", "offline": "offlin",
+	"bildschirme": "screen", "nachrichten": "messag", "datenträger": "disk", "laufwerk": "disk",
 	"work": "work", "working": "work", "works": "work", "funktioniert": "work", "fonctionne": "work", "funciona": "work", "broken": "work", "kaputt": "work", "down": "work",
 }
 

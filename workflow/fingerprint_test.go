@@ -12,15 +12,15 @@ import (
 )
 
 // Recorded quality of the "same issue" decision at the default
-// similarity (0.75) on testdata/repeats.tsv (300 subjects, 84 groups,
+// similarity (0.75) on testdata/repeats.tsv (300 subjects, 83 groups,
 // English and German, with hard negatives), document frequencies from the
-// set itself; the test fails below these. They are regression floors at
-// what is measured today: the targets are precision 0.95 and recall 0.70,
-// not reached (German words the synonym table lacks, "3rd"/"2nd" leaving
-// "rd"/"nd").
+// set itself; the test fails below these. Precision meets the target
+// (0.95); recall is a regression floor at what is measured today, short
+// of the 0.70 aimed at: many paraphrases share no word ("Beamer im Raum A
+// geht nicht" / "No picture on projector room A").
 const (
-	repeatPrecisionFloor = 0.92
-	repeatRecallFloor    = 0.24
+	repeatPrecisionFloor = 0.95
+	repeatRecallFloor    = 0.36
 )
 
 type labelled struct {
