@@ -131,3 +131,25 @@ func TestFingerprintExamples(t *testing.T) {
 		t.Errorf("masking: %q", got)
 	}
 }
+
+// TestIDFWeighting: in a history where most incidents name Outlook, two
+// reports that share only "outlook" are further apart than two that
+// share only a rare word, though both pairs share one word of three; with
+// no history every word weighs alike.
+func TestIDFWeighting(t *testing.T) {
+	fp := func(s string) workflow.Fingerprint { return workflow.NewFingerprint(s, "", nil) }
+	df := &workflow.DF{}
+	for i := range 400 {
+		df.Add(fp([]string{"Outlook crashes", "Outlook calendar", "Outlook search", "Outlook rules"}[i%4]))
+	}
+	df.Add(fp("Toner empty"))
+	common := df.Similarity(fp("Outlook archive slow"), fp("Outlook signature wrong"))
+	rare := df.Similarity(fp("toner archive slow"), fp("toner signature wrong"))
+	if !(common < rare) {
+		t.Errorf("sharing a common word %.3f, sharing a rare one %.3f: want the rare one closer", common, rare)
+	}
+	var none *workflow.DF
+	if a, b := none.Similarity(fp("Outlook archive slow"), fp("Outlook signature wrong")), none.Similarity(fp("toner archive slow"), fp("toner signature wrong")); a != b {
+		t.Errorf("without history: %.3f vs %.3f, want equal", a, b)
+	}
+}

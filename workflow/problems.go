@@ -38,32 +38,35 @@ const dfRefresh = time.Hour
 // (never changed once made) and the words of the incidents this process
 // fingerprinted since.
 type dfCache struct {
-	mu     sync.Mutex
-	base   *DF
-	more   map[string]int
-	moreN  int
-	loaded bool
+	mu       sync.Mutex
+	base     *DF
+	more     map[string]int
+	moreN    int
+	loadedAt time.Time // zero: never counted
 }
 
-func (c *dfCache) set(n int, counts map[string]int) {
+func (c *dfCache) set(n int, counts map[string]int, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.base, c.more, c.moreN, c.loaded = &DF{N: n, Count: counts}, nil, 0, true
+	c.base, c.more, c.moreN, c.loadedAt = &DF{N: n, Count: counts}, nil, 0, at
 }
 
 // repeatDF returns a snapshot of the document frequencies, counting them
-// in tx the first time (afterwards the problems-df job refreshes them).
+// in tx the first time, and again when the problems-df job has not
+// refreshed them for two of its periods (it runs in one daemon of
+// several: the others count for themselves).
 func (e *Engine) repeatDF(ctx context.Context, tx *store.Tx) (*DF, error) {
 	c := &e.df
+	now := e.Now()
 	c.mu.Lock()
-	loaded := c.loaded
+	stale := c.loadedAt.IsZero() || now.Sub(c.loadedAt) > 2*dfRefresh || now.Before(c.loadedAt)
 	c.mu.Unlock()
-	if !loaded {
+	if stale {
 		n, counts, err := tx.TokenDF(ctx)
 		if err != nil {
 			return nil, err
 		}
-		c.set(n, counts)
+		c.set(n, counts, now)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -95,7 +98,7 @@ func (e *Engine) problemJobs() []Job {
 		if err != nil {
 			return err
 		}
-		e.df.set(n, counts)
+		e.df.set(n, counts, w.Now)
 		return nil
 	}}}
 }
