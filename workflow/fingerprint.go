@@ -216,12 +216,6 @@ func Similarity(a, b Fingerprint) float64 {
 	return (*DF)(nil).Similarity(a, b)
 }
 
-// containment is the share of the smaller set's words found in the other
-// (both sorted and unique).
-func containment(a, b []string) float64 {
-	return float64(common(a, b)) / float64(min(len(a), len(b)))
-}
-
 // common counts the strings two sorted, unique slices share.
 func common(a, b []string) int {
 	n, i, j := 0, 0, 0
@@ -279,16 +273,32 @@ type DF struct {
 	N     int            // incidents counted
 	Count map[string]int // word → incidents carrying it
 	more  map[string]int // counted since Count was made (read only)
+	memo  map[string]float64
 }
 
 // IDF is the weight of a word, its inverse document frequency
 // ln(1 + (N+1)/(df+1)) (about ln 2 for a word every incident has, growing
 // with its rarity) raised to N/(N+100), so that a small history weighs
 // words nearly alike; 1 for every word when d is nil or empty.
+//
+// A DF is not safe for concurrent use (it remembers the weights it
+// computed); the engine gives each decision a snapshot of its own.
 func (d *DF) IDF(word string) float64 {
 	if d == nil || d.N == 0 {
 		return 1
 	}
+	if w, ok := d.memo[word]; ok {
+		return w
+	}
+	if d.memo == nil {
+		d.memo = map[string]float64{}
+	}
+	w := d.idf(word)
+	d.memo[word] = w
+	return w
+}
+
+func (d *DF) idf(word string) float64 {
 	idf := math.Log(1 + float64(d.N+1)/float64(d.Count[word]+d.more[word]+1))
 	// A young helpdesk's few incidents say little about which words are
 	// rare: the weights start out alike and take on the counts as the
@@ -308,6 +318,7 @@ func (d *DF) Add(f Fingerprint) {
 	for _, t := range f.Tokens {
 		d.Count[t]++
 	}
+	clear(d.memo)
 }
 
 // Similarity of two fingerprints, 0..1: the cosine of their TF-IDF
@@ -352,8 +363,8 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 		}
 		best, bj := 0.0, -1
 		for j, tb := range b.Tokens {
-			if usedB[j] || len([]rune(word(tb))) < 5 {
-				continue
+			if n := len([]rune(word(tb))); usedB[j] || n < 5 || n > 2*len([]rune(ta)) || 2*n < len([]rune(ta)) {
+				continue // trigram overlap ≥ 0.5 needs words of like length
 			}
 			if s := jaccard(wordTrigrams(ta), wordTrigrams(word(tb))); s > best {
 				best, bj = s, j

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
@@ -25,7 +24,6 @@ const (
 
 type labelled struct {
 	group, subject string
-	at             time.Time // when it was reported, if known
 }
 
 func readLabelled(t testing.TB, path string) []labelled {
