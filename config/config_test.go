@@ -5,11 +5,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const minimal = `[helpdesk]
 address = "support@example.com"
 `
+
+// TestProblemsNotifyEveryDefault: [problems] notify_every is 4h unless set.
+func TestProblemsNotifyEveryDefault(t *testing.T) {
+	c, err := Parse("t.toml", []byte(minimal+"[problems]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Problems.NotifyEvery.Duration != 4*time.Hour {
+		t.Errorf("notify_every default %s, want 4h", c.Problems.NotifyEvery.Duration)
+	}
+}
 
 func TestDefaults(t *testing.T) {
 	c, err := Parse("t.toml", []byte(minimal))
@@ -52,6 +64,7 @@ func TestErrorsNameFileLineAndKey(t *testing.T) {
 		{"provider without intake", minimal + "[[provider]]\nname = \"acme\"\n", "t.toml:3: [[provider]] \"acme\" intake: required"},
 		{"bad route priority", minimal + routingConf + "[[route]]\nname = \"p\"\nkeywords = [\"x\"]\nassign = \"it\"\npriority = \"P9\"\n", "t.toml:16: [[route]] \"p\" priority: must be P1-P5"},
 		{"routes need a default", minimal + "[[team]]\nname = \"it\"\nmembers = [\"a@example.com\"]\n[[route]]\nname = \"p\"\nkeywords = [\"x\"]\nassign = \"it\"\n", "[routing] default_assignee: required when routes are configured"},
+		{"notify_every too short", minimal + "[problems]\nnotify_every = \"10s\"\n", "[problems] notify_every: must be at least 1m, got 10s"},
 		{"routing valid", minimal + routingConf, ""},
 		{"border_received zero", minimal + "[commands]\nborder_received = 0\n", "t.toml:4: [commands] border_received: must be 1-20"},
 		{"border_received too many", minimal + "[commands]\nborder_received = 21\n", "t.toml:4: [commands] border_received: must be 1-20"},

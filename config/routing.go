@@ -404,6 +404,10 @@ type Problems struct {
 	// NotifyRequester tells the requester that the incident is part of a
 	// known problem. Default true.
 	NotifyRequester bool `toml:"notify_requester"`
+	// NotifyEvery: after the notice that opens a problem, the problem
+	// contact gets at most one digest of its new occurrences this often.
+	// Default 4h.
+	NotifyEvery Duration `toml:"notify_every"`
 }
 
 func (c *Config) validateProblems(v *validator) {
@@ -416,6 +420,12 @@ func (c *Config) validateProblems(v *validator) {
 	}
 	if p.Similarity == 0 {
 		p.Similarity = 0.75
+	}
+	if p.NotifyEvery.Duration == 0 {
+		p.NotifyEvery.Duration = 4 * time.Hour
+	}
+	if p.NotifyEvery.Duration < time.Minute {
+		v.add(key("problems", "notify_every"), fmt.Sprintf("must be at least 1m, got %s", p.NotifyEvery.Duration))
 	}
 	if p.Window.Duration < time.Hour {
 		v.add(key("problems", "window"), fmt.Sprintf("must be at least 1h, got %s", p.Window.Duration))

@@ -633,6 +633,46 @@ func (r Reader) ClockEvents(ctx context.Context, incidentIDs []int64) (map[int64
 	return out, nil
 }
 
+// TokenDF counts the fingerprint words of the whole history: n is the
+// number of incidents with a fingerprint, counts the incidents carrying
+// each word (from the incident_tokens index). Repeat detection weighs
+// words by it (inverse document frequency); it is a full count, meant to
+// be read now and then (the problems-df tick job), not per decision.
+func (r Reader) TokenDF(ctx context.Context) (n int, counts map[string]int, err error) {
+	if err := sqlx.GetContext(ctx, r.x, &n, r.s.q("count-fingerprinted")); err != nil {
+		return 0, nil, fmt.Errorf("store: count fingerprinted incidents: %w", err)
+	}
+	rows, err := r.x.QueryxContext(ctx, r.s.q("token-df"))
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: count fingerprint words: %w", err)
+	}
+	defer rows.Close()
+	counts = map[string]int{}
+	for rows.Next() {
+		var tok string
+		var c int
+		if err := rows.Scan(&tok, &c); err != nil {
+			return 0, nil, fmt.Errorf("store: count fingerprint words: %w", err)
+		}
+		counts[tok] = c
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("store: count fingerprint words: %w", err)
+	}
+	return n, counts, nil
+}
+
+// ProblemsUpdatedSince lists the ids of problems not resolved that
+// changed after since (a link is a change), oldest first: those the
+// problem-digest job looks at.
+func (r Reader) ProblemsUpdatedSince(ctx context.Context, since time.Time) ([]int64, error) {
+	var out []int64
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("problems-updated-since"), utc(since)); err != nil {
+		return nil, fmt.Errorf("store: problems updated since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
 // DueIncidents returns, locked on PostgreSQL (skipping rows another
 // transaction holds), at most limit incidents whose clocks have work at or
 // before now, the earliest first: the index on next_due_at answers it
@@ -652,6 +692,18 @@ func (r Reader) OpenClockIncidents(ctx context.Context, after int64, limit int) 
 	var out []*Incident
 	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("open-clock-incidents"), after, limit); err != nil {
 		return nil, fmt.Errorf("store: open incidents with clocks: %w", err)
+	}
+	return out, nil
+}
+
+// OpenIncidentsOf lists a sender's incidents (by sender key: see
+// Incident.SenderKey) created after since that are neither resolved nor
+// closed and have a fingerprint, newest first, at most limit; through
+// the (sender_key, created_at) index.
+func (r Reader) OpenIncidentsOf(ctx context.Context, senderKey string, since time.Time, limit int) ([]Incident, error) {
+	var out []Incident
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.s.q("open-incidents-of"), senderKey, utc(since), limit); err != nil {
+		return nil, fmt.Errorf("store: open incidents of %s: %w", senderKey, err)
 	}
 	return out, nil
 }

@@ -126,6 +126,7 @@ type Engine struct {
 	health jobHealth
 	// cfgMu: Reload swaps Cfg only between batches and ticks.
 	cfgMu sync.RWMutex
+	df     dfCache // document frequencies of fingerprint words (problems.go)
 
 	keys        *Keys
 	problemKeys *Keys
@@ -149,6 +150,9 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
 	e.Jobs = []Job{e.EscalationJob()}
+	if cfg.Problems.Enabled {
+		e.Jobs = append(e.Jobs, e.problemJobs()...)
+	}
 	return e
 }
 
@@ -447,9 +451,11 @@ type processing struct {
 	events []pendingEvent
 
 	incident     *store.Incident
-	problem      *store.Problem // the problem thread the message joined
-	repeat       *store.Problem // the known problem the new incident is part of, for its acknowledgement
-	refersTo     *store.Problem // the problem a requester's new mail refers to by its tag
+	problem      *store.Problem    // the problem thread the message joined
+	repeat       *store.Problem    // the known problem the new incident is part of, for its acknowledgement
+	followUpAck  bool              // the acknowledgement is of a follow-up to the requester's open incident
+	linkedNow    []*store.Incident // the incidents the last problem link attached (problems.go)
+	refersTo     *store.Problem    // the problem a requester's new mail refers to by its tag
 	threadReason string
 
 	// Whether the sender is authenticated, worked out once when needed

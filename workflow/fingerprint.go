@@ -1,9 +1,12 @@
 package workflow
 
 import (
+	"math"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/helpdeskd/helpdeskd/mailparse"
@@ -45,7 +48,7 @@ type Fingerprint struct {
 func (f Fingerprint) String() string { return strings.Join(f.Tokens, " ") }
 
 var (
-	emailRe = regexp.MustCompile(`\S+@\S+`)
+	emailRe = regexp.MustCompile(`[\w.+-]+@[\w-]+(?:\.[\w-]+)+`)
 	hostRe  = regexp.MustCompile(`(?i)\b[a-z][a-z0-9-]*(?:\.[a-z0-9-]+){2,}\b`)
 	dateRe  = regexp.MustCompile(`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b`)
 	tagRe   = regexp.MustCompile(`\[[^\]]{1,40}\]`)
@@ -62,6 +65,9 @@ keeps keep kept getting get gets got won wont cant cannot doesnt dont isnt arent
 need needs needed says said after about while out possible lots lot stays stay microsoft nothing anything something
 der die das ein eine einen dem den des und oder aber mit ohne bei von zu im ist sind war nicht kein keine auch noch bitte hilfe
 seit heute wieder immer mein meine sich es wird werden kann ab beim geht mehr
+auf aus für fur vom nach sehr am an im ins zum zur bis wie was wo warum ich mir mich wir uns ihr sie dass weil
+brauche braucht benötigt benötige bekomme bekommt lässt ständig dauernd plötzlich neu neue neuer neues bzw
+asking constant constantly repeatedly ages forever extremely super really
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
 el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias`)
 
@@ -96,6 +102,20 @@ var synonyms = map[string]string{
 	"starter": "starter", "hire": "starter", "employee": "starter", "joiner": "starter", "mitarbeiter": "starter",
 	"licence": "license", "license": "license", "lizenz": "license",
 	"meeting": "meeting", "meetings": "meeting", "besprechung": "meeting", "réunion": "meeting", "reunión": "meeting",
+	// German words of the helpdesk's everyday faults, to their English
+	// word (after the stop words; stemmed forms where the stemmer
+	// would leave a German ending).
+	"fehlt": "missing", "fehlen": "missing", "verschwunden": "missing", "weg": "missing", "missing": "missing", "gone": "missing", "disappeared": "missing",
+	"abgelaufen": "expir", "erkennt": "detect", "erkannt": "detect", "flackert": "flicker", "flackern": "flicker", "flickering": "flicker", "flickers": "flicker",
+	"laut": "loud", "lüfter": "fan", "akku": "battery", "kamera": "camera", "mikrofon": "microphone", "mic": "microphone", "microphon": "microphone",
+	"postfach": "mailbox", "sammelpostfach": "mailbox", "zugriff": "access", "zugang": "access", "handy": "mobile", "diensthandy": "mobile", "iphone": "mobile", "mobil": "mobile", "cell": "mobile",
+	"telefon": "phone", "phon": "phone", "gast": "guest", "ordner": "folder", "datei": "file", "dateien": "file", "gelöscht": "delet", "gelöschte": "delet",
+	"wiederherstellen": "restor", "makros": "macro", "makro": "macro", "zertifikat": "certificat", "zertifikatsfehler": "certificat", "signatur": "signature",
+	"abwesenheitsnotiz": "out-of-office", "freigeben": "shar", "freigabe": "shar", "beamer": "projector", "ausweis": "badg", "tür": "door",
+	"installieren": "install", "installation": "install", "speichern": "save", "lädt": "load", "laden": "load", "erreichbar": "reach", "gebäude": "build", "raum": "room",
+	"farbig": "colour", "farbe": "colour", "color": "colour", "leer": "empty", "langsame": "slow", "deaktiviert": "disabl", "sperren": "disabl",
+	"deactivate": "disabl", "deaktivieren": "disabl", "konto": "account", "benutzer": "user", "getrennt": "offlin", "offline": "offlin",
+	"bildschirme": "screen", "nachrichten": "messag", "datenträger": "disk", "laufwerk": "disk",
 	"work": "work", "working": "work", "works": "work", "funktioniert": "work", "fonctionne": "work", "funciona": "work", "broken": "work", "kaputt": "work", "down": "work",
 }
 
@@ -190,32 +210,10 @@ func canonical(s string, ignore map[string]bool) []string {
 	return toks
 }
 
-// Similarity of two fingerprints, 0..1 (see the package comment above).
+// Similarity of two fingerprints, 0..1, every word weighed alike (see
+// DF.Similarity).
 func Similarity(a, b Fingerprint) float64 {
-	if len(a.Tokens) == 0 || len(b.Tokens) == 0 {
-		return 0
-	}
-	ta, tb := a.tri, b.tri
-	if ta == nil {
-		ta = trigrams(a.Tokens)
-	}
-	if tb == nil {
-		tb = trigrams(b.Tokens)
-	}
-	s := max(jaccard(a.Tokens, b.Tokens), 0.9*jaccard(ta, tb))
-	// A short subject whose every word is in a longer one ("VPN slow" /
-	// "VPN connection slow from home office") is the same issue told with
-	// more words; it needs two words at least, and counts a little less.
-	if min(len(a.Tokens), len(b.Tokens)) >= 2 {
-		s = max(s, 0.85*containment(a.Tokens, b.Tokens))
-	}
-	return s
-}
-
-// containment is the share of the smaller set's words found in the other
-// (both sorted and unique).
-func containment(a, b []string) float64 {
-	return float64(common(a, b)) / float64(min(len(a), len(b)))
+	return (*DF)(nil).Similarity(a, b)
 }
 
 // common counts the strings two sorted, unique slices share.
@@ -263,4 +261,149 @@ func trigrams(tokens []string) []string {
 		}
 	}
 	return uniq
+}
+
+// DF is the document frequency of fingerprint words in the helpdesk's own
+// history: how many of N incidents carry each word (the incident_tokens
+// index counted, see store.TokenDF). A word most incidents carry
+// ("outlook" in a Microsoft shop) says little about which fault it is; a
+// rare one ("jam", "expired") says much. The zero DF (or nil) weighs
+// every word alike.
+type DF struct {
+	N     int            // incidents counted
+	Count map[string]int // word → incidents carrying it
+	more  map[string]int // counted since Count was made (read only)
+	memo  map[string]float64
+}
+
+// IDF is the weight of a word, its inverse document frequency
+// ln(1 + (N+1)/(df+1)) (about ln 2 for a word every incident has, growing
+// with its rarity) raised to N/(N+100), so that a small history weighs
+// words nearly alike; 1 for every word when d is nil or empty.
+//
+// A DF is not safe for concurrent use (it remembers the weights it
+// computed); the engine gives each decision a snapshot of its own.
+func (d *DF) IDF(word string) float64 {
+	if d == nil || d.N == 0 {
+		return 1
+	}
+	if w, ok := d.memo[word]; ok {
+		return w
+	}
+	if d.memo == nil {
+		d.memo = map[string]float64{}
+	}
+	w := d.idf(word)
+	d.memo[word] = w
+	return w
+}
+
+func (d *DF) idf(word string) float64 {
+	idf := math.Log(1 + float64(d.N+1)/float64(d.Count[word]+d.more[word]+1))
+	// A young helpdesk's few incidents say little about which words are
+	// rare: the weights start out alike and take on the counts as the
+	// history grows (half-way at dfPrior incidents).
+	return math.Pow(idf, float64(d.N)/float64(d.N+dfPrior))
+}
+
+// dfPrior is the history, in incidents, at which IDF weights count half.
+const dfPrior = 100
+
+// Add counts one more incident carrying the words of f.
+func (d *DF) Add(f Fingerprint) {
+	if d.Count == nil {
+		d.Count = map[string]int{}
+	}
+	d.N++
+	for _, t := range f.Tokens {
+		d.Count[t]++
+	}
+	clear(d.memo)
+}
+
+// Similarity of two fingerprints, 0..1: the cosine of their TF-IDF
+// vectors (each word once, weighted by its IDF squared in the dot
+// product, as in Salton's vector model), where a word of one that is not
+// in the other but differs from one of its words only by a typo or an
+// inflection the stemmer missed (character trigram overlap ≥ 0.5, both
+// five letters or more) counts as shared at 0.9 of its weight. Subject
+// words only are compared unless the subject says too little (see
+// NewFingerprint).
+func (d *DF) Similarity(a, b Fingerprint) float64 {
+	if len(a.Tokens) == 0 || len(b.Tokens) == 0 {
+		return 0
+	}
+	wa, wb := d.weights(a), d.weights(b)
+	var na, nb float64
+	for _, w := range wa {
+		na += w * w
+	}
+	for _, w := range wb {
+		nb += w * w
+	}
+	dot := 0.0
+	j := 0
+	var onlyA []int
+	usedB := make([]bool, len(b.Tokens))
+	for i, t := range a.Tokens {
+		for j < len(b.Tokens) && b.Tokens[j] < t {
+			j++
+		}
+		if j < len(b.Tokens) && b.Tokens[j] == t {
+			dot += wa[i] * wb[j]
+			usedB[j] = true
+			continue
+		}
+		onlyA = append(onlyA, i)
+	}
+	for _, i := range onlyA {
+		ta := word(a.Tokens[i])
+		if len([]rune(ta)) < 5 {
+			continue
+		}
+		best, bj := 0.0, -1
+		for j, tb := range b.Tokens {
+			if n := len([]rune(word(tb))); usedB[j] || n < 5 || n > 2*len([]rune(ta)) || 2*n < len([]rune(ta)) {
+				continue // trigram overlap ≥ 0.5 needs words of like length
+			}
+			if s := jaccard(wordTrigrams(ta), wordTrigrams(word(tb))); s > best {
+				best, bj = s, j
+			}
+		}
+		if bj >= 0 && best >= 0.5 {
+			usedB[bj] = true
+			dot += 0.9 * min(wa[i], wb[bj]) * min(wa[i], wb[bj])
+		}
+	}
+	return min(1, dot/math.Sqrt(na*nb))
+}
+
+func word(t string) string { return t }
+
+// wordTri caches the trigrams of single words (the vocabulary of a
+// helpdesk is small; the cache stops growing at maxWordTri words).
+var wordTri sync.Map
+
+const maxWordTri = 200_000
+
+var wordTriN atomic.Int64
+
+func wordTrigrams(w string) []string {
+	if t, ok := wordTri.Load(w); ok {
+		return t.([]string)
+	}
+	t := trigrams([]string{w})
+	if wordTriN.Load() < maxWordTri {
+		wordTriN.Add(1)
+		wordTri.Store(w, t)
+	}
+	return t
+}
+
+func (d *DF) weights(f Fingerprint) []float64 {
+	out := make([]float64, len(f.Tokens))
+	for i, t := range f.Tokens {
+		out[i] = d.IDF(t)
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/store"
@@ -28,6 +29,240 @@ import (
 // compared with: the most recent ones sharing a word.
 const candidateLimit = 2000
 
+// dfRefresh is how often the problems-df job recounts the document
+// frequencies of fingerprint words; in between, each process adds the
+// incidents it fingerprints itself.
+const dfRefresh = time.Hour
+
+// dfCache is the engine's copy of the document frequencies: a full count
+// (never changed once made) and the words of the incidents this process
+// fingerprinted since.
+type dfCache struct {
+	mu       sync.Mutex
+	base     *DF
+	more     map[string]int
+	moreN    int
+	loadedAt time.Time // zero: never counted
+}
+
+func (c *dfCache) set(n int, counts map[string]int, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.base, c.more, c.moreN, c.loadedAt = &DF{N: n, Count: counts}, nil, 0, at
+}
+
+// repeatDF returns a snapshot of the document frequencies, counting them
+// in tx the first time, and again when the problems-df job has not
+// refreshed them for two of its periods (it runs in one daemon of
+// several: the others count for themselves).
+func (e *Engine) repeatDF(ctx context.Context, tx *store.Tx) (*DF, error) {
+	c := &e.df
+	now := e.Now()
+	c.mu.Lock()
+	stale := c.loadedAt.IsZero() || now.Sub(c.loadedAt) > 2*dfRefresh || now.Before(c.loadedAt)
+	c.mu.Unlock()
+	if stale {
+		n, counts, err := tx.TokenDF(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.set(n, counts, now)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := &DF{N: c.base.N + c.moreN, Count: c.base.Count, more: make(map[string]int, len(c.more))}
+	for k, v := range c.more {
+		d.more[k] = v
+	}
+	return d, nil
+}
+
+// countDF adds one fingerprinted incident to the cached frequencies.
+func (e *Engine) countDF(f Fingerprint) {
+	c := &e.df
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.more == nil {
+		c.more = map[string]int{}
+	}
+	c.moreN++
+	for _, t := range f.Tokens {
+		c.more[t]++
+	}
+}
+
+// problemJobs are the tick jobs of [problems].
+func (e *Engine) problemJobs() []Job {
+	return []Job{{Name: "problem-digest", Run: e.problemDigests}, {Name: "problems-df", Every: dfRefresh, Run: func(ctx context.Context, w *Work) error {
+		n, counts, err := w.Tx.TokenDF(ctx)
+		if err != nil {
+			return err
+		}
+		e.df.set(n, counts, w.Now)
+		return nil
+	}}}
+}
+
+// problemDigests is the problem-digest job: for each problem whose
+// contact has had a notice or digest at least [problems] notify_every
+// ago and that has occurrences linked since, one digest listing them goes
+// to the same contact. The digest's once-only key is the problem and the
+// time of the notice before it, so a second run (or a second daemon)
+// finds it queued already.
+func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
+	pc := e.Cfg.Problems
+	ids, err := w.Tx.ProblemsUpdatedSince(ctx, w.Now.Add(-pc.Window.Duration))
+	if err != nil {
+		return err
+	}
+	loc := e.Cfg.Helpdesk.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	for _, id := range ids {
+		mails, err := w.Tx.ProblemOutbox(ctx, id)
+		if err != nil {
+			return err
+		}
+		var last *store.Outbox
+		for i := range mails {
+			m := &mails[i]
+			if (m.Kind == "problem_notice" || m.Kind == "problem_digest") && (last == nil || m.CreatedAt.After(last.CreatedAt)) {
+				last = m
+			}
+		}
+		if last == nil || w.Now.Before(last.CreatedAt.Add(pc.NotifyEvery.Duration)) {
+			continue
+		}
+		evs, err := w.Tx.ProblemEvents(ctx, id)
+		if err != nil {
+			return err
+		}
+		since := map[string]bool{}
+		for _, ev := range evs {
+			if ev.Kind == "incident_linked" && ev.CreatedAt.After(last.CreatedAt) {
+				if k, _, ok := strings.Cut(ev.Detail, " "); ok {
+					since[k] = true
+				}
+			}
+		}
+		if len(since) == 0 {
+			continue
+		}
+		pr, err := w.u.problem(ctx, id)
+		if err != nil {
+			return err
+		}
+		linked, err := w.u.linkedTo(ctx, pr)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		var occ []ProblemOccurrence
+		for _, l := range linked {
+			keys = append(keys, l.Key)
+			if since[l.Key] {
+				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"),
+					Requester: l.Requester, Status: l.Status, Subject: l.Subject})
+			}
+		}
+		if len(occ) == 0 {
+			continue // parted again since
+		}
+		data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Incidents: keys,
+			Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format("2006-01-02 15:04")}
+		r, err := e.Templates.Render("problem_digest", data)
+		if err != nil {
+			return err
+		}
+		dedupe := fmt.Sprintf("problem_digest:%s:%d", pr.Key, last.CreatedAt.Unix())
+		root := e.problemKeys.ThreadRoot(pr.Key)
+		o := &store.Outbox{Kind: "problem_digest", MessageID: e.problemKeys.NewMessageID(pr.Key), DedupeKey: &dedupe,
+			FromAddr: e.Cfg.SMTP.From, ToAddrs: last.ToAddrs, ReplyTo: e.Cfg.Helpdesk.Address, Subject: r.Subject,
+			TextBody: r.Text, HTMLBody: r.HTML, InReplyTo: root, Refs: root, AutoSubmitted: "auto-generated",
+			NextAttemptAt: w.Now, CreatedAt: w.Now}
+		if w.u.enqueue(o, nil, pr) {
+			w.u.events = append(w.u.events, pendingEvent{pr: pr, ev: &store.Event{Kind: "notified", Actor: "helpdeskd",
+				Detail:    cleanText(fmt.Sprintf("digest <%s> of %d occurrence(s) queued to %s", o.MessageID, len(occ), last.ToAddrs)),
+				CreatedAt: w.Now}})
+		}
+	}
+	return nil
+}
+
+// followUp finds, for a new human mail that threads nowhere, an open
+// incident of the same (authenticated) requester within the window whose
+// fingerprint is similar enough: the mail is a follow-up to it, not a new
+// occurrence of the issue. nil when there is none.
+func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
+	m, pc := p.msg, p.e.Cfg.Problems
+	if !pc.Enabled || m.Kind.Automatic() || m.From.Addr == "" {
+		return nil, nil
+	}
+	fp := NewFingerprint(cleanText(m.NormSubject), firstLines(m.NewText, 1), pc.IgnoreWords)
+	if len(fp.Tokens) == 0 {
+		return nil, nil
+	}
+	if ok, _ := p.authenticated(); !ok {
+		return nil, nil
+	}
+	df, err := p.e.repeatDF(ctx, p.u.tx)
+	if err != nil {
+		return nil, err
+	}
+	since := p.now.Add(-pc.Window.Duration)
+	best, bestSim := (*store.Incident)(nil), 0.0
+	consider := func(inc *store.Incident) {
+		if inc.Status == store.StatusResolved || inc.Status == store.StatusClosed || !strings.EqualFold(inc.Requester, m.From.Addr) {
+			return
+		}
+		if s := df.Similarity(fp, fingerprintOf(inc.Fingerprint)); s >= pc.Similarity && s > bestSim {
+			best, bestSim = inc, s
+		}
+	}
+	for _, b := range p.u.fingerprinted {
+		consider(b)
+	}
+	stored, err := p.u.tx.OpenIncidentsOf(ctx, senderKey(m.From.Addr), since, 50)
+	if err != nil {
+		return nil, err
+	}
+	for i := range stored {
+		if cur := p.u.incByID[stored[i].ID]; cur != nil {
+			consider(cur) // as this batch left it
+		} else {
+			consider(&stored[i])
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	if best, err = p.u.incidentByID(ctx, best.ID); err != nil {
+		return nil, err
+	}
+	return &threadMatch{inc: best, reason: fmt.Sprintf("follow-up: %s's open %s has a similar subject (%.2f), not a new occurrence",
+		m.From.Addr, best.Key, bestSim)}, nil
+}
+
+// followUpThread threads a follow-up into the requester's open incident
+// and acknowledges it as such (an acknowledgement naming the incident it
+// joined), within [helpdesk] auto_reply_limit.
+func (p *processing) followUpThread(ctx context.Context, res *Result, f *threadMatch) error {
+	if err := p.thread(ctx, res, f); err != nil {
+		return err
+	}
+	if err := p.event(f.inc, "follow_up", p.msg.From.Addr, f.reason); err != nil {
+		return err
+	}
+	d := DecideAck(p.msg, p.e.Cfg.Helpdesk.Address, p.u.autoMailSent(p.msg.From.Addr), p.e.Cfg.Helpdesk.AutoReplyLimit)
+	if !d.Send {
+		res.Reason += "; not acknowledged: " + d.Reason
+		return nil
+	}
+	p.followUpAck = true
+	return p.queueAck(ctx, f.inc, res)
+}
+
 type occurrence struct {
 	id        int64
 	key       string
@@ -44,11 +279,16 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if len(fp.Tokens) == 0 {
 		return nil
 	}
-	occ, err := p.occurrences(ctx, inc, fp)
+	df, err := p.e.repeatDF(ctx, p.u.tx)
+	if err != nil {
+		return err
+	}
+	occ, err := p.occurrences(ctx, inc, fp, df)
 	if err != nil {
 		return err
 	}
 	p.u.fingerprinted = append(p.u.fingerprinted, inc)
+	p.e.countDF(fp)
 	if len(occ)+1 < pc.Threshold {
 		return nil
 	}
@@ -58,9 +298,16 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
 	why := fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
-	pr, err := p.problemOfOccurrences(ctx, fp, occ)
+	pr, err := p.problemOfOccurrences(ctx, fp, occ, df)
 	if err != nil {
 		return err
+	}
+	if pr == nil {
+		// Every occurrence belongs to a problem that this incident is
+		// not like enough (no chains): no problem.
+		if free, err := p.hasFree(ctx, occ); err != nil || !free {
+			return err
+		}
 	}
 	if pr, err = p.attach(ctx, inc, pr, occ, why, "helpdeskd"); err != nil {
 		return err
@@ -72,14 +319,14 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 // occurrences are the incidents of the window before and after inc's
 // creation (this batch's included) that are the same issue as fp and
 // that "#not-problem" did not part from it.
-func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint) ([]occurrence, error) {
+func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint, df *DF) ([]occurrence, error) {
 	pc := p.e.Cfg.Problems
 	since := inc.CreatedAt.Add(-pc.Window.Duration)
 	self := fp.String()
 	var occ []occurrence
 	// Earlier incidents of this batch, not stored yet.
 	for _, b := range p.u.fingerprinted {
-		if b == inc || !b.CreatedAt.After(since) || Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+		if b == inc || !b.CreatedAt.After(since) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
 			continue
 		}
 		if x, err := p.u.excluded(ctx, self, b.Fingerprint); err != nil || x {
@@ -97,7 +344,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		return nil, err
 	}
 	for _, c := range cands {
-		if c.ID == inc.ID || Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
+		if c.ID == inc.ID || df.Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
 		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID}
@@ -116,10 +363,28 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 	return occ, nil
 }
 
+// hasFree reports whether an occurrence is linked to no problem yet.
+func (p *processing) hasFree(ctx context.Context, occ []occurrence) (bool, error) {
+	for _, o := range occ {
+		if o.batch == nil {
+			if o.problemID == nil {
+				return true, nil
+			}
+			continue
+		}
+		if pr, err := p.u.problemOfIncident(ctx, o.batch); err != nil || pr == nil {
+			return err == nil, err
+		}
+	}
+	return false, nil
+}
+
 // problemOfOccurrences is the problem of the most recent occurrence that
 // has one, open before resolved, unless "#not-problem" parted fp from
-// it; nil when there is none.
-func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, occ []occurrence) (*store.Problem, error) {
+// it, and only if fp is like the problem itself (no chains): similar to
+// its title fingerprint, or to most of its incidents. nil when there is
+// none.
+func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, occ []occurrence, df *DF) (*store.Problem, error) {
 	var resolved *store.Problem
 	for _, o := range occ {
 		var cand *store.Problem
@@ -143,6 +408,11 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		} else if x {
 			continue
 		}
+		if like, err := p.likeProblem(ctx, fp, cand, df); err != nil {
+			return nil, err
+		} else if !like {
+			continue
+		}
 		if cand.Status != store.ProblemResolved {
 			return cand, nil
 		}
@@ -151,6 +421,26 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		}
 	}
 	return resolved, nil
+}
+
+// likeProblem reports whether fp is the problem's issue: similar to its
+// title fingerprint, or to more than half of its incidents.
+func (p *processing) likeProblem(ctx context.Context, fp Fingerprint, pr *store.Problem, df *DF) (bool, error) {
+	th := p.e.Cfg.Problems.Similarity
+	if df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= th {
+		return true, nil
+	}
+	linked, err := p.u.linkedTo(ctx, pr)
+	if err != nil {
+		return false, err
+	}
+	close := 0
+	for _, l := range linked {
+		if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= th {
+			close++
+		}
+	}
+	return 2*close > len(linked), nil
 }
 
 // attach links inc, and every occurrence not linked to a problem yet, to
@@ -203,8 +493,13 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 		p.problemEvent(pr, "opened", actor, fmt.Sprintf("%s opened: %s", pr.Key, why))
 	case pr.Status == store.ProblemResolved:
 		p.u.setProblemStatus(pr, store.ProblemOpen)
+		if p.u.reopened == nil {
+			p.u.reopened = map[*store.Problem]bool{}
+		}
+		p.u.reopened[pr] = true
 		p.problemEvent(pr, "reopened", actor, fmt.Sprintf("resolved → open: %s recurred (%s)", inc.Key, why))
 	}
+	p.linkedNow = targets
 	for _, target := range targets {
 		p.u.link(target, pr)
 		p.u.touchProblem(pr)
@@ -238,12 +533,16 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 		}
 		var occ []occurrence
 		fp := fingerprintOf(inc.Fingerprint)
+		var df *DF
 		if p.e.Cfg.Problems.Enabled {
-			if occ, err = p.occurrences(ctx, inc, fp); err != nil {
+			if df, err = p.e.repeatDF(ctx, p.u.tx); err != nil {
+				return "", false, err
+			}
+			if occ, err = p.occurrences(ctx, inc, fp, df); err != nil {
 				return "", false, err
 			}
 		}
-		pr, err := p.problemOfOccurrences(ctx, fp, occ)
+		pr, err := p.problemOfOccurrences(ctx, fp, occ, df)
 		if err != nil {
 			return "", false, err
 		}
@@ -366,6 +665,12 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 	}
 	var kept []string
 	for _, o := range others {
+		if o == inc.Fingerprint {
+			// A pair of a fingerprint with itself would stop the
+			// problem catching later reports identical to its own
+			// title: only this incident is parted.
+			continue
+		}
 		if err := p.u.exclude(ctx, inc.Fingerprint, o, from, false); err != nil {
 			return "", false, err
 		}
@@ -426,6 +731,12 @@ type ProblemData struct {
 	Occurrences  []ProblemOccurrence
 	Reason       string
 	Workaround   string
+	// New: the notice that opens the problem (Key and the incidents
+	// listed are its first occurrences), not a further occurrence.
+	New bool
+	// Since: a digest lists the occurrences linked since this time
+	// (local, "2006-01-02 15:04").
+	Since string
 }
 
 // ProblemOccurrence is one incident of a problem, as its notice lists it.
@@ -468,17 +779,30 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"), Requester: l.Requester,
 			Status: l.Status, Subject: l.Subject}
 	}
+	opened := p.u.isNewProblem(pr)
 	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,
-		Occurrences: occ, Reason: why, Workaround: pr.Workaround}
+		Occurrences: occ, Reason: why, Workaround: pr.Workaround, New: opened}
 	contact := ""
 	if team, prov := cfg.Assignee(inc.Assignee); team != nil {
 		contact = team.ProblemContact
 	} else if prov != nil {
 		contact = prov.ProblemContact
 	}
+	dedupe := "problem:" + pr.Key + ":" + inc.Key
+	switch {
+	case opened:
+		// One notice opens the problem, whatever else this batch
+		// links to it.
+		dedupe = "problem:" + pr.Key + ":opened"
+	case auto && !p.u.reopened[pr]:
+		// A further occurrence found by repeat detection: the
+		// problem-digest job lists it in the next digest (at most one
+		// per [problems] notify_every), not a mail of its own.
+		contact = ""
+	}
 	if contact != "" {
 		o, queued, err := p.send(inc, outgoing{kind: "problem_notice", template: "problem", data: data,
-			dedupe: "problem:" + pr.Key + ":" + inc.Key, to: contact, autoSubmitted: "auto-generated", problem: pr})
+			dedupe: dedupe, to: contact, autoSubmitted: "auto-generated", problem: pr})
 		if err != nil {
 			return err
 		}
@@ -492,23 +816,39 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	if !cfg.Problems.NotifyRequester {
 		return nil
 	}
+	// The earlier occurrences linked with inc: their requesters, while
+	// the incident is open, are told once.
+	for _, t := range p.linkedNow {
+		if t != inc {
+			if err := p.tellRequester(t, pr, data); err != nil {
+				return err
+			}
+		}
+	}
 	if auto {
 		// The acknowledgement of the new incident says it (one mail,
 		// not two), with the workaround when one is known.
 		p.repeat = pr
 		return nil
 	}
-	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
-		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied"}
-	// Linked by a command, or as the requester's reply to a problem
-	// mail: the requester hears it while the incident is open, unless
-	// the requester is staff or has had enough automatic mail this hour.
+	return p.tellRequester(inc, pr, data)
+}
+
+// tellRequester tells inc's requester that inc is part of pr, once (a
+// once-only key per problem and incident): only while inc is open, and
+// not when the requester is staff or has had enough automatic mail this
+// hour.
+func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data ProblemData) error {
+	cfg := p.e.Cfg
 	if inc.Requester == "" || staffName(cfg, inc.Requester) != "" ||
 		inc.Status == store.StatusResolved || inc.Status == store.StatusClosed ||
 		p.u.autoMailSent(inc.Requester) >= cfg.Helpdesk.AutoReplyLimit {
 		return nil
 	}
-	out.to, out.rcptKey = inc.Requester, inc.Requester
-	_, _, err = p.send(inc, out)
+	data.Key = inc.Key
+	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
+		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied",
+		to: inc.Requester, rcptKey: inc.Requester}
+	_, _, err := p.send(inc, out)
 	return err
 }

@@ -225,7 +225,7 @@ func TestProblemCorrections(t *testing.T) {
 			ingest(t, eng,
 				raw("carol@example.com", "VPN drops every hour", "v1@x"),
 				raw("dan@example.com", "VPN drops every hour", "v2@x"),
-				raw("erin@example.com", "VPN drops every hour on guest wifi", "v3@x"),
+				raw("erin@example.com", "VPN connection drops every hour", "v3@x"),
 				raw("frank@example.com", "Scanner offline", "s4@x"))
 			for hd, want := range map[string]string{"HD-1": "PRB-1", "HD-2": "PRB-1", "HD-3": "PRB-1", "HD-4": ""} {
 				if got := problemOf(t, st, hd); got != want {
@@ -252,7 +252,7 @@ func TestProblemCorrections(t *testing.T) {
 			}
 			// The same guest-wifi report again: HD-1 and HD-2 no longer
 			// count, HD-3 does; two occurrences are under the threshold.
-			res := ingest(t, eng, raw("gina@example.com", "VPN drops every hour on guest wifi", "v5@x"))
+			res := ingest(t, eng, raw("gina@example.com", "VPN connection drops every hour", "v5@x"))
 			if got := problemOf(t, st, res[0].Incident); got != "" {
 				t.Fatalf("%s linked to %s after #not-problem: %s", res[0].Incident, got, res[0].Reason)
 			}
@@ -266,7 +266,7 @@ func TestProblemCorrections(t *testing.T) {
 			// reports joins PRB-1 without pulling HD-3 and HD-5 back in;
 			// the next guest-wifi report does not join PRB-1 through it
 			// either: the guest-wifi reports become a problem of their own.
-			res = ingest(t, eng, raw("ivy@example.com", "VPN drops every hour for guests", "v7@x"))
+			res = ingest(t, eng, raw("ivy@example.com", "VPN connection drops every hour in office", "v7@x"))
 			if got := problemOf(t, st, "HD-7"); got != "PRB-1" {
 				t.Fatalf("HD-7: problem %q, want PRB-1 (%s)", got, res[0].Reason)
 			}
@@ -275,7 +275,7 @@ func TestProblemCorrections(t *testing.T) {
 					t.Fatalf("%s pulled back into %s by a report like both", hd, got)
 				}
 			}
-			res = ingest(t, eng, raw("jo@example.com", "VPN drops every hour on guest wifi", "v8@x"))
+			res = ingest(t, eng, raw("jo@example.com", "VPN connection drops every hour", "v8@x"))
 			for _, hd := range []string{"HD-3", "HD-5", "HD-8"} {
 				if got := problemOf(t, st, hd); got != "PRB-2" {
 					t.Fatalf("%s: problem %q, want PRB-2 (%s)", hd, got, res[0].Reason)
@@ -327,6 +327,34 @@ func TestProblemCorrections(t *testing.T) {
 			pevs, _ := st.ProblemEvents(ctx, pr1.ID)
 			if !hasEvent(pevs, "incident_unlinked", "HD-3 unlinked by alice.admin@example.com") || !hasEvent(pevs, "incident_linked", "HD-5 linked: linked by") {
 				t.Errorf("PRB-1 events: %+v", pevs)
+			}
+		})
+	}
+}
+
+// TestNotProblemKeepsIdenticalReports: "#not-problem" on an incident whose
+// fingerprint is the problem's own parts that incident only; later
+// reports identical to the problem's title still join it.
+func TestNotProblemKeepsIdenticalReports(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng,
+				raw("carol@example.com", "Scanner offline", "n1@x"),
+				raw("dan@example.com", "Scanner offline", "n2@x"),
+				raw("erin@example.com", "Scanner offline", "n3@x"))
+			if got := problemOf(t, st, "HD-2"); got != "PRB-1" {
+				t.Fatalf("HD-2: problem %q, want PRB-1", got)
+			}
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\n"+
+				"Message-ID: <n4@x>\r\n"+leadAR+"\r\n\r\n#not-problem\r\n"))
+			if got := problemOf(t, st, "HD-2"); got != "" {
+				t.Fatalf("HD-2 still in %s after #not-problem", got)
+			}
+			res := ingest(t, eng, raw("gina@example.com", "Scanner offline", "n5@x"))
+			if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
+				t.Fatalf("%s: problem %q after #not-problem on an identical report, want PRB-1 (%s)", res[0].Incident, got, res[0].Reason)
 			}
 		})
 	}

@@ -232,6 +232,14 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		return p.event(inc, EventKind(m.Kind), from, fmt.Sprintf("%s (%s) received: %s", m.Kind, m.KindReason, m.Subject))
 	}
 	if match == nil {
+		// The same requester writing again about an open incident of
+		// theirs (problems.go).
+		if f, err := p.followUp(ctx); err != nil || f != nil {
+			if err != nil {
+				return err
+			}
+			return p.followUpThread(ctx, res, f)
+		}
 		return p.newIncident(ctx, res, "no thread found: new incident")
 	}
 	return p.thread(ctx, res, match)
@@ -517,6 +525,9 @@ type AckData struct {
 	// Problem is set when the incident is a repeat of a known problem
 	// and [problems] notify_requester is on.
 	Problem *AckProblem
+	// FollowUp: the mail was added to the requester's open incident Key
+	// (a follow-up), not recorded as a new one.
+	FollowUp bool
 }
 
 // AckProblem is the known problem an acknowledged incident is part of.
@@ -531,13 +542,17 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
 	data := AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-		RequesterName: greetingName(m.From.Name), Priority: inc.Priority,
+		RequesterName: greetingName(m.From.Name), Priority: inc.Priority, FollowUp: p.followUpAck,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
 		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Workaround: pr.Workaround}
 	}
+	dedupe := "ack:" + inc.Key
+	if p.followUpAck {
+		dedupe += ":follow-up:" + m.MessageID
+	}
 	o, queued, err := p.send(inc, outgoing{
-		kind: "ack", template: "ack", dedupe: "ack:" + inc.Key,
+		kind: "ack", template: "ack", dedupe: dedupe,
 		data: data,
 		to:   m.From.Addr, rcptKey: m.From.Addr, inReplyTo: m.MessageID, refs: strings.Join(refs, " "),
 		autoSubmitted: "auto-replied",

@@ -67,6 +67,7 @@ type unit struct {
 	problemsByKey      map[string]*store.Problem
 	problemOf          map[*store.Incident]*store.Problem // links to write; nil: unlink
 	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
+	reopened           map[*store.Problem]bool            // resolved problems this batch opened again
 	// "#not-problem" pairs: fingerprint → fingerprints it must not be
 	// linked with, read for the fingerprints in exclLoaded. Repeat
 	// detection's query leaves stored incidents out by itself; these are
@@ -711,6 +712,16 @@ func (u *unit) createProblem(ctx context.Context, title, fingerprint string) (*s
 	u.newProblems = append(u.newProblems, pr)
 	u.keepProblem(pr)
 	return pr, nil
+}
+
+// isNewProblem reports whether pr was opened by this batch.
+func (u *unit) isNewProblem(pr *store.Problem) bool {
+	for _, n := range u.newProblems {
+		if n == pr {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *unit) keepProblem(pr *store.Problem) {

@@ -107,7 +107,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "duplicate HD-4", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued",
 		"assigned to acme", "sent → servicedesk@acme.demo.example", "acme's ticket ACME-1042", "first response by acme",
-		"repeat: part of PRB-1", "sent → it-lead@staff.demo.example: \"[PRB-1] Repeat problem", "threaded PRB-1", "3 command(s)",
+		"repeat: part of PRB-1", "sent → it-lead@staff.demo.example: \"[PRB-1] New problem", "threaded PRB-1", "3 command(s)",
 		"PRB-1  known_error  2 incidents", "workaround: start Outlook with /safe",
 		"sent → it-team@staff.demo.example: \"[HD-2] SLA warning", "sent → it-lead@staff.demo.example: \"[HD-2] Escalation level 1",
 		"threaded HD-2", "1 command(s)", "Acme's own target (acme-contract), first response for P3 within 2h around the clock: met",

@@ -219,3 +219,18 @@ FROM problems
 WHERE (problems.created_at >= ? AND problems.created_at < ?)
    OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?)
 ORDER BY problems.id;
+
+-- name: count-fingerprinted
+SELECT count(*) FROM incidents WHERE fingerprint <> '';
+
+-- name: token-df
+-- How many incidents carry each fingerprint word (repeat detection's
+-- inverse document frequency), read now and then by a tick job.
+SELECT token, count(*) FROM incident_tokens GROUP BY token;
+
+-- name: problems-updated-since
+SELECT id FROM problems WHERE status <> 'resolved' AND updated_at > ? ORDER BY id;
+
+-- name: open-incidents-of
+SELECT * FROM incidents WHERE sender_key = ? AND created_at > ?
+  AND status NOT IN ('resolved', 'closed') AND fingerprint <> '' ORDER BY id DESC LIMIT ?;
