@@ -126,7 +126,7 @@ type Engine struct {
 	health jobHealth
 	// cfgMu: Reload swaps Cfg only between batches and ticks.
 	cfgMu sync.RWMutex
-	df     dfCache // document frequencies of fingerprint words (problems.go)
+	df    dfCache // document frequencies of fingerprint words (problems.go)
 
 	keys        *Keys
 	problemKeys *Keys
