@@ -265,7 +265,7 @@ func TestResolutionNotice(t *testing.T) {
 			ingest(t, eng, raw("Jürgen <juergen@example.com>", "VPN drops", "v1@x"))
 			inc2 := "HD-2"
 			ingest(t, eng, bytes.ReplaceAll(commandMail("alice.admin@example.com", "#resolve\r\n", "v2@x", trustedAR), []byte("[HD-1] Printer jams"), []byte("[HD-2] VPN drops")))
-			ingest(t, eng, raw("juergen@example.com", "Re: [HD-2] VPN drops", "v3@x"))
+			ingest(t, eng, raw("juergen@example.com", "Re: [HD-2] VPN drops", "v3@x", ownAR))
 			if s := statusOf(t, st, inc2); s != store.StatusOpen {
 				t.Fatalf("HD-2 after the requester's reply: %s", s)
 			}
@@ -297,7 +297,7 @@ func TestResolutionNotice(t *testing.T) {
 			hd4 := func(body, id string) []byte {
 				return bytes.ReplaceAll(commandMail("alice.admin@example.com", body, id, trustedAR), []byte("[HD-1] Printer jams"), []byte("[HD-4] Mouse broken"))
 			}
-			ingest(t, eng, hd4("#resolve\r\nNew mouse.\r\n", "e2@x"), raw("erin@example.com", "Re: [HD-4] Mouse broken", "e3@x"), hd4("#resolve\r\nAnother one.\r\n", "e4@x"))
+			ingest(t, eng, hd4("#resolve\r\nNew mouse.\r\n", "e2@x"), raw("erin@example.com", "Re: [HD-4] Mouse broken", "e3@x", ownAR), hd4("#resolve\r\nAnother one.\r\n", "e4@x"))
 			st.DB().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'resolution' AND to_addrs LIKE '%erin@example.com%'`)
 			if n != 2 {
 				t.Errorf("%d resolution notices for two resolutions in one batch, want 2", n)

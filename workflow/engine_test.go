@@ -187,9 +187,15 @@ func TestThreadingAndStatus(t *testing.T) {
 	ingest(t, eng, raw("Ann <ann@example.com>", "Laptop will not boot", "l1@example.com"))
 	inc, _ := st.IncidentByKey(ctx, "HD-1")
 
-	// Resolved, then the requester writes again: reopened.
+	// Resolved, then the requester writes again: reopened, when the
+	// mail is really hers (anyone can write her From).
 	st.SetIncidentStatus(ctx, inc, store.StatusResolved, eng.Now())
-	res := ingest(t, eng, raw("ann@example.com", "Re: [HD-1] Laptop will not boot", "l2@example.com"))
+	eng.Cfg.Commands.TrustedAuthservIDs = []string{"mx.example.com"}
+	res := ingest(t, eng, raw("ann@example.com", "Re: [HD-1] Laptop will not boot", "l2a@example.com"))
+	if got, _ := st.IncidentByKey(ctx, "HD-1"); got.Status != store.StatusResolved || !strings.Contains(res[0].Reason, "not reopened") {
+		t.Fatalf("unauthenticated requester reply to resolved: status %s reason %q", got.Status, res[0].Reason)
+	}
+	res = ingest(t, eng, raw("ann@example.com", "Re: [HD-1] Laptop will not boot", "l2@example.com", ownAR))
 	if got, _ := st.IncidentByKey(ctx, "HD-1"); got.Status != store.StatusOpen || !strings.Contains(res[0].Reason, "reopened") {
 		t.Fatalf("requester reply to resolved: status %s reason %q", got.Status, res[0].Reason)
 	}

@@ -201,7 +201,7 @@ func TestEscalationSequence(t *testing.T) {
 			now = berlin(t, "2026-12-07 14:00")
 			ingest(t, eng, commandMailTo(inc.Key, "alice.admin@example.com", "#resolve", "r1@x"))
 			now = berlin(t, "2026-12-07 15:00")
-			ingest(t, eng, raw("carol@example.com", "Re: ["+inc.Key+"] Payroll share is gone", "e2@x"))
+			ingest(t, eng, raw("carol@example.com", "Re: ["+inc.Key+"] Payroll share is gone", "e2@x", ownAR))
 			inc, _ = st.IncidentByKey(ctx, inc.Key)
 			if inc.Status != store.StatusOpen || inc.ClockGeneration != 2 || inc.AcknowledgedBy != "" {
 				t.Fatalf("after reopening: %s, generation %d, acknowledged by %q", inc.Status, inc.ClockGeneration, inc.AcknowledgedBy)
@@ -271,7 +271,7 @@ func TestEscalationPausesAndBusinessHours(t *testing.T) {
 			if n != 0 || !inc.Paused || inc.NextDueAt != nil {
 				t.Errorf("while waiting: %d SLA mails, paused %v, next due %v", n, inc.Paused, inc.NextDueAt)
 			}
-			ingest(t, eng, raw("carol@example.com", "Re: ["+waiting+"] Scanner offline", "w4@x"))
+			ingest(t, eng, raw("carol@example.com", "Re: ["+waiting+"] Scanner offline", "w4@x", ownAR))
 			inc, _ = st.IncidentByKey(ctx, waiting)
 			if inc.Paused || inc.FirstResponseAt == nil || inc.ResolutionDue == nil || !inc.ResolutionDue.Equal(berlin(t, "2026-12-15 08:30")) {
 				t.Errorf("resumed: paused %v, resolution due %v (want Tue 15 December 08:30)", inc.Paused, inc.ResolutionDue)
@@ -315,7 +315,7 @@ func TestClockFollowsPauseAndPriority(t *testing.T) {
 			now = berlin(t, "2026-12-01 11:00")
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#priority P2", "z3@x"))
 			now = berlin(t, "2026-12-01 12:00")
-			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] Laptop will not start", "z4@x"))
+			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] Laptop will not start", "z4@x", ownAR))
 			inc, _ := st.IncidentByKey(ctx, key)
 			// 09:00-10:00 counted (1 h), paused 10:00-12:00, 7 h left from
 			// 12:00: 12:00-18:00 (6 h) and Wednesday 08:00-09:00.

@@ -389,19 +389,27 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			}
 		}
 	}
-	if err := p.flagDenied(inc, res); err != nil {
-		return err
-	}
-	if isRequester && !m.Kind.Automatic() {
-		switch inc.Status {
-		case store.StatusResolved:
+	if isRequester && !m.Kind.Automatic() && (inc.Status == store.StatusResolved || inc.Status == store.StatusWaiting) {
+		// The requester's answer reopens a resolved incident, or ends
+		// the wait on them (the clocks run again): only when it is
+		// really theirs, since anyone can write their From.
+		if ok, _ := p.authenticated(); !ok {
+			p.deny("not reopened: " + inc.Status + " stays")
+		} else if inc.Status == store.StatusResolved {
 			p.u.setStatus(inc, store.StatusOpen)
 			res.Reason += "; reopened: the requester replied to a resolved incident"
-			return p.event(inc, "reopened", from, "the requester replied after resolution")
-		case store.StatusWaiting:
+			if err := p.event(inc, EvReopened, from, "the requester replied after resolution"); err != nil {
+				return err
+			}
+		} else {
 			p.u.setStatus(inc, store.StatusOpen)
-			return p.event(inc, "status", from, "waiting → open: the requester replied")
+			if err := p.event(inc, EvStatus, from, "waiting → open: the requester replied"); err != nil {
+				return err
+			}
 		}
+	}
+	if err := p.flagDenied(inc, res); err != nil {
+		return err
 	}
 	return nil
 }

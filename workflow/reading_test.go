@@ -88,7 +88,8 @@ func TestProviderOpenedTicketThreads(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
 			eng, st := newEngine(t, d, "")
-			withRouting(t, eng, strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'INC\\d{7}'", 1))
+			withRouting(t, eng, strings.Replace(strings.Replace(routingConfig, "ticket_pattern = 'ACME-\\d+'", "ticket_pattern = 'INC\\d{7}'", 1),
+				`"access point"]`, `"access point", "switch"]`, 1))
 			res := ingest(t, eng,
 				raw("servicenow@acme-it.example", "Incident INC0012345 -- opened: core switch firmware update", "n1@acme", acmeAR),
 				raw("servicenow@acme-it.example", "Incident INC0099999 -- opened: forged", "n2@evil"))
@@ -102,6 +103,14 @@ func TestProviderOpenedTicketThreads(t *testing.T) {
 				t.Errorf("reasons: %s | %s", res[2].Reason, res[1].Reason)
 			}
 			wantRows(t, st, map[string]int{"provider_tickets": 2}) // INC0012345, and INC0099999 from the authenticated HD-3
+			// The provider's own system is the requester: its comments are
+			// never relayed back to it (each relay could start another
+			// "comments added").
+			var back int
+			st.DB().Get(&back, st.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE kind LIKE 'relay%' AND to_addrs LIKE ?`), "%acme-it.example%")
+			if back != 0 {
+				t.Errorf("%d relays to the provider of its own mail", back)
+			}
 		})
 	}
 }

@@ -212,6 +212,10 @@ type RelayData struct {
 	From        string
 	Text        string
 	Attachments []AttachmentLine
+	// Unverified: the requester's mail carried no authentication; it
+	// reaches an in-house team all the same (they must read it), marked
+	// so, and never a provider or the requester.
+	Unverified bool
 }
 
 // relay queues a copy of a human reply (its new text without command
@@ -246,6 +250,11 @@ func (p *processing) relay(ctx context.Context, inc *store.Incident, staff strin
 	subject := TaggedSubject(inc.Key, inc.Subject)
 	var err error
 	switch {
+	case staff != "" && staff == inc.Assignee && isRequester:
+		// The assignee's own system opened the incident (a provider's
+		// ticket system): its mail goes nowhere, least of all back to
+		// itself, where each relay would start another round.
+		return nil
 	case staff != "" && staff == inc.Assignee && !isRequester:
 		if !cfg.RelaysToRequester(inc.Assignee) {
 			return nil
@@ -275,17 +284,34 @@ func (p *processing) relay(ctx context.Context, inc *store.Incident, staff strin
 	default:
 		return nil
 	}
+	unverified := false
 	if ok, _ := p.authenticated(); !ok {
 		// Relayed mail goes out from the helpdesk's own address: a
-		// forged reply must not reach the other side under it.
-		p.deny("not relayed to " + strings.Join(to, ", "))
+		// forged reply must not reach the requester or a provider under
+		// it. The requester's reply still reaches an in-house team (it
+		// must be read), marked as not verified.
+		if team, _ := cfg.Assignee(inc.Assignee); !isRequester || team == nil {
+			p.deny("not relayed to " + strings.Join(to, ", "))
+			return nil
+		}
+		unverified = true
+		p.deny("relayed to " + strings.Join(to, ", ") + " marked as not verified")
+	}
+	// Never back to whoever wrote it.
+	var others []string
+	for _, a := range to {
+		if !strings.EqualFold(a, m.From.Addr) {
+			others = append(others, a)
+		}
+	}
+	if to = others; len(to) == 0 {
 		return nil
 	}
 	attach, lines := p.forward(inc, p.current())
 	o, queued, err := p.send(inc, outgoing{
 		kind: kind, template: "relay", dedupe: "relay:" + cleanText(m.MessageID) + ":" + m.ContentHash,
 		data: RelayData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: subject,
-			From: from, Text: cleanText(text), Attachments: lines},
+			From: from, Text: cleanText(text), Attachments: lines, Unverified: unverified},
 		to: strings.Join(to, ", "), autoSubmitted: "auto-generated",
 		inReplyTo: inReplyTo, refs: refs, attach: attach,
 	})

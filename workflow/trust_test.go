@@ -404,3 +404,28 @@ func TestAutomaticMailCarriesNoForgedName(t *testing.T) {
 		t.Errorf("a real name is no longer used: %q", acks[1].TextBody)
 	}
 }
+
+// TestUnverifiedRequesterReachesTheTeam: without authentication a
+// requester's follow-up still reaches an in-house team (somebody must read
+// it), marked as not verified, but neither reopens nor resumes anything;
+// a provider gets nothing.
+func TestUnverifiedRequesterReachesTheTeam(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, relayConfig)
+			ingest(t, eng, raw("carol@example.com", "Laptop will not boot", "u1@x"), raw("dan@example.com", "Printer jams", "u2@x"))
+			res := ingest(t, eng, raw("carol@example.com", "Re: [HD-1] Laptop will not boot", "u3@x"),
+				raw("dan@example.com", "Re: [HD-2] Printer jams", "u4@x"))
+			var toTeam []store.Outbox
+			st.DB().Select(&toTeam, `SELECT * FROM outbox WHERE kind = 'relay_to_assignee' ORDER BY id`)
+			if len(toTeam) != 1 || !strings.HasPrefix(toTeam[0].Subject, "[not verified] [HD-1]") || !strings.Contains(toTeam[0].TextBody, "NOT VERIFIED") ||
+				!strings.Contains(toTeam[0].ToAddrs, "alice.admin@example.com") {
+				t.Fatalf("relays to the assignee: %+v", toTeam)
+			}
+			if !strings.Contains(res[1].Reason, "not relayed to servicedesk@acme-it.example") {
+				t.Errorf("the provider got an unverified relay: %s", res[1].Reason)
+			}
+		})
+	}
+}
