@@ -463,6 +463,9 @@ type processing struct {
 	authDone, authOK bool
 	authWhy          string
 	denied           []string
+	// followsClosed: the message is about this closed incident and opens
+	// its follow-up.
+	followsClosed *store.Incident
 	// resolutionQueued: a resolution notice carries what the resolver
 	// wrote, so the same text is not relayed as well.
 	resolutionQueued bool
@@ -488,15 +491,36 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 	// say different things about different deliveries whatever their
 	// Message-ID.
 	if msg.Kind != mailparse.KindBounce {
-		pk, inc, dup, err := p.u.copyOf(ctx, row.MessageID, row.FromAddr)
+		// The author, through a list that rewrote From ("Nina via
+		// it-staff"): the same person.
+		pk, inc, dup, err := p.u.copyOf(ctx, row.MessageID, msg.Author().Addr)
 		if err != nil {
 			return res, err
+		}
+		if !dup && msg.Author().Addr != row.FromAddr {
+			pk, inc, dup, err = p.u.copyOf(ctx, row.MessageID, row.FromAddr)
+			if err != nil {
+				return res, err
+			}
 		}
 		if dup {
 			res.Outcome, res.pk = OutcomeDuplicate, pk
 			res.Reason = "a copy of a stored message (same Message-ID and author; a list or an alias changed its subject or body)"
 			if inc != nil {
 				res.Incident = inc.Key
+				// The list's copy came first and was not answered (a
+				// list is never answered); this one came to support@
+				// from the person: acknowledge now, once.
+				if msg.Kind == mailparse.KindHuman && strings.EqualFold(inc.Requester, msg.From.Addr) {
+					p.incident = inc
+					if d := DecideAck(msg, p.e.Cfg.Helpdesk.Address, p.u.autoMailSent(msg.From.Addr), p.e.Cfg.Helpdesk.AutoReplyLimit); d.Send {
+						if err := p.queueAck(ctx, inc, &res); err != nil {
+							return res, err
+						}
+						// No message row of its own to carry them.
+						p.u.events = append(p.u.events, p.events...)
+					}
+				}
 			}
 			return res, nil
 		}

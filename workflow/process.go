@@ -197,6 +197,7 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 		// A closed incident stays closed; a new message about it is a new
 		// incident that points back to the old one.
 		old := match.inc
+		p.followsClosed = old
 		if err := p.newIncident(ctx, res, fmt.Sprintf("follow-up to closed %s (%s)", old.Key, match.reason)); err != nil {
 			return err
 		}
@@ -450,6 +451,16 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		priority = rp
 		r.reason += "; " + why
 	}
+	if old := p.followsClosed; old != nil {
+		// The same request again: its subject (not "Re: [HD-1]
+		// Resolved: …"), whoever held it, as it was.
+		subject = old.Subject
+		r = routing{assignee: old.Assignee, category: old.Category, informed: r.informed,
+			reason: "follow-up to " + old.Key + ": the assignee it had"}
+		if old.Priority < priority {
+			priority = old.Priority
+		}
+	}
 	inc := &store.Incident{
 		Assignee:      r.assignee,
 		Category:      r.category,
@@ -457,9 +468,11 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		NormSubject:   strings.ToLower(subject),
 		Status:        store.StatusNew,
 		Priority:      priority,
-		Requester:     cleanText(m.From.Addr),
-		RequesterName: cleanText(m.From.Name),
-		SenderKey:     cleanText(senderKey(m.From.Addr)),
+		// The author: through a list that rewrote From ("Nina via
+		// it-staff" <it-staff@lists…>), the person, not the list.
+		Requester:     cleanText(m.Author().Addr),
+		RequesterName: cleanText(m.Author().Name),
+		SenderKey:     cleanText(senderKey(m.Author().Addr)),
 		CreatedAt:     p.now,
 		UpdatedAt:     p.now,
 	}
@@ -489,7 +502,8 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 			return err
 		}
 	}
-	if cfg.Problems.Enabled {
+	if cfg.Problems.Enabled && p.followsClosed == nil {
+		// A follow-up is the same person's same issue, not a repeat.
 		if err := p.detectRepeat(ctx, inc, res); err != nil {
 			return err
 		}

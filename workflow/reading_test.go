@@ -1,10 +1,12 @@
 package workflow_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
@@ -111,6 +113,65 @@ func TestProviderOpenedTicketThreads(t *testing.T) {
 			if back != 0 {
 				t.Errorf("%d relays to the provider of its own mail", back)
 			}
+		})
+	}
+}
+
+// TestListCopyFirstStillAcknowledged: the list's copy comes first (a
+// list is never answered, so no acknowledgement), then the person's
+// direct copy: it is the same message, and now the person is
+// acknowledged, once; a list copy whose From the list rewrote ("Nina via
+// it-staff") is still Nina's.
+func TestListCopyFirstStillAcknowledged(t *testing.T) {
+	viaList := []byte("From: Nina Example <nina@example.com>\r\nTo: it-staff@lists.example.com, support@example.com\r\n" +
+		"List-Id: IT staff <it-staff.lists.example.com>\r\nPrecedence: list\r\nSubject: [it-staff] VPN drops\r\n" +
+		"Message-ID: <vpn.1@mail.example.com>\r\n\r\nThe VPN drops every hour.\r\n--\r\nit-staff mailing list\r\n")
+	direct := []byte("From: Nina Example <nina@example.com>\r\nTo: it-staff@lists.example.com, support@example.com\r\nSubject: VPN drops\r\n" +
+		"Message-ID: <vpn.1@mail.example.com>\r\n\r\nThe VPN drops every hour.\r\n")
+	rewritten := []byte("From: Nina Example via it-staff <it-staff@lists.example.com>\r\nReply-To: Nina Example <nina@example.com>\r\n" +
+		"To: it-staff@lists.example.com\r\nList-Id: IT staff <it-staff.lists.example.com>\r\nSender: it-staff-bounces@lists.example.com\r\n" +
+		"Subject: [it-staff] VPN drops\r\nMessage-ID: <vpn.1@mail.example.com>\r\n\r\nThe VPN drops every hour.\r\n")
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			res := ingest(t, eng, viaList)
+			res = append(res, ingest(t, eng, direct)...)
+			res = append(res, ingest(t, eng, rewritten)...)
+			if got := outcomes(res); got != "new_incident HD-1; duplicate HD-1; duplicate HD-1" {
+				t.Fatalf("outcomes: %s (%s | %s)", got, res[1].Reason, res[2].Reason)
+			}
+			var acks []store.Outbox
+			st.DB().Select(&acks, `SELECT * FROM outbox WHERE kind = 'ack'`)
+			if len(acks) != 1 || acks[0].ToAddrs != "nina@example.com" {
+				t.Fatalf("acknowledgements: %+v", acks)
+			}
+		})
+	}
+	// The rewritten copy first: the requester is Nina, not the list.
+	eng, st := newEngine(t, "sqlite", "")
+	ingest(t, eng, rewritten)
+	if inc, _ := st.IncidentByKey(context.Background(), "HD-1"); inc.Requester != "nina@example.com" {
+		t.Errorf("requester of a list copy with a rewritten From: %s", inc.Requester)
+	}
+}
+
+// TestFollowUpToClosedKeepsAssigneeAndSubject: a reply to the resolution
+// notice of a closed incident opens its follow-up with the incident's own
+// subject (not "Resolved: …"), for the assignee it had, and is not taken
+// for a repeat of it.
+func TestFollowUpToClosedKeepsAssigneeAndSubject(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, routingConfig+"[problems]\nthreshold = 2\n")
+			ingest(t, eng, raw("carol@example.com", "Printer jams", "fc1@x"))
+			ingest(t, eng, commandMailTo("HD-1", "alice.admin@example.com", "#close", "fc2@x"))
+			res := ingest(t, eng, raw("carol@example.com", "Re: [HD-1] Resolved: Printer jams", "fc3@x", ownAR))
+			inc, _ := st.IncidentByKey(context.Background(), res[0].Incident)
+			if res[0].Incident != "HD-2" || inc.Subject != "Printer jams" || inc.Assignee != "acme" || inc.ProblemID != nil {
+				t.Fatalf("follow-up: %+v / %+v", res[0], inc)
+			}
+			wantRows(t, st, map[string]int{"problems": 0})
 		})
 	}
 }

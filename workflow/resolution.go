@@ -65,7 +65,9 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 	if err != nil {
 		return err
 	}
-	if mailparse.Kind(first.kind).Automatic() {
+	// A person's request that came through a mailing list is still a
+	// person's: only automatic requesters are not told.
+	if k := mailparse.Kind(first.kind); k.Automatic() && k != mailparse.KindList {
 		return p.event(inc, "resolution_not_sent", "helpdeskd",
 			fmt.Sprintf("no resolution notice: the requester %s wrote automatically (%s)", inc.Requester, first.kind))
 	}
