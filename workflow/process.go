@@ -462,12 +462,12 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		}
 	}
 	inc := &store.Incident{
-		Assignee:      r.assignee,
-		Category:      r.category,
-		Subject:       subject,
-		NormSubject:   strings.ToLower(subject),
-		Status:        store.StatusNew,
-		Priority:      priority,
+		Assignee:    r.assignee,
+		Category:    r.category,
+		Subject:     subject,
+		NormSubject: strings.ToLower(subject),
+		Status:      store.StatusNew,
+		Priority:    priority,
 		// The author: through a list that rewrote From ("Nina via
 		// it-staff" <it-staff@lists…>), the person, not the list.
 		Requester:     cleanText(m.Author().Addr),
