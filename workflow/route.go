@@ -137,7 +137,7 @@ func (p *processing) notifyAssignee(ctx context.Context, inc *store.Incident, r 
 	data := NoticeData{
 		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
 		RequesterName: inc.RequesterName, Priority: inc.Priority, Category: inc.Category,
-		Assignee: inc.Assignee, Reason: r.reason, Text: first.text,
+		Assignee: cfg.DisplayName(inc.Assignee), Reason: r.reason, Text: first.text,
 	}
 	var to []string
 	var kind OutboxKind

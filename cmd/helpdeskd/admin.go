@@ -23,15 +23,17 @@ var adminUsage = map[string]string{
 }
 
 // adminActor is who the audit trail names for a command on the host:
-// "admin:" and the Unix user (the one who ran sudo, when sudo did).
+// "admin:" and the Unix user the process runs as (the operating system
+// vouches for it). A user that sudo names (SUDO_USER) is added, said to
+// come from sudo: any environment can set that variable, so it is not
+// taken for the user itself.
 func adminActor() string {
-	name := os.Getenv("SUDO_USER")
-	if name == "" {
-		if u, err := user.Current(); err == nil {
-			name = u.Username
-		} else {
-			name = strconv.Itoa(os.Getuid())
-		}
+	name := strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if s := os.Getenv("SUDO_USER"); s != "" && s != name {
+		name += " (sudo by " + s + ")"
 	}
 	return "admin:" + name
 }

@@ -267,6 +267,11 @@ func cmdCheckConfig(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, ", smtp %s:%d", cfg.SMTP.Host, cfg.SMTP.Port)
 	}
 	fmt.Fprintln(e.stdout, ")")
+	if len(cfg.Commands.TrustedAuthservIDs) == 0 && !cfg.Commands.VerifyDKIM {
+		fmt.Fprintln(e.stdout, "warning: [commands] trusted_authserv_ids is empty and verify_dkim is off: no mail can be authenticated, so "+
+			"no command by email runs, no reply reaches the requester or a provider (a requester's reaches an in-house team, marked not verified), "+
+			"no first response is counted from mail; use the administrator commands on the host, or see README \"The MTA side\"")
+	}
 	if !*connect {
 		return nil
 	}
