@@ -238,7 +238,14 @@ func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c
 	case c.name == "assign":
 		team, prov := cfg.Assignee(c.arg)
 		if team == nil && prov == nil {
-			return fmt.Sprintf("bad argument %q: not a team or provider", c.arg), false, false, nil
+			var names []string
+			for _, t := range cfg.Teams {
+				names = append(names, t.Name)
+			}
+			for _, pv := range cfg.Providers {
+				names = append(names, pv.Name)
+			}
+			return fmt.Sprintf("bad argument %q: not a team or provider (%s)", c.arg, strings.Join(names, ", ")), false, false, nil
 		}
 		old := inc.Assignee
 		p.u.assign(inc, c.arg)

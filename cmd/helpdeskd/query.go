@@ -89,6 +89,9 @@ func cmdShow(e *env, args []string) error {
 	w := e.stdout
 	fmt.Fprintf(w, "%s  %s\n", v.Key, v.Subject)
 	fmt.Fprintf(w, "status %s, priority %s, requester %s, opened %s\n", v.Status, v.Priority, v.Requester, v.CreatedAt.Format(time.RFC3339))
+	if v.Assignee != "" || v.Category != "" {
+		fmt.Fprintf(w, "assigned to %s, category %s\n", orNone(v.Assignee), orNone(v.Category))
+	}
 	if v.FirstResponseAt != nil {
 		fmt.Fprintf(w, "first response %s\n", v.FirstResponseAt.Format(time.RFC3339))
 	}
@@ -285,4 +288,11 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
