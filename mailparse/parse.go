@@ -100,10 +100,16 @@ type Message struct {
 	ThreadIndex    string    // Outlook conversation index, base64 as sent
 	Text           string    // the whole body as text (HTML converted when there is no text part)
 	NewText        string    // Text without quoted history and signature
-	HTMLOnly       bool      // the text came from an HTML part
-	Attachments    []Attachment
-	Kind           Kind
-	KindReason     string // which header or signal decided Kind
+	// Forwarded is the forwarded or quoted message of a mail that has no
+	// text of its own above a separator ("-----Original Message-----",
+	// "-------- Forwarded Message --------", Outlook's "From: … Sent: …"
+	// block): then NewText is "" and Forwarded holds the text from the
+	// separator on. It is "" otherwise.
+	Forwarded   string
+	HTMLOnly    bool // the text came from an HTML part
+	Attachments []Attachment
+	Kind        Kind
+	KindReason  string // which header or signal decided Kind
 	// Bounce is what a delivery failure report says; set for bounces.
 	Bounce      *Bounce
 	ContentHash string // hex sha256, see the package documentation
@@ -283,7 +289,7 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	if m.overBudget("quote stripping") {
 		m.NewText = m.Text
 	} else {
-		m.NewText = StripReply(m.Text)
+		m.NewText, m.Forwarded = splitReply(m.Text)
 	}
 	m.Kind, m.KindReason = classify(m, h)
 	if m.Kind == KindBounce && !m.overBudget("bounce details") {
