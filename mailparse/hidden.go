@@ -18,11 +18,13 @@ import (
 
 // Bounds of the style sheet evaluation: at most maxSheetBytes of <style>
 // text and maxSheetRules rules are read; at most maxElementClasses
-// classes of one element are looked up.
+// classes of one element are looked up, and at most maxElementRules
+// matching rules applied to it.
 const (
 	maxSheetBytes     = 64 << 10
 	maxSheetRules     = 512
 	maxElementClasses = 32
+	maxElementRules   = 64
 )
 
 // offScreen is how far (in px) left or up an element must be moved to
@@ -36,7 +38,42 @@ type styleRule struct {
 	tag     string
 	ids     []string
 	classes []string
-	decls   string
+	decls   []cssDecl
+}
+
+// cssDecl is one declaration, property and value in lower case, comments
+// removed, escapes decoded and "!important" dropped.
+type cssDecl struct{ prop, val string }
+
+// hidingProps are the properties hiddenDecls reads; other declarations
+// are not kept.
+var hidingProps = map[string]bool{
+	"display": true, "visibility": true, "mso-hide": true, "opacity": true, "font-size": true,
+	"color": true, "background": true, "background-color": true, "position": true, "left": true,
+	"top": true, "margin-left": true, "margin-top": true, "clip": true, "clip-path": true,
+	"transform": true, "overflow": true, "overflow-x": true, "overflow-y": true, "text-indent": true,
+	"max-height": true, "height": true, "line-height": true, "width": true, "max-width": true,
+}
+
+// parseDecls reads CSS declarations ("a: b; c: d", CSS 2.1 §4.1.8) after
+// removing comments and decoding escapes (CSS Syntax §4.3.7); only the
+// properties of hidingProps are kept.
+func parseDecls(s string) []cssDecl {
+	var out []cssDecl
+	for _, decl := range strings.Split(cssUnescape(stripCSSComments(s)), ";") {
+		prop, val, ok := strings.Cut(decl, ":")
+		if !ok {
+			continue
+		}
+		prop = strings.ToLower(strings.TrimSpace(prop))
+		if !hidingProps[prop] {
+			continue
+		}
+		val = strings.ToLower(strings.TrimSpace(val))
+		val = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
+		out = append(out, cssDecl{prop, val})
+	}
+	return out
 }
 
 // styleSheet indexes the rules by their tag, "#id" or ".class" (the
@@ -78,7 +115,11 @@ func readStyleSheets(doc *html.Node) styleSheet {
 	}
 	sheet := styleSheet{}
 	rules := 0
-	scanRules(stripCSSComments(text), func(selectors, decls string) bool {
+	scanRules(stripCSSComments(text), func(selectors, body string) bool {
+		decls := parseDecls(body)
+		if len(decls) == 0 {
+			return true
+		}
 		for _, sel := range strings.Split(selectors, ",") {
 			r := parseSelector(cssUnescape(strings.ToLower(strings.TrimSpace(sel))))
 			if r == nil {
@@ -114,15 +155,7 @@ func scanRules(sheet string, fn func(selectors, decls string) bool) {
 		nested  bool
 	}
 	var stack []block
-	start := 0
-	skipping := func() bool {
-		for _, b := range stack {
-			if b.skip {
-				return true
-			}
-		}
-		return false
-	}
+	start, skipped := 0, 0 // skipped: how many blocks of the stack are skipped
 	for i := 0; i < len(sheet); i++ {
 		switch sheet[i] {
 		case '{':
@@ -130,7 +163,11 @@ func scanRules(sheet string, fn func(selectors, decls string) bool) {
 			if len(stack) > 0 {
 				stack[len(stack)-1].nested = true
 			}
-			stack = append(stack, block{prelude: prelude, skip: strings.HasPrefix(prelude, "@") && !plainMedia(prelude)})
+			b := block{prelude: prelude, skip: strings.HasPrefix(prelude, "@") && !plainMedia(prelude)}
+			if b.skip {
+				skipped++
+			}
+			stack = append(stack, b)
 			start = i + 1
 		case '}':
 			if len(stack) == 0 {
@@ -139,10 +176,13 @@ func scanRules(sheet string, fn func(selectors, decls string) bool) {
 			}
 			top := stack[len(stack)-1]
 			body := sheet[start:i]
-			if !top.nested && !strings.HasPrefix(top.prelude, "@") && !skipping() {
+			if !top.nested && !strings.HasPrefix(top.prelude, "@") && skipped == 0 {
 				if !fn(top.prelude, body) {
 					return
 				}
+			}
+			if top.skip {
+				skipped--
 			}
 			stack = stack[:len(stack)-1]
 			start = i + 1
@@ -239,12 +279,12 @@ func (r *styleRule) matches(n *html.Node, id string, classes []string) bool {
 	return true
 }
 
-// declarations returns the CSS declarations that apply to n: those of
-// the matching style sheet rules in sheet order, then the style
-// attribute's (later ones win, as the cascade mostly has it), and the
-// legacy colour attributes (bgcolor, <font color>) first.
-func (sheet styleSheet) declarations(n *html.Node) string {
-	var b strings.Builder
+// declarations returns the CSS declarations that apply to n, property to
+// value: the legacy colour attributes (bgcolor, <font color>), then those
+// of the matching style sheet rules, then the style attribute's (later
+// ones win, as the cascade mostly has it).
+func (sheet styleSheet) declarations(n *html.Node) map[string]string {
+	decls := map[string]string{}
 	var id, class, style string
 	for _, a := range n.Attr {
 		switch strings.ToLower(a.Key) {
@@ -255,10 +295,10 @@ func (sheet styleSheet) declarations(n *html.Node) string {
 		case "style":
 			style = a.Val
 		case "bgcolor":
-			b.WriteString(";background-color:" + a.Val)
+			decls["background-color"] = strings.ToLower(strings.TrimSpace(a.Val))
 		case "color":
 			if n.DataAtom == atom.Font {
-				b.WriteString(";color:" + a.Val)
+				decls["color"] = strings.ToLower(strings.TrimSpace(a.Val))
 			}
 		}
 	}
@@ -270,7 +310,7 @@ func (sheet styleSheet) declarations(n *html.Node) string {
 		var found []*styleRule
 		add := func(key string) {
 			for _, r := range sheet[key] {
-				if r.matches(n, id, classes) {
+				if len(found) < maxElementRules && r.matches(n, id, classes) {
 					found = append(found, r)
 				}
 			}
@@ -285,15 +325,15 @@ func (sheet styleSheet) declarations(n *html.Node) string {
 		// Sheet order is lost by the index; rules are few, so the order
 		// of lookup (tag, id, class) stands in for it.
 		for _, r := range found {
-			b.WriteByte(';')
-			b.WriteString(r.decls)
+			for _, d := range r.decls {
+				decls[d.prop] = d.val
+			}
 		}
 	}
-	if style != "" {
-		b.WriteByte(';')
-		b.WriteString(style)
+	for _, d := range parseDecls(style) {
+		decls[d.prop] = d.val
 	}
-	return b.String()
+	return decls
 }
 
 // dropHidden removes from the tree the nodes a mail client does not
@@ -338,7 +378,7 @@ func hiddenNode(n *html.Node, sheet styleSheet, bg rgb) (bool, rgb) {
 			return true, bg
 		}
 	}
-	return hiddenStyleOn(sheet.declarations(n), bg)
+	return hiddenDecls(sheet.declarations(n), bg)
 }
 
 // hiddenStyleOn reports whether CSS declarations hide their element, drawn
@@ -354,16 +394,15 @@ func hiddenNode(n *html.Node, sheet styleSheet, bg rgb) (bool, rgb) {
 // (CSS Syntax §4.3.7) before the declarations are read.
 func hiddenStyleOn(style string, bg rgb) (bool, rgb) {
 	decls := map[string]string{}
-	for _, decl := range strings.Split(cssUnescape(stripCSSComments(style)), ";") {
-		prop, val, ok := strings.Cut(decl, ":")
-		if !ok {
-			continue
-		}
-		prop = strings.ToLower(strings.TrimSpace(prop))
-		val = strings.ToLower(strings.TrimSpace(val))
-		val = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
-		decls[prop] = val
+	for _, d := range parseDecls(style) {
+		decls[d.prop] = d.val
 	}
+	return hiddenDecls(decls, bg)
+}
+
+// hiddenDecls is hiddenStyleOn for declarations already read, property
+// to value.
+func hiddenDecls(decls map[string]string, bg rgb) (bool, rgb) {
 	if len(decls) == 0 {
 		return false, bg
 	}

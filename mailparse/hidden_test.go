@@ -1,8 +1,10 @@
 package mailparse
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hiddenHTMLMail is an HTML-only mail from staff whose body is body.
@@ -106,5 +108,52 @@ func TestCSSUnescape(t *testing.T) {
 		if got := cssUnescape(in); got != want {
 			t.Errorf("cssUnescape(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// FuzzHTMLToText: any HTML, style sheets and styles included, converts
+// without a panic and keeps no text the sheet or a style hides by
+// display:none.
+func FuzzHTMLToText(f *testing.F) {
+	f.Add(`<style>.x{display:none}</style><div class=x>#h</div>`, `display:\6e one`)
+	f.Add(`<style>@media screen{.x{color:#fff}}</style><p class="x y">#h</p>`, `clip:rect(0 0 0 0)`)
+	f.Add(`<style>/* }{ */ a.b, #c {font-size:1px</style>`, `background:rgb(1 2 3 / 0);color:rgba(1,2,3,0)`)
+	f.Fuzz(func(t *testing.T, page, style string) {
+		if _, err := htmlToText(page); err != nil {
+			t.Skip()
+		}
+		hiddenStyleOn(style, rgb{255, 255, 255, true})
+		out, err := htmlToText(`<div style="display:none">SECRET-LINE</div><style>` + page + `</style>`)
+		if err == nil && strings.Contains(out, "SECRET-LINE") {
+			t.Fatalf("hidden line kept: %q", out)
+		}
+	})
+}
+
+// TestStyleSheetsAreBounded: many rules on many elements, and deeply
+// nested blocks, cost time linear in the size of the mail.
+func TestStyleSheetsAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@example.org\r\nSubject: s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><style>")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, ".c%d, div.c%d, #i%d { color: red; font-size: 12px }\n", i%7, i, i)
+	}
+	b.WriteString(strings.Repeat("@media screen{", 20000) + ".x{display:none}" + strings.Repeat("}", 20000))
+	b.WriteString("</style></head><body>")
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&b, `<div class="c1 c2 c3 c4 c5 c6 x%d" id="i%d">line %d</div>`, i, i, i)
+	}
+	b.WriteString("<p>Looking into it.</p></body></html>\r\n")
+	raw := []byte(b.String())
+	start := time.Now()
+	m, err := Parse(raw, DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took, limit := time.Since(start), parseTimeLimit(raw); took > limit {
+		t.Fatalf("%d bytes took %v, more than %v", len(raw), took, limit)
+	}
+	if !strings.Contains(m.Text, "Looking into it.") || !strings.Contains(m.Text, "line 19999") {
+		t.Errorf("text lost: %d bytes", len(m.Text))
 	}
 }
