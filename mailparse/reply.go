@@ -265,11 +265,13 @@ var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribi
 // verbThenName: the verb before the name, as Scandinavian and Dutch
 // clients write it ("Den tis 4 mars 2025 kl 09:00 skrev X <x@y>:", "Op
 // 04-03-2025 om 09:00 schreef X:").
-var verbThenName = regexp.MustCompile(`(?i)\s(?:skrev|schreef|schrieb|wrote|pisze|napisał|napisała|kirjoitti|a écrit|escribió|ha scritto|escreveu)\s[^:：]{1,100}[:：]$`)
+// English, French, Spanish and the like never put the verb first, so
+// "On 4 March 2025 I wrote to the vendor:" stays prose.
+var verbThenName = regexp.MustCompile(`(?i)\s(?:skrev|schreef|schrieb)\s[^:：]{1,100}[:：]$`)
 
 // verbThenDate: the date in brackets after the verb, as Gmail writes it in
 // Hungarian ("X <x@y> ezt írta (időpont: 2025. márc. 4., K, 9:00):").
-var verbThenDate = regexp.MustCompile(`(?i)(?:ezt írta|wrote|schrieb|skrev)\s*\([^()]*\d[^()]*\)\s*[:：]$`)
+var verbThenDate = regexp.MustCompile(`(?i)ezt írta\s*\([^()]*\d[^()]*\)\s*[:：]$`)
 
 // addrEnd: a line that ends with a name's address and a colon, the form
 // Gmail uses without a verb in Russian, Japanese and other languages
@@ -310,7 +312,7 @@ func isAttribution(s string) bool {
 		return true
 	}
 	if colon && datedAttr(s) && len(s) <= 300 {
-		if attributionStart.MatchString(s) && verbThenName.MatchString(s) && (attrYear.MatchString(s) || attrClock.MatchString(s)) {
+		if attributionStart.MatchString(s) && verbThenName.MatchString(s) && attrClock.MatchString(s) {
 			return true
 		}
 		if verbThenDate.MatchString(s) {

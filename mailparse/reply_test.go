@@ -172,6 +172,8 @@ func TestProseIsNoAttribution(t *testing.T) {
 	for _, in := range []string{
 		"Hi,\nOn Monday my colleague wrote:\nthe VPN drops every hour.\nIt still does.",
 		"Hi,\nOn the intranet page someone wrote:\nthe VPN drops every hour.\nIt still does.",
+		"Hi,\nOn 4 March 2025 I wrote to the vendor:\nthe VPN drops every hour.\nIt still does.",
+		"Hoi,\nOp 4 maart 2025 schreef ik aan de leverancier:\nde VPN valt elk uur weg.",
 	} {
 		if got := StripReply(in); got != in {
 			t.Errorf("StripReply(%q) = %q, want it whole", in, got)
