@@ -25,7 +25,7 @@ var agreementFloor = map[string]int{
 	"bounce: permanence (sisimai hardbounce)":      443,
 	"not a bounce (bounce_email non_bounces)":      5,
 	"auto reply folder: not human":                 7,
-	"reply text (email_reply_trimmer .trimmed)":    52,
+	"reply text (email_reply_trimmer .trimmed)":    53,
 	"reply text (talon reply_text)":                2,
 	"signature removed (talon stripped_*)":         0,
 	"zammad: subject":                              100,

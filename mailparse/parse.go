@@ -22,7 +22,6 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/inbucket/html2text"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // Kind says who or what sent a message.
@@ -100,10 +99,16 @@ type Message struct {
 	ThreadIndex    string    // Outlook conversation index, base64 as sent
 	Text           string    // the whole body as text (HTML converted when there is no text part)
 	NewText        string    // Text without quoted history and signature
-	HTMLOnly       bool      // the text came from an HTML part
-	Attachments    []Attachment
-	Kind           Kind
-	KindReason     string // which header or signal decided Kind
+	// Forwarded is the forwarded or quoted message of a mail that has no
+	// text of its own above a separator ("-----Original Message-----",
+	// "-------- Forwarded Message --------", Outlook's "From: … Sent: …"
+	// block): then NewText is "" and Forwarded holds the text from the
+	// separator on. It is "" otherwise.
+	Forwarded   string
+	HTMLOnly    bool // the text came from an HTML part
+	Attachments []Attachment
+	Kind        Kind
+	KindReason  string // which header or signal decided Kind
 	// Bounce is what a delivery failure report says; set for bounces.
 	Bounce      *Bounce
 	ContentHash string // hex sha256, see the package documentation
@@ -283,7 +288,7 @@ func Parse(raw []byte, opts Options) (msg *Message, err error) {
 	if m.overBudget("quote stripping") {
 		m.NewText = m.Text
 	} else {
-		m.NewText = StripReply(m.Text)
+		m.NewText, m.Forwarded = splitReply(m.Text)
 	}
 	m.Kind, m.KindReason = classify(m, h)
 	if m.Kind == KindBounce && !m.overBudget("bounce details") {
@@ -634,108 +639,8 @@ func htmlToText(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dropHidden(doc)
+	dropHidden(doc, readStyleSheets(doc))
 	return html2text.FromHTMLNode(doc, html2text.Options{})
-}
-
-// dropHidden removes from the tree the nodes a mail client does not
-// show: comments (Outlook's conditional comments too), <template>,
-// <script>, <style>, elements with the hidden attribute (HTML §6.1) and
-// elements whose inline style hides them: display:none,
-// visibility:hidden or collapse, mso-hide:all, opacity:0, font-size:0,
-// color:transparent, a zero (max-)height with overflow:hidden. Style
-// sheets (<style> rules by class) are not evaluated.
-func dropHidden(n *html.Node) {
-	for c := n.FirstChild; c != nil; {
-		next := c.NextSibling
-		if hiddenNode(c) {
-			n.RemoveChild(c)
-		} else {
-			dropHidden(c)
-		}
-		c = next
-	}
-}
-
-func hiddenNode(n *html.Node) bool {
-	switch n.Type {
-	case html.CommentNode:
-		return true
-	case html.ElementNode:
-	default:
-		return false
-	}
-	switch n.DataAtom {
-	case atom.Template, atom.Script, atom.Style:
-		return true
-	}
-	for _, a := range n.Attr {
-		switch strings.ToLower(a.Key) {
-		case "hidden":
-			return true
-		case "style":
-			if hiddenStyle(a.Val) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hiddenStyle reports whether an inline style (CSS declarations, RFC-less
-// but per CSS 2.1 §4.1.8) hides its element.
-func hiddenStyle(style string) bool {
-	zeroHeight, overflowHidden := false, false
-	for _, decl := range strings.Split(strings.ToLower(style), ";") {
-		prop, val, ok := strings.Cut(decl, ":")
-		if !ok {
-			continue
-		}
-		prop = strings.TrimSpace(prop)
-		val = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(val), "!important"))
-		switch prop {
-		case "display":
-			if val == "none" {
-				return true
-			}
-		case "visibility":
-			if val == "hidden" || val == "collapse" {
-				return true
-			}
-		case "mso-hide":
-			if val == "all" {
-				return true
-			}
-		case "opacity", "font-size":
-			if zeroLength(val) {
-				return true
-			}
-		case "color":
-			if val == "transparent" {
-				return true
-			}
-		case "height", "max-height", "line-height":
-			zeroHeight = zeroHeight || zeroLength(val)
-		case "overflow":
-			overflowHidden = val == "hidden"
-		}
-	}
-	return zeroHeight && overflowHidden
-}
-
-// zeroLength reports whether a CSS value is a zero number with or
-// without a unit ("0", "0px", ".0em", "0%").
-func zeroLength(v string) bool {
-	num := strings.TrimRight(v, "abcdefghijklmnopqrstuvwxyz%")
-	if num == "" {
-		return false
-	}
-	for _, c := range num {
-		if c != '0' && c != '.' && c != '+' && c != '-' {
-			return false
-		}
-	}
-	return strings.ContainsRune(num, '0')
 }
 
 // errBudget stops the MIME walk when the parse budget is spent (the

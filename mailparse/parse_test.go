@@ -267,9 +267,17 @@ func FuzzStripReply(f *testing.F) {
 	corpusSeeds(f, "quotes/*.txt", func(b []byte) { f.Add(string(b)) })
 	f.Add("hi\n\nOn Mon, x wrote:\n> y")
 	f.Fuzz(func(t *testing.T, s string) {
-		out := StripReply(s)
-		if strings.TrimSpace(s) != "" && out == "" {
+		out, fwd := splitReply(s)
+		if out != StripReply(s) || fwd != ForwardedText(s) {
+			t.Fatal("splitReply differs from StripReply and ForwardedText")
+		}
+		// A non-empty text keeps something: new text, or (a forward
+		// with nothing of its own) the forwarded message, never both.
+		if strings.TrimSpace(s) != "" && out == "" && strings.TrimSpace(fwd) == "" {
 			t.Fatal("stripped a non-empty text to nothing")
+		}
+		if out != "" && fwd != "" {
+			t.Fatalf("new text %q and forwarded text %q both set", out, fwd)
 		}
 	})
 }

@@ -19,7 +19,7 @@ import (
 //   - signatures: "-- ", "Sent from my …" and its translations.
 
 var separatorLine = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)^[-_=*]*\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|исходное сообщение|пересылаемое сообщение|wiadomość oryginalna|původní zpráva)\s*[-_=*]*$`),
+	regexp.MustCompile(`(?i)^[-_=*]*\s*(?:original message|ursprüngliche nachricht|message d['’]origine|mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|исходное сообщение|пересылаемое сообщение|wiadomość oryginalna|původní zpráva)\s*[-_=*]*$`),
 	regexp.MustCompile(`^_{10,}$`),
 }
 
@@ -27,7 +27,7 @@ var separatorLine = []*regexp.Regexp{
 // (compared in lower case with the line's end, colon and spaces removed).
 var wroteVerbs = []string{"wrote", "writes", "schrieb", "schreef", "a écrit", "escribió", "escribio",
 	"escreveu", "ha scritto", "scrisse", "skrev", "kirjoitti", "napisał", "napisała", "napisał(a)",
-	"написал", "написала", "написал(а)", "пише", "írta", "yazdı", "έγραψε", "napsal", "napsala",
+	"написал", "написала", "написал(а)", "пише", "pisze", "írta", "yazdı", "έγραψε", "napsal", "napsala",
 	"已写", "写道", "寫道", "さんは書きました", "님이 작성"}
 
 // endsWithVerb reports whether s ends with one of wroteVerbs.
@@ -61,7 +61,7 @@ var germanAttribution = regexp.MustCompile(`(?i)^am\s.+\sschrieb\s.+:$`)
 var headerLine = regexp.MustCompile(`(?i)^\*?(?:from|von|de|van|från|fra|da|od|от|lähettäjä|feladó|kimden|de la)\*?\s?[:：]\*?\s`)
 
 // headerNext are the fields that follow it within a few lines.
-var headerNext = regexp.MustCompile(`(?i)^\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|data|inviato|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|tarih|to|an|à|a|para|aan|till|til|do|кому|subject|betreff|objet|asunto|oggetto|onderwerp|ämne|emne|temat|тема|risposta)\*?\s?[:：]`)
+var headerNext = regexp.MustCompile(`(?i)^\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|data|inviato|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|tarih|to|an|à|a|para|aan|till|til|do|кому|subject|betreff|objet|asunto|oggetto|sujet|onderwerp|ämne|emne|temat|тема|risposta)\*?\s?[:：]`)
 
 var signatureLine = []*regexp.Regexp{
 	regexp.MustCompile(`^-- ?$`),
@@ -73,6 +73,12 @@ var signatureLine = []*regexp.Regexp{
 // written under a ">"-quoted history). Every line the writer put above
 // the history is new text.
 //
+// Everything from a separator line ("-----Original Message-----",
+// "-------- Forwarded Message --------", a line of underscores) or an
+// Outlook header block ("From: … Sent: …") on is history: a forward with
+// no text of its own above the separator gives "" (ForwardedText gives
+// the forwarded message).
+//
 // Lines that follow an attribution ("On …, X wrote:") without ">" are
 // the quoted message, never new text: a bottom-posted reply counts only
 // below ">"-quoted lines. When nothing new remains the text is returned
@@ -80,23 +86,46 @@ var signatureLine = []*regexp.Regexp{
 // nothing from an attribution line on is returned: then the result is
 // the text up to and including the attribution.
 func StripReply(text string) string {
+	out, _ := splitReply(text)
+	return out
+}
+
+// ForwardedText returns the quoted or forwarded message of a text that
+// has nothing of its writer's own above a separator ("-----Original
+// Message-----", "-------- Forwarded Message --------", a line of
+// underscores, Outlook's "From: … Sent: …" block): the text from the
+// separator on, trimmed. It is "" when StripReply finds new text, or
+// when the text holds no such separator.
+func ForwardedText(text string) string {
+	_, fwd := splitReply(text)
+	return fwd
+}
+
+// splitReply is StripReply and ForwardedText in one pass.
+func splitReply(text string) (newText, forwarded string) {
 	lines := strings.Split(text, "\n")
 	cut, skip, attr := findHistory(lines)
 	out := strings.TrimSpace(strings.Join(lines[:cut], "\n"))
+	separator := cut < len(lines) && skip > 0 && !attr
 	if out == "" && cut < len(lines) {
 		// The history comes first: the reply is what follows it, when
-		// it follows ">"-quoted lines.
+		// it follows ">"-quoted lines. Everything below a separator
+		// or an Outlook header block is the forwarded or quoted
+		// message, never new text.
 		rest := lines[cut+skip:]
-		if !attr || startsQuoted(rest) {
+		if !separator && (!attr || startsQuoted(rest)) {
 			out = strings.TrimSpace(strings.Join(afterQuote(rest), "\n"))
 		}
 	}
 	out = trimSignature(out)
 	out = strings.TrimRight(trimSeparators(out), " \t\n")
 	if strings.TrimSpace(out) == "" {
-		return untilAttribution(lines, strings.TrimSpace(text))
+		if separator {
+			return "", strings.TrimSpace(strings.Join(lines[cut:], "\n"))
+		}
+		return untilAttribution(lines, strings.TrimSpace(text)), ""
 	}
-	return out
+	return out, ""
 }
 
 // startsQuoted reports whether the first non-blank line starts with ">".
@@ -110,14 +139,19 @@ func startsQuoted(lines []string) bool {
 }
 
 // untilAttribution is the fallback of StripReply: the whole text, or,
-// when it holds an attribution line, the text up to and including it.
+// when it holds an attribution line, the text up to and including it, or,
+// when it holds a separator line first, the text above it.
 func untilAttribution(lines []string, whole string) string {
 	for i, line := range lines {
 		t := strings.TrimSpace(line)
 		if t == "" || strings.HasPrefix(t, ">") {
 			continue
 		}
-		if n, attr := quoteHeader(lines, i, t); n > 0 && attr {
+		if n, attr := quoteHeader(lines, i, t); n > 0 {
+			if !attr {
+				// A separator: what follows is forwarded, never new.
+				return strings.TrimSpace(strings.Join(lines[:i], "\n"))
+			}
 			return strings.TrimSpace(strings.Join(lines[:i+n], "\n"))
 		}
 	}
@@ -228,6 +262,35 @@ var nbsp = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
 // nameFirst: "Name <x@y> schrieb am Di., 16. Aug. 2016 um 12:52 Uhr:".
 var nameFirst = regexp.MustCompile(`(?i)@\S+\s+(?:schrieb|wrote|a écrit|escribió|ha scritto|schreef|skrev|napisał)\s.+[:：]$`)
 
+// verbThenName: the verb before the name, as Scandinavian and Dutch
+// clients write it ("Den tis 4 mars 2025 kl 09:00 skrev X <x@y>:", "Op
+// 04-03-2025 om 09:00 schreef X:").
+// English, French, Spanish and the like never put the verb first, so
+// "On 4 March 2025 I wrote to the vendor:" stays prose.
+var verbThenName = regexp.MustCompile(`(?i)\s(?:skrev|schreef|schrieb)\s[^:：]{1,100}[:：]$`)
+
+// verbThenDate: the date in brackets after the verb, as Gmail writes it in
+// Hungarian ("X <x@y> ezt írta (időpont: 2025. márc. 4., K, 9:00):").
+var verbThenDate = regexp.MustCompile(`(?i)ezt írta\s*\([^()]*\d[^()]*\)\s*[:：]$`)
+
+// addrEnd: a line that ends with a name's address and a colon, the form
+// Gmail uses without a verb in Russian, Japanese and other languages
+// ("вт, 4 мар. 2025 г. в 09:00, X <x@y>:", "2025年3月4日(火) 9:00 X <x@y>:").
+var addrEnd = regexp.MustCompile(`<[^<>\s@]+@[^<>\s]+>\s*[:：]$`)
+
+// attrYear and attrClock are what real attribution lines carry besides
+// the verb: a year ("2025", "04-03-25") or a time of day ("09:00",
+// "09.00"). Prose ("On Monday my colleague wrote:") carries neither.
+var (
+	attrYear  = regexp.MustCompile(`(?:^|[^\d])(?:19|20)\d{2}(?:[^\d]|$)|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b`)
+	attrClock = regexp.MustCompile(`(?:^|[^\d])\d{1,2}[:.]\d{2}(?:[^\d]|$)`)
+)
+
+// datedAttr reports whether s carries a year, a time or an address.
+func datedAttr(s string) bool {
+	return strings.Contains(s, "@") || attrYear.MatchString(s) || attrClock.MatchString(s)
+}
+
 func isAttribution(s string) bool {
 	if dateFirst.MatchString(s) && (dateZoneFirst.MatchString(s) ||
 		((strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")) && strings.Contains(s, "@"))) {
@@ -248,7 +311,18 @@ func isAttribution(s string) bool {
 	if germanAttribution.MatchString(s) || (colon && strings.Contains(s, "@") && nameFirst.MatchString(s)) {
 		return true
 	}
-	if verb && (dateTime.MatchString(s) || strings.Contains(s, "@") || len(s) < 120) {
+	if colon && datedAttr(s) && len(s) <= 300 {
+		if attributionStart.MatchString(s) && verbThenName.MatchString(s) && attrClock.MatchString(s) {
+			return true
+		}
+		if verbThenDate.MatchString(s) {
+			return true
+		}
+		if addrEnd.MatchString(s) && attrYear.MatchString(s) && attrClock.MatchString(s) {
+			return true
+		}
+	}
+	if verb && datedAttr(s) {
 		for _, re := range attribution {
 			if re.MatchString(s) {
 				return true

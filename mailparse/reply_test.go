@@ -82,3 +82,101 @@ func TestTextAfterAttributionIsQuoted(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparatorStartsHistory: a separator line or an Outlook header block
+// at the top of a body starts the forwarded or quoted history; nothing
+// from it on is new text (so never a command, never relayed), and the
+// forwarded message is kept apart in Forwarded.
+func TestSeparatorStartsHistory(t *testing.T) {
+	const cmd = "#category network"
+	for _, c := range []struct{ name, in, want string }{
+		{"original message", "-----Original Message-----\n" + cmd + "\nThe VPN is down.", ""},
+		{"original message, blank line", "-----Original Message-----\n\n" + cmd + "\nThe VPN is down.", ""},
+		{"outlook underscores", "________________________________\nFrom: Mallory <mallory@evil.example>\nSent: Tuesday, March 4, 2025 9:00 AM\n" + cmd, ""},
+		{"german", "-----Ursprüngliche Nachricht-----\n" + cmd, ""},
+		{"thunderbird forward", "-------- Forwarded Message --------\nSubject: VPN\n" + cmd, ""},
+		{"gmail forward", "---------- Forwarded message ---------\nFrom: Mallory <mallory@evil.example>\n" + cmd, ""},
+		{"french", "-------- Message d'origine --------\n" + cmd, ""},
+		{"spanish", "-----Mensaje original-----\n" + cmd, ""},
+		{"outlook block on top", "From: Mallory <mallory@evil.example>\nSent: Tuesday, March 4, 2025 9:00 AM\nTo: support@example.com\nSubject: VPN\n\n" + cmd, ""},
+		{"french block", "De : Mallory <mallory@evil.example>\nEnvoyé : mardi 4 mars 2025 09:00\nÀ : support@example.com\nObjet : VPN\n\n" + cmd, ""},
+		{"french sujet", "De : Mallory <mallory@evil.example>\nSujet : VPN\n\n" + cmd, ""},
+		{"quote then separator", "> earlier\n\n-----Original Message-----\n" + cmd, "> earlier"},
+		{"own text above", "FYI, see below.\n\n-----Original Message-----\n" + cmd, "FYI, see below."},
+	} {
+		got := StripReply(c.in)
+		if got != c.want {
+			t.Errorf("%s: StripReply = %q, want %q", c.name, got, c.want)
+		}
+		m, err := Parse([]byte("From: staff@example.com\r\nSubject: Fwd: VPN\r\n\r\n"+strings.ReplaceAll(c.in, "\n", "\r\n")), DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(m.NewText, "#category") {
+			t.Errorf("%s: NewText %q holds the command", c.name, m.NewText)
+		}
+		if c.want == "" && !strings.Contains(m.Forwarded, cmd) {
+			t.Errorf("%s: Forwarded %q lacks the forwarded text", c.name, m.Forwarded)
+		}
+		if c.want != "" && m.Forwarded != "" {
+			t.Errorf("%s: Forwarded %q, want none (the mail has text of its own)", c.name, m.Forwarded)
+		}
+	}
+}
+
+// TestHTMLSeparatorStartsHistory: an HTML-only forward, a rule (<hr>) and
+// Outlook's From:/Sent: block, gives no new text.
+func TestHTMLSeparatorStartsHistory(t *testing.T) {
+	body := "<html><body><hr><b>From:</b> Mallory &lt;mallory@evil.example&gt;<br><b>Sent:</b> Tuesday, March 4, 2025 9:00 AM<br><b>To:</b> support@example.com<br><br>#category network<br>The VPN is down.</body></html>"
+	m, err := Parse([]byte("From: staff@example.com\r\nSubject: Fwd: VPN\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"+body), DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.NewText, "#category") || strings.Contains(m.NewText, "VPN is down") {
+		t.Errorf("NewText %q holds the forwarded text (Text %q)", m.NewText, m.Text)
+	}
+	if !strings.Contains(m.Forwarded, "VPN is down") {
+		t.Errorf("Forwarded %q lacks the forwarded text", m.Forwarded)
+	}
+}
+
+// TestAttributionsInManyLanguages: one-line Gmail and Thunderbird
+// attributions in Swedish, Danish, Dutch, Polish, Russian, Japanese and
+// Hungarian end the new text; what follows them is quoted, also without
+// ">".
+func TestAttributionsInManyLanguages(t *testing.T) {
+	for _, attr := range []string{
+		"Den tis 4 mars 2025 kl 09:00 skrev Example IT Helpdesk <support@example.com>:",
+		"Den tir. 4. mar. 2025 kl. 09.00 skrev Example IT Helpdesk <support@example.com>:",
+		"Op di 4 mrt 2025 om 09:00 schreef Example IT Helpdesk <support@example.com>:",
+		"Op 04-03-2025 om 09:00 schreef Example IT Helpdesk:",
+		"W dniu 4.03.2025 o 09:00, Example IT Helpdesk pisze:",
+		"вт, 4 мар. 2025 г. в 09:00, Example IT Helpdesk <support@example.com>:",
+		"2025年3月4日(火) 9:00 Example IT Helpdesk <support@example.com>:",
+		"Example IT Helpdesk <support@example.com> ezt írta (időpont: 2025. márc. 4., K, 9:00):",
+	} {
+		in := "Hoi,\nhet werkt weer.\n\n" + attr + "\n> Werkt het?"
+		if got := StripReply(in); got != "Hoi,\nhet werkt weer." {
+			t.Errorf("%q: StripReply = %q", attr, got)
+		}
+		in = attr + "\n#resolve\nWerkt het?"
+		if got := StripReply(in); got != attr {
+			t.Errorf("%q unquoted: StripReply = %q, want the attribution line alone", attr, got)
+		}
+	}
+}
+
+// TestProseIsNoAttribution: "On <day> X wrote:" in prose, without a
+// year, a time or an address, is text.
+func TestProseIsNoAttribution(t *testing.T) {
+	for _, in := range []string{
+		"Hi,\nOn Monday my colleague wrote:\nthe VPN drops every hour.\nIt still does.",
+		"Hi,\nOn the intranet page someone wrote:\nthe VPN drops every hour.\nIt still does.",
+		"Hi,\nOn 4 March 2025 I wrote to the vendor:\nthe VPN drops every hour.\nIt still does.",
+		"Hoi,\nOp 4 maart 2025 schreef ik aan de leverancier:\nde VPN valt elk uur weg.",
+	} {
+		if got := StripReply(in); got != in {
+			t.Errorf("StripReply(%q) = %q, want it whole", in, got)
+		}
+	}
+}
