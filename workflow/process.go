@@ -447,7 +447,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if r.priority != "" {
 		priority = r.priority
 	}
-	if rp, why := rulePriority(cfg, m.Subject, m.NewText); rp != "" && rp < priority {
+	if rp, why := rulePriority(cfg, m.Subject, requestText(m)); rp != "" && rp < priority {
 		priority = rp
 		r.reason += "; " + why
 	}

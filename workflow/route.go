@@ -30,7 +30,7 @@ type routing struct {
 const routeLines = 5
 
 func route(cfg *config.Config, m *mailparse.Message) routing {
-	text := words(m.Subject + " " + firstLines(m.NewText, routeLines))
+	text := words(m.Subject + " " + firstLines(requestText(m), routeLines))
 	domain := ""
 	if i := strings.LastIndexByte(m.From.Addr, '@'); i >= 0 {
 		domain = strings.ToLower(m.From.Addr[i+1:])
@@ -328,4 +328,14 @@ func hasCommand(cmds []command, name string) bool {
 		}
 	}
 	return false
+}
+
+// requestText is what a new request says in its own words: its new text,
+// or, for a plain forward with nothing of the sender's own above it, the
+// forwarded message.
+func requestText(m *mailparse.Message) string {
+	if strings.TrimSpace(m.NewText) == "" {
+		return m.Forwarded
+	}
+	return m.NewText
 }
