@@ -38,7 +38,7 @@ var bounceLocalParts = map[string]bool{
 }
 
 // autoPhrase names an automatic reply in the languages helpdesks meet.
-const autoPhrase = `(?:automatic reply|automatic response|automated reply|automated response|auto[- ]?reply|autoreply|auto[- ]?respon[sd]e|autorespon[sd]e|auto[- ]?answer|out of (?:the )?office(?: reply| autoreply| notice| message)?|vacation (?:reply|message|notice)|abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort|automatische rückantwort|abwesenheit|réponse automatique|reponse automatique|absence du bureau|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsbericht|afwezig|frånvaromeddelande|automatiskt svar|autosvar|automatisk svar|automatisk besvarelse|automatisk antwort|fraværsmelding|fravær|automaattinen vastaus|poissaoloilmoitus|odpowiedź automatyczna|odpowiedz automatyczna|automatyczna odpowiedź|autoodpowiedź|automatická odpověď|automaticka odpoved|automatická odpoveď|resposta automática|resposta automatica|ausente do escritório|automatikus válasz|otomatik yanıt|otomatik cevap|автоматический ответ|автоответ|αυτόματη απάντηση|automātiskā atbilde|automatiska atbilde|ārpus biroja|arpus biroja|automatinis atsakymas|automaatvastus|away from (?:my )?(?:mail|e-?mail|the office|office|desk)|자동 회신|자동 응답 메시지|自动回复|自動回覆|自動応答|自動返信|자동 응답)`
+const autoPhrase = `(?:automatic reply|automatic response|automated reply|automated response|auto[- ]?reply|autoreply|auto[- ]?respon[sd]e|autorespon[sd]e|auto[- ]?answer|out of (?:the )?office(?: reply| autoreply| notice| message)?|vacation (?:reply|message|notice)|abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort|automatische rückantwort|abwesenheit|réponse automatique|reponse automatique|absence du bureau|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsbericht|afwezig|frånvaromeddelande|automatiskt svar|autosvar|automatisk svar|automatisk besvarelse|automatisk antwort|fraværsmelding|fravær|automaattinen vastaus|poissaoloilmoitus|odpowiedź automatyczna|odpowiedz automatyczna|automatyczna odpowiedź|autoodpowiedź|automatická odpověď|automaticka odpoved|automatická odpoveď|resposta automática|resposta automatica|ausente do escritório|automatikus válasz|otomatik yanıt|otomatik cevap|автоматический ответ|автоответ|αυτόματη απάντηση|automātiskā atbilde|automatiska atbilde|ārpus biroja|arpus biroja|automatinis atsakymas|automaatvastus|away from (?:my )?(?:mail|e-?mail|the office|office|desk)|자동 회신|자동 응답 메시지|自动回复|自动答复|自動回覆|自動答覆|自動応答|自動返信|자동 응답|תשובה אוטומטית|رد تلقائي|رد آلي|پاسخ خودکار|автоматична відповідь|автоматичен отговор|аутоматски одговор|автоматски одговор|автоматты жауап|automatski odgovor|samodejni odgovor|trả lời tự động|balasan otomatis|balas automatik|resposta automàtica|răspuns automat|raspuns automat|automaatne vastus|sjálfvirkt svar|erantzun automatikoa|ตอบกลับอัตโนมัติ|स्वचालित उत्तर|স্বয়ংক্রিয় উত্তর|ავტომატური პასუხი|avtomatik cavab|ateb awtomatig|freagra uathoibríoch)`
 
 var (
 	// autoWord is the phrase anywhere in a subject: weak evidence.
@@ -57,10 +57,10 @@ var (
 	// lotusAway: Lotus Notes and Domino, "AUTO: Jane Doe is out of the
 	// office (returning 03/10/2025)", also translated, and the same
 	// sentence without AUTO: when it carries the return date.
-	awayStatement = `(?:is|are|am) (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)|ist (?:nicht im büro|außer haus|abwesend|im urlaub)|est absente?|está fuera|è fuori|is afwezig|är (?:ledig|borta)|er (?:fraværende|ikke på kontoret)|jest nieobecn|je mimo`
+	awayStatement = `(?:is|are|am) (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)|ist (?:nicht im büro|außer haus|abwesend|im urlaub)|est absente?|n'est pas au bureau|está (?:fuera|ausente)|no está en la oficina|não está no escritório|è fuori|non è in ufficio|is (?:afwezig|niet op kantoor|niet aanwezig)|är (?:ledig|borta|inte på kontoret)|er (?:fraværende|ikke på kontoret)|jest (?:nieobecn|poza biurem)|je mimo|není v kanceláři|nie je v kancelárii|ei ole toimistolla|nincs az irodában|ofiste değil|отсутствует|не в офисе`
 	lotusAway     = regexp.MustCompile(`(?i)^\s*auto\s*:\s*.*(?:` + awayStatement + `)`)
 	awaySubject   = regexp.MustCompile(`(?i)` + awayStatement)
-	awayReturning = regexp.MustCompile(`(?i)(?:` + awayStatement + `).*\(\s*(?:returning|back|retour|zurück|rückkehr|regreso|ritorno|terug|tillbaka|tilbage|tilbake|powrót|návrat)`)
+	awayReturning = regexp.MustCompile(`(?i)(?:` + awayStatement + `).*\(\s*(?:returning|back|retour|zurück|rückkehr|regreso|retorno|ritorno|terug|tillbaka|tilbage|tilbake|powrót|návrat)`)
 	// awayBody is a body that opens by saying the person is away or when
 	// they are back; it counts only with the phrase opening the subject.
 	awayBody = lowerRe(`\b(?:i am|i'm|i will be|i'll be) (?:currently |now )?(?:out of (?:the )?office|away|on (?:annual |parental |sick |maternity |paternity )?(?:leave|vacation|holiday)|travel+ing|absent|not in the office)\b|\b(?:i will|i'll) (?:be )?(?:back|return)|\bback (?:in the office )?on\b|\breturning on\b|\bwith (?:limited|no) access to (?:e-?mail|my mail)|ich bin (?:bis|vom|ab|derzeit|zurzeit|momentan|nicht|im urlaub|außer)|wieder (?:im büro|erreichbar|da)|außer haus|nicht im büro|je (?:suis|serai) (?:actuellement )?(?:absente?|en congés?|en vacances|de retour)|de retour le|estoy (?:fuera|de vacaciones|ausente)|estaré de vuelta|regresaré|sono (?:fuori|assente|in ferie)|rientrerò|sarò di nuovo|ik ben (?:afwezig|niet aanwezig|met vakantie|weer)|weer aanwezig|jag är (?:ledig|borta|på semester|tjänstledig|tillbaka)|jeg er (?:på ferie|fraværende|ikke på kontoret|tilbake|tilbage)|olen (?:poissa|lomalla)|palaan|jestem (?:nieobecn|na urlopie|poza biurem)|wracam|jsem (?:mimo|na dovolené|nepřítomn)|vrátím se|estou (?:fora|de férias|ausente)|estarei de volta|retorno (?:em|no dia)`)
@@ -76,6 +76,9 @@ var (
 	// "until"), in its first lines.
 	awayWhen = lowerRe(`\d|\buntil\b|\btill\b|\bbis\b|jusqu|hasta|fino al|tot en met|\btill\b|\btil\b|\bdo\b|asti|monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|mercredi|jeudi|vendredi|next week|nächste woche|semaine prochaine`)
 
+	// problemSubject: what follows an "automatic reply:" prefix when a
+	// person names a problem with it, not an original subject.
+	problemSubject = regexp.MustCompile(`(?i)^\s*(?:(?:is |are |does |do )?(?:not working|not sent|doesn't work|does not work|broken|fails?|failing|how to|how do i|help|question)|(?:no|não) (?:funciona|se envía|sale)|funktioniert nicht|geht nicht|ne (?:fonctionne|marche) pas|non funziona|werkt niet|fungerar inte|virker ikke|nie działa|nefunguje|nem működik|çalışmıyor|не работает)[\s.!?]*$`)
 	// forwardPrefix: a person forwarding something.
 	forwardPrefix = regexp.MustCompile(`(?i)^\s*(?:fwd?|fw|wg|tr|enc|rv|vs|doorst|pd|vb|转发|轉寄)\s*[:：]`)
 )
@@ -252,7 +255,10 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 	q := `"` + truncate(subj, 40) + `"`
 	opening := head(low, 600)
 	switch {
-	case autoPrefix.MatchString(subj) && !strings.HasSuffix(strings.TrimSpace(subj), "?"):
+	case autoPrefix.MatchString(subj) && !strings.HasSuffix(strings.TrimSpace(subj), "?") &&
+		(!problemSubject.MatchString(subj[autoPrefix.FindStringIndex(subj)[1]:]) || awayOpens(opening)):
+		// "Respuesta automática: no funciona" is a person describing a
+		// problem, unless the body is an away notice.
 		return KindAutoReply, "subject prefix " + q
 	case autoTag.MatchString(subj):
 		return KindAutoReply, "subject tag " + q
@@ -262,7 +268,7 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 		return KindAutoReply, "subject " + q + " and null return path"
 	case subjectPhrase && (prec == "bulk" || prec == "junk" || prec == "auto_reply"):
 		return KindAutoReply, "subject " + q + " and Precedence: " + prec
-	case (autoLead.MatchString(subj) || awaySubject.MatchString(subj)) && awayBody.MatchString(head(opening, 250)) && awayWhen.MatchString(opening):
+	case (autoLead.MatchString(subj) || awaySubject.MatchString(subj)) && awayOpens(opening) && awayWhen.MatchString(opening):
 		return KindAutoReply, "subject " + q + " and a body saying when the person is back"
 	case !forwardPrefix.MatchString(subj) && challengeText.MatchString(head(low, 2000)):
 		return KindAutoReply, "challenge-response: asks the sender to verify"
@@ -270,4 +276,56 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 		return KindAutoReply, "challenge-response service " + m.From.Addr
 	}
 	return "", ""
+}
+
+// greeting is a salutation line or clause before the first sentence.
+var greeting = lowerRe(`^(?:(?:hi|hello|hallo|hey|dear|good (?:morning|afternoon|day)|guten (?:tag|morgen)|sehr geehrte[rs]?|liebe[rs]?|bonjour|bonsoir|madame|monsieur|hola|estimad[oa]s?|buongiorno|ciao|gentile|beste|geachte|hej|hei|moi|dzień dobry|witam|dobrý den|olá|caro|cara)\b[^,:\n!]{0,60}[,:!]?[ \t]*\n?|\s+)+`)
+
+// awayLead is what an away notice may say before its away statement:
+// "Please note that …", "Hinweis: …".
+var awayLead = lowerRe(`^(?:please note(?: that)?|note:|hinweis:|bitte beachten sie,? dass|veuillez noter que|attention[,:]|[a-z]+,\s+)\s*`)
+
+// askText is a person asking for help or describing a problem: a notice
+// states, a person asks.
+var askText = lowerRe(`\?|\bhow (?:do|can|to|should)\b|\bplease (?:help|fix|check|advise|change|set|switch|turn)|\bneed help\b|\bhelp me\b|\b(?:can|could) you\b|\bnot (?:working|sent)\b|\bdoes(?:n't| not) work|\bhilfe\b|\bwie (?:kann|richte|stelle|mache|geht)\b|\bgeht nicht\b|\bfunktioniert nicht\b|\bkönnen sie\b|\bcomment (?:activer|faire|puis)\b|\bne (?:fonctionne|marche) pas\b|\bcómo\b|\bno funciona\b|\bayuda\b|\bcome (?:posso|faccio)\b|\bnon funziona\b|\bhoe (?:kan|moet)\b|\bwerkt niet\b`)
+
+// awayOpens says whether a body (lower case) opens as an away notice:
+// its first sentence, after a salutation and a "thank you for your
+// message", states that the writer is away or when they are back. A
+// question or a request for help in the opening is a person writing
+// about their out-of-office, not the notice itself.
+func awayOpens(low string) bool {
+	low = head(low, 600)
+	rest := greeting.ReplaceAllString(low, "")
+	first, after := firstSentence(rest)
+	if ackText.MatchString(first) && !awayBody.MatchString(first) {
+		first, after = firstSentence(after)
+	}
+	first = awayLead.ReplaceAllString(first, "")
+	loc := awayBody.FindStringIndex(first)
+	if loc == nil || loc[0] > 30 {
+		return false
+	}
+	second, _ := firstSentence(after)
+	return !askText.MatchString(first) && !askText.MatchString(second)
+}
+
+// firstSentence splits s after its first sentence: a ".", "!" or "?"
+// before a space or the end (not after a digit, so "bis 12.03. im
+// Urlaub" stays one sentence), or a blank line.
+func firstSentence(s string) (string, string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '.', '!', '?':
+			if (i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' || s[i+1] == '\r') && (s[i] != '.' || i == 0 || s[i-1] < '0' || s[i-1] > '9') {
+				return s[:i+1], s[i+1:]
+			}
+		case '\n':
+			if i+1 < len(s) && (s[i+1] == '\n' || s[i+1] == '\r') {
+				return s[:i], s[i:]
+			}
+		}
+	}
+	return s, ""
 }
