@@ -69,7 +69,7 @@ var (
 	// challengeText is a challenge-response system (Boxbe, Bluebottle,
 	// SpamArrest, Mailblocks, ChoiceMail and their kind) asking the sender
 	// to prove they are a person before the message is delivered.
-	challengeText = lowerRe(`(?:verify|confirm|prove) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|real sender|person|not a (?:robot|spammer|machine|computer))|your (?:message|e-?mail|mail)(?: to [^\n]{1,80}?)? (?:has been|was|is being|is|will be) (?:held|quarantined|queued|placed on hold|put on hold|kept|waiting)(?: for| pending| until|\b)|(?:placed|put|kept) in (?:my|the) (?:[a-z]+ )?(?:waiting|pending|holding) (?:list|queue|folder|area)|(?:to make sure|to ensure) (?:that )?your (?:message|e-?mail) (?:gets|is|will be) delivered|(?:complete|finish) the (?:sender )?verification|protecting (?:myself|my inbox|my mailbox|this mailbox) from (?:spam|junk|unwanted)|(?:verify|confirm) that you (?:sent|are the sender of) (?:this|the|your) (?:message|e-?mail)|bitte bestätigen sie,? dass sie (?:ein mensch|kein roboter|diese nachricht)|(?:i|we) (?:use|am using|are using) (?:a )?(?:challenge[- ]response|sender verification|spam ?arrest|anti-?spam (?:system|service|software))|(?:added|add you) to (?:my|the) (?:guest list|approved senders?(?: list)?|whitelist|allowed senders?(?: list)?|list of (?:approved|trusted) senders)|(?:click|follow|visit) (?:on )?the (?:link|url) below (?:to|and) (?:confirm|verify|release|deliver|validate) (?:your|the) (?:message|e-?mail|mail)|(?:to have|so that) your (?:message|e-?mail) (?:will be |is )?delivered`)
+	challengeText = lowerRe(`(?:verify|confirm|prove) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|real sender|person|not a (?:robot|spammer|machine|computer))|your (?:message|e-?mail|mail)(?: to [^\n]{1,80}?)? (?:has been|was|is being|is|will be) (?:held|quarantined|queued|placed on hold|put on hold|kept|waiting)(?: for| pending| until|\b)|(?:placed|put|kept) in (?:my|the) (?:[a-z]+ )?(?:waiting|pending|holding) (?:list|queue|folder|area)|(?:to make sure|to ensure) (?:that )?your (?:message|e-?mail) (?:gets|is|will be) delivered|(?:complete|finish) the (?:sender )?verification|protecting (?:myself|my inbox|my mailbox|this mailbox) from (?:spam|junk|unwanted)|(?:verify|confirm) that you (?:sent|are the sender of) (?:this|the|your) (?:message|e-?mail)|bitte bestätigen sie,? dass sie (?:ein mensch|eine reale person|eine echte person|kein(?:e)? (?:spam-?)?(?:roboter|maschine|computer|spammer)|diese nachricht)|bitte bestätigen sie ihre (?:nachricht|e-?mail)|ihre (?:nachricht|e-?mail)(?: an [^\n]{1,80}?)? wurde (?:zurückgehalten|in (?:die )?warteschlange (?:gestellt|gelegt)|vorläufig angehalten)|(?:confirmer|prouver|vérifier) que vous (?:êtes|n'êtes pas) (?:une? )?(?:personne réelle|vraie personne|personne physique|humain|être humain|robot|spammeur)|votre (?:message|courriel|e-?mail) (?:a été|est) (?:mis|placé|retenu)(?:e)? en attente|votre (?:message|courriel|e-?mail) a été retenue?|(?:confirmar|verificar) que (?:usted )?(?:es|eres) (?:una )?(?:persona real|humano|ser humano)|su (?:mensaje|correo) (?:ha sido|fue) retenido|(?:confermare|verificare) che (?:lei )?(?:è|sei) (?:una )?(?:persona reale|essere umano)|il (?:suo |tuo )?messaggio è stato trattenuto|bevestig(?:en)? dat u (?:een )?(?:echt(?:e)? persoon|mens) (?:bent|is)|(?:i|we) (?:use|am using|are using) (?:a )?(?:challenge[- ]response|sender verification|spam ?arrest|anti-?spam (?:system|service|software))|(?:added|add you) to (?:my|the) (?:guest list|approved senders?(?: list)?|whitelist|allowed senders?(?: list)?|list of (?:approved|trusted) senders)|(?:click|follow|visit) (?:on )?the (?:link|url) below (?:to|and) (?:confirm|verify|release|deliver|validate) (?:your|the) (?:message|e-?mail|mail)|(?:to have|so that) your (?:message|e-?mail) (?:will be |is )?delivered`)
 	// challengeSender: the challenge-response services' own domains.
 	challengeSender = regexp.MustCompile(`(?i)@(?:[a-z0-9-]+\.)*(?:boxbe|bluebottle|spamarrest|mailblocks|choicemail|sendio|qurb)\.`)
 	// awayWhen: an away notice says until when (a date, a weekday or
@@ -83,11 +83,11 @@ var (
 	forwardPrefix = regexp.MustCompile(`(?i)^\s*(?:fwd?|fw|wg|tr|enc|rv|vs|doorst|pd|vb|转发|轉寄)\s*[:：]`)
 )
 
-var bounceSubject = regexp.MustCompile(`(?i)^\s*(?:(?:fwd?|re)\s*:\s*)?(?:undeliverable|undelivered mail|undelivered message|delivery status notification|delivery status|delivery notification|delivery report|delivery failure|delivery failed|delivery has failed|delivery problem|delivery delayed|delayed mail|mail delayed|message delayed|zustellung verzögert|remise retardée|entrega retrasada|rapport de non-remise|mail delivery (?:failed|failure|delayed|problem|system|error)|failure notice|returned mail|returned message|message delivery failure|message status - undeliverable|message not delivered|error during delivery|nondeliverable|non-deliverable|non deliverable|mail system error|warning: (?:could not send message|message .{0,80}delayed|delayed)|could not send message|unable to deliver|mail failure|notification d'état de remise|non remis|non-remis|non distribuable|impossible de remettre|échec de (?:la )?(?:remise|distribution)|unzustellbar|nicht zustellbar|benachrichtigung zum übermittlungsstatus|no (?:se puede |se pudo )?entrega(?:do|r)|imposible de entregar|notificación de estado de entrega|non recapitabile|impossibile recapitare|onbestelbaar|niet bezorgd|kan niet worden bezorgd|não entregue|não foi possível entregar|kan ikke leveres|kunde inte levereras|ej levererat|ikke leveret|toimitus epäonnistui|ei voitu toimittaa|niedostarczon|nie można dostarczyć|nedoručitelné|nelze doručit|nedoručeno|メールエラー|配信エラー|配信不能|undeliverable mail|message undeliverable|mail undeliverable|(?:mail|message|e-?mail) could not be delivered|could not deliver|permanent delivery failure|temporary delivery failure)`)
+var bounceSubject = regexp.MustCompile(`(?i)^\s*(?:(?:fwd?|re)\s*:\s*)?(?:undeliverable|undelivered mail|undelivered message|delivery status notification|delivery status|delivery notification|delivery report|delivery failure|delivery failed|delivery has failed|delivery problem|delivery delayed|delayed mail|mail delayed|message delayed|zustellung verzögert|remise retardée|entrega retrasada|rapport de non-remise|mail delivery (?:failed|failure|delayed|problem|system|error)|failure notice|returned mail|returned message|message delivery failure|message status - undeliverable|message not delivered|error during delivery|nondeliverable|non-deliverable|non deliverable|mail system error|warning: (?:could not send message|message .{0,80}delayed|delayed)|could not send message|unable to deliver|mail failure|notification d'état de remise|non remis|non-remis|non distribuable|impossible de remettre|échec de (?:la )?(?:remise|distribution)|unzustellbar|nicht zustellbar|benachrichtigung zum übermittlungsstatus|no (?:se puede |se pudo )?entrega(?:do|r)|imposible de entregar|notificación de estado de entrega|non recapitabile|impossibile recapitare|onbestelbaar|niet bezorgd|kan niet worden bezorgd|não entregue|não foi possível entregar|kan ikke leveres|kunde inte levereras|ej levererat|ikke leveret|toimitus epäonnistui|ei voitu toimittaa|niedostarczon|nie można dostarczyć|nedoručitelné|nelze doručit|nedoručeno|niedostarczalne|não é possível entregar|kan inte levereras|无法投递|無法傳遞|недоставлено|не доставлено|teslim edilemiyor|kézbesíthetetlen|nedoručiteľné|nije moguće isporučiti|nije isporučeno|ni mogoče dostaviti|nu se poate livra|nepristatoma|nevar piegādāt|ei saa kätte toimetada|δεν είναι δυνατή η παράδοση|αδυναμία παράδοσης|לא ניתן למסירה|לא ניתן למסור|تعذر التسليم|배달하지 못함|배달 못 함|message blocked|mail blocked|blocked message|メールエラー|配信エラー|配信不能|undeliverable mail|message undeliverable|mail undeliverable|(?:mail|message|e-?mail) could not be delivered|could not deliver|permanent delivery failure|temporary delivery failure)`)
 
 // bounceBody is what MTAs and gateways without DSN write in their
 // reports, in English and the languages of bilingual notices.
-var bounceBody = lowerRe(`this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to (?:one or more|the following|all|any) (?:of the )?recipients?|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena`)
+var bounceBody = lowerRe(`this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to (?:one or more|the following|all|any) (?:of the )?recipients?|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena|(?:message|e-?mail|mail) (?:was|has been) (?:blocked|rejected|quarantined)|was blocked by|blocked by (?:policy|the [a-z ]{1,40}(?:appliance|gateway|filter))|rejected by (?:the )?content filter|remote server returned`)
 
 // sesBounce is an Amazon SES notification relayed by SNS, a JSON report
 // of a failed delivery or a complaint.
@@ -95,12 +95,54 @@ var sesBounce = regexp.MustCompile(`"notificationtype"\s*:\s*"(?:bounce|complain
 
 // listRefusal is a mailing-list server refusing a post: a failed
 // delivery that the list, not an MTA, reports.
-var listRefusal = lowerRe(`you are not (?:a )?member of (?:this|the) (?:mailing )?list|not a member of (?:this|the) (?:mailing )?list|only (?:list )?members (?:may|can|are allowed to) (?:post|send)|posting (?:to this list )?is (?:restricted|limited) to (?:list )?members|you are not allowed to post to`)
+var listRefusal = lowerRe(`you are not (?:a )?member of (?:this|the) (?:mailing )?list|not a member of (?:this|the) (?:mailing )?list|only (?:list )?members (?:may|can|are allowed to) (?:post|send)|posting (?:to this list )?is (?:restricted|limited) to (?:list )?members|you are not allowed to post to|(?:has been|was) rejected by the list moderator|non-members are not allowed to post|posting of your message titled[^\n]{0,200}\n?[^\n]{0,40}has been rejected`)
+
+// listRejectSubject and listHeldSubject are Mailman's (2 and 3) notice
+// subjects about a post: "Request to mailing list X rejected", "Your
+// message to X awaits moderator approval".
+var (
+	listRejectSubject = regexp.MustCompile(`(?i)^\s*(?:request to mailing list .{1,80} rejected|your message to .{1,120} (?:was|has been) rejected|(?:post|posting|message) rejected)`)
+	listHeldSubject   = regexp.MustCompile(`(?i)^\s*your message to .{1,120} awaits moderator approval`)
+	listHeld          = lowerRe(`is being held until the list moderator can review it|awaits? (?:the )?moderator(?:'s)? approval|held for (?:list )?moderat(?:ion|or approval)`)
+	// listOwnerLocal is a list server's own address: "it-staff-owner",
+	// "it-staff-bounces", "it-staff-request".
+	listOwnerLocal = regexp.MustCompile(`(?i)^[^@]+-(?:owner|bounces|request|admin)(?:\+[^@]*)?@`)
+)
+
+// listServer says whether a list server sent the message: a list
+// header, Mailman's or fml's version header, or a list's owner address.
+func listServer(m *Message, h mail.Header) bool {
+	return h.Get("X-Mlserver") != "" || h.Get("X-Mailman-Version") != "" || h.Get("List-Id") != "" ||
+		h.Get("List-Subscribe") != "" || h.Get("List-Post") != "" || listOwnerLocal.MatchString(m.From.Addr)
+}
 
 // bounceBodyWeak is report wording that people use too.
 var bounceBodyWeak = lowerRe(`could not be delivered to|was not delivered to|undeliverable to`)
 
-var bounceName = regexp.MustCompile(`(?i)mail delivery|mailer[- _]daemon|post[_ ]?master|mail administrator|delivery subsystem|mail system|mail gateway|system administrator|administrateur système|systemadministrator|internet mail|mail transport|groupwise|mail router|mailsweeper|e-?mail (?:gateway|system)|nondelivery|non-delivery`)
+// exchangeMailbox is the system mailbox Exchange and Exchange Online
+// send their non-delivery reports from.
+var exchangeMailbox = regexp.MustCompile(`(?i)^microsoftexchange[0-9a-f]{32}@`)
+
+// unqualifiedDaemon is a From of a mailer daemon without a domain.
+var unqualifiedDaemon = regexp.MustCompile(`(?i)<\s*(?:mailer-daemon|postmaster|mail-daemon)\s*>`)
+
+// automatedLocal is a sender address no person writes from.
+var automatedLocal = regexp.MustCompile(`(?i)^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|mailer|mail-?gateway|gateway|gw|gwia|mx|smtp|mta|router|mailrouter|daemon|root|bounces?|quarantine|antispam|sophos|mailsweeper|mailscanner)[0-9]*@`)
+
+// smtpStatusLine is an SMTP reply with an RFC 3463 enhanced status as
+// an MTA reports it: "550 5.1.1 RESOLVER.ADR.RecipNotFound",
+// "554-5.7.1 …", "#550 5.1.1 …".
+var smtpStatusLine = regexp.MustCompile(`\b[45]\d\d[ -]#?[45]\.\d{1,3}\.\d{1,3}\b|remote server returned '[45]\d\d`)
+
+// mtaHeader says whether an MTA's own header marks the message as a
+// delivery report: Exchange's X-MS-Exchange-Message-Is-Ndr, Postfix's
+// and qmail's failure headers.
+func mtaHeader(h mail.Header) bool {
+	return h.Get("X-Ms-Exchange-Message-Is-Ndr") != "" || h.Get("X-Failed-Recipients") != "" ||
+		h.Get("X-Mailer-Daemon-Error") != "" || h.Get("X-Mailer-Daemon-Recipients") != ""
+}
+
+var bounceName = regexp.MustCompile(`(?i)mail delivery|sophos|email appliance|e-?mail security|content filter|mimecast|barracuda|proofpoint|ironport|mailer[- _]daemon|post[_ ]?master|mail administrator|delivery subsystem|mail system|mail gateway|system administrator|administrateur système|systemadministrator|internet mail|mail transport|groupwise|mail router|mailsweeper|e-?mail (?:gateway|system)|nondelivery|non-delivery`)
 
 // lowerRe compiles a pattern that is matched against lower-cased text
 // (case folding in the regexp engine is what made the body patterns
@@ -151,16 +193,25 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	// Bounce signals come before Auto-Submitted: Exim and others mark
 	// their bounces "Auto-Submitted: auto-replied".
 	subjectSaysBounce := bounceSubject.MatchString(subj)
-	systemName := bounceName.MatchString(m.From.Name) || strings.HasPrefix(m.From.Addr, "microsoftexchange")
+	exchangeSystem := exchangeMailbox.MatchString(m.From.Addr)
+	systemName := bounceName.MatchString(m.From.Name) || exchangeSystem
+	if !strings.Contains(m.From.Addr, "@") {
+		// An unqualified sender ("Mail Delivery Subsystem
+		// <MAILER-DAEMON>") is not parsed into name and address; an MTA
+		// writes it, and its name is read from the raw header.
+		raw := h.Get("From")
+		systemName = systemName || bounceName.MatchString(raw) || unqualifiedDaemon.MatchString(raw)
+	}
 	forwarded := forwardPrefix.MatchString(subj) && !systemName && !m.NullReturnPath
 	rpBounce := m.ReturnPath != "" && bounceAddress(m.ReturnPath)
-	// The report text is read only when something else points to a
-	// delivery system.
-	// Words a person may write too ("could not be delivered to") count
-	// only with a delivery system behind them, not with a subject alone.
-	systemCue := systemName || m.NullReturnPath || rpBounce || m.hasReturnedMail
-	bodySaysBounce := (subjectSaysBounce || systemCue) &&
-		(bounceBody.MatchString(low) || (systemCue && bounceBodyWeak.MatchString(low)))
+	// Report words need a delivery system behind them: a system sender
+	// (name or address), a null or mailer-daemon return path, the
+	// returned mail attached, or an MTA's header. People write the same
+	// words ("Undeliverable", "Delivery has failed to these recipients")
+	// when they ask about bounces.
+	systemCue := systemName || m.NullReturnPath || rpBounce || m.hasReturnedMail ||
+		automatedLocal.MatchString(m.From.Addr) || mtaHeader(h) || autoSubmitted
+	bodySaysBounce := systemCue && (bounceBody.MatchString(low) || bounceBodyWeak.MatchString(low))
 	switch {
 	case bounceAddress(m.From.Addr):
 		return KindBounce, "sender " + m.From.Addr
@@ -172,6 +223,10 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		return KindBounce, "null return path and bounce subject"
 	case subjectSaysBounce && (systemName || bodySaysBounce):
 		return KindBounce, "bounce subject and report text"
+	case (systemName || m.NullReturnPath || rpBounce) && smtpStatusLine.MatchString(head(low, 4<<10)):
+		// Exchange's system mailbox writes its NDR subject in the
+		// sender's language; the status line is the same in all.
+		return KindBounce, "delivery system and an SMTP status line"
 	case subjectSaysBounce && m.From.Addr == "" && h.Get("From") != "":
 		return KindBounce, "bounce subject and a From without address"
 	case bodySaysBounce && (m.NullReturnPath || rpBounce || systemName || m.hasReturnedMail):
@@ -180,9 +235,12 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		return KindBounce, "return path " + m.ReturnPath + " and bounce subject"
 	case h.Get("X-Amz-Sns-Message-Id") != "" && sesBounce.MatchString(head(low, 2000)):
 		return KindBounce, "Amazon SES bounce notification"
-	case (h.Get("X-Mlserver") != "" || h.Get("List-Id") != "" || h.Get("List-Subscribe") != "" || h.Get("List-Post") != "") &&
-		listRefusal.MatchString(head(low, 2000)):
+	case listServer(m, h) && (listRefusal.MatchString(head(low, 2000)) || listRejectSubject.MatchString(subj)):
 		return KindBounce, "mailing list refused the post"
+	case listServer(m, h) && (listHeld.MatchString(head(low, 2000)) || listHeldSubject.MatchString(subj)):
+		// Mailman's "awaits moderator approval": the post may still
+		// go out; a notice, never answered.
+		return KindAutoReply, "mailing list holds the post for moderation"
 	}
 	subjectPhrase := autoWord.MatchString(subj)
 	switch {
