@@ -57,7 +57,7 @@ var (
 	// lotusAway: Lotus Notes and Domino, "AUTO: Jane Doe is out of the
 	// office (returning 03/10/2025)", also translated, and the same
 	// sentence without AUTO: when it carries the return date.
-	awayStatement = `(?:is|are|am) (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)|ist (?:nicht im büro|außer haus|abwesend|im urlaub)|est absente?|n'est pas au bureau|está (?:fuera|ausente)|no está en la oficina|não está no escritório|è fuori|non è in ufficio|is (?:afwezig|niet op kantoor|niet aanwezig)|är (?:ledig|borta|inte på kontoret)|er (?:fraværende|ikke på kontoret)|jest (?:nieobecn|poza biurem)|je mimo|není v kanceláři|nie je v kancelárii|ei ole toimistolla|nincs az irodában|ofiste değil|отсутствует|не в офисе`
+	awayStatement = `(?:is|are|am) (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)|ist (?:nicht im büro|nicht im hause?|nicht anwesend|außer haus|abwesend|im urlaub)|est absente?|n'est pas au bureau|está (?:fuera|ausente)|no está en la oficina|não está no escritório|è fuori|non è in ufficio|is (?:afwezig|niet op kantoor|niet aanwezig)|är (?:ledig|borta|inte på kontoret)|er (?:fraværende|ikke på kontoret)|jest (?:nieobecn|poza biurem)|je mimo|není v kanceláři|nie je v kancelárii|ei ole toimistolla|nincs az irodában|ofiste değil|отсутствует|не в офисе`
 	lotusAway     = regexp.MustCompile(`(?i)^\s*auto\s*:\s*.*(?:` + awayStatement + `)`)
 	awaySubject   = regexp.MustCompile(`(?i)` + awayStatement)
 	awayReturning = regexp.MustCompile(`(?i)(?:` + awayStatement + `).*\(\s*(?:returning|back|retour|zurück|rückkehr|regreso|retorno|ritorno|terug|tillbaka|tilbage|tilbake|powrót|návrat)`)
@@ -78,7 +78,7 @@ var (
 
 	// problemSubject: what follows an "automatic reply:" prefix when a
 	// person names a problem with it, not an original subject.
-	problemSubject = regexp.MustCompile(`(?i)^\s*(?:(?:is |are |does |do )?(?:not working|not sent|doesn't work|does not work|broken|fails?|failing|how to|how do i|help|question)|(?:no|não) (?:funciona|se envía|sale)|funktioniert nicht|geht nicht|ne (?:fonctionne|marche) pas|non funziona|werkt niet|fungerar inte|virker ikke|nie działa|nefunguje|nem működik|çalışmıyor|не работает)[\s.!?]*$`)
+	problemSubject = regexp.MustCompile(`(?i)^\s*(?:(?:is |are |does |do )?(?:not working|stopped working|no longer work(?:s|ing)?|not sent|doesn't work|does not work|won't work|broken|fails?|failing|how to|how do i|help|question|problem|issue|error)|(?:no|não) (?:funciona|se envía|sale)|(?:funktioniert|geht) nicht|ne (?:fonctionne|marche) (?:pas|plus)|non funziona|werkt niet|fungerar inte|virker ikke|nie działa|nefunguje|nem működik|çalışmıyor|не работает)(?:\s+(?:anymore|any more|mehr|más|plus|più|meer))?[\s.!?]*$`)
 	// forwardPrefix: a person forwarding something.
 	forwardPrefix = regexp.MustCompile(`(?i)^\s*(?:fwd?|fw|wg|tr|enc|rv|vs|doorst|pd|vb|转发|轉寄)\s*[:：]`)
 )
@@ -209,7 +209,10 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	// returned mail attached, or an MTA's header. People write the same
 	// words ("Undeliverable", "Delivery has failed to these recipients")
 	// when they ask about bounces.
-	systemCue := systemName || m.NullReturnPath || rpBounce || m.hasReturnedMail ||
+	// A person may attach the report they ask about; the attachment is
+	// then not the returned mail of a delivery system.
+	returned := m.hasReturnedMail && !personAsks(low)
+	systemCue := systemName || m.NullReturnPath || rpBounce || returned ||
 		automatedLocal.MatchString(m.From.Addr) || mtaHeader(h) || autoSubmitted
 	bodySaysBounce := systemCue && (bounceBody.MatchString(low) || bounceBodyWeak.MatchString(low))
 	switch {
@@ -229,7 +232,7 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		return KindBounce, "delivery system and an SMTP status line"
 	case subjectSaysBounce && m.From.Addr == "" && h.Get("From") != "":
 		return KindBounce, "bounce subject and a From without address"
-	case bodySaysBounce && (m.NullReturnPath || rpBounce || systemName || m.hasReturnedMail):
+	case bodySaysBounce && (m.NullReturnPath || rpBounce || systemName || returned):
 		return KindBounce, "report text from a delivery system"
 	case rpBounce && subjectSaysBounce:
 		return KindBounce, "return path " + m.ReturnPath + " and bounce subject"
@@ -287,7 +290,7 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		// only joins the incident it refers to.
 		return KindAutoReply, "null return path (no delivery report)"
 	}
-	if m.hasReturnedMail && bodySaysBounce {
+	if returned && bodySaysBounce {
 		return KindBounce, "report text with the returned mail attached"
 	}
 	if rpBounce && bodySaysBounce {
@@ -314,7 +317,7 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 	opening := head(low, 600)
 	switch {
 	case autoPrefix.MatchString(subj) && !strings.HasSuffix(strings.TrimSpace(subj), "?") &&
-		(!problemSubject.MatchString(subj[autoPrefix.FindStringIndex(subj)[1]:]) || awayOpens(opening)):
+		((!problemSubject.MatchString(subj[autoPrefix.FindStringIndex(subj)[1]:]) && !personAsks(opening)) || awayOpens(opening)):
 		// "Respuesta automática: no funciona" is a person describing a
 		// problem, unless the body is an away notice.
 		return KindAutoReply, "subject prefix " + q
@@ -365,7 +368,27 @@ func awayOpens(low string) bool {
 		return false
 	}
 	second, _ := firstSentence(after)
-	return !askText.MatchString(first) && !askText.MatchString(second)
+	return !askText.MatchString(first) && !askText.MatchString(second) && !wantText.MatchString(first)
+}
+
+// wantText is a person saying what they want, in an opening sentence
+// that also says they are away ("I am away from Monday and need the out
+// of office switched on").
+var wantText = lowerRe(`\b(?:and|i|we) (?:need|want|would like)\b|\b(?:und|ich|wir) (?:möchte|möchten|brauche|brauchen|benötige)\b|\b(?:et|je) (?:voudrais|souhaite)\b|\b(?:y|quiero|necesito)\b (?:configurar|activar)`)
+
+// helpText is a request for help: a person, never a notice.
+var helpText = lowerRe(`¿|\bhow (?:do|can|should) (?:i|we)\b|\bplease (?:help|fix|check|advise)|\bneed help\b|\bhelp me\b|\b(?:can|could) you\b|\bhilfe\b|\bwie (?:kann|richte|stelle|mache)\b|\bkönnen sie\b|\bcomment (?:activer|faire|puis)\b|\bpouvez-vous\b|\bpueden\b|\bpuede\b|\bpotete\b|\bkunnen jullie\b|\bkunt u\b`)
+
+// personAsks says whether a body (lower case) opens like a person asking
+// for help: a salutation, then a request for help or a question in the
+// first two sentences, with no away statement.
+func personAsks(low string) bool {
+	low = head(low, 600)
+	rest := greeting.ReplaceAllString(low, "")
+	first, after := firstSentence(rest)
+	second, _ := firstSentence(after)
+	opening := first + " " + second
+	return helpText.MatchString(opening) && !awayBody.MatchString(opening)
 }
 
 // firstSentence splits s after its first sentence: a ".", "!" or "?"
