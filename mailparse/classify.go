@@ -22,14 +22,23 @@ import (
 // the office (returning …)", or the phrase anywhere in the subject
 // together with a second signal: a null return path, Precedence
 // bulk/junk/auto_reply, Exchange's X-Auto-Response-Suppress or inbox-rule
-// loop header, or a body that opens by saying the person is away or when
-// they are back.
+// loop header, or a body that opens as an away notice (awayOpens: its
+// first sentence states the writer is away; a question or a request for
+// help makes it a person's). A prefix followed by a problem ("Respuesta
+// automática: no funciona") or over a request for help is a person's
+// subject unless the body is an away notice.
 //
 // A bounce reports a failed (or delayed) delivery: bounce words in the
-// subject or the report text, together with a delivery-system sender (name
-// or address), a null or mailer-daemon return path, or the returned mail
-// attached. A subject that forwards a bounce ("Fwd: Undeliverable: …")
-// from a person is that person's request.
+// subject or the report text, together with a delivery system: a
+// delivery-system sender (name or address, Exchange's system mailbox,
+// noreply and gateway addresses), a null or mailer-daemon return path, an
+// MTA header, Auto-Submitted, or the returned mail attached (not under a
+// person's question). A bounce subject with report words from a person is
+// that person's request, as is a subject that forwards a bounce ("Fwd:
+// Undeliverable: …"). A delivery system with an SMTP reply and RFC 3463
+// status ("550 5.1.1") is a bounce whatever its subject's language.
+// Mailing-list servers' notices about our post: a refusal is a bounce,
+// a hold for moderation an automatic reply.
 
 var bounceLocalParts = map[string]bool{
 	"mailer-daemon": true, "postmaster": true, "mail-daemon": true, "mailerdaemon": true,
