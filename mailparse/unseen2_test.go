@@ -27,3 +27,18 @@ func TestAwayAndBounceVariants(t *testing.T) {
 			"From: Mimecast <postmaster@mimecast.example>", to, "Subject: Message Rejected: Printer"), KindBounce},
 	})
 }
+
+// TestNoticeVariants: more list servers, challenge and Lotus forms.
+func TestNoticeVariants(t *testing.T) {
+	runKinds(t, []kindCase{
+		{"lotus japanese", msg("…", "From: Taro <taro@example.jp>", "Subject: AUTO: 山田太郎は不在です (17/03/2025 に戻ります)"), KindAutoReply},
+		{"french awaiting validation", msg("Votre message est en attente de validation. Cliquez sur le lien ci-dessous.", "From: Luc <luc@example.fr>", "Subject: Re: Imprimante"), KindAutoReply},
+		{"german waits for confirmation", msg("Ihre Nachricht wartet auf Ihre Bestätigung: https://x.example/c", "From: Max <max@example.de>", "Subject: Re: Drucker"), KindAutoReply},
+		{"sympa refusal", msg("You are not allowed to send messages to the list it-staff@lists.partner.example.",
+			"From: sympa@lists.partner.example", "X-Loop: it-staff@lists.partner.example", "List-Post: <mailto:it-staff@lists.partner.example>", "Subject: Message distribution: Authorization denied"), KindBounce},
+		{"listserv refusal", msg("You are not authorized to send mail to the IT-STAFF list from your support@example.com account.",
+			"From: L-Soft list server at LISTSERV.PARTNER.EXAMPLE <LISTSERV@LISTSERV.PARTNER.EXAMPLE>", "Subject: Rejected posting to IT-STAFF@LISTSERV.PARTNER.EXAMPLE", "X-LSV-ListID: IT-STAFF", "List-Id: <IT-STAFF.LISTSERV.PARTNER.EXAMPLE>"), KindBounce},
+		{"mailman 3 reject", msg("Your message to the it-staff mailing-list was rejected for the following reasons:\n\nThe message is not from a list member",
+			"From: it-staff-owner@lists.partner.example", "X-Mailman-Version: 3.3.8", "Subject: Your message to it-staff@lists.partner.example was rejected"), KindBounce},
+	})
+}
