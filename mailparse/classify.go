@@ -357,7 +357,7 @@ var awayLead = lowerRe(`^(?:please note(?: that)?|note:|hinweis:|bitte beachten 
 
 // askText is a person asking for help or describing a problem: a notice
 // states, a person asks.
-var askText = lowerRe(`\?|\bhow (?:do|can|to|should)\b|\bplease (?:help|fix|check|advise|change|set|switch|turn)|\bneed help\b|\bhelp me\b|\b(?:can|could) you\b|\bnot (?:working|sent)\b|\bdoes(?:n't| not) work|\bhilfe\b|\bwie (?:kann|richte|stelle|mache|geht)\b|\bgeht nicht\b|\bfunktioniert nicht\b|\bcomment (?:activer|faire|puis)\b|\bne (?:fonctionne|marche) pas\b|\bcómo\b|\bno funciona\b|\bayuda\b|\bcome (?:posso|faccio)\b|\bnon funziona\b|\bhoe (?:kan|moet)\b|\bwerkt niet\b`)
+var askText = lowerRe(`\?|\bhow (?:do|can|to|should)\b|\bplease (?:help|fix|advise|change|set|switch|turn)|\bi need (?:some )?help\b|\bhelp me\b|\b(?:can|could) you\b|\b(?:is|it's|are|was) not (?:working|sent)\b|\bdoes(?:n't| not) work|\bhilfe\b|\bwie (?:kann|richte|stelle|mache|geht)\b|\bgeht nicht\b|\bfunktioniert nicht\b|\bcomment (?:activer|faire|puis)\b|\bne (?:fonctionne|marche) pas\b|\bcómo\b|\bno funciona\b|\bayuda\b|\bcome (?:posso|faccio)\b|\bnon funziona\b|\bhoe (?:kan|moet)\b|\bwerkt niet\b`)
 
 // awayOpens says whether a body (lower case) opens as an away notice:
 // its first sentence, after a salutation and a "thank you for your
@@ -386,7 +386,7 @@ func awayOpens(low string) bool {
 var wantText = lowerRe(`\b(?:and|i|we) (?:need|want|would like)\b|\b(?:und|ich|wir) (?:möchte|möchten|brauche|brauchen|benötige)\b|\b(?:et|je) (?:voudrais|souhaite)\b|\b(?:y|quiero|necesito)\b (?:configurar|activar)`)
 
 // helpText is a request for help: a person, never a notice.
-var helpText = lowerRe(`¿|\bhow (?:do|can|should) (?:i|we)\b|\bplease (?:help|fix|check|advise)|\bneed help\b|\bhelp me\b|\b(?:can|could) you\b|\bhilfe\b|\bwie (?:kann|richte|stelle|mache)\b|\bkönnen sie (?:mir|bitte mir|uns)\b|\bcomment (?:activer|faire|puis)\b|\bpouvez-vous\b|\bkunnen jullie\b`)
+var helpText = lowerRe(`¿|\bhow (?:do|can|should) (?:i|we)\b|\bplease (?:help|fix|advise)|\bi need (?:some )?help\b|\bhelp me\b|\b(?:can|could) you\b|\bhilfe\b|\bwie (?:kann|richte|stelle|mache)\b|\bkönnen sie (?:mir|bitte mir|uns)\b|\bcomment (?:activer|faire|puis)\b|\bpouvez-vous\b|\bkunnen jullie\b`)
 
 // personAsks says whether a body (lower case) opens like a person asking
 // for help: a salutation, then a request for help or a question in the

@@ -16,6 +16,8 @@ func TestAwayAndBounceVariants(t *testing.T) {
 		{"german notice, können Sie in the second sentence", msg("Guten Tag,\n\nich bin bis 17.03. nicht im Büro. In dringenden Fällen können Sie sich an info@example.de wenden.", from, "Subject: Abwesenheitsnotiz"), KindAutoReply},
 		{"spanish notice under prefix, puede contactar", msg("Gracias por su mensaje. Responderé a mi vuelta; puede contactar con soporte@example.es.", from, "Subject: Respuesta automática: Impresora"), KindAutoReply},
 		{"dutch notice, kunt u", msg("Ik ben afwezig tot 17 maart. Voor dringende zaken kunt u contact opnemen met info@example.nl.", from, "Subject: Afwezigheidsbericht"), KindAutoReply},
+		{"english notice, if you need help", msg("I am out of the office until 17 March. If you need help, please contact helpdesk@example.com.", from, "Subject: Out of office"), KindAutoReply},
+		{"english notice, not working fridays", msg("I am out of the office today. I am not working on Fridays.", from, "Subject: Out of office"), KindAutoReply},
 		{"lotus swedish", msg("…", from, "Subject: AUTO: Anna Berg är inte på kontoret (åter 17/03/2025)"), KindAutoReply},
 		{"lotus polish", msg("…", from, "Subject: AUTO: Jan Kowalski jest poza biurem (powrót 17.03.2025)"), KindAutoReply},
 		{"lotus german nicht im hause", msg("…", from, "Subject: AUTO: Max Muster ist nicht im Hause (Rückkehr am 17.03.2025)"), KindAutoReply},
