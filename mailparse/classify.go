@@ -349,7 +349,7 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 }
 
 // greeting is a salutation line or clause before the first sentence.
-var greeting = lowerRe(`^(?:(?:hi|hello|hallo|hey|dear|good (?:morning|afternoon|day)|guten (?:tag|morgen)|sehr geehrte[rs]?|liebe[rs]?|bonjour|bonsoir|madame|monsieur|hola|estimad[oa]s?|buongiorno|ciao|gentile|beste|geachte|hej|hei|moi|dzień dobry|witam|dobrý den|olá|caro|cara)\b[^,:\n!]{0,60}[,:!]?[ \t]*\n?|\s+)+`)
+var greeting = lowerRe(`^(?:(?:hi|hello|hallo|hey|dear|greetings|good (?:morning|afternoon|day)|guten (?:tag|morgen)|sehr geehrte[rs]?|liebe[rs]?|bonjour|bonsoir|madame|monsieur|hola|estimad[oa]s?|buongiorno|ciao|gentile|beste|geachte|hej|hei|moi|dzień dobry|witam|dobrý den|olá|caro|cara)\b[^,:\n!]{0,60}[,:!]?[ \t]*\n?|\s+)+`)
 
 // awayLead is what an away notice may say before its away statement:
 // "Please note that …", "Hinweis: …".
@@ -368,17 +368,30 @@ func awayOpens(low string) bool {
 	low = head(low, 600)
 	rest := greeting.ReplaceAllString(low, "")
 	first, after := firstSentence(rest)
-	if ackText.MatchString(first) && !awayBody.MatchString(first) {
+	// A receipt or an "automatic reply" preamble may come first.
+	for i := 0; i < 2 && !awayBody.MatchString(first) &&
+		(ackText.MatchString(first) || autoWord.MatchString(first) || autoPreamble.MatchString(first)); i++ {
+		if askText.MatchString(first) {
+			return false
+		}
 		first, after = firstSentence(after)
 	}
+	first = ackLead.ReplaceAllString(first, "")
 	first = awayLead.ReplaceAllString(first, "")
 	loc := awayBody.FindStringIndex(first)
-	if loc == nil || loc[0] > 30 {
+	if loc == nil || loc[0] > 20 {
 		return false
 	}
 	second, _ := firstSentence(after)
 	return !askText.MatchString(first) && !askText.MatchString(second) && !wantText.MatchString(first)
 }
+
+// autoPreamble is a notice saying it is automatic, before it says why.
+var autoPreamble = lowerRe(`\bthis is an? (?:auto|automatic|automated)|\bdies ist eine automatische|\bceci est (?:un|une) (?:message|réponse) automatique|\besta es una respuesta automática|\bquesta è una risposta automatica|\bdit is een automatisch`)
+
+// ackLead is a receipt clause before the away statement in the same
+// sentence ("Thank you for your email, I am out of the office …").
+var ackLead = lowerRe(`^(?:thank you|thanks|many thanks|vielen dank|danke|merci|gracias|grazie|bedankt|tack|dziękuję)[^,.;\n]{0,60}[,;]\s*`)
 
 // wantText is a person saying what they want, in an opening sentence
 // that also says they are away ("I am away from Monday and need the out
