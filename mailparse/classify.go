@@ -22,14 +22,23 @@ import (
 // the office (returning …)", or the phrase anywhere in the subject
 // together with a second signal: a null return path, Precedence
 // bulk/junk/auto_reply, Exchange's X-Auto-Response-Suppress or inbox-rule
-// loop header, or a body that opens by saying the person is away or when
-// they are back.
+// loop header, or a body that opens as an away notice (awayOpens: its
+// first sentence states the writer is away; a question or a request for
+// help makes it a person's). A prefix followed by a problem ("Respuesta
+// automática: no funciona") or over a request for help is a person's
+// subject unless the body is an away notice.
 //
 // A bounce reports a failed (or delayed) delivery: bounce words in the
-// subject or the report text, together with a delivery-system sender (name
-// or address), a null or mailer-daemon return path, or the returned mail
-// attached. A subject that forwards a bounce ("Fwd: Undeliverable: …")
-// from a person is that person's request.
+// subject or the report text, together with a delivery system: a
+// delivery-system sender (name or address, Exchange's system mailbox,
+// noreply and gateway addresses), a null or mailer-daemon return path, an
+// MTA header, Auto-Submitted, or the returned mail attached (not under a
+// person's question). A bounce subject with report words from a person is
+// that person's request, as is a subject that forwards a bounce ("Fwd:
+// Undeliverable: …"). A delivery system with an SMTP reply and RFC 3463
+// status ("550 5.1.1") is a bounce whatever its subject's language.
+// Mailing-list servers' notices about our post: a refusal is a bounce,
+// a hold for moderation an automatic reply.
 
 var bounceLocalParts = map[string]bool{
 	"mailer-daemon": true, "postmaster": true, "mail-daemon": true, "mailerdaemon": true,
@@ -38,7 +47,7 @@ var bounceLocalParts = map[string]bool{
 }
 
 // autoPhrase names an automatic reply in the languages helpdesks meet.
-const autoPhrase = `(?:automatic reply|automatic response|automated reply|automated response|auto[- ]?reply|autoreply|auto[- ]?respon[sd]e|autorespon[sd]e|auto[- ]?answer|out of (?:the )?office(?: reply| autoreply| notice| message)?|vacation (?:reply|message|notice)|abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort|automatische rückantwort|abwesenheit|réponse automatique|reponse automatique|absence du bureau|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsbericht|afwezig|frånvaromeddelande|automatiskt svar|autosvar|automatisk svar|automatisk besvarelse|automatisk antwort|fraværsmelding|fravær|automaattinen vastaus|poissaoloilmoitus|odpowiedź automatyczna|odpowiedz automatyczna|automatyczna odpowiedź|autoodpowiedź|automatická odpověď|automaticka odpoved|automatická odpoveď|resposta automática|resposta automatica|ausente do escritório|automatikus válasz|otomatik yanıt|otomatik cevap|автоматический ответ|автоответ|αυτόματη απάντηση|automātiskā atbilde|automatiska atbilde|ārpus biroja|arpus biroja|automatinis atsakymas|automaatvastus|away from (?:my )?(?:mail|e-?mail|the office|office|desk)|자동 회신|자동 응답 메시지|自动回复|自動回覆|自動応答|自動返信|자동 응답)`
+const autoPhrase = `(?:automatic reply|automatic response|automated reply|automated response|auto[- ]?reply|autoreply|auto[- ]?respon[sd]e|autorespon[sd]e|auto[- ]?answer|out of (?:the )?office(?: reply| autoreply| notice| message)?|vacation (?:reply|message|notice)|abwesenheitsnotiz|abwesenheitsmeldung|automatische antwort|automatische rückantwort|abwesenheit|réponse automatique|reponse automatique|absence du bureau|message d'absence|respuesta automática|respuesta automatica|fuera de la oficina|risposta automatica|fuori ufficio|automatisch antwoord|afwezigheidsbericht|afwezig|frånvaromeddelande|automatiskt svar|autosvar|automatisk svar|automatisk besvarelse|automatisk antwort|fraværsmelding|fravær|automaattinen vastaus|poissaoloilmoitus|odpowiedź automatyczna|odpowiedz automatyczna|automatyczna odpowiedź|autoodpowiedź|automatická odpověď|automaticka odpoved|automatická odpoveď|resposta automática|resposta automatica|ausente do escritório|automatikus válasz|otomatik yanıt|otomatik cevap|автоматический ответ|автоответ|αυτόματη απάντηση|automātiskā atbilde|automatiska atbilde|ārpus biroja|arpus biroja|automatinis atsakymas|automaatvastus|away from (?:my )?(?:mail|e-?mail|the office|office|desk)|자동 회신|자동 응답 메시지|自动回复|自动答复|自動回覆|自動答覆|自動応答|自動返信|자동 응답|תשובה אוטומטית|رد تلقائي|رد آلي|پاسخ خودکار|автоматична відповідь|автоматичен отговор|аутоматски одговор|автоматски одговор|автоматты жауап|automatski odgovor|samodejni odgovor|trả lời tự động|balasan otomatis|balas automatik|resposta automàtica|răspuns automat|raspuns automat|automaatne vastus|sjálfvirkt svar|erantzun automatikoa|ตอบกลับอัตโนมัติ|स्वचालित उत्तर|স্বয়ংক্রিয় উত্তর|ავტომატური პასუხი|avtomatik cavab|ateb awtomatig|freagra uathoibríoch)`
 
 var (
 	// autoWord is the phrase anywhere in a subject: weak evidence.
@@ -57,10 +66,10 @@ var (
 	// lotusAway: Lotus Notes and Domino, "AUTO: Jane Doe is out of the
 	// office (returning 03/10/2025)", also translated, and the same
 	// sentence without AUTO: when it carries the return date.
-	awayStatement = `(?:is|are|am) (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)|ist (?:nicht im büro|außer haus|abwesend|im urlaub)|est absente?|está fuera|è fuori|is afwezig|är (?:ledig|borta)|er (?:fraværende|ikke på kontoret)|jest nieobecn|je mimo`
+	awayStatement = `(?:is|are|am) (?:currently )?(?:out of (?:the )?office|away|on (?:vacation|holiday|leave)|absent)|ist (?:nicht im büro|nicht im hause?|nicht anwesend|außer haus|abwesend|im urlaub)|est absente?|n'est pas au bureau|está (?:fuera|ausente)|no está en la oficina|não está no escritório|è fuori|non è in ufficio|is (?:afwezig|niet op kantoor|niet aanwezig)|är (?:ledig|borta|inte på kontoret)|er (?:fraværende|ikke på kontoret)|jest (?:nieobecn|poza biurem)|je mimo|není v kanceláři|nie je v kancelárii|ei ole toimistolla|nincs az irodában|ofiste değil|отсутствует|не в офисе|は不在|不在です|休暇中|不在办公室|外出|부재중`
 	lotusAway     = regexp.MustCompile(`(?i)^\s*auto\s*:\s*.*(?:` + awayStatement + `)`)
 	awaySubject   = regexp.MustCompile(`(?i)` + awayStatement)
-	awayReturning = regexp.MustCompile(`(?i)(?:` + awayStatement + `).*\(\s*(?:returning|back|retour|zurück|rückkehr|regreso|ritorno|terug|tillbaka|tilbage|tilbake|powrót|návrat)`)
+	awayReturning = regexp.MustCompile(`(?i)(?:` + awayStatement + `).*\(\s*(?:returning|back|retour|zurück|rückkehr|regreso|retorno|ritorno|terug|tillbaka|tilbage|tilbake|powrót|návrat)`)
 	// awayBody is a body that opens by saying the person is away or when
 	// they are back; it counts only with the phrase opening the subject.
 	awayBody = lowerRe(`\b(?:i am|i'm|i will be|i'll be) (?:currently |now )?(?:out of (?:the )?office|away|on (?:annual |parental |sick |maternity |paternity )?(?:leave|vacation|holiday)|travel+ing|absent|not in the office)\b|\b(?:i will|i'll) (?:be )?(?:back|return)|\bback (?:in the office )?on\b|\breturning on\b|\bwith (?:limited|no) access to (?:e-?mail|my mail)|ich bin (?:bis|vom|ab|derzeit|zurzeit|momentan|nicht|im urlaub|außer)|wieder (?:im büro|erreichbar|da)|außer haus|nicht im büro|je (?:suis|serai) (?:actuellement )?(?:absente?|en congés?|en vacances|de retour)|de retour le|estoy (?:fuera|de vacaciones|ausente)|estaré de vuelta|regresaré|sono (?:fuori|assente|in ferie)|rientrerò|sarò di nuovo|ik ben (?:afwezig|niet aanwezig|met vakantie|weer)|weer aanwezig|jag är (?:ledig|borta|på semester|tjänstledig|tillbaka)|jeg er (?:på ferie|fraværende|ikke på kontoret|tilbake|tilbage)|olen (?:poissa|lomalla)|palaan|jestem (?:nieobecn|na urlopie|poza biurem)|wracam|jsem (?:mimo|na dovolené|nepřítomn)|vrátím se|estou (?:fora|de férias|ausente)|estarei de volta|retorno (?:em|no dia)`)
@@ -69,22 +78,25 @@ var (
 	// challengeText is a challenge-response system (Boxbe, Bluebottle,
 	// SpamArrest, Mailblocks, ChoiceMail and their kind) asking the sender
 	// to prove they are a person before the message is delivered.
-	challengeText = lowerRe(`(?:verify|confirm|prove) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|real sender|person|not a (?:robot|spammer|machine|computer))|your (?:message|e-?mail|mail)(?: to [^\n]{1,80}?)? (?:has been|was|is being|is|will be) (?:held|quarantined|queued|placed on hold|put on hold|kept|waiting)(?: for| pending| until|\b)|(?:placed|put|kept) in (?:my|the) (?:[a-z]+ )?(?:waiting|pending|holding) (?:list|queue|folder|area)|(?:to make sure|to ensure) (?:that )?your (?:message|e-?mail) (?:gets|is|will be) delivered|(?:complete|finish) the (?:sender )?verification|protecting (?:myself|my inbox|my mailbox|this mailbox) from (?:spam|junk|unwanted)|(?:verify|confirm) that you (?:sent|are the sender of) (?:this|the|your) (?:message|e-?mail)|bitte bestätigen sie,? dass sie (?:ein mensch|kein roboter|diese nachricht)|(?:i|we) (?:use|am using|are using) (?:a )?(?:challenge[- ]response|sender verification|spam ?arrest|anti-?spam (?:system|service|software))|(?:added|add you) to (?:my|the) (?:guest list|approved senders?(?: list)?|whitelist|allowed senders?(?: list)?|list of (?:approved|trusted) senders)|(?:click|follow|visit) (?:on )?the (?:link|url) below (?:to|and) (?:confirm|verify|release|deliver|validate) (?:your|the) (?:message|e-?mail|mail)|(?:to have|so that) your (?:message|e-?mail) (?:will be |is )?delivered`)
+	challengeText = lowerRe(`(?:verify|confirm|prove) (?:that )?you(?:'re| are) (?:a )?(?:human|real person|real sender|person|not a (?:robot|spammer|machine|computer))|your (?:message|e-?mail|mail)(?: to [^\n]{1,80}?)? (?:has been|was|is being|is|will be) (?:held|quarantined|queued|placed on hold|put on hold|kept|waiting)(?: for| pending| until|\b)|(?:placed|put|kept) in (?:my|the) (?:[a-z]+ )?(?:waiting|pending|holding) (?:list|queue|folder|area)|(?:to make sure|to ensure) (?:that )?your (?:message|e-?mail) (?:gets|is|will be) delivered|(?:complete|finish) the (?:sender )?verification|protecting (?:myself|my inbox|my mailbox|this mailbox) from (?:spam|junk|unwanted)|(?:verify|confirm) that you (?:sent|are the sender of) (?:this|the|your) (?:message|e-?mail)|bitte bestätigen sie,? dass sie (?:ein mensch|eine reale person|eine echte person|kein(?:e)? (?:spam-?)?(?:roboter|maschine|computer|spammer)|diese nachricht)|bitte bestätigen sie ihre (?:nachricht|e-?mail)|ihre (?:nachricht|e-?mail)(?: an [^\n]{1,80}?)? wurde (?:zurückgehalten|in (?:die )?warteschlange (?:gestellt|gelegt)|vorläufig angehalten)|(?:confirmer|prouver|vérifier) que vous (?:êtes|n'êtes pas) (?:une? )?(?:personne réelle|vraie personne|personne physique|humain|être humain|robot|spammeur)|votre (?:message|courriel|e-?mail) (?:a été|est) (?:mis|placé|retenu)(?:e)? en attente|votre (?:message|courriel|e-?mail) a été retenue?|votre (?:message|courriel|e-?mail) est en attente de (?:validation|confirmation|vérification)|ihre (?:nachricht|e-?mail) wartet auf (?:ihre )?(?:bestätigung|freigabe|verifizierung)|(?:confirmar|verificar) que (?:usted )?(?:es|eres) (?:una )?(?:persona real|humano|ser humano)|su (?:mensaje|correo) (?:ha sido|fue) retenido|(?:confermare|verificare) che (?:lei )?(?:è|sei) (?:una )?(?:persona reale|essere umano)|il (?:suo |tuo )?messaggio è stato trattenuto|bevestig(?:en)? dat u (?:een )?(?:echt(?:e)? persoon|mens) (?:bent|is)|(?:i|we) (?:use|am using|are using) (?:a )?(?:challenge[- ]response|sender verification|spam ?arrest|anti-?spam (?:system|service|software))|(?:added|add you) to (?:my|the) (?:guest list|approved senders?(?: list)?|whitelist|allowed senders?(?: list)?|list of (?:approved|trusted) senders)|(?:click|follow|visit) (?:on )?the (?:link|url) below (?:to|and) (?:confirm|verify|release|deliver|validate) (?:your|the) (?:message|e-?mail|mail)|(?:to have|so that) your (?:message|e-?mail) (?:will be |is )?delivered`)
 	// challengeSender: the challenge-response services' own domains.
 	challengeSender = regexp.MustCompile(`(?i)@(?:[a-z0-9-]+\.)*(?:boxbe|bluebottle|spamarrest|mailblocks|choicemail|sendio|qurb)\.`)
 	// awayWhen: an away notice says until when (a date, a weekday or
 	// "until"), in its first lines.
 	awayWhen = lowerRe(`\d|\buntil\b|\btill\b|\bbis\b|jusqu|hasta|fino al|tot en met|\btill\b|\btil\b|\bdo\b|asti|monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|mercredi|jeudi|vendredi|next week|nächste woche|semaine prochaine`)
 
+	// problemSubject: what follows an "automatic reply:" prefix when a
+	// person names a problem with it, not an original subject.
+	problemSubject = regexp.MustCompile(`(?i)^\s*(?:(?:is |are |does |do )?(?:not working|stopped working|no longer work(?:s|ing)?|not sent|doesn't work|does not work|won't work|broken|fails?|failing|how to|how do i|help|question|problem|issue|error)|(?:no|não) (?:funciona|se envía|sale)|(?:funktioniert|geht) nicht|ne (?:fonctionne|marche) (?:pas|plus)|non funziona|werkt niet|fungerar inte|virker ikke|nie działa|nefunguje|nem működik|çalışmıyor|не работает)(?:\s+(?:anymore|any more|mehr|más|plus|più|meer))?[\s.!?]*$`)
 	// forwardPrefix: a person forwarding something.
 	forwardPrefix = regexp.MustCompile(`(?i)^\s*(?:fwd?|fw|wg|tr|enc|rv|vs|doorst|pd|vb|转发|轉寄)\s*[:：]`)
 )
 
-var bounceSubject = regexp.MustCompile(`(?i)^\s*(?:(?:fwd?|re)\s*:\s*)?(?:undeliverable|undelivered mail|undelivered message|delivery status notification|delivery status|delivery notification|delivery report|delivery failure|delivery failed|delivery has failed|delivery problem|delivery delayed|delayed mail|mail delayed|message delayed|zustellung verzögert|remise retardée|entrega retrasada|rapport de non-remise|mail delivery (?:failed|failure|delayed|problem|system|error)|failure notice|returned mail|returned message|message delivery failure|message status - undeliverable|message not delivered|error during delivery|nondeliverable|non-deliverable|non deliverable|mail system error|warning: (?:could not send message|message .{0,80}delayed|delayed)|could not send message|unable to deliver|mail failure|notification d'état de remise|non remis|non-remis|non distribuable|impossible de remettre|échec de (?:la )?(?:remise|distribution)|unzustellbar|nicht zustellbar|benachrichtigung zum übermittlungsstatus|no (?:se puede |se pudo )?entrega(?:do|r)|imposible de entregar|notificación de estado de entrega|non recapitabile|impossibile recapitare|onbestelbaar|niet bezorgd|kan niet worden bezorgd|não entregue|não foi possível entregar|kan ikke leveres|kunde inte levereras|ej levererat|ikke leveret|toimitus epäonnistui|ei voitu toimittaa|niedostarczon|nie można dostarczyć|nedoručitelné|nelze doručit|nedoručeno|メールエラー|配信エラー|配信不能|undeliverable mail|message undeliverable|mail undeliverable|(?:mail|message|e-?mail) could not be delivered|could not deliver|permanent delivery failure|temporary delivery failure)`)
+var bounceSubject = regexp.MustCompile(`(?i)^\s*(?:(?:fwd?|re)\s*:\s*)?(?:undeliverable|undelivered mail|undelivered message|delivery status notification|delivery status|delivery notification|delivery report|delivery failure|delivery failed|delivery has failed|delivery problem|delivery delayed|delayed mail|mail delayed|message delayed|zustellung verzögert|remise retardée|entrega retrasada|rapport de non-remise|mail delivery (?:failed|failure|delayed|problem|system|error)|failure notice|returned mail|returned message|message delivery failure|message status - undeliverable|message not delivered|error during delivery|nondeliverable|non-deliverable|non deliverable|mail system error|warning: (?:could not send message|message .{0,80}delayed|delayed)|could not send message|unable to deliver|mail failure|notification d'état de remise|non remis|non-remis|non distribuable|impossible de remettre|échec de (?:la )?(?:remise|distribution)|unzustellbar|nicht zustellbar|benachrichtigung zum übermittlungsstatus|no (?:se puede |se pudo )?entrega(?:do|r)|imposible de entregar|notificación de estado de entrega|non recapitabile|impossibile recapitare|onbestelbaar|niet bezorgd|kan niet worden bezorgd|não entregue|não foi possível entregar|kan ikke leveres|kunde inte levereras|ej levererat|ikke leveret|toimitus epäonnistui|ei voitu toimittaa|niedostarczon|nie można dostarczyć|nedoručitelné|nelze doručit|nedoručeno|niedostarczalne|não é possível entregar|kan inte levereras|无法投递|無法傳遞|недоставлено|не доставлено|teslim edilemiyor|kézbesíthetetlen|nedoručiteľné|nije moguće isporučiti|nije isporučeno|ni mogoče dostaviti|nu se poate livra|nepristatoma|nevar piegādāt|ei saa kätte toimetada|δεν είναι δυνατή η παράδοση|αδυναμία παράδοσης|לא ניתן למסירה|לא ניתן למסור|تعذر التسليم|배달하지 못함|배달 못 함|message blocked|mail blocked|blocked message|メールエラー|配信エラー|配信不能|undeliverable mail|message undeliverable|mail undeliverable|(?:mail|message|e-?mail) could not be delivered|could not deliver|permanent delivery failure|temporary delivery failure)`)
 
 // bounceBody is what MTAs and gateways without DSN write in their
 // reports, in English and the languages of bilingual notices.
-var bounceBody = lowerRe(`this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to (?:one or more|the following|all|any) (?:of the )?recipients?|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena`)
+var bounceBody = lowerRe(`this message was created automatically by mail delivery software|i'm sorry to have to inform you that your message could not|the following addresses had permanent fatal errors|could not be delivered to (?:one or more|the following|all|any) (?:of the )?recipients?|your message (?:could not|cannot|did not|wasn't|was not|has not) (?:be )?(?:been )?(?:delivered|reach)|delivery to the following recipients? (?:failed|has been delayed)|this is the mail system at host|hi\. this is the qmail-send program|unable to deliver (?:your )?message|permanent error|message not delivered|mail delivery failed|delivery has failed to these recipients|failed recipients?\b|error during delivery|non-remise|la remise (?:du message )?a échoué|the message that you sent was (?:undeliverable|not delivered)|was undeliverable to the following|the following recipient\(?s\)? (?:could|cannot|can not) (?:not )?be reached|your document:?[^\n]{0,200}\n?[^\n]{0,40}was not delivered|delivery failure|delivery (?:to the following recipients? )?(?:has been|is) delayed|has not yet been delivered|this is a warning message only|you do not need to resend|delivery attempts will continue|will (?:continue to )?(?:retry|try again) (?:for|until)|n'a pas pu être (?:remis|distribué|délivré|livré)|votre message n'a pas (?:pu être|été) (?:remis|distribué|délivré)|les destinataires suivants|échec de la (?:remise|distribution)|konnte nicht (?:an [^\n]{1,80} )?zugestellt werden|nicht zugestellt|no (?:se )?(?:ha )?(?:podido|pudo) (?:ser )?entregar|no se pudo entregar|non è stato possibile (?:recapitare|consegnare)|kon niet (?:worden )?(?:bezorgd|afgeleverd)|não (?:pôde|foi possível) (?:ser )?entreg|kunde inte levereras|kan ikke leveres|kunne ikke leveres|nie (?:mogła|można|udało się) (?:zostać )?dostarczyć|nelze doručit|nemohla být doručena|(?:message|e-?mail|mail) (?:was|has been) (?:blocked|rejected|quarantined)|was blocked by|blocked by (?:policy|the [a-z ]{1,40}(?:appliance|gateway|filter))|rejected by (?:the )?content filter|remote server returned`)
 
 // sesBounce is an Amazon SES notification relayed by SNS, a JSON report
 // of a failed delivery or a complaint.
@@ -92,12 +104,54 @@ var sesBounce = regexp.MustCompile(`"notificationtype"\s*:\s*"(?:bounce|complain
 
 // listRefusal is a mailing-list server refusing a post: a failed
 // delivery that the list, not an MTA, reports.
-var listRefusal = lowerRe(`you are not (?:a )?member of (?:this|the) (?:mailing )?list|not a member of (?:this|the) (?:mailing )?list|only (?:list )?members (?:may|can|are allowed to) (?:post|send)|posting (?:to this list )?is (?:restricted|limited) to (?:list )?members|you are not allowed to post to`)
+var listRefusal = lowerRe(`you are not (?:a )?member of (?:this|the) (?:mailing )?list|not a member of (?:this|the) (?:mailing )?list|only (?:list )?members (?:may|can|are allowed to) (?:post|send)|posting (?:to this list )?is (?:restricted|limited) to (?:list )?members|you are not allowed to post to|(?:has been|was) rejected by the list moderator|non-members are not allowed to post|you are not allowed to send (?:messages )?to (?:the|this) list|not authorized to (?:post|send mail|send messages) to|posting of your message titled[^\n]{0,200}\n?[^\n]{0,40}has been rejected`)
+
+// listRejectSubject and listHeldSubject are Mailman's (2 and 3) notice
+// subjects about a post: "Request to mailing list X rejected", "Your
+// message to X awaits moderator approval".
+var (
+	listRejectSubject = regexp.MustCompile(`(?i)^\s*(?:request to mailing list .{1,80} rejected|your message to .{1,120} (?:was|has been) (?:rejected|discarded)|rejected posting|(?:post|posting|message) rejected|message distribution: authori[sz]ation denied)`)
+	listHeldSubject   = regexp.MustCompile(`(?i)^\s*your message to .{1,120} awaits moderator approval`)
+	listHeld          = lowerRe(`is being held until the list moderator can review it|awaits? (?:the )?moderator(?:'s)? approval|held for (?:list )?moderat(?:ion|or approval)|(?:awaiting|pending) (?:moderation|moderator approval|list moderator)|has been forwarded to (?:the )?(?:list )?(?:editor|moderator)s?`)
+	// listOwnerLocal is a list server's own address: "it-staff-owner",
+	// "it-staff-bounces", "it-staff-request".
+	listOwnerLocal = regexp.MustCompile(`(?i)^[^@]+-(?:owner|bounces|request|admin)(?:\+[^@]*)?@`)
+)
+
+// listServer says whether a list server sent the message: a list
+// header, Mailman's or fml's version header, or a list's owner address.
+func listServer(m *Message, h mail.Header) bool {
+	return h.Get("X-Mlserver") != "" || h.Get("X-Mailman-Version") != "" || h.Get("List-Id") != "" ||
+		h.Get("List-Subscribe") != "" || h.Get("List-Post") != "" || listOwnerLocal.MatchString(m.From.Addr)
+}
 
 // bounceBodyWeak is report wording that people use too.
 var bounceBodyWeak = lowerRe(`could not be delivered to|was not delivered to|undeliverable to`)
 
-var bounceName = regexp.MustCompile(`(?i)mail delivery|mailer[- _]daemon|post[_ ]?master|mail administrator|delivery subsystem|mail system|mail gateway|system administrator|administrateur système|systemadministrator|internet mail|mail transport|groupwise|mail router|mailsweeper|e-?mail (?:gateway|system)|nondelivery|non-delivery`)
+// exchangeMailbox is the system mailbox Exchange and Exchange Online
+// send their non-delivery reports from.
+var exchangeMailbox = regexp.MustCompile(`(?i)^microsoftexchange[0-9a-f]{32}@`)
+
+// unqualifiedDaemon is a From of a mailer daemon without a domain.
+var unqualifiedDaemon = regexp.MustCompile(`(?i)<\s*(?:mailer-daemon|postmaster|mail-daemon)\s*>`)
+
+// automatedLocal is a sender address no person writes from.
+var automatedLocal = regexp.MustCompile(`(?i)^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|donotreply|mailer|mail-?gateway|gateway|gw|gwia|mx|smtp|mta|router|mailrouter|daemon|root|bounces?|quarantine|antispam|sophos|mailsweeper|mailscanner)[0-9]*@`)
+
+// smtpStatusLine is an SMTP reply with an RFC 3463 enhanced status as
+// an MTA reports it: "550 5.1.1 RESOLVER.ADR.RecipNotFound",
+// "554-5.7.1 …", "#550 5.1.1 …".
+var smtpStatusLine = regexp.MustCompile(`\b[45]\d\d[ -]#?[45]\.\d{1,3}\.\d{1,3}\b|remote server returned '[45]\d\d`)
+
+// mtaHeader says whether an MTA's own header marks the message as a
+// delivery report: Exchange's X-MS-Exchange-Message-Is-Ndr, Postfix's
+// and qmail's failure headers.
+func mtaHeader(h mail.Header) bool {
+	return h.Get("X-Ms-Exchange-Message-Is-Ndr") != "" || h.Get("X-Failed-Recipients") != "" ||
+		h.Get("X-Mailer-Daemon-Error") != "" || h.Get("X-Mailer-Daemon-Recipients") != ""
+}
+
+var bounceName = regexp.MustCompile(`(?i)mail delivery|sophos|email appliance|e-?mail security|content filter|mimecast|barracuda|proofpoint|ironport|mailer[- _]daemon|post[_ ]?master|mail administrator|delivery subsystem|mail system|mail gateway|system administrator|administrateur système|systemadministrator|internet mail|mail transport|groupwise|mail router|mailsweeper|e-?mail (?:gateway|system)|nondelivery|non-delivery`)
 
 // lowerRe compiles a pattern that is matched against lower-cased text
 // (case folding in the regexp engine is what made the body patterns
@@ -148,16 +202,28 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 	// Bounce signals come before Auto-Submitted: Exim and others mark
 	// their bounces "Auto-Submitted: auto-replied".
 	subjectSaysBounce := bounceSubject.MatchString(subj)
-	systemName := bounceName.MatchString(m.From.Name) || strings.HasPrefix(m.From.Addr, "microsoftexchange")
+	exchangeSystem := exchangeMailbox.MatchString(m.From.Addr)
+	systemName := bounceName.MatchString(m.From.Name) || exchangeSystem
+	if !strings.Contains(m.From.Addr, "@") {
+		// An unqualified sender ("Mail Delivery Subsystem
+		// <MAILER-DAEMON>") is not parsed into name and address; an MTA
+		// writes it, and its name is read from the raw header.
+		raw := h.Get("From")
+		systemName = systemName || bounceName.MatchString(raw) || unqualifiedDaemon.MatchString(raw)
+	}
 	forwarded := forwardPrefix.MatchString(subj) && !systemName && !m.NullReturnPath
 	rpBounce := m.ReturnPath != "" && bounceAddress(m.ReturnPath)
-	// The report text is read only when something else points to a
-	// delivery system.
-	// Words a person may write too ("could not be delivered to") count
-	// only with a delivery system behind them, not with a subject alone.
-	systemCue := systemName || m.NullReturnPath || rpBounce || m.hasReturnedMail
-	bodySaysBounce := (subjectSaysBounce || systemCue) &&
-		(bounceBody.MatchString(low) || (systemCue && bounceBodyWeak.MatchString(low)))
+	// Report words need a delivery system behind them: a system sender
+	// (name or address), a null or mailer-daemon return path, the
+	// returned mail attached, or an MTA's header. People write the same
+	// words ("Undeliverable", "Delivery has failed to these recipients")
+	// when they ask about bounces.
+	// A person may attach the report they ask about; the attachment is
+	// then not the returned mail of a delivery system.
+	returned := m.hasReturnedMail && !personAsks(low)
+	systemCue := systemName || m.NullReturnPath || rpBounce || returned ||
+		automatedLocal.MatchString(m.From.Addr) || mtaHeader(h) || autoSubmitted
+	bodySaysBounce := systemCue && (bounceBody.MatchString(low) || bounceBodyWeak.MatchString(low))
 	switch {
 	case bounceAddress(m.From.Addr):
 		return KindBounce, "sender " + m.From.Addr
@@ -169,17 +235,24 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		return KindBounce, "null return path and bounce subject"
 	case subjectSaysBounce && (systemName || bodySaysBounce):
 		return KindBounce, "bounce subject and report text"
+	case (systemName || m.NullReturnPath || rpBounce) && smtpStatusLine.MatchString(head(low, 4<<10)):
+		// Exchange's system mailbox writes its NDR subject in the
+		// sender's language; the status line is the same in all.
+		return KindBounce, "delivery system and an SMTP status line"
 	case subjectSaysBounce && m.From.Addr == "" && h.Get("From") != "":
 		return KindBounce, "bounce subject and a From without address"
-	case bodySaysBounce && (m.NullReturnPath || rpBounce || systemName || m.hasReturnedMail):
+	case bodySaysBounce && (m.NullReturnPath || rpBounce || systemName || returned):
 		return KindBounce, "report text from a delivery system"
 	case rpBounce && subjectSaysBounce:
 		return KindBounce, "return path " + m.ReturnPath + " and bounce subject"
 	case h.Get("X-Amz-Sns-Message-Id") != "" && sesBounce.MatchString(head(low, 2000)):
 		return KindBounce, "Amazon SES bounce notification"
-	case (h.Get("X-Mlserver") != "" || h.Get("List-Id") != "" || h.Get("List-Subscribe") != "" || h.Get("List-Post") != "") &&
-		listRefusal.MatchString(head(low, 2000)):
+	case listServer(m, h) && (listRefusal.MatchString(head(low, 2000)) || listRejectSubject.MatchString(subj)):
 		return KindBounce, "mailing list refused the post"
+	case listServer(m, h) && (listHeld.MatchString(head(low, 2000)) || listHeldSubject.MatchString(subj)):
+		// Mailman's "awaits moderator approval": the post may still
+		// go out; a notice, never answered.
+		return KindAutoReply, "mailing list holds the post for moderation"
 	}
 	subjectPhrase := autoWord.MatchString(subj)
 	switch {
@@ -226,7 +299,7 @@ func classify(m *Message, h mail.Header) (Kind, string) {
 		// only joins the incident it refers to.
 		return KindAutoReply, "null return path (no delivery report)"
 	}
-	if m.hasReturnedMail && bodySaysBounce {
+	if returned && bodySaysBounce {
 		return KindBounce, "report text with the returned mail attached"
 	}
 	if rpBounce && bodySaysBounce {
@@ -252,7 +325,10 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 	q := `"` + truncate(subj, 40) + `"`
 	opening := head(low, 600)
 	switch {
-	case autoPrefix.MatchString(subj) && !strings.HasSuffix(strings.TrimSpace(subj), "?"):
+	case autoPrefix.MatchString(subj) && !strings.HasSuffix(strings.TrimSpace(subj), "?") &&
+		((!problemSubject.MatchString(subj[autoPrefix.FindStringIndex(subj)[1]:]) && !personAsks(opening)) || awayOpens(opening)):
+		// "Respuesta automática: no funciona" is a person describing a
+		// problem, unless the body is an away notice.
 		return KindAutoReply, "subject prefix " + q
 	case autoTag.MatchString(subj):
 		return KindAutoReply, "subject tag " + q
@@ -262,7 +338,7 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 		return KindAutoReply, "subject " + q + " and null return path"
 	case subjectPhrase && (prec == "bulk" || prec == "junk" || prec == "auto_reply"):
 		return KindAutoReply, "subject " + q + " and Precedence: " + prec
-	case (autoLead.MatchString(subj) || awaySubject.MatchString(subj)) && awayBody.MatchString(head(opening, 250)) && awayWhen.MatchString(opening):
+	case (autoLead.MatchString(subj) || awaySubject.MatchString(subj)) && awayOpens(opening) && awayWhen.MatchString(opening):
 		return KindAutoReply, "subject " + q + " and a body saying when the person is back"
 	case !forwardPrefix.MatchString(subj) && challengeText.MatchString(head(low, 2000)):
 		return KindAutoReply, "challenge-response: asks the sender to verify"
@@ -270,4 +346,89 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 		return KindAutoReply, "challenge-response service " + m.From.Addr
 	}
 	return "", ""
+}
+
+// greeting is a salutation line or clause before the first sentence.
+var greeting = lowerRe(`^(?:(?:hi|hello|hallo|hey|dear|greetings|good (?:morning|afternoon|day)|guten (?:tag|morgen)|sehr geehrte[rs]?|liebe[rs]?|bonjour|bonsoir|madame|monsieur|hola|estimad[oa]s?|buongiorno|ciao|gentile|beste|geachte|hej|hei|moi|dzień dobry|witam|dobrý den|olá|caro|cara)\b[^,:\n!]{0,60}[,:!]?[ \t]*\n?|\s+)+`)
+
+// awayLead is what an away notice may say before its away statement:
+// "Please note that …", "Hinweis: …".
+var awayLead = lowerRe(`^(?:please note(?: that)?|note:|hinweis:|bitte beachten sie,? dass|veuillez noter que|attention[,:]|[a-z]+,\s+)\s*`)
+
+// askText is a person asking for help or describing a problem: a notice
+// states, a person asks.
+var askText = lowerRe(`\?|\bhow (?:do|can|to|should)\b|\bplease (?:help|fix|advise|change|set|switch|turn)|\bi need (?:some )?help\b|\bhelp me\b|\b(?:can|could) you\b|\b(?:is|it's|are|was) not (?:working|sent)\b|\bdoes(?:n't| not) work|\bhilfe\b|\bwie (?:kann|richte|stelle|mache|geht)\b|\bgeht nicht\b|\bfunktioniert nicht\b|\bcomment (?:activer|faire|puis)\b|\bne (?:fonctionne|marche) pas\b|\bcómo\b|\bno funciona\b|\bayuda\b|\bcome (?:posso|faccio)\b|\bnon funziona\b|\bhoe (?:kan|moet)\b|\bwerkt niet\b`)
+
+// awayOpens says whether a body (lower case) opens as an away notice:
+// its first sentence, after a salutation and a "thank you for your
+// message", states that the writer is away or when they are back. A
+// question or a request for help in the opening is a person writing
+// about their out-of-office, not the notice itself.
+func awayOpens(low string) bool {
+	low = head(low, 600)
+	rest := greeting.ReplaceAllString(low, "")
+	first, after := firstSentence(rest)
+	// A receipt or an "automatic reply" preamble may come first.
+	for i := 0; i < 2 && !awayBody.MatchString(first) &&
+		(ackText.MatchString(first) || autoWord.MatchString(first) || autoPreamble.MatchString(first)); i++ {
+		if askText.MatchString(first) {
+			return false
+		}
+		first, after = firstSentence(after)
+	}
+	first = ackLead.ReplaceAllString(first, "")
+	first = awayLead.ReplaceAllString(first, "")
+	loc := awayBody.FindStringIndex(first)
+	if loc == nil || loc[0] > 20 {
+		return false
+	}
+	second, _ := firstSentence(after)
+	return !askText.MatchString(first) && !askText.MatchString(second) && !wantText.MatchString(first)
+}
+
+// autoPreamble is a notice saying it is automatic, before it says why.
+var autoPreamble = lowerRe(`\bthis is an? (?:auto|automatic|automated)|\bdies ist eine automatische|\bceci est (?:un|une) (?:message|réponse) automatique|\besta es una respuesta automática|\bquesta è una risposta automatica|\bdit is een automatisch`)
+
+// ackLead is a receipt clause before the away statement in the same
+// sentence ("Thank you for your email, I am out of the office …").
+var ackLead = lowerRe(`^(?:thank you|thanks|many thanks|vielen dank|danke|merci|gracias|grazie|bedankt|tack|dziękuję)[^,.;\n]{0,60}[,;]\s*`)
+
+// wantText is a person saying what they want, in an opening sentence
+// that also says they are away ("I am away from Monday and need the out
+// of office switched on").
+var wantText = lowerRe(`\b(?:and|i|we) (?:need|want|would like)\b|\b(?:und|ich|wir) (?:möchte|möchten|brauche|brauchen|benötige)\b|\b(?:et|je) (?:voudrais|souhaite)\b|\b(?:y|quiero|necesito)\b (?:configurar|activar)`)
+
+// helpText is a request for help: a person, never a notice.
+var helpText = lowerRe(`¿|\bhow (?:do|can|should) (?:i|we)\b|\bplease (?:help|fix|advise)|\bi need (?:some )?help\b|\bhelp me\b|\b(?:can|could) you\b|\bhilfe\b|\bwie (?:kann|richte|stelle|mache)\b|\bkönnen sie (?:mir|bitte mir|uns)\b|\bcomment (?:activer|faire|puis)\b|\bpouvez-vous\b|\bkunnen jullie\b`)
+
+// personAsks says whether a body (lower case) opens like a person asking
+// for help: a salutation, then a request for help or a question in the
+// first two sentences, with no away statement.
+func personAsks(low string) bool {
+	low = head(low, 600)
+	rest := greeting.ReplaceAllString(low, "")
+	first, after := firstSentence(rest)
+	second, _ := firstSentence(after)
+	opening := first + " " + second
+	return helpText.MatchString(opening) && !awayBody.MatchString(opening)
+}
+
+// firstSentence splits s after its first sentence: a ".", "!" or "?"
+// before a space or the end (not after a digit, so "bis 12.03. im
+// Urlaub" stays one sentence), or a blank line.
+func firstSentence(s string) (string, string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '.', '!', '?':
+			if (i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' || s[i+1] == '\r') && (s[i] != '.' || i == 0 || s[i-1] < '0' || s[i-1] > '9') {
+				return s[:i+1], s[i+1:]
+			}
+		case '\n':
+			if i+1 < len(s) && (s[i+1] == '\n' || s[i+1] == '\r') {
+				return s[:i], s[i:]
+			}
+		}
+	}
+	return s, ""
 }
