@@ -340,7 +340,7 @@ func autoReplyShape(m *Message, subj, low, prec string, subjectPhrase bool) (Kin
 		return KindAutoReply, "subject " + q + " and Precedence: " + prec
 	case (autoLead.MatchString(subj) || awaySubject.MatchString(subj)) && awayOpens(opening) && awayWhen.MatchString(opening):
 		return KindAutoReply, "subject " + q + " and a body saying when the person is back"
-	case !forwardPrefix.MatchString(subj) && challengeText.MatchString(head(low, 2000)):
+	case !forwardPrefix.MatchString(subj) && mayBeChallenge(head(low, 2000)) && challengeText.MatchString(head(low, 2000)):
 		return KindAutoReply, "challenge-response: asks the sender to verify"
 	case challengeSender.MatchString(m.From.Addr) || challengeSender.MatchString(m.ReturnPath):
 		return KindAutoReply, "challenge-response service " + m.From.Addr
@@ -431,4 +431,24 @@ func firstSentence(s string) (string, string) {
 		}
 	}
 	return s, ""
+}
+
+// challengeWords: every form challengeText knows holds one of these. The
+// regular expression is large and runs over the first 2 KB of every
+// message; this cheap test spares most messages it.
+var challengeWords = []string{"person", "human", "humain", "humano", "umano", "robot", "spammer", "spammeur", "machine",
+	"computer", "mensch", "held", "quarantined", "queued", "hold", "kept", "waiting", "pending", "delivered",
+	"verification", "spam", "junk", "unwanted", "verify that you", "confirm that you", "bestätigen", "zurückgehalten",
+	"warteschlange", "angehalten", "que vous", "attente", "retenu", "wartet auf", "retenido", "trattenuto", "bevestig",
+	"challenge", "guest list", "approved sender", "whitelist", "allowed sender", "trusted sender", "link below", "url below"}
+
+// mayBeChallenge reports whether a lower-case text holds a word every
+// challenge-response form has.
+func mayBeChallenge(low string) bool {
+	for _, w := range challengeWords {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	return false
 }
