@@ -343,15 +343,6 @@ func targetWords(c *sla.Clock) string {
 	return fmt.Sprintf("%s of business time on the %s calendar (%s)", c.Target, c.Calendar.Name(), c.Calendar.Location())
 }
 
-// chainAt is the person at a level (1-based) of the party's reporting
-// chain, or "".
-func chainAt(cfg *config.Config, party string, level int) string {
-	ch := cfg.Chain(party)
-	if level < 1 || level > len(ch) {
-		return ""
-	}
-	return ch[level-1]
-}
 
 // partyName is a party's name for people: its display name.
 func partyName(cfg *config.Config, party string) string {
