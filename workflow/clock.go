@@ -343,7 +343,6 @@ func targetWords(c *sla.Clock) string {
 	return fmt.Sprintf("%s of business time on the %s calendar (%s)", c.Target, c.Calendar.Name(), c.Calendar.Location())
 }
 
-
 // partyName is a party's name for people: its display name.
 func partyName(cfg *config.Config, party string) string {
 	if party == "" {
