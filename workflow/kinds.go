@@ -28,6 +28,7 @@ const (
 	EvCommandAuth       EventKind = "command_authenticated" // how the sender of commands was authenticated
 	EvNotAnswered       EventKind = "not_answered"          // a refusal nobody was told of, and why
 	EvDeliveryBounced   EventKind = "delivery_bounced"      // a bounce of our mail
+	EvDeliveryDelayed   EventKind = "delivery_delayed"      // a delay warning about our mail
 	EvResolutionNotice  EventKind = "resolution_notice"     // the requester told of the resolution
 	EvResolutionNotSent EventKind = "resolution_not_sent"   // not told (automatic requester)
 	EvProblemOpened     EventKind = "opened"                // a problem opened

@@ -224,6 +224,12 @@ func (p *processing) decide(ctx context.Context, res *Result) error {
 			return err
 		}
 		if b := m.Bounce; b != nil && m.Kind == mailparse.KindBounce {
+			if id := p.bouncedMail(match); id != "" && b.Delayed {
+				// Still being tried by the remote side: on record, the
+				// outbox row stays as it is.
+				res.Reason += "; our mail <" + id + "> delayed"
+				return p.event(inc, EvDeliveryDelayed, from, fmt.Sprintf("mail <%s> delayed, still being tried: %s", id, bounceReason(b)))
+			}
 			if id := p.bouncedMail(match); id != "" {
 				p.u.bounced(id, bounceReason(b))
 				res.Reason += "; our mail <" + id + "> marked bounced"

@@ -175,3 +175,30 @@ func TestFollowUpToClosedKeepsAssigneeAndSubject(t *testing.T) {
 		})
 	}
 }
+
+// TestDelayWarningIsNoBounce: a delay warning about our mail (RFC 3464
+// Action: delayed) joins its incident as a delay; the outbox row is not
+// marked bounced, since the remote side still tries.
+func TestDelayWarningIsNoBounce(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			ingest(t, eng, raw("slow@example.org", "Printer", "dl1@x"))
+			var ackID string
+			if err := st.DB().Get(&ackID, `SELECT message_id FROM outbox`); err != nil {
+				t.Fatal(err)
+			}
+			delay := strings.NewReplacer("Action: failed", "Action: delayed", "Status: 5.1.1", "Status: 4.4.1",
+				"550 5.1.1", "451 4.4.1", "Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)").Replace(string(dsn("slow@example.org", ackID)))
+			res := ingest(t, eng, []byte(delay))
+			if res[0].Incident != "HD-1" || !strings.Contains(res[0].Reason, "delayed") {
+				t.Fatalf("delay warning: %+v", res[0])
+			}
+			var status string
+			st.DB().Get(&status, st.DB().Rebind(`SELECT status FROM outbox WHERE message_id = ?`), ackID)
+			if status == store.OutboxBounced || !hasEvent(eventsOf(t, st, "HD-1"), "delivery_delayed", "still being tried") {
+				t.Errorf("outbox %s, events %+v", status, eventsOf(t, st, "HD-1"))
+			}
+		})
+	}
+}
