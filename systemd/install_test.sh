@@ -30,6 +30,10 @@ mkdir -p "$ROOT"/etc "$ROOT"/usr/bin "$ROOT"/usr/share "$ROOT"/usr/lib/systemd "
 chmod 1777 "$ROOT/tmp"
 cp -a /usr/share/zoneinfo "$ROOT/usr/share/"
 cp -a /lib/systemd/system "$ROOT/usr/lib/systemd/"
+# /bin/kill (procps, priority important) for the unit's ExecReload, in a
+# usr-merged layout as Debian 12 has it.
+cp /bin/kill "$ROOT/usr/bin/kill"
+ln -s usr/bin "$ROOT/bin"
 
 # The service user's commands, as "runuser -u helpdeskd -- helpdeskd …"
 # runs them on the real machine.
