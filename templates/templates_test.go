@@ -32,7 +32,8 @@ Bcc: x@evil <jams>) has been resolved by IT team.
 Replaced the <fuser>.
 
 If it is not solved, reply to this email (keep [HD-7] in the
-subject) and the request is reopened. Otherwise there is nothing to do.
+subject): the request is reopened (once it is closed, a follow-up request
+is opened). Otherwise there is nothing to do.
 
 IT Helpdesk
 `
