@@ -213,6 +213,7 @@ func (r Reader) EventKeysExist(ctx context.Context, keys []string) (map[string]b
 // TimelineMessage is a line of an incident's story: who wrote what when.
 type TimelineMessage struct {
 	IncidentID int64     `db:"incident_id"`
+	MessageID  string    `db:"message_id"`
 	Direction  string    `db:"direction"`
 	FromAddr   string    `db:"from_addr"`
 	ToAddrs    string    `db:"to_addrs"`

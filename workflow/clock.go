@@ -166,6 +166,25 @@ func deriveAt(cfg *config.Config, inc *store.Incident, stored []store.ClockEvent
 		}
 		evs = append(evs, se)
 	}
+	if len(evs) == 0 || evs[0].Policy == nil {
+		return nil, nil // no clocks, or no [[sla]] any more
+	}
+	// Events are in the order they were recorded; one recorded at a
+	// clock set back (--now, another instance) happened no earlier than
+	// the one before it.
+	for i := 1; i < len(evs); i++ {
+		if evs[i].At.Before(evs[i-1].At) {
+			evs[i].At = evs[i-1].At
+		}
+	}
+	// The process clock may stand before a recorded event (--now set
+	// back, another instance's clock ahead): derive at the latest event
+	// rather than fail the message or the tick.
+	for _, e := range evs {
+		if e.At.After(now) {
+			now = e.At
+		}
+	}
 	st, err := sla.Derive(evs, now)
 	if err != nil {
 		return nil, fmt.Errorf("%s: clocks: %w", inc.Key, err)
@@ -192,14 +211,31 @@ func escalated(cfg *config.Config, g *sla.Generation) []*sla.Clock {
 // due, asks only for the next instant.
 func (u *unit) applyClocks(inc *store.Incident, st *sla.State, dueNow bool) {
 	cfg := u.e.Cfg
+	if st == nil {
+		inc.NextDueAt = nil // no [[sla]] any more: nothing for the tick
+		return
+	}
 	g := st.Current()
+	// A breach stays in the figures: a later change (a lower priority
+	// without a target) does not take it back within the generation.
+	sameGen := inc.ClockGeneration == g.Number
+	respBreach, resBreach := inc.ResponseBreachedAt, inc.ResolutionBreachedAt
 	inc.ClockGeneration, inc.Paused = g.Number, g.Paused
 	if pr := promise(cfg); pr != nil && inc.SLA == "" {
 		inc.SLA = pr.Name
 	}
 	resp, res := g.Clock(sla.Response, ""), g.Clock(sla.Resolution, "")
+	if resp != nil {
+		inc.SLA = resp.Policy
+	}
 	inc.ResponseDue, inc.ResponseBreachedAt = dueAndBreach(resp)
 	inc.ResolutionDue, inc.ResolutionBreachedAt = dueAndBreach(res)
+	if sameGen && inc.ResponseBreachedAt == nil {
+		inc.ResponseBreachedAt = respBreach
+	}
+	if sameGen && inc.ResolutionBreachedAt == nil {
+		inc.ResolutionBreachedAt = resBreach
+	}
 	inc.NextDueAt = nextWork(cfg, inc, g, st.Now, dueNow)
 }
 
@@ -429,7 +465,7 @@ func ClockStory(ctx context.Context, cfg *config.Config, r store.Reader, key str
 		return nil, err
 	}
 	st, err := deriveAt(cfg, inc, m[inc.ID], now)
-	if err != nil {
+	if err != nil || st == nil {
 		return nil, err
 	}
 	var out []string

@@ -95,9 +95,11 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 		u.incByID[inc.ID], u.incByKey[inc.Key] = inc, inc
 		u.clockStored[inc.ID] = evs[inc.ID]
 		st, err := deriveAt(cfg, inc, evs[inc.ID], w.Now)
-		if err != nil {
+		if err != nil || st == nil {
 			// A clock that cannot be derived must not stop the others.
-			e.Log.Error("clock not derived", "incident", inc.Key, "error", err)
+			if err != nil {
+				e.Log.Error("clock not derived", "incident", inc.Key, "error", err)
+			}
 			inc.NextDueAt = nil
 			u.dirty[inc] = true
 			continue
@@ -184,15 +186,22 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 	k := key
 	p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{Kind: "sla_" + string(n.Kind), Actor: "helpdeskd",
 		Detail: cleanText(detail), CreatedAt: p.now, DedupeKey: &k}})
-	if n.Kind != sla.Warning && n.Level > inc.EscalationLevel {
-		inc.EscalationLevel = n.Level
+	if n.Kind != sla.Warning && level > inc.EscalationLevel {
+		inc.EscalationLevel = level // the highest level that has a person
 	}
 	if len(to) == 0 {
 		return nil
 	}
+	// Threaded with the incident: its first message, and every later
+	// escalation refers to the same root.
+	var inReplyTo string
+	if len(timeline) > 0 {
+		inReplyTo = timeline[0].MessageID
+	}
 	_, _, err := p.send(inc, outgoing{
 		kind: OutboxKind("sla_" + string(n.Kind)), template: "escalation", dedupe: key, data: p.escalationData(inc, c, n, party, timeline),
 		to: strings.Join(to, ", "), cc: strings.Join(cc, ", "), autoSubmitted: "auto-generated",
+		inReplyTo: inReplyTo, refs: inReplyTo,
 	})
 	return err
 }

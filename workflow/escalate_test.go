@@ -431,3 +431,47 @@ func TestSLAMailsOnceAndBounces(t *testing.T) {
 		})
 	}
 }
+
+// TestClockEdgeCases: a mail of commands only (or a #note) answers
+// nobody and is no first response; a message processed at a clock
+// earlier than the incident's start (--now set back) is not lost; a
+// breach stays recorded after the priority is lowered to one without a
+// target.
+func TestClockEdgeCases(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			key := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "k1@x"))[0].Incident
+			now = berlin(t, "2026-11-30 09:30")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#priority P3", "k2@x"),
+				commandMailTo(key, "alice.admin@example.com", "#note looking at the logs first", "k3@x"))
+			if inc, _ := st.IncidentByKey(ctx, key); inc.FirstResponseAt != nil || inc.Status != store.StatusNew {
+				t.Errorf("commands or a note counted as the first response: %v %s", inc.FirstResponseAt, inc.Status)
+			}
+			// The clock set back before the incident began.
+			now = berlin(t, "2026-11-30 08:00")
+			res := ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#waiting\r\nWhich share?", "k4@x"))
+			if res[0].Outcome != workflow.OutcomeThreaded {
+				t.Fatalf("a mail at an earlier clock: %+v", res[0])
+			}
+			// Resumed and breached, then lowered to a priority without a
+			// target: the breach stays.
+			now = berlin(t, "2026-11-30 10:00")
+			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] Payroll share is gone", "k5@x", ownAR))
+			now = berlin(t, "2026-12-04 10:00")
+			eng.Tick(ctx)
+			inc, _ := st.IncidentByKey(ctx, key)
+			if inc.ResolutionBreachedAt == nil {
+				t.Fatalf("no resolution breach by Friday: %+v", inc)
+			}
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#priority P5", "k6@x"))
+			if inc, _ = st.IncidentByKey(ctx, key); inc.Priority != "P5" || inc.ResolutionBreachedAt == nil {
+				t.Errorf("the breach went with the priority: %s %v", inc.Priority, inc.ResolutionBreachedAt)
+			}
+		})
+	}
+}

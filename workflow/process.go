@@ -352,19 +352,18 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 		// participants of the thread.
 		p.authenticated()
 	}
-	if staff != "" && staff == inc.Assignee && !m.Kind.Automatic() && inc.FirstResponseAt == nil && !isRequester {
-		// The first human reply of whoever the incident is assigned to
-		// stops the response clock, when it really comes from them.
+	// The first human reply of whoever the incident is assigned to
+	// stops the response clock, when it really comes from them and says
+	// something to the requester: a mail of commands only, or a #note,
+	// answers nobody.
+	mayRespond := staff != "" && staff == inc.Assignee && !m.Kind.Automatic() && inc.FirstResponseAt == nil && !isRequester
+	if mayRespond {
 		if ok, _ := p.authenticated(); !ok {
 			p.deny("not counted as the first response")
-		} else {
-			p.u.firstResponse(inc)
-			res.Reason += "; first response by " + staff
-			if err := p.event(inc, "first_response", from, fmt.Sprintf("first response by %s (%s)", staff, from)); err != nil {
-				return err
-			}
+			mayRespond = false
 		}
 	}
+	assignee := inc.Assignee // before any #assign below
 	relayText, internal := m.NewText, false
 	if !m.Kind.Automatic() {
 		if cmds, rest := parseCommands(m.NewText); len(cmds) > 0 && (staff != "" || inChain(p.e.Cfg, from) || anyKnownCommand(cmds)) {
@@ -374,6 +373,13 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			}
 			relayText = rest
 			res.Reason += fmt.Sprintf("; %d command(s)", len(cmds))
+		}
+	}
+	if mayRespond && !internal && strings.TrimSpace(relayText) != "" && !hasNote(m.NewText) && inc.Assignee == assignee {
+		p.u.firstResponse(inc)
+		res.Reason += "; first response by " + staff
+		if err := p.event(inc, EvFirstResponse, from, fmt.Sprintf("first response by %s (%s)", staff, from)); err != nil {
+			return err
 		}
 	}
 	if !internal && strings.TrimSpace(relayText) != "" {
@@ -668,4 +674,11 @@ func (p *processing) send(inc *store.Incident, out outgoing) (o *store.Outbox, q
 	}
 	p.queued = true
 	return o, true, nil
+}
+
+// hasNote reports whether a reply's command lines hold a #note (the mail
+// is internal, even when the note was refused).
+func hasNote(newText string) bool {
+	cmds, _ := parseCommands(newText)
+	return hasCommand(cmds, "note")
 }

@@ -140,7 +140,7 @@ ORDER BY next_due_at LIMIT ? FOR UPDATE SKIP LOCKED;
 SELECT dedupe_key FROM events WHERE dedupe_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
 
 -- name: timelines
-SELECT incident_id, direction, from_addr, to_addrs, subject, received_at,
+SELECT incident_id, message_id, direction, from_addr, to_addrs, subject, received_at,
     substr(COALESCE(NULLIF(new_text, ''), text_body), 1, 300) AS start
 FROM messages WHERE incident_id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint)))
 ORDER BY incident_id, received_at, id;

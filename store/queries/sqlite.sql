@@ -109,7 +109,7 @@ SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER
 SELECT dedupe_key FROM events WHERE dedupe_key IN (SELECT value FROM json_each(?));
 
 -- name: timelines
-SELECT incident_id, direction, from_addr, to_addrs, subject, received_at,
+SELECT incident_id, message_id, direction, from_addr, to_addrs, subject, received_at,
     substr(COALESCE(NULLIF(new_text, ''), text_body), 1, 300) AS start
 FROM messages WHERE incident_id IN (SELECT value FROM json_each(?)) ORDER BY incident_id, received_at, id;
 
