@@ -237,8 +237,10 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	if best == nil {
 		return nil, nil
 	}
-	if best, err = p.u.incidentByID(ctx, best.ID); err != nil {
-		return nil, err
+	if best.ID != 0 { // one of this batch is the batch's own already
+		if best, err = p.u.incidentByID(ctx, best.ID); err != nil {
+			return nil, err
+		}
 	}
 	return &threadMatch{inc: best, reason: fmt.Sprintf("follow-up: %s's open %s has a similar subject (%.2f), not a new occurrence",
 		m.From.Addr, best.Key, bestSim)}, nil
@@ -530,6 +532,13 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 	if arg == "" {
 		if cur != nil {
 			return "already part of " + cur.Key, true, nil
+		}
+		// Without a key the link may pull in other parties' incidents,
+		// or a problem of theirs: not for someone who speaks only for
+		// providers.
+		if !inHouse(p.e.Cfg, from) && len(providersOf(p.e.Cfg, from)) > 0 {
+			return "not allowed: " + from + " speaks for " + joinAnd(providersOf(p.e.Cfg, from)) +
+				"; a provider links its incident with \"#problem PRB-N\" to a problem it is part of", false, nil
 		}
 		var occ []occurrence
 		fp := fingerprintOf(inc.Fingerprint)

@@ -443,7 +443,7 @@ func (p *processing) flagDenied(inc *store.Incident, res *Result) error {
 // the loop rules allow.
 func (p *processing) newIncident(ctx context.Context, res *Result, why string) error {
 	m, cfg := p.msg, p.e.Cfg
-	if limit := cfg.Helpdesk.NewIncidentLimit; limit > 0 && !p.in.release && !containsString(cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(m.From.Addr)) {
+	if limit := cfg.Helpdesk.NewIncidentLimit; limit > 0 && !p.in.release && !p.exempt() {
 		if n := p.u.newIncidentsBy(m.From.Addr); n >= limit {
 			res.Outcome = OutcomeHeld
 			res.Reason = fmt.Sprintf("held: %s opened %d incidents in the last hour ([helpdesk] new_incident_limit = %d); release with \"helpdeskd quarantine reprocess\"", m.From.Addr, n, limit)
@@ -576,7 +576,7 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
 	data := AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-		RequesterName: greetingName(m.From.Name), Priority: inc.Priority, FollowUp: p.followUpAck,
+		RequesterName: p.greeting(), Priority: inc.Priority, FollowUp: p.followUpAck,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
 		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Workaround: pr.Workaround}

@@ -202,3 +202,20 @@ func TestDelayWarningIsNoBounce(t *testing.T) {
 		})
 	}
 }
+
+// TestQuickSecondMailThreads: someone who writes twice within one batch
+// ("my laptop will not boot", then "Re: my laptop will not boot") gets
+// one incident with both mails, not a second mail in quarantine.
+func TestQuickSecondMailThreads(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, _ := newEngine(t, d, "")
+			withRouting(t, eng, problemsConfig)
+			res := ingest(t, eng, raw("carol@example.com", "my laptop will not boot", "q1@x", ownAR),
+				raw("carol@example.com", "Re: my laptop will not boot", "q2@x", ownAR))
+			if res[1].Outcome == workflow.OutcomeQuarantined || res[1].Incident != res[0].Incident {
+				t.Fatalf("outcomes: %s (%s)", outcomes(res), res[1].Reason)
+			}
+		})
+	}
+}

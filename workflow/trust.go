@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/helpdeskd/helpdeskd/config"
 )
@@ -117,6 +118,13 @@ func (p *processing) mayCommandThread(ctx context.Context, t thread, addr string
 // address, a link, a domain, or more than 40 characters is left out.
 func greetingName(name string) string {
 	name = strings.TrimSpace(name)
+	for _, r := range name {
+		// Letters, marks, spaces and the punctuation of names only: no
+		// invisible characters, look-alike dots, digits or symbols.
+		if !(unicode.IsLetter(r) || unicode.IsMark(r) || r == ' ' || r == '-' || r == '\'' || r == '.' || r == ',') {
+			return ""
+		}
+	}
 	if name == "" || len([]rune(name)) > 40 || strings.ContainsAny(name, "@<>/\\:") || domainish.MatchString(name) {
 		return ""
 	}
@@ -124,3 +132,25 @@ func greetingName(name string) string {
 }
 
 var domainish = regexp.MustCompile(`(?i)[a-z0-9-]\.[a-z]{2,}`)
+
+// exempt reports whether the sender is exempt from [helpdesk]
+// new_incident_limit: listed, and authenticated (anyone can write the
+// monitoring system's From).
+func (p *processing) exempt() bool {
+	if !containsString(p.e.Cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(p.msg.From.Addr)) {
+		return false
+	}
+	ok, _ := p.authenticated()
+	return ok
+}
+
+// greeting is the name an acknowledgement greets the sender by: only an
+// authenticated sender's (a forged From's display name is the sender's
+// text, delivered to whoever the address belongs to), and only one that
+// reads as a name (greetingName).
+func (p *processing) greeting() string {
+	if ok, _ := p.authenticated(); !ok {
+		return ""
+	}
+	return greetingName(p.msg.From.Name)
+}

@@ -301,7 +301,7 @@ func TestNewIncidentLimitHoldsFloods(t *testing.T) {
 			var batch [][]byte
 			for i := 0; i < 4; i++ {
 				batch = append(batch, raw(fmt.Sprintf("flood+%d@evil.example", i), fmt.Sprintf("offer %d", i), fmt.Sprintf("fl%d@evil", i)),
-					raw("nagios@example.com", fmt.Sprintf("PROBLEM: disk %d", i), fmt.Sprintf("n%d@x", i)))
+					raw("nagios@example.com", fmt.Sprintf("PROBLEM: disk %d", i), fmt.Sprintf("n%d@x", i), ownAR))
 			}
 			res := ingest(t, eng, batch...)
 			res = append(res, ingest(t, eng, raw("Flood+4@Evil.Example", "offer 4", "fl4@evil"))...)
@@ -377,6 +377,13 @@ assign = "acme"
 			if !hasEvent(eventsOf(t, st, key), "command_refused", "none of PRB-1's incidents is assigned to it") {
 				t.Errorf("events: %+v", eventsOf(t, st, key))
 			}
+			// Nor without a key, which would let the detector pull the
+			// team's incidents in.
+			ingest(t, eng, []byte("From: tech@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: [HD-4] Printer jams\r\nMessage-ID: <l2@acme>\r\n"+
+				acmeAR+"\r\n\r\n#problem\r\n"))
+			if got := problemOf(t, st, key); got != "" || !hasEvent(eventsOf(t, st, key), "command_refused", "a provider links its incident with") {
+				t.Errorf("#problem without a key from the provider: linked to %q", got)
+			}
 			for _, o := range outboxOf(t, st, "problem_notice") {
 				if strings.Contains(o.ToAddrs, "acme") {
 					t.Errorf("a problem notice to the provider: %s", o.Subject)
@@ -392,16 +399,22 @@ assign = "acme"
 // A real name is still used.
 func TestAutomaticMailCarriesNoForgedName(t *testing.T) {
 	eng, st := newEngine(t, "sqlite", "")
+	eng.Cfg.Commands.TrustedAuthservIDs = []string{"mx.example.com"}
 	ingest(t, eng, raw(`"Cheap pills at http://evil.example/rx" <victim@third.example>`, "hello", "sp1@x"),
-		raw(`"Carol Chen" <carol@example.com>`, "Printer jams", "sp2@x"))
+		raw(`"Carol Chen" <carol@example.com>`, "Printer jams", "sp2@x", ownAR),
+		raw(`"Dan Dunn" <dan@example.com>`, "Printer jams", "sp3@x"))
 	var acks []store.Outbox
 	st.DB().Select(&acks, `SELECT * FROM outbox WHERE kind = 'ack' ORDER BY id`)
-	if len(acks) != 2 || acks[0].ToAddrs != "victim@third.example" || strings.Contains(acks[0].TextBody+acks[0].HTMLBody, "evil.example") ||
+	if len(acks) != 3 || acks[0].ToAddrs != "victim@third.example" || strings.Contains(acks[0].TextBody+acks[0].HTMLBody, "evil.example") ||
 		strings.Contains(acks[0].TextBody, "Cheap pills") {
 		t.Fatalf("acknowledgement to a forged name: %+v", acks)
 	}
 	if !strings.HasPrefix(acks[1].TextBody, "Hello Carol Chen,") {
-		t.Errorf("a real name is no longer used: %q", acks[1].TextBody)
+		t.Errorf("an authenticated sender's name is no longer used: %q", acks[1].TextBody)
+	}
+	// Unauthenticated: whoever wrote the From wrote the name too.
+	if !strings.HasPrefix(acks[2].TextBody, "Hello,") {
+		t.Errorf("an unauthenticated sender greeted by name: %q", acks[2].TextBody)
 	}
 }
 
