@@ -188,12 +188,15 @@ func trustedBlock(cfg *config.Config, m *mailparse.Message) block {
 	var above []mailparse.HeaderField
 	received := 0
 	by := ""
+	var hopsFrom []string // the "from" hosts of the Received fields above the border's
 	for _, f := range m.Fields("Received", "Authentication-Results") {
 		switch {
 		case f.Name == "Received":
 			received++
 			if received == border {
 				by = receivedBy(f.Value)
+			} else if received < border {
+				hopsFrom = append(hopsFrom, receivedFrom(f.Value))
 			}
 		case received < border:
 			above = append(above, f)
@@ -217,6 +220,20 @@ func trustedBlock(cfg *config.Config, m *mailparse.Message) block {
 		b.missing = fmt.Sprintf("Received field number %d ([commands] border_received) was written by %q, not by the border MTA (%s), so none of the Authentication-Results fields above it is trusted",
 			border, by, strings.Join(hosts, ", "))
 		return b
+	}
+	// Each own hop above the border received the mail from one of ours:
+	// a Received the sender wrote himself above the real border's would
+	// otherwise stand in for the border.
+	for i, from := range hopsFrom {
+		own := false
+		for _, h := range hosts {
+			own = own || strings.EqualFold(strings.TrimSuffix(h, "."), from)
+		}
+		if !own {
+			b.missing = fmt.Sprintf("Received field number %d, above the border's, came from %q, not from one of our hosts (%s), so none of the Authentication-Results fields is trusted",
+				i+1, from, strings.Join(hosts, ", "))
+			return b
+		}
 	}
 	for _, f := range above {
 		ar, err := mailparse.ParseAuthResults(f.Value)
@@ -304,3 +321,15 @@ func receivedBy(v string) string {
 }
 
 var receivedByRe = regexp.MustCompile(`(?i)(?:^|[\s;)])by\s+([^\s;()]+)`)
+
+// receivedFrom is the host a Received field names after "from" (RFC 5321
+// 4.4), lower case, without a trailing dot; "" when it names none.
+func receivedFrom(v string) string {
+	m := receivedFromRe.FindStringSubmatch(v)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSuffix(strings.ToLower(m[1]), ".")
+}
+
+var receivedFromRe = regexp.MustCompile(`(?i)^\s*from\s+([^\s;()]+)`)

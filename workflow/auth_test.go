@@ -138,6 +138,13 @@ func TestAuthenticateTrustsOnlyTheBorderBlock(t *testing.T) {
 			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example",
 			"Received: from fake.evil.example by fake.evil.example; Sun, 29 Nov 2026 19:25:00 +0000"},
 			reason: []string{`Received field number 2 ([commands] border_received) was written by "fake.evil.example", not by the border MTA (mx.corp.example)`}},
+		// The real border's Received on top (no LMTP hop on this path),
+		// the sender's pass and a Received naming the border below it.
+		{name: "a forged border Received under a real one", cfg: "border_received = 2\n", lines: []string{
+			rcvBorder,
+			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example",
+			"Received: from x (x [10.0.0.1]) by mx.corp.example (Postfix) with ESMTP id F1; Sun, 29 Nov 2026 19:25:00 +0000"},
+			reason: []string{`Received field number 1, above the border's, came from "out.evil.example", not from one of our hosts`}},
 		{name: "border_hosts names the border", cfg: "border_hosts = [\"mx1.corp.example\"]\n", lines: []string{
 			"Authentication-Results: mx.corp.example; dmarc=pass header.from=corp.example",
 			"Received: from out.evil.example by MX1.corp.example. (Postfix); Sun, 29 Nov 2026 19:25:55 +0000"},

@@ -476,6 +476,11 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 			} else if x {
 				continue
 			}
+			if x, err := p.u.excluded(ctx, partedKey(target), partedFrom(pr)); err != nil {
+				return nil, err
+			} else if x {
+				continue
+			}
 		}
 		targets = append(targets, target)
 	}
@@ -607,6 +612,13 @@ var problemKeyArg = regexp.MustCompile(`^` + ProblemPrefix + `-[1-9][0-9]{0,11}$
 // forgetExclusions drops the "#not-problem" pairs between inc's
 // fingerprint and those of pr and its incidents.
 func (p *processing) forgetExclusions(ctx context.Context, inc *store.Incident, pr *store.Problem) error {
+	if x, err := p.u.excluded(ctx, partedKey(inc), partedFrom(pr)); err != nil {
+		return err
+	} else if x {
+		if err := p.u.exclude(ctx, partedKey(inc), partedFrom(pr), p.msg.From.Addr, true); err != nil {
+			return err
+		}
+	}
 	others, err := p.problemFingerprints(ctx, pr, inc)
 	if err != nil {
 		return err
@@ -684,6 +696,12 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 			return "", false, err
 		}
 		kept = append(kept, fmt.Sprintf("%q", o))
+	}
+	// The incident itself stays apart from this problem for good, even
+	// when its fingerprint is the problem's own (which the pairs above
+	// leave out, so that the problem still catches later reports).
+	if err := p.u.exclude(ctx, partedKey(inc), partedFrom(pr), from, false); err != nil {
+		return "", false, err
 	}
 	p.u.link(inc, nil)
 	p.u.touchProblem(pr)
@@ -861,3 +879,11 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 	_, _, err := p.send(inc, out)
 	return err
 }
+
+// partedKey and partedFrom name, in problem_exclusions, an incident that
+// "#not-problem" parted from a problem: a pair of its own beside the
+// fingerprint pairs, so that the incident is never linked to that problem
+// again by detection.
+func partedKey(inc *store.Incident) string { return "incident " + inc.Key }
+
+func partedFrom(pr *store.Problem) string { return "problem " + pr.Key }

@@ -442,3 +442,29 @@ func TestUnverifiedRequesterReachesTheTeam(t *testing.T) {
 		})
 	}
 }
+
+// TestNotProblemLasts: an incident "#not-problem" parted from a problem
+// is not linked to it again when a later report of the same words comes
+// in, even though its words are the problem's own (which the problem
+// still catches).
+func TestNotProblemLasts(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1))
+			ingest(t, eng, raw("carol@example.com", "Outlook crashes at start", "np1@x"), raw("dan@example.com", "Outlook crashes at start", "np2@x"))
+			if problemOf(t, st, "HD-2") != "PRB-1" {
+				t.Fatal("no PRB-1")
+			}
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\nMessage-ID: <np3@x>\r\n"+
+				leadAR+"\r\n\r\n#not-problem\r\n"))
+			res := ingest(t, eng, raw("erin@example.com", "Outlook crashes at start", "np4@x"))
+			if problemOf(t, st, "HD-2") != "" {
+				t.Errorf("the parted incident was linked again: %s", res[0].Reason)
+			}
+			if problemOf(t, st, res[0].Incident) != "PRB-1" {
+				t.Errorf("the problem no longer catches its own words: %s", res[0].Reason)
+			}
+		})
+	}
+}
