@@ -2,6 +2,7 @@ package mailparse
 
 import (
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,7 +44,10 @@ type styleRule struct {
 
 // cssDecl is one declaration, property and value in lower case, comments
 // removed, escapes decoded and "!important" dropped.
-type cssDecl struct{ prop, val string }
+type cssDecl struct {
+	prop, val string
+	important bool // "!important": a sheet's beats the element's own style
+}
 
 // hidingProps are the properties hiddenDecls reads; other declarations
 // are not kept.
@@ -58,6 +62,8 @@ var hidingProps = map[string]bool{
 // parseDecls reads CSS declarations ("a: b; c: d", CSS 2.1 §4.1.8) after
 // removing comments and decoding escapes (CSS Syntax §4.3.7); only the
 // properties of hidingProps are kept.
+var importantRe = regexp.MustCompile(`!\s*important\s*$`)
+
 func parseDecls(s string) []cssDecl {
 	var out []cssDecl
 	for _, decl := range strings.Split(cssUnescape(stripCSSComments(s)), ";") {
@@ -70,8 +76,11 @@ func parseDecls(s string) []cssDecl {
 			continue
 		}
 		val = strings.ToLower(strings.TrimSpace(val))
-		val = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
-		out = append(out, cssDecl{prop, val})
+		important := false
+		if loc := importantRe.FindStringIndex(val); loc != nil {
+			val, important = strings.TrimSpace(val[:loc[0]]), true
+		}
+		out = append(out, cssDecl{prop, val, important})
 	}
 	return out
 }
@@ -115,6 +124,9 @@ func readStyleSheets(doc *html.Node) styleSheet {
 	}
 	sheet := styleSheet{}
 	rules := 0
+	// "<!--" and "-->" around a style sheet (as Outlook writes it) are
+	// no part of its rules (CSS Syntax §5.4.1: CDO and CDC are skipped).
+	text = strings.NewReplacer("<!--", " ", "-->", " ").Replace(text)
 	scanRules(stripCSSComments(text), func(selectors, body string) bool {
 		decls := parseDecls(body)
 		if len(decls) == 0 {
@@ -285,6 +297,7 @@ func (r *styleRule) matches(n *html.Node, id string, classes []string) bool {
 // ones win, as the cascade mostly has it).
 func (sheet styleSheet) declarations(n *html.Node) map[string]string {
 	decls := map[string]string{}
+	var importantDecls []cssDecl
 	var id, class, style string
 	for _, a := range n.Attr {
 		switch strings.ToLower(a.Key) {
@@ -327,10 +340,18 @@ func (sheet styleSheet) declarations(n *html.Node) map[string]string {
 		for _, r := range found {
 			for _, d := range r.decls {
 				decls[d.prop] = d.val
+				if d.important {
+					importantDecls = append(importantDecls, d)
+				}
 			}
 		}
 	}
 	for _, d := range parseDecls(style) {
+		decls[d.prop] = d.val
+	}
+	// A sheet's "!important" declaration beats the element's own style
+	// (CSS Cascade §6.4).
+	for _, d := range importantDecls {
 		decls[d.prop] = d.val
 	}
 	return decls

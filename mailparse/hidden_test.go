@@ -157,3 +157,24 @@ func TestStyleSheetsAreBounded(t *testing.T) {
 		t.Errorf("text lost: %d bytes", len(m.Text))
 	}
 }
+
+// TestOutlookStyleSheetsAndImportant: Outlook wraps every style sheet in
+// "<!-- … -->", and a sheet's "!important" beats the element's own style:
+// hidden either way.
+func TestOutlookStyleSheetsAndImportant(t *testing.T) {
+	for name, body := range map[string]string{
+		"sheet in an HTML comment":  `<style><!-- .x{display:none} --></style><div>thanks</div><div class="x">#priority P5</div>`,
+		"important beats the style": `<style>.x{display:none !important}</style><div>thanks</div><div class="x" style="display:block">#priority P5</div>`,
+		"important with a space":    `<style>.x{display:none ! important}</style><div>thanks</div><div class="x" style="display:block">#priority P5</div>`,
+		"important white on white":  `<style>div.x{color:#fff !important}</style><div>thanks</div><div class="x" style="color:#000">#priority P5</div>`,
+	} {
+		raw := "From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>" + body + "</body></html>\r\n"
+		m, err := Parse([]byte(raw), DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(m.Text, "#priority") || !strings.Contains(m.Text, "thanks") {
+			t.Errorf("%s: text %q", name, m.Text)
+		}
+	}
+}

@@ -19,7 +19,7 @@ import (
 //   - signatures: "-- ", "Sent from my …" and its translations.
 
 var separatorLine = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)^[-_=*]*\s*(?:original message|ursprüngliche nachricht|message d['’]origine|mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|исходное сообщение|пересылаемое сообщение|wiadomość oryginalna|původní zpráva)\s*[-_=*]*$`),
+	regexp.MustCompile(`(?i)^[-_=*]*\s*(?:original message|ursprüngliche nachricht|message d['’]origine|mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuperäinen viesti|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|исходное сообщение|пересылаемое сообщение|wiadomość oryginalna|oryginalna wiadomość|původní zpráva|mensagem original|mensagem encaminhada|ursprungligt meddelande|vidarebefordrat meddelande|eredeti üzenet|orijinal ileti|orijinal mesaj|αρχικό μήνυμα|原始邮件|原始郵件|元のメッセージ|원본 메시지)\s*[-_=*]*$`),
 	regexp.MustCompile(`^_{10,}$`),
 }
 
@@ -58,10 +58,10 @@ var germanAttribution = regexp.MustCompile(`(?i)^am\s.+\sschrieb\s.+:$`)
 
 // headerLine is the first line of Outlook's header block, "From: x",
 // also as "*From:* x" (Markdown bold) and translated.
-var headerLine = regexp.MustCompile(`(?i)^\*?(?:from|von|de|van|från|fra|da|od|от|lähettäjä|feladó|kimden|de la)\*?\s?[:：]\*?\s`)
+var headerLine = regexp.MustCompile(`(?i)^\*?(?:from|von|de|van|från|fra|da|od|от|lähettäjä|feladó|kimden|de la|差出人|发件人|寄件者|보낸 사람|από)\*?[\s\x{00a0}]?[:：]\*?[\s\x{00a0}]`)
 
 // headerNext are the fields that follow it within a few lines.
-var headerNext = regexp.MustCompile(`(?i)^\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|data|inviato|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|tarih|to|an|à|a|para|aan|till|til|do|кому|subject|betreff|objet|asunto|oggetto|sujet|onderwerp|ämne|emne|temat|тема|risposta)\*?\s?[:：]`)
+var headerNext = regexp.MustCompile(`(?i)^\*?(?:sent|date|gesendet|datum|envoyé|date d'envoi|enviado|fecha|data|inviato|verzonden|skickat|sendt|wysłano|отправлено|дата|lähetetty|elküldve|tarih|to|an|à|a|para|aan|till|til|do|кому|subject|betreff|objet|asunto|oggetto|sujet|onderwerp|ämne|emne|temat|тема|risposta|odesláno|komu|předmět|gönderildi|kime|konu|送信日時|宛先|件名|发送时间|发送日期|收件人|主题|寄件日期|收件者|主旨|보낸 날짜|받는 사람|제목|στάλθηκε|προς|θέμα)\*?[\s\x{00a0}]?[:：]`)
 
 var signatureLine = []*regexp.Regexp{
 	regexp.MustCompile(`^-- ?$`),

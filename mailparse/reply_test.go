@@ -180,3 +180,26 @@ func TestProseIsNoAttribution(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparatorsInMoreLanguages: Outlook's header block and "original
+// message" lines of more languages, and a no-break space after the colon,
+// start the history.
+func TestSeparatorsInMoreLanguages(t *testing.T) {
+	for name, sep := range map[string]string{
+		"no-break space": "From:\u00a0Mallory <m@evil.example>\nSent:\u00a0Monday\nTo:\u00a0support\nSubject:\u00a0hi",
+		"Japanese":       "差出人: Mallory <m@evil.example>\n送信日時: 2025年3月4日\n宛先: support\n件名: hi",
+		"Chinese":        "发件人: Mallory <m@evil.example>\n发送时间: 2025年3月4日\n收件人: support\n主题: hi",
+		"Czech":          "Od: Mallory <m@evil.example>\nOdesláno: 4. března 2025\nKomu: support\nPředmět: hi",
+		"Turkish":        "Kimden: Mallory <m@evil.example>\nGönderildi: 4 Mart 2025\nKime: support\nKonu: hi",
+		"Korean":         "보낸 사람: Mallory <m@evil.example>\n보낸 날짜: 2025년 3월 4일\n받는 사람: support\n제목: hi",
+		"Greek":          "Από: Mallory <m@evil.example>\nΣτάλθηκε: 4 Μαρτίου 2025\nΠρος: support\nΘέμα: hi",
+		"Portuguese":     "-----Mensagem original-----",
+		"Swedish":        "-----Ursprungligt meddelande-----",
+		"Polish":         "-----Oryginalna wiadomość-----",
+	} {
+		got := StripReply("Fixed it.\n\n" + sep + "\n\nSECRET #priority P5\n")
+		if got != "Fixed it." {
+			t.Errorf("%s: new text %q", name, got)
+		}
+	}
+}
