@@ -579,7 +579,13 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		RequesterName: p.greeting(), Priority: inc.Priority, FollowUp: p.followUpAck,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
-		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Workaround: pr.Workaround}
+		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title}
+		// A workaround may name internal hosts or accounts: it goes to
+		// the organisation's own people only (a subject is easy to
+		// copy, so a detector match alone does not vouch for a sender).
+		if ownDomain(cfg, m.From.Addr) {
+			data.Problem.Workaround = pr.Workaround
+		}
 	}
 	dedupe := "ack:" + inc.Key
 	if p.followUpAck {

@@ -143,6 +143,15 @@ func TestProblemDetailsStayInside(t *testing.T) {
 					t.Errorf("acknowledgement to %s names the problem: %v, want %v", c.to, !c.told, c.told)
 				}
 			}
+			// An outsider who copies the problem's subject is matched by
+			// the detector, and told of the problem, but not its
+			// workaround.
+			ingest(t, eng, raw("copycat@evil.example", "Outlook crashes on start", "m3@evil"))
+			var ack store.Outbox
+			st.DB().Get(&ack, st.DB().Rebind(`SELECT * FROM outbox WHERE kind = 'ack' AND to_addrs = ?`), "copycat@evil.example")
+			if strings.Contains(ack.TextBody+ack.HTMLBody, "Winter2026") {
+				t.Errorf("the workaround went to an outsider who copied the subject:\n%s", ack.TextBody)
+			}
 		})
 	}
 }
