@@ -2,13 +2,20 @@ package store
 
 import "time"
 
+// Status is an incident's status (DESIGN: new, open, waiting, resolved,
+// closed). Waiting pauses the SLA clocks; resolved and closed end them.
+type Status = string
+
+// Priority is an incident's priority, "P1" (highest) to "P5".
+type Priority = string
+
 // Incident statuses.
 const (
-	StatusNew      = "new"
-	StatusOpen     = "open"
-	StatusWaiting  = "waiting"
-	StatusResolved = "resolved"
-	StatusClosed   = "closed"
+	StatusNew      Status = "new"
+	StatusOpen     Status = "open"
+	StatusWaiting  Status = "waiting"
+	StatusResolved Status = "resolved"
+	StatusClosed   Status = "closed"
 )
 
 // Incident is one row of incidents.
@@ -17,8 +24,8 @@ type Incident struct {
 	Key             string     `db:"key"`
 	Subject         string     `db:"subject"`
 	NormSubject     string     `db:"norm_subject"`
-	Status          string     `db:"status"`
-	Priority        string     `db:"priority"`
+	Status          Status     `db:"status"`
+	Priority        Priority   `db:"priority"`
 	Requester       string     `db:"requester"`
 	RequesterName   string     `db:"requester_name"`
 	Assignee        string     `db:"assignee"`
