@@ -4,10 +4,10 @@ import "time"
 
 // Status is an incident's status (DESIGN: new, open, waiting, resolved,
 // closed). Waiting pauses the SLA clocks; resolved and closed end them.
-type Status = string
+type Status string
 
 // Priority is an incident's priority, "P1" (highest) to "P5".
-type Priority = string
+type Priority string
 
 // Incident statuses.
 const (

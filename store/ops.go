@@ -92,7 +92,7 @@ func (r Reader) IncidentByKey(ctx context.Context, key string) (*Incident, error
 }
 
 // SetIncidentStatus changes the status and the resolved/closed stamps.
-func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status string, at time.Time) error {
+func (r Reader) SetIncidentStatus(ctx context.Context, inc *Incident, status Status, at time.Time) error {
 	switch status {
 	case StatusResolved:
 		inc.ResolvedAt = &at

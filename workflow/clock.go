@@ -77,7 +77,7 @@ func (u *unit) clock(inc *store.Incident, kind sla.EventKind, ev store.ClockEven
 		}
 	}
 	if kind == sla.Started {
-		ev.Promise, ev.Priority = pr.Name, inc.Priority
+		ev.Promise, ev.Priority = pr.Name, string(inc.Priority)
 		// Started now; the flush derives it again with whatever else
 		// happens in the batch.
 		inc.ClockGeneration = 1
@@ -391,8 +391,8 @@ func partyName(cfg *config.Config, party string) string {
 // waiting on the requester pauses them, leaving waiting resumes them,
 // resolving (or closing what was not resolved) meets the resolution
 // target, and reopening starts the next generation.
-func (u *unit) statusClock(inc *store.Incident, from, to string) {
-	done := func(s string) bool { return s == store.StatusResolved || s == store.StatusClosed }
+func (u *unit) statusClock(inc *store.Incident, from, to store.Status) {
+	done := func(s store.Status) bool { return s == store.StatusResolved || s == store.StatusClosed }
 	switch {
 	case from == to:
 	case done(to) && !done(from):
@@ -415,13 +415,13 @@ func (u *unit) statusClock(inc *store.Incident, from, to string) {
 
 // setPriority changes an incident's priority; its clocks take the new
 // targets from now on.
-func (u *unit) setPriority(inc *store.Incident, priority string) {
+func (u *unit) setPriority(inc *store.Incident, priority store.Priority) {
 	if inc.Priority == priority {
 		return
 	}
 	inc.Priority, inc.UpdatedAt = priority, u.now
 	u.dirty[inc] = true
-	u.clock(inc, sla.PriorityChanged, store.ClockEvent{Priority: priority})
+	u.clock(inc, sla.PriorityChanged, store.ClockEvent{Priority: string(priority)})
 }
 
 // assign hands an incident to a team or provider; its clocks under that

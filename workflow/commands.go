@@ -195,13 +195,13 @@ func (p *processing) runCommand(ctx context.Context, inc *store.Incident, c comm
 // An error is the database's.
 func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c command) (result string, changed, note bool, err error) {
 	cfg := p.e.Cfg
-	status := func(s string) (string, bool, bool, error) {
+	status := func(s store.Status) (string, bool, bool, error) {
 		if inc.Status == s {
-			return "already " + s, true, false, nil
+			return "already " + string(s), true, false, nil
 		}
 		old := inc.Status
 		p.u.setStatus(inc, s)
-		return old + " → " + s, true, false, nil
+		return string(old) + " → " + string(s), true, false, nil
 	}
 	switch {
 	case !knownCommands[c.name]:
@@ -233,8 +233,8 @@ func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c
 			return fmt.Sprintf("bad argument %q: want P1 to P5", c.arg), false, false, nil
 		}
 		old := inc.Priority
-		p.u.setPriority(inc, arg)
-		return "priority " + old + " → " + arg, true, false, nil
+		p.u.setPriority(inc, store.Priority(arg))
+		return "priority " + string(old) + " → " + arg, true, false, nil
 	case c.name == "assign":
 		team, prov := cfg.Assignee(c.arg)
 		if team == nil && prov == nil {

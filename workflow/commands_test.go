@@ -55,7 +55,9 @@ func replies(t *testing.T, st *store.Store) []store.Outbox {
 
 func TestCommandsNeedStaffAndAuthentication(t *testing.T) {
 	for _, c := range []struct {
-		name, mail, status, reply string
+		name, mail string
+		status     store.Status
+		reply      string
 	}{
 		{"authenticated staff", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k1@x", trustedAR)), store.StatusResolved, ""},
 		{"no Authentication-Results", string(commandMail("alice.admin@example.com", "#resolve\r\n", "k2@x")), store.StatusNew, "not authenticated"},
@@ -185,7 +187,7 @@ func TestCommandsWithDKIMVerifiedHere(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		key    ed25519.PrivateKey
-		status string
+		status store.Status
 	}{{"valid signature", priv, store.StatusResolved}, {"signature by another key", otherPriv, store.StatusNew}} {
 		t.Run(c.name, func(t *testing.T) {
 			eng, st := commandEngine(t, "verify_dkim = true\n")

@@ -82,7 +82,7 @@ func find(mails []wireMail, rcpt, subj string) []wireMail {
 	return out
 }
 
-func statusOf(t *testing.T, st *store.Store, key string) string {
+func statusOf(t *testing.T, st *store.Store, key string) store.Status {
 	t.Helper()
 	inc, err := st.IncidentByKey(context.Background(), key)
 	if err != nil {

@@ -527,7 +527,7 @@ func TestRoutingAndNotices(t *testing.T) {
 			}
 			for i, w := range want {
 				inc, err := st.IncidentByKey(ctx, w.key)
-				if err != nil || inc.Assignee != w.assignee || inc.Category != w.category || inc.Priority != w.priority {
+				if err != nil || inc.Assignee != w.assignee || inc.Category != w.category || string(inc.Priority) != w.priority {
 					t.Errorf("%s: %+v %v; want %s/%s/%s (%s)", w.key, inc, err, w.assignee, w.category, w.priority, res[i].Reason)
 				}
 			}

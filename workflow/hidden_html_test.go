@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
@@ -26,7 +27,7 @@ func TestHiddenHTMLCommandDoesNotRun(t *testing.T) {
 			before, _ := st.IncidentByKey(context.Background(), "HD-1")
 			ingest(t, eng, commandMail("alice.admin@example.com", "<html><body>"+c.body+"</body></html>\r\n", "h1@x", trustedAR, html))
 			inc, _ := st.IncidentByKey(context.Background(), "HD-1")
-			want := c.priority
+			want := store.Priority(c.priority)
 			if want == "" {
 				want = before.Priority
 			}

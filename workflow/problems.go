@@ -163,7 +163,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 			keys = append(keys, l.Key)
 			if since[l.Key] {
 				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"),
-					Requester: l.Requester, Status: l.Status, Subject: l.Subject})
+					Requester: l.Requester, Status: string(l.Status), Subject: l.Subject})
 			}
 		}
 		if len(occ) == 0 {
@@ -804,7 +804,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	for i, l := range linked {
 		keys[i] = l.Key
 		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"), Requester: l.Requester,
-			Status: l.Status, Subject: l.Subject}
+			Status: string(l.Status), Subject: l.Subject}
 	}
 	opened := p.u.isNewProblem(pr)
 	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,

@@ -407,7 +407,7 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 		// the wait on them (the clocks run again): only when it is
 		// really theirs, since anyone can write their From.
 		if ok, _ := p.authenticated(); !ok {
-			p.deny("not reopened: " + inc.Status + " stays")
+			p.deny("not reopened: " + string(inc.Status) + " stays")
 		} else if inc.Status == store.StatusResolved {
 			p.u.setStatus(inc, store.StatusOpen)
 			res.Reason += "; reopened: the requester replied to a resolved incident"
@@ -469,8 +469,8 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		subject = old.Subject
 		r = routing{assignee: old.Assignee, category: old.Category, informed: r.informed,
 			reason: "follow-up to " + old.Key + ": the assignee it had"}
-		if old.Priority < priority {
-			priority = old.Priority
+		if string(old.Priority) < priority {
+			priority = string(old.Priority)
 		}
 	}
 	inc := &store.Incident{
@@ -479,7 +479,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 		Subject:     subject,
 		NormSubject: strings.ToLower(subject),
 		Status:      store.StatusNew,
-		Priority:    priority,
+		Priority:    store.Priority(priority),
 		// The author: through a list that rewrote From ("Nina via
 		// it-staff" <it-staff@lists…>), the person, not the list.
 		Requester:     cleanText(m.Author().Addr),
@@ -576,7 +576,7 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		refs = append(refs[:1], refs[len(refs)-19:]...)
 	}
 	data := AckData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject,
-		RequesterName: p.greeting(), Priority: inc.Priority, FollowUp: p.followUpAck,
+		RequesterName: p.greeting(), Priority: string(inc.Priority), FollowUp: p.followUpAck,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
 		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title}

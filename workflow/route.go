@@ -136,7 +136,7 @@ func (p *processing) notifyAssignee(ctx context.Context, inc *store.Incident, r 
 	}
 	data := NoticeData{
 		HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
-		RequesterName: inc.RequesterName, Priority: inc.Priority, Category: inc.Category,
+		RequesterName: inc.RequesterName, Priority: string(inc.Priority), Category: inc.Category,
 		Assignee: cfg.DisplayName(inc.Assignee), Reason: r.reason, Text: first.text,
 	}
 	var to []string

@@ -589,7 +589,7 @@ func (u *unit) firstResponse(inc *store.Incident) {
 }
 
 // setStatus changes an incident's status and its resolved/closed stamps.
-func (u *unit) setStatus(inc *store.Incident, status string) {
+func (u *unit) setStatus(inc *store.Incident, status store.Status) {
 	at := u.now
 	u.statusClock(inc, inc.Status, status)
 	switch status {

@@ -91,7 +91,7 @@ func utcPtr(t *time.Time) *time.Time {
 // NewIncidentView converts a stored incident; Messages holds the count.
 func NewIncidentView(inc *store.Incident) IncidentView {
 	return IncidentView{
-		Key: inc.Key, Subject: inc.Subject, Status: inc.Status, Priority: inc.Priority,
+		Key: inc.Key, Subject: inc.Subject, Status: string(inc.Status), Priority: string(inc.Priority),
 		Requester: inc.Requester, Assignee: inc.Assignee, Category: inc.Category, Problem: inc.ProblemKey,
 		CreatedAt: inc.CreatedAt.UTC(), FirstResponseAt: utcPtr(inc.FirstResponseAt),
 		ResolvedAt: utcPtr(inc.ResolvedAt), ResponseDue: utcPtr(inc.ResponseDue),

@@ -283,7 +283,7 @@ func (r *register) incidentCells(row *store.RegisterRow, cells []any) []any {
 	var respTarget, resTarget string
 	for i := range r.cfg.SLAs {
 		if r.cfg.SLAs[i].Name == row.SLA {
-			if t := r.cfg.SLAs[i].Target(row.Priority); t != nil {
+			if t := r.cfg.SLAs[i].Target(string(row.Priority)); t != nil {
 				respTarget, resTarget = t.Response, t.Resolution
 			}
 			break
@@ -310,7 +310,7 @@ func (r *register) incidentCells(row *store.RegisterRow, cells []any) []any {
 		return *n
 	}
 	cells = append(cells, row.Key, row.Subject, row.Requester, row.CreatedAt.In(r.loc), tm(row.FirstResponseAt),
-		tm(row.ResolvedAt), tm(row.ClosedAt), row.Priority, row.Status, row.Category, row.Assignee, row.SLA,
+		tm(row.ResolvedAt), tm(row.ClosedAt), string(row.Priority), string(row.Status), row.Category, row.Assignee, row.SLA,
 		resp.target, tm(resp.due), resp.result, num(resp.late),
 		res.target, tm(res.due), res.result, num(res.late),
 		int64(row.EscalationLevel), str(row.ProblemKey), str(row.RepeatOf), nil, nil)

@@ -62,7 +62,7 @@ func registerFixture(t *testing.T, dialect string) string {
 	if err := st.InsertProblems(ctx, []*store.Problem{prb}); err != nil {
 		t.Fatal(err)
 	}
-	inc := func(key, subject, created, prio, sla string) *store.Incident {
+	inc := func(key, subject, created string, prio store.Priority, sla string) *store.Incident {
 		return &store.Incident{Key: key, Subject: subject, NormSubject: strings.ToLower(subject), Status: store.StatusOpen,
 			Priority: prio, Requester: "ann@example.com", Assignee: "it", Category: "hardware", SLA: sla,
 			CreatedAt: utcTime(created), UpdatedAt: utcTime(created), MessageCount: 1}
