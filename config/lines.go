@@ -80,3 +80,42 @@ func (li *lineIndex) findIn(table string, n int, key string) int {
 	}
 	return header
 }
+
+var priorityKey = regexp.MustCompile(`(?:^|[\s{,])priority\s*=`)
+
+// findTarget returns the line of the jth (1-based) target of the nth
+// [[sla]] block: the line holding that target's jth "priority =", in the
+// inline form (targets = [ { priority = "P1", … }, … ]) or as
+// [[sla.targets]] tables; the "targets =" line when it cannot tell.
+func (li *lineIndex) findTarget(n, j int) int {
+	fallback := li.findIn("sla", n, "targets")
+	if li == nil {
+		return fallback
+	}
+	seen, inBlock, count := 0, false, 0
+	for i, line := range li.lines {
+		code, _, _ := strings.Cut(line, "#")
+		if m := tableHeader.FindStringSubmatch(line); m != nil {
+			name := strings.ReplaceAll(m[1], `"`, "")
+			switch {
+			case strings.HasPrefix(strings.TrimSpace(line), "[[") && name == "sla":
+				seen++
+				inBlock = seen == n
+			case inBlock && strings.HasPrefix(name, "sla."):
+			default:
+				if inBlock {
+					return fallback
+				}
+			}
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		count += len(priorityKey.FindAllStringIndex(code, -1))
+		if count >= j {
+			return i + 1
+		}
+	}
+	return fallback
+}

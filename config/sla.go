@@ -176,9 +176,9 @@ func (c *Config) validateSLA(v *validator) {
 		for j := range s.Targets {
 			t := &s.Targets[j]
 			if !priorityRe.MatchString(t.Priority) {
-				v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("target %d: priority must be P1-P5, got %q", j+1, t.Priority))
+				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("target %d: priority must be P1-P5, got %q", j+1, t.Priority))
 			} else if seen[t.Priority] {
-				v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("two targets for %s", t.Priority))
+				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("two targets for %s", t.Priority))
 			}
 			seen[t.Priority] = true
 			switch t.Clock {
@@ -186,7 +186,7 @@ func (c *Config) validateSLA(v *validator) {
 				t.Clock = "business"
 			case "business", "24x7":
 			default:
-				v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("%s: clock must be \"business\" or \"24x7\", got %q", t.Priority, t.Clock))
+				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s: clock must be \"business\" or \"24x7\", got %q", t.Priority, t.Clock))
 			}
 			if t.Clock == "business" && s.Cal == nil && len(c.Calendars) == 0 && !broken[s.Calendar] {
 				v.addIn("sla", i+1, s.Name, "calendar", fmt.Sprintf("%s counts business time, and there is no [[calendar]]: add one, or clock = \"24x7\"", t.Priority))
@@ -202,17 +202,23 @@ func (c *Config) validateSLA(v *validator) {
 				}
 				pd, err := sla.ParseDuration(d.s)
 				if err != nil {
-					v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("%s %s: %v", t.Priority, d.name, err))
+					v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s %s: %v", t.Priority, d.name, err))
 					continue
 				}
 				if pd.IsZero() {
-					v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("%s %s: must be more than 0", t.Priority, d.name))
+					v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s %s: must be more than 0", t.Priority, d.name))
 					continue
 				}
 				*d.dur, *d.has = pd, true
 			}
 			if !t.HasResponse && !t.HasResolution && t.Response == "" && t.Resolution == "" {
-				v.addIn("sla", i+1, s.Name, "targets", fmt.Sprintf("%s: a target needs response, resolution or both", t.Priority))
+				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s: a target needs response, resolution or both", t.Priority))
+			}
+			// Days and hours count different things on a business
+			// calendar (a day is a business day, however long), so only
+			// durations in the same terms compare.
+			if t.HasResponse && t.HasResolution && sameTerms(t.ResponseDur, t.ResolutionDur) && less(t.ResolutionDur, t.ResponseDur) {
+				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s: resolution %s is sooner than response %s: an incident cannot be resolved before it is answered", t.Priority, t.Resolution, t.Response))
 			}
 		}
 		var targets []sla.Target
@@ -304,4 +310,25 @@ func calendarField(msg string) string {
 		}
 	}
 	return "name"
+}
+
+// addTarget records an error in the jth target of the nth [[sla]], on
+// that target's own line.
+func (v *validator) addTarget(n int, label string, j int, msg string) {
+	name := fmt.Sprintf("[[sla]] #%d targets", n)
+	if label != "" {
+		name = fmt.Sprintf("[[sla]] %q targets", label)
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.lines.findTarget(n, j), Key: name, Msg: msg})
+}
+
+// sameTerms reports whether two durations count the same kind of time:
+// both in whole days, or both in hours and minutes.
+func sameTerms(a, b sla.Duration) bool {
+	return (a.Clock == 0 && b.Clock == 0) || (a.Days == 0 && b.Days == 0)
+}
+
+// less reports whether a is shorter than b, for durations in the same terms.
+func less(a, b sla.Duration) bool {
+	return a.Days < b.Days || (a.Days == b.Days && a.Clock < b.Clock)
 }

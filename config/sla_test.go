@@ -101,10 +101,13 @@ targets = [
   { priority = "P1", response = "15m"`, `calendar = "offices"
 targets = [
   { priority = "P1", response = "15m"`, `[[sla]] "acme-contract" calendar: "offices" is not the name of a [[calendar]]`},
-		{"bad duration", `response = "4h",  resolution = "3d"`, `response = "4 hours",  resolution = "3d"`, `[[sla]] "standard" targets: P3 response: duration "4 hours"`},
+		{"bad duration", `response = "4h",  resolution = "3d"`, `response = "4 hours",  resolution = "3d"`, `t.toml:17: [[sla]] "standard" targets: P3 response: duration "4 hours"`},
+		{"resolution before response", `response = "1h",  resolution = "8h"`, `response = "8h",  resolution = "1h"`, `t.toml:16: [[sla]] "standard" targets: P2: resolution 1h is sooner than response 8h`},
+		{"resolution before response in days", `response = "1d",  resolution = "10d"`, `response = "2d",  resolution = "1d"`, `t.toml:18: [[sla]] "standard" targets: P4: resolution 1d is sooner than response 2d`},
+		{"target in the second policy", `{ priority = "P3", response = "2h",  resolution = "2d" }`, `{ priority = "P3", response = "2h",  resolution = "2d", clock = "never" }`, `t.toml:26: [[sla]] "acme-contract" targets: P3: clock must be`},
 		{"bad clock", `clock = "24x7" },
   { priority = "P2"`, `clock = "always" },
-  { priority = "P2"`, `clock must be "business" or "24x7", got "always"`},
+  { priority = "P2"`, `t.toml:15: [[sla]] "standard" targets: P1: clock must be "business" or "24x7", got "always"`},
 		{"unknown policy", `sla = "acme-contract"`, `sla = "acme"`, `t.toml:39: [[provider]] "acme" sla: "acme" is not the name of an [[sla]]`},
 		{"levels decrease", `levels = ["0m", "4h", "1d"]`, `levels = ["0m", "4h", "1h"]`, `[escalation] levels: levels must not decrease: 1h after 4h`},
 		{"warn_at", `warn_at = 0.8`, `warn_at = 1.5`, `[escalation] warn_at: must be more than 0 and less than 1, got 1.5`},
@@ -120,5 +123,45 @@ keywords = ["outage"`, `[[priority_rule]] #1 priority: must be P1-P5, got "P0"`}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
 		}
+	}
+}
+
+// Targets written as [[sla.targets]] tables: an error names the target's
+// own line; hours against days are different terms and both stand.
+func TestSLATargetTables(t *testing.T) {
+	conf := `[[calendar]]
+name = "office"
+timezone = "Europe/London"
+days = ["mon", "tue", "wed", "thu", "fri"]
+hours = ["09:00-17:00"]
+
+[[sla]]
+name = "standard"
+
+[[sla.targets]]
+priority = "P1"
+response = "30m"
+resolution = "4h"
+
+[[sla.targets]]
+priority = "P2"
+response = "4h"
+resolution = "1d"
+
+[[sla.targets]]
+priority = "P3"
+response = "9h"
+resolution = "3h"
+
+[routing]
+default_assignee = "it"
+`
+	_, err := Parse("t.toml", []byte(minimal+conf))
+	want := `t.toml:23: [[sla]] "standard" targets: P3: resolution 3h is sooner than response 9h`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	if strings.Contains(err.Error(), "P2") {
+		t.Errorf("4h against 1d are different terms and stand: %v", err)
 	}
 }
