@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,30 +17,11 @@ import (
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
 )
 
-// TestEscalationWithRunOnce drives a whole escalation with nothing but
-// "run --once --now T", through a real IMAP server and SMTP capture: the
-// request at Monday 09:00 (Berlin); a warning at 12:15; level 1 at 13:00;
-// level 2 at 17:00; level 3 on Tuesday 13:00; a reminder on Wednesday
-// 13:00; each run repeated, and on PostgreSQL two processes at once, and
-// never a mail twice. An escalation queued while the SMTP server is down
-// (the process ends before it is sent) goes out once on the next run.
-// The manager's "#ack" by mail stops the reminders.
-func TestEscalationWithRunOnce(t *testing.T) {
-	for _, d := range testutil.Dialects {
-		t.Run(d, func(t *testing.T) {
-			imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer imapSrv.Close()
-			smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer smtpSrv.Close()
-			u := testutil.URL(t, d)
-			cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
-			os.WriteFile(cfgPath, fmt.Appendf(nil, `[helpdesk]
+// escalationConfig is a Berlin office with a 4-hour response target and
+// a three-level chain: level 1 at the breach, 2 four business hours
+// later, 3 a business day later, reminders daily.
+func escalationConfig(dbURL string, imapPort, smtpPort int) []byte {
+	return fmt.Appendf(nil, `[helpdesk]
 address = "support@example.com"
 timezone = "Europe/Berlin"
 [database]
@@ -75,7 +57,33 @@ default_assignee = "it"
 warn_at = 0.8
 levels = ["0m", "4h", "1d"]
 repeat = "1d"
-`, u, imapSrv.Port, smtpSrv.Port), 0o600)
+`, dbURL, imapPort, smtpPort)
+}
+
+// TestEscalationWithRunOnce drives a whole escalation with nothing but
+// "run --once --now T", through a real IMAP server and SMTP capture: the
+// request at Monday 09:00 (Berlin); a warning at 12:15; level 1 at 13:00;
+// level 2 at 17:00; level 3 on Tuesday 13:00; a reminder on Wednesday
+// 13:00; each run repeated, and on PostgreSQL two processes at once, and
+// never a mail twice. An escalation queued while the SMTP server is down
+// (the process ends before it is sent) goes out once on the next run.
+// The manager's "#ack" by mail stops the reminders.
+func TestEscalationWithRunOnce(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer imapSrv.Close()
+			smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer smtpSrv.Close()
+			u := testutil.URL(t, d)
+			cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
+			os.WriteFile(cfgPath, escalationConfig(u, imapSrv.Port, smtpSrv.Port), 0o600)
 			self, err := os.Executable()
 			if err != nil {
 				t.Fatal(err)
@@ -163,6 +171,110 @@ repeat = "1d"
 			runAt("2026-12-03 17:59")
 			if got := escalations(); len(got) != len(want) {
 				t.Fatalf("mail after #ack: %q", got[len(want):])
+			}
+		})
+	}
+}
+
+// TestEscalationSurvivesSIGKILL kills a "run --once" child with SIGKILL
+// while it is handing the level-1 escalation to the SMTP server (the
+// level is committed, the mail not yet accepted), then runs it again at
+// the same instant: the escalation mail goes out exactly once, the level
+// is recorded once, and the chain is not escalated again.
+func TestEscalationSurvivesSIGKILL(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer imapSrv.Close()
+			smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer smtpSrv.Close()
+			u := testutil.URL(t, d)
+			cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
+			os.WriteFile(cfgPath, escalationConfig(u, imapSrv.Port, smtpSrv.Port), 0o600)
+			self, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			loc, _ := time.LoadLocation("Europe/Berlin")
+			child := func(at string) *exec.Cmd {
+				tm, err := time.ParseInLocation("2006-01-02 15:04", at, loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(self, "-config", cfgPath, "-log-level", "warn", "run", "--once", "--now", tm.UTC().Format(time.RFC3339))
+				cmd.Env = append(os.Environ(), "HELPDESKD_TEST_AS_MAIN=1")
+				return cmd
+			}
+			imapSrv.Append("INBOX", []byte("From: Carol <carol@example.com>\r\nTo: support@example.com\r\nSubject: Payroll share is gone\r\n"+
+				"Message-ID: <req1@example.com>\r\n\r\nThe payroll share disappeared.\r\n"))
+			if out, err := child("2026-11-30 09:00").CombinedOutput(); err != nil {
+				t.Fatalf("first run: %v\n%s", err, out)
+			}
+
+			// The server holds the level-1 mail at RCPT until the child
+			// is dead.
+			reached, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			smtpSrv.Fail(func(rcpt string) *smtp.SMTPError {
+				if rcpt == "it-lead@example.com" {
+					once.Do(func() { close(reached) })
+					<-release
+				}
+				return nil
+			})
+			cmd := child("2026-11-30 13:00")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case <-reached:
+			case err := <-exited:
+				t.Fatalf("the child ended before sending the escalation: %v", err)
+			case <-time.After(2 * time.Minute):
+				cmd.Process.Kill()
+				t.Fatal("the escalation never reached the SMTP server")
+			}
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+			close(release)
+			smtpSrv.Fail(nil)
+
+			st := testutil.OpenURL(t, u)
+			var level int
+			if err := st.DB().Get(&level, `SELECT escalation_level FROM incidents WHERE key = 'HD-1'`); err != nil {
+				t.Fatal(err)
+			}
+			if level != 1 {
+				t.Fatalf("escalation level %d after the kill, want 1 (committed before the send)", level)
+			}
+			for range 2 {
+				if out, err := child("2026-11-30 13:00").CombinedOutput(); err != nil {
+					t.Fatalf("run after the kill: %v\n%s", err, out)
+				}
+			}
+			var toLead []string
+			for _, c := range smtpSrv.Captured() {
+				if strings.Contains(string(c.Data), "Escalation level") {
+					toLead = append(toLead, strings.Join(c.To, ","))
+				}
+			}
+			if strings.Join(toLead, "; ") != "it-lead@example.com" {
+				t.Errorf("escalation mails delivered: %q, want one to it-lead@example.com", toLead)
+			}
+			var queued int
+			if err := st.DB().Get(&queued, `SELECT COUNT(*) FROM outbox WHERE subject LIKE '%Escalation level%'`); err != nil {
+				t.Fatal(err)
+			}
+			if queued != 1 {
+				t.Errorf("%d escalation mails queued, want 1", queued)
 			}
 		})
 	}
