@@ -113,6 +113,7 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 			for _, n := range cfg.Escalation.Rules.Due(c, ackFor(inc, c), resolved, w.Now) {
 				k := "sla:" + n.Key(inc.Key)
 				todo, keys = append(todo, due{inc, c, n, k}), append(keys, k)
+				keys = append(keys, earlierReminders(inc.Key, n)...)
 			}
 		}
 		u.applyClocks(inc, st, false)
@@ -139,12 +140,39 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 		if done[d.key] {
 			continue // sent before: a repeated tick, or another daemon
 		}
+		if d.n.Kind == sla.Reminder {
+			// Numbered by the reminders that went out: after downtime
+			// the first one sent is "reminder 1", not the slot it fell
+			// in (its once-only key keeps the slot).
+			shown := 1
+			for _, k := range earlierReminders(d.inc.Key, d.n) {
+				if done[k] {
+					shown++
+				}
+			}
+			d.n.Repeat = shown
+		}
 		if err := p.notice(d.inc, d.c, d.n, d.key, timelines[d.inc.ID]); err != nil {
 			return err
 		}
 	}
 	u.events = append(u.events, p.events...)
 	return nil
+}
+
+// earlierReminders are the once-only keys of the reminders in the slots
+// before n's (none unless n is a reminder).
+func earlierReminders(incident string, n sla.Notice) []string {
+	if n.Kind != sla.Reminder {
+		return nil
+	}
+	keys := make([]string, 0, n.Repeat-1)
+	for r := 1; r < n.Repeat; r++ {
+		e := n
+		e.Repeat = r
+		keys = append(keys, "sla:"+e.Key(incident))
+	}
+	return keys
 }
 
 // notice records and queues one due notice, under its once-only key.

@@ -475,3 +475,57 @@ func TestClockEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// TestReminderNumberingAfterDowntime: the daemon is down from Tuesday to
+// Friday while daily reminders fall due; on Friday one reminder goes out
+// (not one per missed day) and it is "Reminder 1", since none came
+// before it; Monday's is "Reminder 2", and a repeated tick sends nothing.
+func TestReminderNumberingAfterDowntime(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00") // a Monday
+			eng.Now = func() time.Time { return now }
+			ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
+			reminders := func() []string {
+				var subjects []string
+				if err := st.DB().Select(&subjects, `SELECT subject FROM outbox WHERE kind = 'sla_reminder' ORDER BY id`); err != nil {
+					t.Fatal(err)
+				}
+				return subjects
+			}
+			for _, at := range []string{"2026-11-30 13:00", "2026-11-30 17:00", "2026-12-01 13:00", "2026-12-04 13:00", "2026-12-04 13:00"} {
+				now = berlin(t, at)
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var response []string
+			for _, s := range reminders() {
+				if strings.Contains(s, "first response") {
+					response = append(response, s)
+				}
+			}
+			if len(response) != 1 || !strings.Contains(response[0], "Reminder 1") {
+				t.Fatalf("after three missed days: %q, want one \"Reminder 1\" about the first response", response)
+			}
+			now = berlin(t, "2026-12-07 13:00")
+			for range 2 {
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			response = response[:0]
+			for _, s := range reminders() {
+				if strings.Contains(s, "first response") {
+					response = append(response, s)
+				}
+			}
+			if len(response) != 2 || !strings.Contains(response[1], "Reminder 2") {
+				t.Errorf("the next business day: %q, want a second mail, \"Reminder 2\"", response)
+			}
+		})
+	}
+}

@@ -71,7 +71,7 @@ type Notice struct {
 	Metric     Metric
 	Party      string // the clock's party ("" for the promise to the requester)
 	Level      int    // 0 for a warning; 1… chain level (for a reminder: the highest level)
-	Repeat     int    // reminders: 1, 2, …; 0 otherwise
+	Repeat     int    // reminders: the slot, 1, 2, … repeats after the highest level; 0 otherwise
 	Generation int
 	// At is when the clock reached the notice's threshold; a warning held
 	// back outside the calendar's hours is due later than At.
