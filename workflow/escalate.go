@@ -191,7 +191,10 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 	case sla.Warning:
 		to = responsible(cfg, party)
 	default:
-		chain := cfg.Chain(party)
+		var chain []string
+		if pt := directoryOf(cfg).Party(party); pt != nil {
+			chain = pt.Chain
+		}
 		if level > len(chain) {
 			if n.Kind == sla.Level {
 				return nil // the chain has no one at this level
@@ -237,14 +240,17 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 // responsible are the addresses of the party that does the work: a
 // team's members or a provider's intake.
 func responsible(cfg *config.Config, party string) []string {
-	team, prov := cfg.Assignee(party)
-	switch {
-	case team != nil:
-		return team.Members
-	case prov != nil && prov.Intake != "":
-		return []string{prov.Intake}
+	pt := directoryOf(cfg).Party(party)
+	if pt == nil {
+		return nil
 	}
-	return nil
+	var to []string
+	for _, m := range pt.Members {
+		if m != "" { // a provider without an intake address
+			to = append(to, m)
+		}
+	}
+	return to
 }
 
 func metricWords(m sla.Metric) string {

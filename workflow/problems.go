@@ -791,10 +791,10 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	// A provider's problem contact hears of the incidents assigned to
 	// that provider only: the others are the in-house team's business
 	// (their requesters, subjects and count).
-	if _, prov := cfg.Assignee(inc.Assignee); prov != nil {
+	if pt := directoryOf(cfg).Party(inc.Assignee); pt != nil && pt.Kind == Provider {
 		var own []store.Incident
 		for _, l := range linked {
-			if l.Assignee == prov.Name {
+			if l.Assignee == pt.Name {
 				own = append(own, l)
 			}
 		}
@@ -810,10 +810,8 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,
 		Occurrences: occ, Reason: why, Workaround: pr.Workaround, New: opened}
 	contact := ""
-	if team, prov := cfg.Assignee(inc.Assignee); team != nil {
-		contact = team.ProblemContact
-	} else if prov != nil {
-		contact = prov.ProblemContact
+	if pt := directoryOf(cfg).Party(inc.Assignee); pt != nil {
+		contact = pt.Contact
 	}
 	dedupe := "problem:" + pr.Key + ":" + inc.Key
 	switch {

@@ -290,7 +290,7 @@ func (p *processing) relay(ctx context.Context, inc *store.Incident, staff strin
 		// forged reply must not reach the requester or a provider under
 		// it. The requester's reply still reaches an in-house team (it
 		// must be read), marked as not verified.
-		if team, _ := cfg.Assignee(inc.Assignee); !isRequester || team == nil {
+		if pt := directoryOf(cfg).Party(inc.Assignee); !isRequester || pt == nil || pt.Kind != Team {
 			p.deny("not relayed to " + strings.Join(to, ", "))
 			return nil
 		}
