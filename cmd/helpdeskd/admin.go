@@ -59,6 +59,9 @@ func cmdAdmin(name string) func(e *env, args []string) error {
 		}
 		key := strings.ToUpper(pos[0])
 		text := strings.Join(pos[1:], " ")
+		if name == "note" && strings.TrimSpace(text) == "" {
+			return exitf(exitUsage, "the note's TEXT is empty; %s", usage)
+		}
 		cfg, st, err := e.openConfigured()
 		if err != nil {
 			return err
@@ -98,7 +101,7 @@ func cmdAttachment(e *env, args []string) error {
 	key := strings.ToUpper(pos[0])
 	index, err := strconv.Atoi(pos[1])
 	if err != nil || index < 1 {
-		return exitf(exitUsage, "attachment: INDEX must be a number from 1, got %q; %s", pos[1], usage)
+		return exitf(exitUsage, "INDEX must be a number from 1, got %q; %s", pos[1], usage)
 	}
 	cfg, st, err := e.openConfigured()
 	if err != nil {
@@ -120,7 +123,7 @@ func cmdAttachment(e *env, args []string) error {
 		return err
 	}
 	if err := os.WriteFile(*out, data, 0o600); err != nil {
-		return exitf(exitFailure, "attachment: %v", err)
+		return exitf(exitFailure, "%v", err)
 	}
 	fmt.Fprintf(e.stderr, "%s attachment %d: %s (%s, %d bytes) written to %s\n", key, index, v.Filename, v.ContentType, len(data), *out)
 	return nil

@@ -37,6 +37,7 @@ func TestAdminCommandsAndAttachment(t *testing.T) {
 				{[]string{"priority", "HD-1", "P1"}, 0, "HD-1 priority P3 → P1", ""},
 				{[]string{"priority", "HD-1", "urgent"}, 1, "", `HD-1 #priority urgent: refused, bad argument "urgent": want P1 to P5; nothing was changed`},
 				{[]string{"note", "HD-1", "called", "her"}, 0, "HD-1 internal note: called her", ""},
+				{[]string{"note", "HD-1", " ", ""}, 2, "", "the note's TEXT is empty"},
 				{[]string{"resolve", "HD-1", "Replaced", "the", "cable."}, 0, "HD-1 new → resolved", ""},
 				{[]string{"close", "HD-9"}, 1, "", "no incident HD-9"},
 				{[]string{"assign", "HD-1"}, 2, "", "usage: helpdeskd assign KEY NAME"},
@@ -73,7 +74,8 @@ func TestAdminCommandsAndAttachment(t *testing.T) {
 			}{
 				{[]string{"attachment", "HD-1", "2", "-o", file}, 1, "HD-1 has no attachment 2: its attachments are numbered 1 to 1"},
 				{[]string{"attachment", "HD-7", "1", "-o", file}, 1, "no incident HD-7"},
-				{[]string{"attachment", "HD-1", "x", "-o", file}, 2, `INDEX must be a number from 1, got "x"`},
+				{[]string{"attachment", "HD-1", "x", "-o", file}, 2, `helpdeskd attachment: INDEX must be a number from 1, got "x"`},
+				{[]string{"attachment", "HD-1", "1", "-o", filepath.Join(file, "no-such-dir", "x")}, 1, "helpdeskd attachment: open "},
 				{[]string{"attachment", "HD-1", "1"}, 2, "usage: helpdeskd attachment KEY INDEX -o FILE"},
 			} {
 				code, _, stderr := helpdeskd(t, "", append([]string{"-config", cfg}, c.args...)...)
