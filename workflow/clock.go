@@ -256,11 +256,25 @@ func dueAndBreach(c *sla.Clock) (due, breached *time.Time) {
 
 // ackFor is when the breach of c was acknowledged: the incident's
 // acknowledgement counts for breaches that happened before it.
-func ackFor(inc *store.Incident, c *sla.Clock) time.Time {
-	if inc.AcknowledgedAt == nil || !c.Breached || inc.AcknowledgedAt.Before(c.BreachedAt) {
+func ackFor(cfg *config.Config, inc *store.Incident, c *sla.Clock) time.Time {
+	if inc.AcknowledgedAt == nil || !c.Breached || inc.AcknowledgedAt.Before(c.BreachedAt) ||
+		!directoryOf(cfg).OnChainOf(inc.AcknowledgedBy, escalationParty(inc, c)) {
 		return time.Time{}
 	}
 	return *inc.AcknowledgedAt
+}
+
+// escalationParty is the party whose reporting chain a clock's breach
+// goes to: the clock's own party, else the party that held the incident
+// when the target passed, else the assignee.
+func escalationParty(inc *store.Incident, c *sla.Clock) string {
+	switch {
+	case c.Party != "":
+		return c.Party
+	case c.BreachedBy != "":
+		return c.BreachedBy
+	}
+	return inc.Assignee
 }
 
 // nextWork is the next instant the tick has work for the incident: the
@@ -279,7 +293,7 @@ func nextWork(cfg *config.Config, inc *store.Incident, g *sla.Generation, now ti
 		if !c.HasTarget || c.Met || c.Paused || c.Stopped || !c.Running {
 			continue
 		}
-		if dueNow && len(rules.Due(c, ackFor(inc, c), time.Time{}, now)) > 0 {
+		if dueNow && len(rules.Due(c, ackFor(cfg, inc, c), time.Time{}, now)) > 0 {
 			consider(now)
 			continue
 		}
@@ -302,7 +316,7 @@ func nextWork(cfg *config.Config, inc *store.Incident, g *sla.Generation, now ti
 			consider(c.When(c.Budget))
 			continue
 		}
-		if !ackFor(inc, c).IsZero() {
+		if !ackFor(cfg, inc, c).IsZero() {
 			continue
 		}
 		var last time.Duration

@@ -263,8 +263,7 @@ func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c
 	case c.name == "note":
 		return "internal note: " + c.arg, true, true, nil
 	case c.name == "ack":
-		r, ch, n := p.acknowledge(inc)
-		return r, ch, n, nil
+		return p.acknowledge(ctx, inc)
 	}
 	return "unknown command", false, false, nil
 }

@@ -130,6 +130,17 @@ func (d *Directory) Staff(addr string) *Party {
 // chain.
 func (d *Directory) InChain(addr string) bool { return len(d.chain[strings.ToLower(addr)]) > 0 }
 
+// OnChainOf reports whether addr is on the reporting chain of the named
+// team or provider.
+func (d *Directory) OnChainOf(addr, party string) bool {
+	for _, p := range d.chain[strings.ToLower(addr)] {
+		if p.Name == party {
+			return true
+		}
+	}
+	return false
+}
+
 // IsProblemContact reports whether addr is a team's or provider's
 // problem contact.
 func (d *Directory) IsProblemContact(addr string) bool {

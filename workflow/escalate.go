@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"strings"
 	"time"
@@ -110,7 +111,7 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 			resolved = *inc.ResolvedAt
 		}
 		for _, c := range escalated(cfg, g) {
-			for _, n := range cfg.Escalation.Rules.Due(c, ackFor(inc, c), resolved, w.Now) {
+			for _, n := range cfg.Escalation.Rules.Due(c, ackFor(cfg, inc, c), resolved, w.Now) {
 				k := "sla:" + n.Key(inc.Key)
 				todo, keys = append(todo, due{inc, c, n, k}), append(keys, k)
 				keys = append(keys, earlierReminders(inc.Key, n)...)
@@ -323,13 +324,41 @@ func (p *processing) escalationData(inc *store.Incident, c *sla.Clock, n sla.Not
 // incident's breach. No further levels or reminders go out for the
 // breaches so far (a later breach escalates again); the breach stays in
 // the figures.
-func (p *processing) acknowledge(inc *store.Incident) (string, bool, bool) {
+func (p *processing) acknowledge(ctx context.Context, inc *store.Incident) (string, bool, bool, error) {
+	cfg := p.e.Cfg
 	from := strings.ToLower(p.msg.From.Addr)
-	if !inChain(p.e.Cfg, from) {
-		return "only someone on a reporting chain acknowledges a breach", false, false
+	if !inChain(cfg, from) {
+		return "only someone on a reporting chain acknowledges a breach", false, false, nil
 	}
 	if inc.ResponseBreachedAt == nil && inc.ResolutionBreachedAt == nil {
-		return "nothing to acknowledge: no target of " + inc.Key + " is breached", false, false
+		return "nothing to acknowledge: no target of " + inc.Key + " is breached", false, false, nil
+	}
+	// Only the chain the breach went to answers for it: a provider's
+	// account manager does not acknowledge the in-house team's breach.
+	st, err := p.u.deriveClocks(ctx, inc)
+	if err != nil {
+		return "", false, false, err
+	}
+	var whose []string
+	ok := false
+	if st != nil {
+		for _, c := range escalated(cfg, st.Current()) {
+			if !c.Breached {
+				continue
+			}
+			party := escalationParty(inc, c)
+			if directoryOf(cfg).OnChainOf(from, party) {
+				ok = true
+			} else if !slices.Contains(whose, party) {
+				whose = append(whose, party)
+			}
+		}
+	}
+	if !ok {
+		if len(whose) == 0 {
+			return "nothing to acknowledge: no target of " + inc.Key + " is breached", false, false, nil
+		}
+		return "not yours to acknowledge: " + inc.Key + "'s breach is " + strings.Join(whose, " and ") + "'s, and you are not on that reporting chain", false, false, nil
 	}
 	at := p.now
 	inc.AcknowledgedBy, inc.AcknowledgedAt = from, &at
@@ -338,5 +367,5 @@ func (p *processing) acknowledge(inc *store.Incident) (string, bool, bool) {
 		p.u.clockEvs, p.u.clockDirty = map[*store.Incident][]store.ClockEvent{}, map[*store.Incident]bool{}
 	}
 	p.u.clockDirty[inc] = true // next_due_at without the acknowledged levels
-	return "breach acknowledged by " + from + ": no further escalation levels or reminders", true, false
+	return "breach acknowledged by " + from + ": no further escalation levels or reminders", true, false, nil
 }

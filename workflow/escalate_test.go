@@ -529,3 +529,62 @@ func TestReminderNumberingAfterDowntime(t *testing.T) {
 		})
 	}
 }
+
+// TestAckOnlyByTheBreachingPartysChain: the in-house team breached the
+// first response, then handed the incident to the provider; the
+// provider's account manager is on a reporting chain, but not the one
+// the breach went to, so their "#ack" is refused and the team's chain
+// keeps being escalated; the team's manager acknowledges it.
+func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			res := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
+			key := res[0].Incident
+			tickAt := func(at string) {
+				t.Helper()
+				now = berlin(t, at)
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tickAt("2026-11-30 13:00") // level 1 to it-lead
+			now = berlin(t, "2026-11-30 13:30")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
+			now = berlin(t, "2026-11-30 13:40")
+			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <ack-acme@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
+			inc, _ := st.IncidentByKey(ctx, key)
+			if inc.AcknowledgedBy != "" {
+				t.Fatalf("the provider's account manager acknowledged the team's breach: %q", inc.AcknowledgedBy)
+			}
+			var reply string
+			st.DB().Get(&reply, `SELECT text_body FROM outbox WHERE kind = 'command_reply' ORDER BY id DESC LIMIT 1`)
+			if !strings.Contains(reply, "not yours to acknowledge") {
+				t.Errorf("the refusal does not say why:\n%s", reply)
+			}
+			tickAt("2026-11-30 17:00")
+			if got := strings.Join(slaMails(t, st), "; "); !strings.Contains(got, "sla_level it-manager@example.com") {
+				t.Fatalf("level 2 of the team's chain not sent after the provider's #ack: %s", got)
+			}
+			now = berlin(t, "2026-11-30 17:10")
+			ingest(t, eng, []byte("From: it-manager@example.com\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <ack-it@x>\r\n"+ownAR+"\r\n\r\n#ack\r\n"))
+			inc, _ = st.IncidentByKey(ctx, key)
+			if inc.AcknowledgedBy != "it-manager@example.com" {
+				t.Fatalf("the team's manager did not acknowledge: %q", inc.AcknowledgedBy)
+			}
+			n := len(slaMails(t, st))
+			tickAt("2026-12-01 13:00") // level 3's time
+			for _, m := range slaMails(t, st)[n:] {
+				if strings.Contains(m, "director@example.com") {
+					t.Errorf("escalated after the team's #ack: %s", m)
+				}
+			}
+		})
+	}
+}
