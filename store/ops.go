@@ -190,22 +190,25 @@ func (r Reader) AddEvents(ctx context.Context, evs []*Event) error {
 	return nil
 }
 
-// EventKeysExist returns which of the dedupe keys events have already.
-// A job that holds its claim (see ClaimJob) checks its once-only keys
-// with it before it queues anything, so that it records and sends
-// nothing twice.
-func (r Reader) EventKeysExist(ctx context.Context, keys []string) (map[string]bool, error) {
-	out := map[string]bool{}
+// EventKeysExist returns which of the dedupe keys events have already,
+// each with the time its event was recorded. A job that holds its claim
+// (see ClaimJob) checks its once-only keys with it before it queues
+// anything, so that it records and sends nothing twice.
+func (r Reader) EventKeysExist(ctx context.Context, keys []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
 	if len(keys) == 0 {
 		return out, nil
 	}
 	kj, _ := json.Marshal(keys)
-	var found []string
+	var found []struct {
+		Key string    `db:"dedupe_key"`
+		At  time.Time `db:"created_at"`
+	}
 	if err := sqlx.SelectContext(ctx, r.x, &found, r.s.q("event-keys-exist"), string(kj)); err != nil {
 		return nil, fmt.Errorf("store: event keys: %w", err)
 	}
 	for _, k := range found {
-		out[k] = true
+		out[k.Key] = k.At
 	}
 	return out, nil
 }

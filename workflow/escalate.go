@@ -114,20 +114,38 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 			for _, n := range cfg.Escalation.Rules.Due(c, ackFor(cfg, inc, c), resolved, w.Now) {
 				k := "sla:" + n.Key(inc.Key)
 				todo, keys = append(todo, due{inc, c, n, k}), append(keys, k)
-				keys = append(keys, earlierReminders(inc.Key, n)...)
+				if n.Kind == sla.Reminder {
+					keys = append(keys, highestLevel(inc.Key, n))
+					keys = append(keys, earlierReminders(inc.Key, n)...)
+				}
 			}
 		}
 		u.applyClocks(inc, st, false)
 		u.dirty[inc] = true
 	}
-	done, err := w.Tx.EventKeysExist(ctx, keys)
+	recorded, err := w.Tx.EventKeysExist(ctx, keys)
 	if err != nil {
 		return err
 	}
+	done := func(k string) bool { _, ok := recorded[k]; return ok }
+	// A reminder follows the highest level as it went out: not in the
+	// same tick (after downtime the levels that fell due go first), and
+	// only in a reminder slot that began after that level was recorded,
+	// so the first reminder comes up to one repeat later.
+	kept := todo[:0]
+	for _, d := range todo {
+		if d.n.Kind == sla.Reminder {
+			if at, ok := recorded[highestLevel(d.inc.Key, d.n)]; !ok || !at.Before(d.n.At) {
+				continue
+			}
+		}
+		kept = append(kept, d)
+	}
+	todo = kept
 	var story []int64
 	seen := map[int64]bool{}
 	for _, d := range todo {
-		if !done[d.key] && !seen[d.inc.ID] {
+		if !done(d.key) && !seen[d.inc.ID] {
 			seen[d.inc.ID] = true
 			story = append(story, d.inc.ID)
 		}
@@ -138,7 +156,7 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 	}
 	p := &processing{e: e, u: u, now: w.Now}
 	for _, d := range todo {
-		if done[d.key] {
+		if done(d.key) {
 			continue // sent before: a repeated tick, or another daemon
 		}
 		if d.n.Kind == sla.Reminder {
@@ -147,7 +165,7 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 			// in (its once-only key keeps the slot).
 			shown := 1
 			for _, k := range earlierReminders(d.inc.Key, d.n) {
-				if done[k] {
+				if done(k) {
 					shown++
 				}
 			}
@@ -159,6 +177,13 @@ func (e *Engine) escalate(ctx context.Context, w *Work) error {
 	}
 	u.events = append(u.events, p.events...)
 	return nil
+}
+
+// highestLevel is the once-only key of the level a reminder repeats.
+func highestLevel(incident string, n sla.Notice) string {
+	l := n
+	l.Kind, l.Repeat = sla.Level, 0
+	return "sla:" + l.Key(incident)
 }
 
 // earlierReminders are the once-only keys of the reminders in the slots
@@ -198,7 +223,17 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 		}
 		if level > len(chain) {
 			if n.Kind == sla.Level {
-				return nil // the chain has no one at this level
+				// On record all the same (a team renamed or removed by a
+				// reload leaves its open incidents with no chain at all);
+				// its reminders go to the highest level there is.
+				why := fmt.Sprintf("%s's reporting chain has no one at this level", party)
+				if len(chain) == 0 {
+					why = fmt.Sprintf("%s has no reporting chain (not a team or provider of the configuration?)", party)
+				}
+				k := key
+				p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{Kind: "sla_" + string(n.Kind), Actor: "helpdeskd",
+					Detail: cleanText(noticeWords(n, c, party) + "; not sent: " + why), CreatedAt: p.now, DedupeKey: &k}})
+				return nil
 			}
 			level = len(chain) // reminders go to the highest level there is
 		}

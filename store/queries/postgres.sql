@@ -137,7 +137,7 @@ SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?
 ORDER BY next_due_at LIMIT ? FOR UPDATE SKIP LOCKED;
 
 -- name: event-keys-exist
-SELECT dedupe_key FROM events WHERE dedupe_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
+SELECT dedupe_key, created_at FROM events WHERE dedupe_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
 
 -- name: timelines
 SELECT incident_id, message_id, direction, from_addr, to_addrs, subject, received_at,

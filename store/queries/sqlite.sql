@@ -106,7 +106,7 @@ SELECT * FROM clock_events WHERE incident_id IN (SELECT value FROM json_each(?))
 SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?;
 
 -- name: event-keys-exist
-SELECT dedupe_key FROM events WHERE dedupe_key IN (SELECT value FROM json_each(?));
+SELECT dedupe_key, created_at FROM events WHERE dedupe_key IN (SELECT value FROM json_each(?));
 
 -- name: timelines
 SELECT incident_id, message_id, direction, from_addr, to_addrs, subject, received_at,
