@@ -564,7 +564,7 @@ func (m *Mailer) compose(ctx context.Context, o *store.Outbox) (*mail.Msg, error
 		}
 	}
 	msg.Subject(oneLine(o.Subject))
-	msg.SetDate()
+	msg.SetDateWithValue(m.Now()) // the process clock: "--now" reaches the Date field too
 	msg.SetMessageIDWithValue(o.MessageID)
 	if ValidMsgID(o.InReplyTo) {
 		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+o.InReplyTo+">")

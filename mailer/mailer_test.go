@@ -393,3 +393,24 @@ func TestClaimsOfGoneProcessesReleased(t *testing.T) {
 		}
 	})
 }
+
+// TestDateFollowsTheProcessClock: a mail delivered under "--now" (the
+// mailer's Now) is dated by that clock, not the host's.
+func TestDateFollowsTheProcessClock(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, 0, 1)
+		at := time.Now().UTC().Add(72 * time.Hour).Truncate(time.Second)
+		e.m.Now = func() time.Time { return at }
+		e.queue(1, nil)
+		if st, err := e.m.Flush(context.Background()); err != nil || st.Sent != 1 {
+			t.Fatalf("flush: %+v %v", st, err)
+		}
+		m, err := mailparse.Parse(e.smtp.Captured()[0].Data, mailparse.DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Date.Equal(at) {
+			t.Errorf("Date %v, want the process clock's %v", m.Date, at)
+		}
+	})
+}

@@ -681,3 +681,29 @@ func TestLevelsOfARemovedTeamAreOnRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitingReturnsToNewWhenUnanswered: "#waiting" on an incident no one
+// has answered yet, then the requester's reply: back to "new" (open
+// comes with the first response), not "open".
+func TestWaitingReturnsToNewWhenUnanswered(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, slaRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			key := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))[0].Incident
+			now = berlin(t, "2026-11-30 09:10")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#waiting", "w1@x"))
+			if inc, _ := st.IncidentByKey(ctx, key); inc.Status != store.StatusWaiting || inc.FirstResponseAt != nil {
+				t.Fatalf("after #waiting: %s, first response %v", inc.Status, inc.FirstResponseAt)
+			}
+			now = berlin(t, "2026-11-30 09:20")
+			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] Payroll share is gone", "e2@x", ownAR))
+			if inc, _ := st.IncidentByKey(ctx, key); inc.Status != store.StatusNew {
+				t.Errorf("after the requester's reply: %s, want new (nobody has answered)", inc.Status)
+			}
+		})
+	}
+}

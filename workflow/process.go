@@ -415,8 +415,13 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 				return err
 			}
 		} else {
-			p.u.setStatus(inc, store.StatusOpen)
-			if err := p.event(inc, EvStatus, from, "waiting → open: the requester replied"); err != nil {
+			// Back to where it was: "open" only once answered.
+			back := store.StatusOpen
+			if inc.FirstResponseAt == nil {
+				back = store.StatusNew
+			}
+			p.u.setStatus(inc, back)
+			if err := p.event(inc, EvStatus, from, "waiting → "+string(back)+": the requester replied"); err != nil {
 				return err
 			}
 		}
