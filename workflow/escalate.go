@@ -51,7 +51,8 @@ type EscalationData struct {
 	Target       string
 	Due          string
 	Breached     string
-	Overdue      string
+	Overdue      string // "8h 30m", counted as the target counts ("of business time" when it does)
+	Contract     string // the policy of a party's own target ("acme-contract"); "" for the helpdesk's promise
 	Why          string
 	Timeline     []TimelineEntry
 }
@@ -311,6 +312,20 @@ func noticeWords(n sla.Notice, c *sla.Clock, party string) string {
 	return fmt.Sprintf("escalated: %s (%s) breached; %s's chain level %d", metricWords(n.Metric), whose, party, n.Level)
 }
 
+// spanWords writes a span for people, to the minute: "45m", "8h",
+// "32h 5m", "0m".
+func spanWords(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh %dm", h, m)
+}
+
 // escalationData gathers what an escalation mail says: the promise, the
 // due time and why, and the incident's story.
 func (p *processing) escalationData(inc *store.Incident, c *sla.Clock, n sla.Notice, party string, timeline []store.TimelineMessage) EscalationData {
@@ -328,10 +343,16 @@ func (p *processing) escalationData(inc *store.Incident, c *sla.Clock, n sla.Not
 	d := EscalationData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
 		Priority: c.Priority, Kind: string(n.Kind), Level: n.Level, Repeat: n.Repeat, Metric: metricWords(n.Metric),
 		Party: partyName(cfg, party), Promise: whose, Target: targetWords(c), Due: when(c.Due), Why: sla.Explain(c).String()}
+	if c.Party != "" {
+		d.Contract = c.Policy
+	}
 	if c.Breached {
 		d.Breached = when(c.BreachedAt)
 		if over := -c.Remaining; over > 0 {
-			d.Overdue = over.Round(time.Minute).String()
+			d.Overdue = spanWords(over)
+			if !c.Calendar.Is24x7() {
+				d.Overdue += " of business time"
+			}
 		}
 	}
 	for _, m := range timeline {
@@ -350,7 +371,7 @@ func (p *processing) escalationData(inc *store.Incident, c *sla.Clock, n sla.Not
 	}
 	if inc.FirstResponseAt != nil {
 		d.Timeline = append(d.Timeline, TimelineEntry{When: when(*inc.FirstResponseAt), Who: inc.Assignee,
-			What: "first response, " + inc.FirstResponseAt.Sub(inc.CreatedAt).Round(time.Minute).String() + " after the request"})
+			What: "first response, " + spanWords(inc.FirstResponseAt.Sub(inc.CreatedAt)) + " after the request"})
 	}
 	return d
 }

@@ -514,6 +514,11 @@ func TestReminderNumberingAfterDowntime(t *testing.T) {
 			if len(response) != 1 || !strings.Contains(response[0], "Reminder 1") {
 				t.Fatalf("after three missed days: %q, want one \"Reminder 1\" about the first response", response)
 			}
+			var body string
+			st.DB().Get(&body, `SELECT text_body FROM outbox WHERE kind = 'sla_reminder' ORDER BY id LIMIT 1`)
+			if !strings.Contains(body, "(overdue by 40h of business time)") {
+				t.Errorf("the reminder does not say how overdue in words:\n%s", body)
+			}
 			now = berlin(t, "2026-12-07 13:00")
 			for range 2 {
 				if _, err := eng.Tick(ctx); err != nil {
@@ -573,6 +578,14 @@ func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 			tickAt("2026-11-30 17:00")
 			if got := strings.Join(slaMails(t, st), "; "); !strings.Contains(got, "sla_level it-manager@example.com") {
 				t.Fatalf("level 2 of the team's chain not sent after the provider's #ack: %s", got)
+			}
+			// The provider's own contract breached too (2h from the
+			// hand-over): its subject names the contract, so it is not
+			// taken for the promise's.
+			var subjects []string
+			st.DB().Select(&subjects, `SELECT subject FROM outbox WHERE kind = 'sla_level' AND to_addrs = 'account.manager@acme-it.example'`)
+			if len(subjects) != 1 || !strings.Contains(subjects[0], "Escalation level 1: first response target (acme-contract) breached") {
+				t.Errorf("the contract's escalation: %q", subjects)
 			}
 			now = berlin(t, "2026-11-30 17:10")
 			ingest(t, eng, []byte("From: it-manager@example.com\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
