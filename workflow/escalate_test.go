@@ -720,3 +720,21 @@ func TestWaitingReturnsToNewWhenUnanswered(t *testing.T) {
 		})
 	}
 }
+
+// TestChainMemberIsNotAnOutsider: the team lead, on the reporting chain
+// but not a member, writes on an incident: not flagged as a stranger.
+func TestChainMemberIsNotAnOutsider(t *testing.T) {
+	eng, _ := newEngine(t, "sqlite", `timezone = "Europe/Berlin"`)
+	withRouting(t, eng, slaRouting)
+	now := berlin(t, "2026-11-30 09:00")
+	eng.Now = func() time.Time { return now }
+	key := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))[0].Incident
+	res := ingest(t, eng, commandMailTo(key, "it-lead@example.com", "#waiting", "w1@x"))
+	if strings.Contains(res[0].Reason, "flagged") {
+		t.Errorf("the team lead's mail was flagged: %s", res[0].Reason)
+	}
+	res = ingest(t, eng, commandMailTo(key, "stranger@example.org", "Any news?", "s1@x"))
+	if !strings.Contains(res[0].Reason, "flagged: sender is neither") {
+		t.Errorf("a stranger's mail was not flagged: %s", res[0].Reason)
+	}
+}

@@ -387,10 +387,11 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			return err
 		}
 	}
-	if !isRequester && staff == "" {
+	if !isRequester && staff == "" && !inChain(p.e.Cfg, from) {
 		// Rule 5: anyone can type a tag, or quote a Message-ID he has
 		// seen. Record it, but say that this sender was not on the
-		// thread before.
+		// thread before (a reporting chain's member answers for the
+		// incidents escalated to them: not an outsider).
 		on, err := p.u.isParticipant(ctx, inc, from)
 		if err != nil {
 			return err
