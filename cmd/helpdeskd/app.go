@@ -68,7 +68,7 @@ func init() {
 		{"migrate", "migrate                             apply database migrations", cmdMigrate},
 		{"check-config", "check-config [--connect]            validate the configuration; --connect logs in to IMAP and SMTP", cmdCheckConfig},
 		{"incidents", "incidents [--json] [--all]          open (or all) incidents", cmdIncidents},
-		{"show", "show KEY [--json]                   one incident (HD-N) with its messages and events, or a problem (PRB-N)", cmdShow},
+		{"show", "show KEY [--json] [--now T]         one incident (HD-N) with its messages and events, or a problem (PRB-N)", cmdShow},
 		{"attachment", "attachment KEY INDEX -o FILE        write an incident's attachment (numbered by show) to FILE", cmdAttachment},
 		{"resolve", adminUsage["resolve"], cmdAdmin("resolve")},
 		{"close", adminUsage["close"], cmdAdmin("close")},

@@ -172,6 +172,14 @@ func TestEscalationWithRunOnce(t *testing.T) {
 			if got := escalations(); len(got) != len(want) {
 				t.Fatalf("mail after #ack: %q", got[len(want):])
 			}
+			// "show --now" tells the clocks as of the run's time, not the
+			// host's: the response breached and acknowledged, the
+			// resolution (5 business days, due Monday 09:00) with 11 h 1
+			// min of business time left on Thursday 17:59.
+			code, out, stderr := helpdeskd(t, "", "-config", cfgPath, "show", "HD-1", "--now", "2026-12-03T16:59:00Z")
+			if code != 0 || !strings.Contains(out, "breach acknowledged by it-manager@example.com") || !strings.Contains(out, "(11 h 1 min remaining)") {
+				t.Errorf("show --now: %d %s\n%s", code, stderr, out)
+			}
 		})
 	}
 }

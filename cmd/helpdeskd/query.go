@@ -57,12 +57,19 @@ func clip(s string, n int) string {
 func cmdShow(e *env, args []string) error {
 	fs := newFlags("show", e)
 	asJSON := fs.Bool("json", false, "JSON output")
+	nowS := fs.String("now", "", "the time the clocks are told at (RFC 3339), as a \"run --once --now\" left them; default: now")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return exitf(exitUsage, "usage: show KEY [--json]")
+		return exitf(exitUsage, "usage: show KEY [--json] [--now T]")
+	}
+	now := time.Now().UTC()
+	if *nowS != "" {
+		if now, err = time.Parse(time.RFC3339, *nowS); err != nil {
+			return exitf(exitUsage, "--now: want RFC 3339 (2026-11-30T07:30:00Z), got %q", *nowS)
+		}
 	}
 	cfg, st, err := e.openConfigured()
 	if err != nil {
@@ -80,7 +87,7 @@ func cmdShow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if v.Clock, err = workflow.ClockStory(e.ctx, cfg, st.Reader, key, time.Now().UTC()); err != nil {
+	if v.Clock, err = workflow.ClockStory(e.ctx, cfg, st.Reader, key, now); err != nil {
 		return err
 	}
 	if *asJSON {
