@@ -564,7 +564,11 @@ func (m *Mailer) compose(ctx context.Context, o *store.Outbox) (*mail.Msg, error
 		}
 	}
 	msg.Subject(oneLine(o.Subject))
-	msg.SetDateWithValue(m.Now()) // the process clock: "--now" reaches the Date field too
+	date := time.Now()
+	if m.Now != nil {
+		date = m.Now() // the process clock: "--now" reaches the Date field too
+	}
+	msg.SetDateWithValue(date)
 	msg.SetMessageIDWithValue(o.MessageID)
 	if ValidMsgID(o.InReplyTo) {
 		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+o.InReplyTo+">")
