@@ -72,8 +72,10 @@ func (u *unit) clock(inc *store.Incident, kind sla.EventKind, ev store.ClockEven
 		if ev.Party == "" {
 			ev.Party = inc.Assignee
 		}
-		if pol := cfg.Policy(ev.Party); pol != nil {
-			ev.Policy = pol.Name
+		if pt := directoryOf(cfg).Party(ev.Party); pt != nil && pt.Policy != nil {
+			ev.Policy = pt.Policy.Name
+		} else if pr := promise(cfg); pr != nil {
+			ev.Policy = pr.Name // a party no longer configured: the first [[sla]]
 		}
 	}
 	if kind == sla.Started {

@@ -236,16 +236,8 @@ func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c
 		p.u.setPriority(inc, store.Priority(arg))
 		return "priority " + string(old) + " → " + arg, true, false, nil
 	case c.name == "assign":
-		team, prov := cfg.Assignee(c.arg)
-		if team == nil && prov == nil {
-			var names []string
-			for _, t := range cfg.Teams {
-				names = append(names, t.Name)
-			}
-			for _, pv := range cfg.Providers {
-				names = append(names, pv.Name)
-			}
-			return fmt.Sprintf("bad argument %q: not a team or provider (%s)", c.arg, strings.Join(names, ", ")), false, false, nil
+		if dir := directoryOf(cfg); dir.Party(c.arg) == nil {
+			return fmt.Sprintf("bad argument %q: not a team or provider (%s)", c.arg, strings.Join(dir.Names(), ", ")), false, false, nil
 		}
 		old := inc.Assignee
 		p.u.assign(inc, c.arg)

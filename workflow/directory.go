@@ -32,10 +32,14 @@ type Party struct {
 	Chain   []string // the reporting chain, level 1 first (accountable)
 	Contact string   // problem contact (consulted)
 	Policy  *sla.Policy
+	// Its configuration: exactly one is set, by Kind.
+	Team     *config.Team
+	Provider *config.Provider
 }
 
 // Directory indexes the parties of a configuration.
 type Directory struct {
+	names    []string // the parties' names, teams then providers, in the configuration's order
 	parties  map[string]*Party
 	member   map[string]*Party   // team member address → team
 	domain   map[string]*Party   // provider domain → provider
@@ -71,8 +75,9 @@ func NewDirectory(cfg *config.Config) *Directory {
 	}
 	for i := range cfg.Teams {
 		t := &cfg.Teams[i]
-		p := &Party{Name: t.Name, Kind: Team, Label: t.Label(), Members: t.Members, Chain: t.Chain, Contact: t.ProblemContact, Policy: policy(t.Name)}
+		p := &Party{Name: t.Name, Kind: Team, Label: t.Label(), Members: t.Members, Chain: t.Chain, Contact: t.ProblemContact, Policy: policy(t.Name), Team: t}
 		d.parties[t.Name] = p
+		d.names = append(d.names, t.Name)
 		for _, m := range t.Members {
 			if d.member[m] == nil {
 				d.member[m] = p
@@ -90,8 +95,9 @@ func NewDirectory(cfg *config.Config) *Directory {
 	}
 	for i := range cfg.Providers {
 		pv := &cfg.Providers[i]
-		p := &Party{Name: pv.Name, Kind: Provider, Label: pv.Label(), Members: []string{pv.Intake}, Chain: pv.Chain, Contact: pv.ProblemContact, Policy: policy(pv.Name)}
+		p := &Party{Name: pv.Name, Kind: Provider, Label: pv.Label(), Members: []string{pv.Intake}, Chain: pv.Chain, Contact: pv.ProblemContact, Policy: policy(pv.Name), Provider: pv}
 		d.parties[pv.Name] = p
+		d.names = append(d.names, pv.Name)
 		for _, dom := range pv.Domains {
 			if d.domain[dom] == nil {
 				d.domain[dom] = p
@@ -112,6 +118,10 @@ func NewDirectory(cfg *config.Config) *Directory {
 
 // Party returns a team or provider by name, or nil.
 func (d *Directory) Party(name string) *Party { return d.parties[name] }
+
+// Names are the parties' names, teams first, in the configuration's
+// order.
+func (d *Directory) Names() []string { return d.names }
 
 // Staff is the team whose member addr is, else the provider whose domain
 // or intake address it has; nil for anyone else.

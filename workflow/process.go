@@ -53,8 +53,10 @@ func (p *processing) provider() *config.Provider {
 	if name == "" {
 		return nil
 	}
-	_, prov := p.e.Cfg.Assignee(name)
-	return prov
+	if pt := directoryOf(p.e.Cfg).Party(name); pt != nil {
+		return pt.Provider
+	}
+	return nil
 }
 
 // findThread applies threading rules 1 to 4 of the design, first match

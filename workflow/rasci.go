@@ -32,19 +32,21 @@ type RASCIRow struct {
 func RASCI(cfg *config.Config) []RASCIRow {
 	row := func(category, route, party string, informed []string) RASCIRow {
 		r := RASCIRow{Category: category, Route: route, Responsible: party,
-			Accountable: nonNil(cfg.Chain(party)), Supporting: []string{}, Consulted: []string{}, Informed: nonNil(informed)}
-		if pol := cfg.Policy(party); pol != nil {
-			r.SLA = pol.Name
+			Accountable: []string{}, Supporting: []string{}, Consulted: []string{}, Informed: nonNil(informed)}
+		dir := directoryOf(cfg)
+		pt := dir.Party(party)
+		if pt == nil {
+			return r
 		}
-		team, prov := cfg.Assignee(party)
-		switch {
-		case team != nil && team.ProblemContact != "":
-			r.Consulted = []string{team.ProblemContact}
-		case prov != nil && prov.ProblemContact != "":
-			r.Consulted = []string{prov.ProblemContact}
+		r.Accountable = nonNil(pt.Chain)
+		if pt.Policy != nil {
+			r.SLA = pt.Policy.Name
 		}
-		if d := cfg.Routing.DefaultAssignee; prov != nil && d != "" && d != party {
-			if t, _ := cfg.Assignee(d); t != nil {
+		if pt.Contact != "" {
+			r.Consulted = []string{pt.Contact}
+		}
+		if d := cfg.Routing.DefaultAssignee; pt.Kind == Provider && d != "" && d != party {
+			if dp := dir.Party(d); dp != nil && dp.Kind == Team {
 				r.Supporting = []string{d}
 			}
 		}

@@ -141,10 +141,10 @@ func (p *processing) notifyAssignee(ctx context.Context, inc *store.Incident, r 
 	}
 	var to []string
 	var kind OutboxKind
-	if team, provider := cfg.Assignee(inc.Assignee); team != nil {
-		to, kind = team.Members, OutNotifyTeam
-	} else if provider != nil {
-		to, kind = []string{provider.Intake}, OutNotifyProvider
+	if pt := directoryOf(cfg).Party(inc.Assignee); pt != nil && pt.Kind == Team {
+		to, kind = pt.Members, OutNotifyTeam
+	} else if pt != nil {
+		to, kind = []string{pt.Provider.Intake}, OutNotifyProvider
 	}
 	// One notice per incident and assignee when routed; one per
 	// assignment when assigned by command.
@@ -272,8 +272,8 @@ func (p *processing) relay(ctx context.Context, inc *store.Incident, staff strin
 		if inReplyTo, refs, err = p.assigneeThread(ctx, inc); err != nil {
 			return err
 		}
-		if _, prov := cfg.Assignee(inc.Assignee); prov != nil {
-			t, err := p.providerTicket(ctx, inc, prov)
+		if pt := directoryOf(cfg).Party(inc.Assignee); pt != nil && pt.Provider != nil {
+			t, err := p.providerTicket(ctx, inc, pt.Provider)
 			if err != nil {
 				return err
 			}
