@@ -205,37 +205,31 @@ func earlierReminders(incident string, n sla.Notice) []string {
 // notice records and queues one due notice, under its once-only key.
 func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key string, timeline []store.TimelineMessage) error {
 	cfg := p.e.Cfg
-	party := c.Party
-	if party == "" {
-		party = c.BreachedBy
-	}
-	if party == "" || n.Kind == sla.Warning {
-		party = inc.Assignee
+	party := inc.Assignee // a warning goes to whoever holds it now
+	if n.Kind != sla.Warning {
+		party = escalationParty(inc, c)
 	}
 	var to, cc []string
-	level := n.Level
-	switch n.Kind {
-	case sla.Warning:
+	level, unsent := n.Level, false
+	detail := noticeWords(n, c, party)
+	if n.Kind == sla.Warning {
 		to = responsible(cfg, party)
-	default:
+	} else {
 		var chain []string
 		if pt := directoryOf(cfg).Party(party); pt != nil {
 			chain = pt.Chain
 		}
-		if level > len(chain) {
-			if n.Kind == sla.Level {
-				// On record all the same (a team renamed or removed by a
-				// reload leaves its open incidents with no chain at all);
-				// its reminders go to the highest level there is.
-				why := fmt.Sprintf("%s's reporting chain has no one at this level", party)
-				if len(chain) == 0 {
-					why = fmt.Sprintf("%s has no reporting chain (not a team or provider of the configuration?)", party)
-				}
-				k := key
-				p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{Kind: "sla_" + string(n.Kind), Actor: "helpdeskd",
-					Detail: cleanText(noticeWords(n, c, party) + "; not sent: " + why), CreatedAt: p.now, DedupeKey: &k}})
-				return nil
+		switch {
+		case n.Kind == sla.Level && level > len(chain):
+			// On record all the same (a team renamed or removed by a
+			// reload leaves its open incidents with no chain at all).
+			level, unsent = 0, true
+			if len(chain) == 0 {
+				detail += fmt.Sprintf("; not sent: %s has no reporting chain (not a team or provider of the configuration?)", party)
+			} else {
+				detail += fmt.Sprintf("; not sent: %s's reporting chain has no one at this level", party)
 			}
+		case level > len(chain):
 			level = len(chain) // reminders go to the highest level there is
 		}
 		if level >= 1 {
@@ -245,16 +239,16 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 			}
 		}
 	}
-	detail := noticeWords(n, c, party)
-	if len(to) == 0 {
-		detail += "; nobody to tell (no members, intake or chain configured)"
-	} else {
+	switch {
+	case len(to) > 0:
 		detail += " to " + strings.Join(to, ", ")
+	case !unsent:
+		detail += "; nobody to tell (no members, intake or chain configured)"
 	}
 	k := key
 	p.events = append(p.events, pendingEvent{inc: inc, ev: &store.Event{Kind: "sla_" + string(n.Kind), Actor: "helpdeskd",
 		Detail: cleanText(detail), CreatedAt: p.now, DedupeKey: &k}})
-	if n.Kind != sla.Warning && level > inc.EscalationLevel {
+	if level > inc.EscalationLevel {
 		inc.EscalationLevel = level // the highest level that has a person
 	}
 	if len(to) == 0 {

@@ -486,12 +486,8 @@ func TestClockEdgeCases(t *testing.T) {
 func TestReminderNumberingAfterDowntime(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
-			withRouting(t, eng, slaRouting)
+			eng, st, now, _ := slaEngine(t, d)
 			ctx := context.Background()
-			now := berlin(t, "2026-11-30 09:00") // a Monday
-			eng.Now = func() time.Time { return now }
-			ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
 			reminders := func() []string {
 				var subjects []string
 				if err := st.DB().Select(&subjects, `SELECT subject FROM outbox WHERE kind = 'sla_reminder' ORDER BY id`); err != nil {
@@ -500,7 +496,7 @@ func TestReminderNumberingAfterDowntime(t *testing.T) {
 				return subjects
 			}
 			for _, at := range []string{"2026-11-30 13:00", "2026-11-30 17:00", "2026-12-01 13:00", "2026-12-04 13:00", "2026-12-04 13:00"} {
-				now = berlin(t, at)
+				*now = berlin(t, at)
 				if _, err := eng.Tick(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -519,7 +515,7 @@ func TestReminderNumberingAfterDowntime(t *testing.T) {
 			if !strings.Contains(body, "(overdue by 40h of business time)") {
 				t.Errorf("the reminder does not say how overdue in words:\n%s", body)
 			}
-			now = berlin(t, "2026-12-07 13:00")
+			*now = berlin(t, "2026-12-07 13:00")
 			for range 2 {
 				if _, err := eng.Tick(ctx); err != nil {
 					t.Fatal(err)
@@ -546,24 +542,19 @@ func TestReminderNumberingAfterDowntime(t *testing.T) {
 func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
-			withRouting(t, eng, slaRouting)
+			eng, st, now, key := slaEngine(t, d)
 			ctx := context.Background()
-			now := berlin(t, "2026-11-30 09:00")
-			eng.Now = func() time.Time { return now }
-			res := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
-			key := res[0].Incident
 			tickAt := func(at string) {
 				t.Helper()
-				now = berlin(t, at)
+				*now = berlin(t, at)
 				if _, err := eng.Tick(ctx); err != nil {
 					t.Fatal(err)
 				}
 			}
 			tickAt("2026-11-30 13:00") // level 1 to it-lead
-			now = berlin(t, "2026-11-30 13:30")
+			*now = berlin(t, "2026-11-30 13:30")
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
-			now = berlin(t, "2026-11-30 13:40")
+			*now = berlin(t, "2026-11-30 13:40")
 			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
 				"Message-ID: <ack-acme@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
 			inc, _ := st.IncidentByKey(ctx, key)
@@ -587,7 +578,7 @@ func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 			if len(subjects) != 1 || !strings.Contains(subjects[0], "Escalation level 1: first response target (acme-contract) breached") {
 				t.Errorf("the contract's escalation: %q", subjects)
 			}
-			now = berlin(t, "2026-11-30 17:10")
+			*now = berlin(t, "2026-11-30 17:10")
 			ingest(t, eng, []byte("From: it-manager@example.com\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
 				"Message-ID: <ack-it@x>\r\n"+ownAR+"\r\n\r\n#ack\r\n"))
 			inc, _ = st.IncidentByKey(ctx, key)
@@ -612,12 +603,8 @@ func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 func TestDowntimeSendsLevelsThenReminders(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
-			withRouting(t, eng, slaRouting)
+			eng, st, now, _ := slaEngine(t, d)
 			ctx := context.Background()
-			now := berlin(t, "2026-11-30 09:00")
-			eng.Now = func() time.Time { return now }
-			ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
 			response := func() []string {
 				var out []string
 				for _, m := range slaMails(t, st) {
@@ -629,7 +616,7 @@ func TestDowntimeSendsLevelsThenReminders(t *testing.T) {
 			}
 			tick := func(at string) {
 				t.Helper()
-				now = berlin(t, at)
+				*now = berlin(t, at)
 				if _, err := eng.Tick(ctx); err != nil {
 					t.Fatal(err)
 				}
@@ -665,12 +652,8 @@ func TestDowntimeSendsLevelsThenReminders(t *testing.T) {
 func TestLevelsOfARemovedTeamAreOnRecord(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
-			withRouting(t, eng, slaRouting)
+			eng, st, now, _ := slaEngine(t, d)
 			ctx := context.Background()
-			now := berlin(t, "2026-11-30 09:00")
-			eng.Now = func() time.Time { return now }
-			ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))
 			renamed, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+
 				strings.ReplaceAll(strings.Replace(slaRouting, `name = "it"`, `name = "ops"`, 1), `default_assignee = "it"`, `default_assignee = "ops"`)))
 			if err != nil {
@@ -682,7 +665,7 @@ func TestLevelsOfARemovedTeamAreOnRecord(t *testing.T) {
 			if _, err := eng.RefreshClocks(ctx); err != nil {
 				t.Fatal(err)
 			}
-			now = berlin(t, "2026-11-30 13:00")
+			*now = berlin(t, "2026-11-30 13:00")
 			if _, err := eng.Tick(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -701,18 +684,14 @@ func TestLevelsOfARemovedTeamAreOnRecord(t *testing.T) {
 func TestWaitingReturnsToNewWhenUnanswered(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
-			withRouting(t, eng, slaRouting)
+			eng, st, now, key := slaEngine(t, d)
 			ctx := context.Background()
-			now := berlin(t, "2026-11-30 09:00")
-			eng.Now = func() time.Time { return now }
-			key := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))[0].Incident
-			now = berlin(t, "2026-11-30 09:10")
+			*now = berlin(t, "2026-11-30 09:10")
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#waiting", "w1@x"))
 			if inc, _ := st.IncidentByKey(ctx, key); inc.Status != store.StatusWaiting || inc.FirstResponseAt != nil {
 				t.Fatalf("after #waiting: %s, first response %v", inc.Status, inc.FirstResponseAt)
 			}
-			now = berlin(t, "2026-11-30 09:20")
+			*now = berlin(t, "2026-11-30 09:20")
 			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] Payroll share is gone", "e2@x", ownAR))
 			if inc, _ := st.IncidentByKey(ctx, key); inc.Status != store.StatusNew {
 				t.Errorf("after the requester's reply: %s, want new (nobody has answered)", inc.Status)
@@ -724,11 +703,7 @@ func TestWaitingReturnsToNewWhenUnanswered(t *testing.T) {
 // TestChainMemberIsNotAnOutsider: the team lead, on the reporting chain
 // but not a member, writes on an incident: not flagged as a stranger.
 func TestChainMemberIsNotAnOutsider(t *testing.T) {
-	eng, _ := newEngine(t, "sqlite", `timezone = "Europe/Berlin"`)
-	withRouting(t, eng, slaRouting)
-	now := berlin(t, "2026-11-30 09:00")
-	eng.Now = func() time.Time { return now }
-	key := ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))[0].Incident
+	eng, _, _, key := slaEngine(t, "sqlite")
 	res := ingest(t, eng, commandMailTo(key, "it-lead@example.com", "#waiting", "w1@x"))
 	if strings.Contains(res[0].Reason, "flagged") {
 		t.Errorf("the team lead's mail was flagged: %s", res[0].Reason)
@@ -737,4 +712,18 @@ func TestChainMemberIsNotAnOutsider(t *testing.T) {
 	if !strings.Contains(res[0].Reason, "flagged: sender is neither") {
 		t.Errorf("a stranger's mail was not flagged: %s", res[0].Reason)
 	}
+}
+
+// slaEngine is an engine on slaRouting (Europe/Berlin) whose clock reads
+// *now, with Carol's request taken on Monday 2026-11-30 09:00; key is
+// its incident.
+func slaEngine(t *testing.T, d string) (eng *workflow.Engine, st *store.Store, now *time.Time, key string) {
+	t.Helper()
+	eng, st = newEngine(t, d, `timezone = "Europe/Berlin"`)
+	withRouting(t, eng, slaRouting)
+	at := berlin(t, "2026-11-30 09:00")
+	now = &at
+	eng.Now = func() time.Time { return *now }
+	key = ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))[0].Incident
+	return eng, st, now, key
 }

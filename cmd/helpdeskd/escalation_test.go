@@ -60,6 +60,48 @@ repeat = "1d"
 `, dbURL, imapPort, smtpPort)
 }
 
+// escalationRig starts an IMAP server and an SMTP capture, writes
+// escalationConfig for them and the dialect's database, and returns them
+// with the database URL, the configuration's path and child, which makes
+// a "run --once --now" process for a Berlin wall-clock time
+// ("2026-11-30 09:00").
+func escalationRig(t *testing.T, d string) (*mailsim.IMAPServer, *mailsim.SMTPServer, string, string, func(at string) *exec.Cmd) {
+	t.Helper()
+	imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { imapSrv.Close() })
+	smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { smtpSrv.Close() })
+	u := testutil.URL(t, d)
+	cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
+	if err := os.WriteFile(cfgPath, escalationConfig(u, imapSrv.Port, smtpSrv.Port), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := func(at string) *exec.Cmd {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", at, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(self, "-config", cfgPath, "-log-level", "warn", "run", "--once", "--now", tm.UTC().Format(time.RFC3339))
+		cmd.Env = append(os.Environ(), "HELPDESKD_TEST_AS_MAIN=1")
+		return cmd
+	}
+	return imapSrv, smtpSrv, u, cfgPath, child
+}
+
 // TestEscalationWithRunOnce drives a whole escalation with nothing but
 // "run --once --now T", through a real IMAP server and SMTP capture: the
 // request at Monday 09:00 (Berlin); a warning at 12:15; level 1 at 13:00;
@@ -71,33 +113,10 @@ repeat = "1d"
 func TestEscalationWithRunOnce(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer imapSrv.Close()
-			smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer smtpSrv.Close()
-			u := testutil.URL(t, d)
-			cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
-			os.WriteFile(cfgPath, escalationConfig(u, imapSrv.Port, smtpSrv.Port), 0o600)
-			self, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
+			imapSrv, smtpSrv, _, cfgPath, child := escalationRig(t, d)
 			runAt := func(at string) {
 				t.Helper()
-				loc, _ := time.LoadLocation("Europe/Berlin")
-				tm, err := time.ParseInLocation("2006-01-02 15:04", at, loc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cmd := exec.Command(self, "-config", cfgPath, "-log-level", "warn", "run", "--once", "--now", tm.UTC().Format(time.RFC3339))
-				cmd.Env = append(os.Environ(), "HELPDESKD_TEST_AS_MAIN=1")
-				if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "outbox") {
+				if out, err := child(at).CombinedOutput(); err != nil && !strings.Contains(string(out), "outbox") {
 					t.Fatalf("run --once --now %s: %v\n%s", at, err, out)
 				}
 			}
@@ -192,33 +211,7 @@ func TestEscalationWithRunOnce(t *testing.T) {
 func TestEscalationSurvivesSIGKILL(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			imapSrv, err := mailsim.StartIMAP("support@example.com", "secret", mailsim.IMAPOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer imapSrv.Close()
-			smtpSrv, err := mailsim.StartSMTP(mailsim.SMTPOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer smtpSrv.Close()
-			u := testutil.URL(t, d)
-			cfgPath := filepath.Join(t.TempDir(), "helpdeskd.toml")
-			os.WriteFile(cfgPath, escalationConfig(u, imapSrv.Port, smtpSrv.Port), 0o600)
-			self, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
-			loc, _ := time.LoadLocation("Europe/Berlin")
-			child := func(at string) *exec.Cmd {
-				tm, err := time.ParseInLocation("2006-01-02 15:04", at, loc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cmd := exec.Command(self, "-config", cfgPath, "-log-level", "warn", "run", "--once", "--now", tm.UTC().Format(time.RFC3339))
-				cmd.Env = append(os.Environ(), "HELPDESKD_TEST_AS_MAIN=1")
-				return cmd
-			}
+			imapSrv, smtpSrv, u, _, child := escalationRig(t, d)
 			imapSrv.Append("INBOX", []byte("From: Carol <carol@example.com>\r\nTo: support@example.com\r\nSubject: Payroll share is gone\r\n"+
 				"Message-ID: <req1@example.com>\r\n\r\nThe payroll share disappeared.\r\n"))
 			if out, err := child("2026-11-30 09:00").CombinedOutput(); err != nil {
