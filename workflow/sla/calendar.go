@@ -70,8 +70,10 @@ type CalendarOptions struct {
 // Business-time arithmetic walks the days of the calendar's zone with
 // time.Date(y, m, d+i, hh, mm, 0, 0, zone), so days are never 24 h
 // steps and intervals keep their wall-clock bounds on DST Sundays. Time
-// inside an open interval counts as elapsed (real) time: an interval
-// spanning a DST change counts its real length.
+// inside an open interval is counted on the wall clock: an interval
+// spanning a DST change counts its written length (see segment), so every
+// working day counts DayLength and a "d" is the same time of day on the
+// next working day.
 type Calendar struct {
 	name     string
 	loc      *time.Location
@@ -381,14 +383,34 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// span resolves interval h on date d in the calendar's zone. A wall-clock
-// time skipped by a spring-forward change resolves an hour later (02:30
-// becomes 03:30 in Europe/Berlin), so an interval may then overlap the
-// next one: the callers start each interval no earlier than the previous
-// one ended, so no real time is counted twice.
+// span resolves interval h on date d in the calendar's zone: the first
+// instants at which the wall clock shows its start and its end (see
+// atWall), so a bound in the hour a spring-forward change skips resolves
+// to the change itself, and a bound in the hour a fall-back change repeats
+// to its first pass.
 func (c *Calendar) span(d Date, h Hours) (time.Time, time.Time) {
-	return time.Date(d.Year, d.Month, d.Day, h.Start/60, h.Start%60, 0, 0, c.loc),
-		time.Date(d.Year, d.Month, d.Day, h.End/60, h.End%60, 0, 0, c.loc)
+	off, plain := c.plainDay(d)
+	return c.spanOn(d, h, off, plain)
+}
+
+// spanOn is span with plainDay's answer for d.
+func (c *Calendar) spanOn(d Date, h Hours, off time.Duration, plain bool) (time.Time, time.Time) {
+	if plain {
+		mid := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Add(-off)
+		return mid.Add(time.Duration(h.Start) * time.Minute).In(c.loc), mid.Add(time.Duration(h.End) * time.Minute).In(c.loc)
+	}
+	return c.atWall(d, time.Duration(h.Start)*time.Minute), c.atWall(d, time.Duration(h.End)*time.Minute)
+}
+
+// plainDay reports whether the zone's UTC offset is the same from well
+// before local midnight of d to well after the next (14 h either side
+// covers every zone), and returns it: on such a day the wall clock and
+// elapsed time agree, as they do on all days but those of a DST change.
+func (c *Calendar) plainDay(d Date) (time.Duration, bool) {
+	u := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
+	_, a := u.Add(-14 * time.Hour).In(c.loc).Zone()
+	_, b := u.Add(38 * time.Hour).In(c.loc).Zone()
+	return time.Duration(a) * time.Second, a == b
 }
 
 // maxClosedDays bounds the search for open time: a calendar closed for ten
@@ -407,7 +429,11 @@ func (c *Calendar) Add(start time.Time, d Duration) time.Time {
 }
 
 // AddTime is Add for an amount of counted time (a time.Duration, not
-// business days). A negative or zero amount returns start.
+// business days). A negative or zero amount returns start. On a business
+// calendar time is counted on the wall clock (see Calendar); when the
+// amount ends inside the hour a spring-forward change skips, the result is
+// the instant of the change (03:00 in Europe/Berlin), where the wall clock
+// passes that position.
 func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 	if rem <= 0 {
 		return start
@@ -426,19 +452,13 @@ func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 		closed = 0
 		var prev time.Time
 		for _, h := range c.hours {
-			s, e := c.span(d, h)
-			s, prev = later(s, prev), later(e, prev)
-			if !e.After(start) {
+			g := c.segment(d, h, &prev)
+			if !g.e.After(start) {
 				continue
 			}
-			if s.Before(start) {
-				s = start
-			}
-			if !e.After(s) {
-				continue
-			}
-			if avail := e.Sub(s); rem <= avail {
-				return s.Add(rem).In(c.loc)
+			base := g.countedAt(start)
+			if avail := g.length - base; rem <= avail {
+				return g.instant(base + rem)
 			} else {
 				rem -= avail
 			}
@@ -448,9 +468,9 @@ func (c *Calendar) AddTime(start time.Time, rem time.Duration) time.Time {
 }
 
 // Between returns the business time elapsed on the calendar from a to b:
-// the real time of [a, b) that lies inside open intervals of working days.
-// It is negative when b is before a (-Between(b, a)). For the 24x7
-// calendar it is b.Sub(a).
+// the open time of working days in [a, b), counted on the wall clock (see
+// Calendar). It is negative when b is before a (-Between(b, a)). For the
+// 24x7 calendar it is b.Sub(a), elapsed time.
 func (c *Calendar) Between(a, b time.Time) time.Duration {
 	if b.Before(a) {
 		return -c.Between(b, a)
@@ -474,19 +494,142 @@ func (c *Calendar) Between(a, b time.Time) time.Duration {
 		}
 		var prev time.Time
 		for _, h := range c.hours {
-			s, e := c.span(d, h)
-			s, prev = later(s, prev), later(e, prev)
-			if s.Before(a) {
-				s = a
-			}
-			if e.After(b) {
-				e = b
-			}
-			if e.After(s) {
-				sum += e.Sub(s)
+			g := c.segment(d, h, &prev)
+			if n := g.countedAt(b) - g.countedAt(a); n > 0 {
+				sum += n
 			}
 		}
 	}
+}
+
+// segment is one open interval of one day, resolved to instants, with the
+// wall-clock measure of the time inside it. Most intervals contain no DST
+// change and their counted time is their elapsed time (simple). An
+// interval that contains a change counts the wall clock's position: the
+// hour a spring-forward change skips is passed at once, the hour a
+// fall-back change repeats is counted once (the second pass counts
+// nothing), so every interval counts its written length.
+type segment struct {
+	c      *Calendar
+	d      Date
+	start  time.Duration // written start, after local midnight of d
+	s, e   time.Time     // resolved bounds; s no earlier than the previous interval's end
+	length time.Duration // written length: the counted time of the whole interval
+	simple bool
+}
+
+// segment resolves interval h on date d; *prev is the previous interval's
+// resolved end on that day (zero for the first), updated to this one's.
+func (c *Calendar) segment(d Date, h Hours, prev *time.Time) segment {
+	off, plain := c.plainDay(d)
+	s, e := c.spanOn(d, h, off, plain)
+	s, *prev = later(s, *prev), later(e, *prev)
+	g := segment{c: c, d: d, start: time.Duration(h.Start) * time.Minute, s: s, e: e,
+		length: time.Duration(h.End-h.Start) * time.Minute}
+	if plain {
+		g.simple = true
+		return g
+	}
+	_, change := s.ZoneBounds()
+	g.simple = (change.IsZero() || !change.Before(e)) && e.Sub(s) == g.length && c.rawWall(s, d) == g.start
+	return g
+}
+
+// countedAt is the counted time of the interval before t: 0 at or before
+// its start, its length at or after its end.
+func (g segment) countedAt(t time.Time) time.Duration {
+	switch {
+	case t.Before(g.s), t.Equal(g.s) && g.simple:
+		return 0
+	case !t.Before(g.e):
+		return g.length
+	case g.simple:
+		return t.Sub(g.s)
+	}
+	// Not simple: at s itself the wall clock may already stand past the
+	// written start (an interval starting in a skipped hour).
+	n := g.c.wall(t, g.d) - g.start
+	if n < 0 {
+		return 0
+	}
+	if n > g.length {
+		return g.length
+	}
+	return n
+}
+
+// instant is the first instant at which the interval has counted n
+// (0 <= n <= length).
+func (g segment) instant(n time.Duration) time.Time {
+	if g.simple {
+		return g.s.Add(n).In(g.c.loc)
+	}
+	if n >= g.length {
+		return g.e.In(g.c.loc)
+	}
+	t := g.c.atWall(g.d, g.start+n)
+	if t.Before(g.s) {
+		return g.s.In(g.c.loc)
+	}
+	return t
+}
+
+// rawWall is the wall-clock reading of t in the calendar's zone, as time
+// after local midnight of date d (24 h and more on the next day).
+func (c *Calendar) rawWall(t time.Time, d Date) time.Duration {
+	lt := t.In(c.loc)
+	y, m, dd := lt.Date()
+	days := time.Date(y, m, dd, 12, 0, 0, 0, time.UTC).Sub(time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC)) / (24 * time.Hour)
+	return days*24*time.Hour + time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute +
+		time.Duration(lt.Second())*time.Second + time.Duration(lt.Nanosecond())
+}
+
+// fallBack returns how far the wall clock went back at the change that
+// started t's zone period, and that change, if t lies in the repeated
+// stretch after it (the wall clock shows a time it showed before).
+func (c *Calendar) fallBack(t time.Time) (time.Duration, time.Time) {
+	lt := t.In(c.loc)
+	from, _ := lt.ZoneBounds()
+	if from.IsZero() {
+		return 0, time.Time{}
+	}
+	_, now := lt.Zone()
+	_, before := from.Add(-time.Nanosecond).In(c.loc).Zone()
+	back := time.Duration(before-now) * time.Second
+	if back > 0 && t.Sub(from) < back {
+		return back, from
+	}
+	return 0, time.Time{}
+}
+
+// wall is rawWall made monotonic: during the stretch a fall-back change
+// repeats, the wall position stays where the clock stood before the change.
+func (c *Calendar) wall(t time.Time, d Date) time.Duration {
+	w := c.rawWall(t, d)
+	if back, from := c.fallBack(t); back > 0 {
+		w = w - t.Sub(from) + back
+	}
+	return w
+}
+
+// atWall is the first instant at which the wall clock of the calendar's
+// zone shows w after local midnight of date d: the first pass of a time
+// a fall-back change repeats, and the change itself for a time a
+// spring-forward change skips. (time.Date leaves both choices open.)
+func (c *Calendar) atWall(d Date, w time.Duration) time.Time {
+	t := time.Date(d.Year, d.Month, d.Day, int(w/time.Hour), 0, 0, int(w%time.Hour), c.loc)
+	switch raw := c.rawWall(t, d); {
+	case raw < w: // resolved before a skipped stretch
+		_, change := t.ZoneBounds()
+		return change
+	case raw > w: // resolved after a skipped stretch
+		change, _ := t.ZoneBounds()
+		return change
+	}
+	if back, _ := c.fallBack(t); back > 0 {
+		return t.Add(-back)
+	}
+	return t
 }
 
 // Open reports whether t lies inside an open interval of a working day

@@ -90,6 +90,101 @@ func TestAdd(t *testing.T) {
 	}
 }
 
+// A calendar open across the hour a DST change skips or repeats: a day is
+// the same wall-clock time on the next open day, on both Sundays, in a zone
+// where time.Date resolves skipped and repeated times one way (Berlin) and
+// one where it resolves them the other way (New York).
+func TestDayAcrossDSTNight(t *testing.T) {
+	all := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	berlin := mustCal(t, CalendarSpec{Name: "night", Timezone: "Europe/Berlin", Days: all, Hours: []string{"01:00-05:00"}})
+	ny := mustCal(t, CalendarSpec{Name: "night", Timezone: "America/New_York", Days: all, Hours: []string{"00:00-04:00"}})
+	tests := []struct {
+		name     string
+		cal      *Calendar
+		start, d string
+		want     string
+	}{
+		{"Berlin spring: Sat 04:00 + 1d", berlin, "2026-03-28 04:00", "1d", "2026-03-29 04:00"},
+		{"Berlin fall: Sat 04:00 + 1d", berlin, "2026-10-24 04:00", "1d", "2026-10-25 04:00"},
+		{"Berlin spring: Sat 04:00 + 2d", berlin, "2026-03-28 04:00", "2d", "2026-03-30 04:00"},
+		{"Berlin fall: Sun 01:30 + 1h is 02:30 CEST, the first pass", berlin, "2026-10-25 01:30", "1h", "2026-10-25 02:30"},
+		{"Berlin spring: Sun 01:30 + 2h is 03:30 CEST", berlin, "2026-03-29 01:30", "2h", "2026-03-29 03:30"},
+		{"Berlin spring: Sun 01:30 + 1h ends at the change, 03:00 CEST", berlin, "2026-03-29 01:30", "1h", "2026-03-29 03:00"},
+		{"Berlin spring: Sun 01:00 + 1h ends at the change, 03:00 CEST", berlin, "2026-03-29 01:00", "1h", "2026-03-29 03:00"},
+		{"New York spring: Sat 03:00 + 1d", ny, "2026-03-07 03:00", "1d", "2026-03-08 03:00"},
+		{"New York fall: Sat 03:00 + 1d", ny, "2026-10-31 03:00", "1d", "2026-11-01 03:00"},
+		{"New York fall: Sun 00:30 + 1h is 01:30 EDT, the first pass", ny, "2026-11-01 00:30", "1h", "2026-11-01 01:30"},
+		{"New York spring: Sun 01:30 + 2h is 03:30 EDT", ny, "2026-03-08 01:30", "2h", "2026-03-08 03:30"},
+		{"New York spring: Sun 01:30 + 1h ends at the change, 03:00 EDT", ny, "2026-03-08 01:30", "1h", "2026-03-08 03:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := at(t, tt.cal, tt.start)
+			d := mustDur(t, tt.d)
+			got := tt.cal.Add(start, d)
+			want := at(t, tt.cal, tt.want)
+			if strings.Contains(tt.name, "the first pass") {
+				// "02:30" is ambiguous on that Sunday; the first pass is the
+				// summer-time one, an hour before the second.
+				_, off := want.Zone()
+				if _, std := want.Add(2 * time.Hour).Zone(); off == std {
+					want = want.Add(-time.Hour)
+				}
+			}
+			if !got.Equal(want) {
+				t.Fatalf("Add(%s, %s) = %s, want %s", tt.start, tt.d, got, want)
+			}
+			b := tt.cal.Between(start, got)
+			if strings.Contains(tt.name, "ends at the change") {
+				// The wall clock jumps past the amount at the change.
+				if b <= tt.cal.Budget(d) {
+					t.Fatalf("Between(start, Add) = %s, want more than %s", b, tt.cal.Budget(d))
+				}
+			} else if b != tt.cal.Budget(d) {
+				t.Fatalf("Between(start, Add) = %s, want %s", b, tt.cal.Budget(d))
+			}
+		})
+	}
+}
+
+// Every start minute and amount across both DST nights of a calendar open
+// through the change: Add is monotonic in the amount, and Between counts
+// back exactly the amount, except that an amount ending inside the skipped
+// hour ends at the change, where the wall clock has passed it.
+func TestAddBetweenAcrossDSTNights(t *testing.T) {
+	all := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	for _, zone := range []string{"Europe/Berlin", "America/New_York", "Australia/Lord_Howe"} {
+		c := mustCal(t, CalendarSpec{Name: "night", Timezone: zone, Days: all, Hours: []string{"00:30-02:15", "02:15-02:45", "02:50-05:00"}})
+		atChange := 0
+		for _, sunday := range []string{"2026-03-29", "2026-10-25", "2026-03-08", "2026-11-01", "2026-04-05", "2026-10-04"} {
+			base := at(t, c, sunday+" 00:00").Add(-6 * time.Hour)
+			for startMin := 0; startMin < 12*60; startMin += 13 {
+				start := base.Add(time.Duration(startMin) * time.Minute)
+				var last time.Time
+				for amount := time.Duration(0); amount <= 6*time.Hour; amount += 7 * time.Minute {
+					got := c.AddTime(start, amount)
+					if got.Before(last) {
+						t.Fatalf("%s: AddTime(%s, %s) = %s, before the result for a smaller amount %s", zone, start, amount, got, last)
+					}
+					last = got
+					b := c.Between(start, got)
+					if b == amount {
+						continue
+					}
+					from, _ := got.ZoneBounds()
+					if !(got.Equal(from) && b > amount && b-amount <= time.Hour) {
+						t.Fatalf("%s: Between(%s, AddTime(+%s) = %s) = %s", zone, start, amount, got, b)
+					}
+					atChange++
+				}
+			}
+		}
+		if atChange == 0 { // the spring-forward nights must have been crossed
+			t.Fatalf("%s: no amount ended in a skipped hour", zone)
+		}
+	}
+}
+
 func TestTwentyFourSevenAcrossSpringForward(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	c := TwentyFourSeven(berlin)
@@ -121,10 +216,14 @@ func TestBetween(t *testing.T) {
 		{"over lunch", lunch, "2026-03-02 12:00", "2026-03-02 14:00", time.Hour},
 		{"a full week", office(t), "2026-03-02 00:00", "2026-03-09 00:00", 50 * time.Hour},
 		{"reversed is negative", office(t), "2026-03-09 08:10", "2026-03-07 11:00", -10 * time.Minute},
-		{"spring-forward Sunday 00:00-24:00 is 23h", berlinAllDay, "2026-03-28 12:00", "2026-03-30 12:00", 23 * time.Hour},
-		{"intervals overlapping in the spring-forward gap count once", berlinGap, "2026-03-28 12:00", "2026-03-30 12:00", 2 * time.Hour},
+		// A business calendar counts on the wall clock: an interval counts
+		// its written length on both DST Sundays.
+		{"spring-forward Sunday 00:00-24:00 counts 24h", berlinAllDay, "2026-03-28 12:00", "2026-03-30 12:00", 24 * time.Hour},
+		{"intervals in the spring-forward gap count their written length", berlinGap, "2026-03-28 12:00", "2026-03-30 12:00", 150 * time.Minute},
 		{"the same intervals on an ordinary Sunday", berlinGap, "2026-03-21 12:00", "2026-03-23 12:00", 150 * time.Minute},
-		{"fall-back Sunday 00:00-24:00 is 25h", berlinAllDay, "2026-10-24 12:00", "2026-10-26 12:00", 25 * time.Hour},
+		{"fall-back Sunday 00:00-24:00 counts 24h", berlinAllDay, "2026-10-24 12:00", "2026-10-26 12:00", 24 * time.Hour},
+		{"spring-forward: 01:00 to 03:30 CEST is 2h30 on the wall", berlinAllDay, "2026-03-29 01:00", "2026-03-29 03:30", 150 * time.Minute},
+		{"fall-back: 01:00 to 03:30 CET is 2h30 on the wall", berlinAllDay, "2026-10-25 01:00", "2026-10-25 03:30", 150 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

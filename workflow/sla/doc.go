@@ -26,15 +26,23 @@
 // A Calendar is an IANA zone (never a UTC offset; see LoadZone), working
 // weekdays, one or more open intervals a day ("08:30-12:30",
 // "13:30-17:30") and closed dates: explicit ones and, optionally, a
-// country's public holidays (Countries). Business time is the real time
-// that lies inside open intervals of working days.
+// country's public holidays (Countries). Business time is the time that
+// lies inside open intervals of working days, counted on the wall clock
+// of the calendar's zone: an interval always counts its written length.
 //
 // Traps it handles:
 //   - DST: each day's intervals are resolved with time.Date(y, m, d+i, hh,
 //     mm, 0, 0, zone), never by adding 24 h or a duration to midnight, so
 //     an 08:00 opening is 08:00 on both DST Sundays. An interval spanning
-//     the change counts its real length (00:00-24:00 is 23 h on the spring
-//     Sunday, 25 h on the autumn one).
+//     the change counts its written length on the wall clock (00:00-24:00
+//     is 24 h on both Sundays): the hour a spring-forward change skips is
+//     passed at once, the hour a fall-back change repeats counts once. So a
+//     business day is always DayLength, and "1d" from Saturday 04:00 is
+//     Sunday 04:00 on both DST Sundays. A bound or a due time in a skipped
+//     hour resolves to the change (03:00 in Europe/Berlin); one in a
+//     repeated hour to its first pass. time.Date leaves both open and
+//     resolves them differently by zone, so they are resolved explicitly
+//     (atWall). The 24x7 calendar counts elapsed time.
 //   - Lunch breaks: any number of intervals a day.
 //   - Holidays: the library gives dates only (its own business-hour
 //     arithmetic is wrong across DST and is not used). Its dates are "the
@@ -54,14 +62,17 @@
 // 8 h for 08:30-12:30 + 13:30-17:30), on the 24x7 calendar 24 h. So "3d"
 // from Monday 10:00 is Thursday 10:00 on a Mon–Fri calendar, and
 // Calendar.Budget(d) is the counted time.Duration it stands for.
-// Everything else is time.Duration of counted time (real time inside open
-// intervals) and time.Time instants; results are in the calendar's zone.
+// Everything else is time.Duration of counted time (wall-clock time inside
+// open intervals; elapsed time on 24x7) and time.Time instants; results
+// are in the calendar's zone.
 //
 //   - Calendar.Add(start, Duration) time.Time: the instant the duration of
 //     business time has passed (AddTime for a time.Duration). Ending exactly
 //     at a close gives the close, not the next opening.
 //   - Calendar.Between(a, b) time.Duration: business time from a to b
-//     (negative if b < a); Between(a, AddTime(a, d)) == d.
+//     (negative if b < a); Between(a, AddTime(a, d)) == d, except that an
+//     amount ending in a skipped hour ends at the change, where Between
+//     counts the whole skipped stretch.
 //   - Calendar.Open(t) bool, Calendar.NextOpen(t) time.Time.
 //   - Calendar.HolidaysBetween(a, b) []Holiday: closed working weekdays.
 //

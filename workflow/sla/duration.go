@@ -13,8 +13,10 @@ import (
 // A day is one full day of the calendar the duration is measured on: on a
 // business calendar it is the open time of one working day (for
 // "08:30-12:30", "13:30-17:30" that is 8 h), on the 24x7 calendar it is
-// 24 h of elapsed time. Everything else (hours, minutes) is measured as
-// elapsed time inside the calendar's open intervals. Calendar.Budget turns
+// 24 h of elapsed time. Everything else (hours, minutes) is measured
+// inside the calendar's open intervals, on the wall clock on a business
+// calendar (so a DST change does not lengthen or shorten an open day) and
+// as elapsed time on 24x7. Calendar.Budget turns
 // a Duration into the time.Duration of counted time it stands for.
 //
 // The zero Duration is zero time (a "0m" escalation level).
