@@ -46,6 +46,8 @@ type Config struct {
 	SLAs          []SLA          `toml:"sla"`
 	PriorityRules []PriorityRule `toml:"priority_rule"`
 	Escalation    Escalation     `toml:"escalation"`
+	// Major incidents and their reports.
+	Major Major `toml:"major"`
 
 	// Path is the file the configuration was read from.
 	Path string `toml:"-"`
@@ -384,6 +386,7 @@ func (c *Config) validate(v *validator) {
 	c.validateRouting(v)
 	c.validateProblems(v)
 	c.validateSLA(v)
+	c.validateMajor(v)
 	h := &c.Helpdesk
 	if h.Address == "" {
 		v.add(key("helpdesk", "address"), "required: the mailbox people write to")

@@ -113,3 +113,28 @@ func TestExampleConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// [major]: defaults, and each bad value named with its key.
+func TestMajorConfig(t *testing.T) {
+	c, err := Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Major
+	if strings.Join(m.Priorities, ",") != "P1" || m.ReportDue != "5d" || m.RemindEvery != "2d" || m.ReportDueDur.Days != 5 ||
+		strings.Join(m.Sections, ",") != "what happened,cause,fix,prevention" || !m.IsMajorPriority("p1") || m.IsMajorPriority("P2") {
+		t.Errorf("defaults: %+v", m)
+	}
+	for bad, want := range map[string]string{
+		`priorities = ["P9"]`:           `t.toml:4: [major] priorities: "P9" is not a priority (want P1 to P5)`,
+		`report_due = "5 days"`:         `t.toml:4: [major] report_due: duration "5 days"`,
+		`remind_every = "0m"`:           `t.toml:4: [major] remind_every: must be more than 0`,
+		`sections = []`:                 `t.toml:4: [major] sections: needs at least one section`,
+		`sections = ["Cause", "cause"]`: `t.toml:4: [major] sections: section "cause" listed twice`,
+	} {
+		_, err := Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n[major]\n"+bad+"\n"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", bad, err, want)
+		}
+	}
+}

@@ -56,8 +56,58 @@ type Incident struct {
 	AcknowledgedAt       *time.Time `db:"acknowledged_at"`
 	ClockGeneration      int        `db:"clock_generation"`
 	NextDueAt            *time.Time `db:"next_due_at"`
+	// Major incident: Major is "" (not major), MajorDeclared or MajorOff
+	// ("#major off": its priority no longer declares it). The report owed
+	// after its resolution: ReportStatus (see the Report* constants),
+	// when it was requested and is due, when and from whom it came, the
+	// parsed report as JSON, and when the tick next has a reminder or an
+	// escalation for it.
+	Major             string     `db:"major"`
+	ReportStatus      string     `db:"report_status"`
+	ReportRequestedAt *time.Time `db:"report_requested_at"`
+	ReportDueAt       *time.Time `db:"report_due_at"`
+	ReportReceivedAt  *time.Time `db:"report_received_at"`
+	ReportFrom        string     `db:"report_from"`
+	Report            string     `db:"report"`
+	ReportNextAt      *time.Time `db:"report_next_at"`
 	// ProblemKey is the key of ProblemID, when a query joins it.
 	ProblemKey *string `db:"problem_key"`
+}
+
+// The values of Incident.Major.
+const (
+	MajorDeclared = "declared"
+	MajorOff      = "off"
+)
+
+// IsMajor reports whether the incident is a major incident.
+func (i *Incident) IsMajor() bool { return i.Major == MajorDeclared }
+
+// Major incident report statuses (Incident.ReportStatus; "" is none).
+// "overdue" is not stored: it is a requested or partial report past its
+// due time (see ReportState).
+const (
+	ReportRequested = "requested"
+	ReportPartial   = "partial"
+	ReportReceived  = "received"
+	ReportAccepted  = "accepted"
+	ReportOverdue   = "overdue"
+	ReportNone      = "none"
+)
+
+// ReportState is the report status people see at now: none, requested,
+// partial, received, accepted, or overdue (requested or partial past its
+// due time).
+func (i *Incident) ReportState(now time.Time) string {
+	switch i.ReportStatus {
+	case "":
+		return ReportNone
+	case ReportRequested, ReportPartial:
+		if i.ReportDueAt != nil && !now.Before(*i.ReportDueAt) {
+			return ReportOverdue
+		}
+	}
+	return i.ReportStatus
 }
 
 // Problem statuses.

@@ -10,7 +10,7 @@ import (
 
 // AdminCommands are the incident commands an administrator can run on
 // the host (helpdeskd resolve|close|reopen|assign|priority|note HD-N …).
-var AdminCommands = []string{"resolve", "close", "reopen", "assign", "priority", "note"}
+var AdminCommands = []string{"resolve", "close", "reopen", "assign", "priority", "note", "major", "accept", "reject"}
 
 // RefusedError is a command that was refused (a bad argument): nothing
 // was changed; Reason says why.
@@ -67,6 +67,11 @@ func (e *Engine) Admin(ctx context.Context, key, name, text, actor string) (stri
 	result, changed, _, err := p.runCommand(ctx, inc, c)
 	if err != nil {
 		return "", err
+	}
+	if changed {
+		if err := p.majorAfter(ctx, inc, nil); err != nil {
+			return "", err
+		}
 	}
 	kind := EvCommand
 	if !changed {

@@ -30,11 +30,12 @@ var knownCommands = map[string]bool{
 	"resolve": true, "close": true, "reopen": true, "waiting": true, "priority": true,
 	"assign": true, "category": true, "note": true,
 	"problem": true, "not-problem": true, "ack": true, "major": true, "link": true,
+	"accept": true, "reject": true,
 	"root-cause": true, "workaround": true, "fix": true, "known-error": true,
 }
 
 // notYet are the known commands this version parses but does not run.
-var notYet = map[string]bool{"major": true, "link": true}
+var notYet = map[string]bool{"link": true}
 
 // problemCommands run on a problem's thread (a reply to a [PRB-N] mail).
 var problemCommands = map[string]bool{
@@ -256,6 +257,12 @@ func (p *processing) incidentCommand(ctx context.Context, inc *store.Incident, c
 		return "internal note: " + c.arg, true, true, nil
 	case c.name == "ack":
 		return p.acknowledge(ctx, inc)
+	case c.name == "major":
+		r, ch, err := p.majorCommand(ctx, inc, c.arg)
+		return r, ch, false, err
+	case c.name == "accept" || c.name == "reject":
+		r, ch, err := p.reportVerdict(ctx, inc, c.name == "accept", c.arg)
+		return r, ch, false, err
 	}
 	return "unknown command", false, false, nil
 }

@@ -149,7 +149,7 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		// Problems are PRB-N, whatever the incidents' prefix.
 		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
-	e.Jobs = []Job{e.EscalationJob()}
+	e.Jobs = []Job{e.EscalationJob(), e.ReportJob()}
 	if cfg.Problems.Enabled {
 		e.Jobs = append(e.Jobs, e.problemJobs()...)
 	}
@@ -466,6 +466,8 @@ type processing struct {
 	// followsClosed: the message is about this closed incident and opens
 	// its follow-up.
 	followsClosed *store.Incident
+	// informed: the route's informed of the incident the message opened.
+	informed []string
 	// resolutionQueued: a resolution notice carries what the resolver
 	// wrote, so the same text is not relayed as well.
 	resolutionQueued bool
@@ -530,6 +532,11 @@ func (p *processing) run(ctx context.Context) (Result, error) {
 	}
 	if res.Outcome == OutcomeHeld {
 		return res, nil
+	}
+	if p.incident != nil && res.Incident != "" {
+		if err := p.majorAfter(ctx, p.incident, p.informed); err != nil {
+			return res, err
+		}
 	}
 	if h := p.e.failHook; h != nil {
 		if err := h(ctx, p.tx, msg.Subject); err != nil {

@@ -492,6 +492,7 @@ func withRouting(t testing.TB, eng *workflow.Engine, conf string) {
 	}
 	eng.Cfg.Teams, eng.Cfg.Providers, eng.Cfg.Routes, eng.Cfg.Routing, eng.Cfg.Commands, eng.Cfg.Problems = cfg.Teams, cfg.Providers, cfg.Routes, cfg.Routing, cfg.Commands, cfg.Problems
 	eng.Cfg.Calendars, eng.Cfg.SLAs, eng.Cfg.PriorityRules, eng.Cfg.Escalation = cfg.Calendars, cfg.SLAs, cfg.PriorityRules, cfg.Escalation
+	eng.Cfg.Major = cfg.Major
 	if len(eng.Cfg.Commands.TrustedAuthservIDs) == 0 {
 		// The border MTA of these tests; mail carries its results as
 		// acmeAR and ownAR below.

@@ -380,9 +380,6 @@ func (p *processing) acknowledge(ctx context.Context, inc *store.Incident) (stri
 	if !inChain(cfg, from) {
 		return "only someone on a reporting chain acknowledges a breach", false, false, nil
 	}
-	if inc.ResponseBreachedAt == nil && inc.ResolutionBreachedAt == nil {
-		return "nothing to acknowledge: no target of " + inc.Key + " is breached", false, false, nil
-	}
 	// Only the chain the breach went to answers for it: a provider's
 	// account manager does not acknowledge the in-house team's breach.
 	st, err := p.u.deriveClocks(ctx, inc)

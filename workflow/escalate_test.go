@@ -596,6 +596,47 @@ func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 	}
 }
 
+// TestAckOfAContractBreach: a provider's own contract breaches before the
+// helpdesk's promise does; its account manager, level 1 of its chain,
+// acknowledges the contract's breach, and no reminder follows for it.
+func TestAckOfAContractBreach(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st, now, key := slaEngine(t, d)
+			ctx := context.Background()
+			*now = berlin(t, "2026-11-30 09:30")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
+			*now = berlin(t, "2026-11-30 11:30") // acme-contract: first response within 2h
+			if _, err := eng.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(slaMails(t, st), "; "); !strings.Contains(got, "sla_level account.manager@acme-it.example") {
+				t.Fatalf("the contract's breach was not escalated: %s", got)
+			}
+			*now = berlin(t, "2026-11-30 11:40")
+			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <ack-acme@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
+			inc, _ := st.IncidentByKey(ctx, key)
+			if inc.AcknowledgedBy != "account.manager@acme-it.example" {
+				var reply string
+				st.DB().Get(&reply, `SELECT text_body FROM outbox WHERE kind = 'command_reply' ORDER BY id DESC LIMIT 1`)
+				t.Fatalf("the account manager could not acknowledge the contract's breach: %q\n%s", inc.AcknowledgedBy, reply)
+			}
+			for _, at := range []string{"2026-12-01 11:30", "2026-12-01 12:00"} {
+				*now = berlin(t, at)
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, m := range slaMails(t, st) {
+				if strings.HasPrefix(m, "sla_reminder") {
+					t.Errorf("a reminder after the contract's breach was acknowledged: %s", m)
+				}
+			}
+		})
+	}
+}
+
 // TestDowntimeSendsLevelsThenReminders: the daemon is down for two weeks
 // after a request; the first tick sends levels 1 to 3 of the breach
 // (each once) but no reminder with them; the first reminder goes out at

@@ -377,6 +377,17 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			res.Reason += fmt.Sprintf("; %d command(s)", len(cmds))
 		}
 	}
+	if !m.Kind.Automatic() && !internal && !isRequester {
+		// A major incident's report is recorded, not relayed.
+		taken, err := p.takeReport(ctx, inc, relayText)
+		if err != nil {
+			return err
+		}
+		if taken {
+			internal = true
+			res.Reason += "; major incident report (" + inc.ReportStatus + ")"
+		}
+	}
 	if mayRespond && !internal && strings.TrimSpace(relayText) != "" && !hasNote(m.NewText) && inc.Assignee == assignee {
 		p.u.firstResponse(inc)
 		res.Reason += "; first response by " + staff
@@ -502,7 +513,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if err := p.u.startClocks(ctx, inc); err != nil {
 		return err
 	}
-	p.incident, p.threadReason = inc, why
+	p.incident, p.threadReason, p.informed = inc, why, nonNil(r.informed)
 	res.Outcome, res.Incident, res.Reason = OutcomeNewIncident, inc.Key, why
 	if err := p.event(inc, "created", m.From.Addr, fmt.Sprintf("%s opened by %s (%s): %s", inc.Key, m.From, m.Kind, why)); err != nil {
 		return err

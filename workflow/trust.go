@@ -84,7 +84,11 @@ func mayCommand(cfg *config.Config, addr, assignee string) (bool, string) {
 			return true, ""
 		}
 	}
-	return false, "not allowed: " + addr + " speaks for " + joinAnd(provs) + ", and this incident is assigned to " + orNobody(assignee)
+	to := "nobody"
+	if assignee != "" {
+		to = partyName(cfg, assignee) + " (" + assignee + ")"
+	}
+	return false, "not allowed: " + addr + " speaks for " + joinAnd(provs) + ", and this incident is assigned to " + to
 }
 
 // mayCommandThread is mayCommand for a thread: on a problem's thread,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/workflow/majorreport"
 )
 
 // The JSON shapes below are a public interface (DESIGN.md): field names
@@ -38,11 +39,45 @@ type IncidentView struct {
 	ResolutionBreachedAt *time.Time `json:"resolution_breached_at"`
 	Paused               bool       `json:"paused"`
 	AcknowledgedBy       string     `json:"acknowledged_by"`
+	// Major is true for a major incident; ReportStatus is its report's:
+	// none, requested, partial, received, accepted, or overdue (requested
+	// or partial past its due time, as of the clock AtTime was given).
+	Major        bool       `json:"major"`
+	ReportStatus string     `json:"report_status"`
+	ReportDue    *time.Time `json:"report_due"`
+	// Report is the report in full (show only; nil without one).
+	Report *ReportView `json:"report,omitempty"`
 	// Clock is the clocks' story in words (show only).
 	Clock []string `json:"clock,omitempty"`
 	// Messages is a count in lists and an array in show.
 	Messages any         `json:"messages"`
 	Events   []EventView `json:"events,omitempty"`
+}
+
+// ReportView is a major incident's report as show gives it.
+type ReportView struct {
+	Status      string                `json:"status"`
+	RequestedAt *time.Time            `json:"requested_at"`
+	Due         *time.Time            `json:"due"`
+	From        string                `json:"from"`
+	ReceivedAt  *time.Time            `json:"received_at"`
+	Sections    []majorreport.Section `json:"sections"`
+	Missing     []string              `json:"missing"`
+	Actions     []majorreport.Action  `json:"actions,omitempty"`
+	// Notices are the report's reminders and escalations, and what was
+	// received, from the audit trail.
+	Notices []EventView `json:"notices"`
+}
+
+// AtTime judges the report status at now: a requested or partial report
+// past its due time is "overdue".
+func (v *IncidentView) AtTime(now time.Time) {
+	if (v.ReportStatus == store.ReportRequested || v.ReportStatus == store.ReportPartial) && v.ReportDue != nil && !now.Before(*v.ReportDue) {
+		v.ReportStatus = store.ReportOverdue
+	}
+	if v.Report != nil {
+		v.Report.Status = v.ReportStatus
+	}
 }
 
 // MessageView is one message of an incident, incoming or outgoing.
@@ -98,6 +133,7 @@ func NewIncidentView(inc *store.Incident) IncidentView {
 		ResolutionDue: utcPtr(inc.ResolutionDue), EscalationLevel: inc.EscalationLevel,
 		SLA: inc.SLA, ResponseBreachedAt: utcPtr(inc.ResponseBreachedAt), ResolutionBreachedAt: utcPtr(inc.ResolutionBreachedAt),
 		Paused: inc.Paused, AcknowledgedBy: inc.AcknowledgedBy,
+		Major: inc.IsMajor(), ReportStatus: inc.ReportState(time.Time{}), ReportDue: utcPtr(inc.ReportDueAt),
 		Messages: inc.MessageCount,
 	}
 }
@@ -123,6 +159,23 @@ func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentVie
 		return nil, err
 	}
 	v.Messages, v.Events = messageViews(msgs, out), eventViews(events)
+	if inc.IsMajor() || inc.ReportStatus != "" {
+		rep := reportOf(inc)
+		rv := &ReportView{Status: v.ReportStatus, RequestedAt: utcPtr(inc.ReportRequestedAt), Due: utcPtr(inc.ReportDueAt),
+			From: inc.ReportFrom, ReceivedAt: utcPtr(inc.ReportReceivedAt), Sections: nonNil(rep.Sections), Missing: nonNil(rep.Missing),
+			Actions: rep.Actions, Notices: []EventView{}}
+		if inc.ReportStatus != "" && len(rep.Sections) == 0 {
+			rv.Missing = nil // nothing received: see [major] sections
+		}
+		for _, ev := range v.Events {
+			switch EventKind(ev.Kind) {
+			case EvMajorDeclared, EvMajorOff, EvReportRequested, EvReportPartial, EvReportReceived,
+				EvReportAccepted, EvReportRejected, EvReportReminder, EvReportOverdue:
+				rv.Notices = append(rv.Notices, ev)
+			}
+		}
+		v.Report = rv
+	}
 	return &v, nil
 }
 

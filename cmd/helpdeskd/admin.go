@@ -20,6 +20,9 @@ var adminUsage = map[string]string{
 	"assign":   "assign KEY NAME                     assign to a team or provider, which is notified",
 	"priority": "priority KEY P1..P5                 set the priority",
 	"note":     "note KEY TEXT…                      an internal note on the audit trail",
+	"major":    "major KEY [off]                     declare a major incident, or undo it",
+	"accept":   "accept KEY                          accept a major incident's received report",
+	"reject":   "reject KEY REASON…                  send a major incident's report back; its sender is told REASON",
 }
 
 // adminActor is who the audit trail names for a command on the host:
@@ -49,12 +52,13 @@ func cmdAdmin(name string) func(e *env, args []string) error {
 			return err
 		}
 		usage := "usage: helpdeskd " + adminUsage[name]
-		need := map[string]int{"resolve": 1, "close": 1, "reopen": 1, "assign": 2, "priority": 2, "note": 2}[name]
+		need := map[string]int{"resolve": 1, "close": 1, "reopen": 1, "assign": 2, "priority": 2, "note": 2,
+			"major": 1, "accept": 1, "reject": 2}[name]
 		switch {
 		case len(pos) < need:
 			return exitf(exitUsage, "%s", usage)
-		case (name == "close" || name == "reopen") && len(pos) > 1,
-			(name == "assign" || name == "priority") && len(pos) > 2:
+		case (name == "close" || name == "reopen" || name == "accept") && len(pos) > 1,
+			(name == "assign" || name == "priority" || name == "major") && len(pos) > 2:
 			return exitf(exitUsage, "%s: unexpected %q", usage, strings.Join(pos[need:], " "))
 		}
 		key := strings.ToUpper(pos[0])

@@ -38,6 +38,10 @@ func TestAdminCommandsAndAttachment(t *testing.T) {
 				{[]string{"priority", "HD-1", "urgent"}, 1, "", `HD-1 #priority urgent: refused, bad argument "urgent": want P1 to P5; nothing was changed`},
 				{[]string{"note", "HD-1", "called", "her"}, 0, "HD-1 internal note: called her", ""},
 				{[]string{"note", "HD-1", " ", ""}, 2, "", "the note's TEXT is empty"},
+				{[]string{"accept", "HD-1"}, 1, "", "no complete report to judge (report none)"},
+				{[]string{"reject", "HD-1"}, 2, "", "usage: helpdeskd reject KEY REASON"},
+				{[]string{"major", "HD-1", "off"}, 0, "HD-1 no longer a major incident", ""},
+				{[]string{"major", "HD-1"}, 0, "HD-1 major incident declared", ""},
 				{[]string{"resolve", "HD-1", "Replaced", "the", "cable."}, 0, "HD-1 new → resolved", ""},
 				{[]string{"close", "HD-9"}, 1, "", "no incident HD-9"},
 				{[]string{"assign", "HD-1"}, 2, "", "usage: helpdeskd assign KEY NAME"},
@@ -51,7 +55,8 @@ func TestAdminCommandsAndAttachment(t *testing.T) {
 			}
 			_, out, _ := helpdeskd(t, "", "-config", cfg, "show", "HD-1")
 			for _, want := range []string{"status resolved, priority P1", "attachment [1] photo.png (image/png, 350 bytes)",
-				"command          admin:", "#resolve: new → resolved (on the host)", "resolution_notice"} {
+				"command          admin:", "#resolve: new → resolved (on the host)", "resolution_notice",
+				"major incident; report requested", "report_requested"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("show lacks %q:\n%s", want, out)
 				}

@@ -131,7 +131,10 @@ threshold = 2
 # contract, 2 hours.
 [[sla]]
 name = "standard"
-targets = [{ priority = "P3", response = "4h", resolution = "3d", clock = "24x7" }]
+targets = [
+  { priority = "P1", response = "30m", resolution = "4h", clock = "24x7" },
+  { priority = "P3", response = "4h", resolution = "3d", clock = "24x7" },
+]
 
 [[sla]]
 name = "acme-contract"
@@ -141,6 +144,18 @@ targets = [{ priority = "P3", response = "2h", resolution = "2d", clock = "24x7"
 warn_at = 0.8
 levels = ["0m", "4h"]
 repeat = "1d"
+
+# "Down for everyone" makes an incident P1, and P1 incidents are major:
+# the IT lead hears of one at once, and after its resolution the team
+# owes a report (what happened, cause, fix, prevention) within 2 days.
+[[priority_rule]]
+priority = "P1"
+keywords = ["down for everyone"]
+
+[major]
+priorities = ["P1"]
+report_due = "2d"
+remind_every = "1d"
 
 # The demo's mail carries the Authentication-Results header a real border
 # MTA would add, above its Received; only headers of this id, above that
@@ -458,7 +473,80 @@ func (d *demo) slaStory() error {
 		}
 	}
 	fmt.Fprintln(d.w)
+	return d.majorStory()
+}
+
+// majorStory: a major incident, declared by a priority rule and told to
+// the IT lead at once, escalated when its 30-minute first response is
+// missed, resolved; the team's report is asked for, comes first without
+// two sections, is asked for again, comes complete and is accepted.
+func (d *demo) majorStory() error {
+	grace := demoMail{from: "grace@staff.demo.example", name: "Grace Green", subject: "Email is down for everyone",
+		body: "Nobody on the 2nd floor can send or receive email since 9:05.\n\nGrace"}
+	if err := d.cycle("Grace writes that email is down for everyone: a priority rule makes it P1, and P1 incidents are major", grace.bytes()); err != nil {
+		return err
+	}
+	key := ""
+	for _, r := range d.results {
+		key = r.Incident
+	}
+	if key == "" {
+		return fmt.Errorf("demo: Grace's mail opened no incident")
+	}
+	if err := d.later(35*time.Minute, "35 min later nobody has answered the major incident: its 30-minute first response is breached"); err != nil {
+		return err
+	}
+	ack, err := d.ackTo(grace.from)
+	if err != nil {
+		return err
+	}
+	fix := demoMail{from: "it-team@staff.demo.example", name: "IT team", subject: "Re: " + ack.Subject, inReplyTo: ack.MessageID,
+		body: "#resolve\nThe mail server is back; its disk had filled up. Sorry for the disruption."}
+	if err := d.cycle("The IT team resolves "+key+": the team owes a major incident report, asked of its problem contact, the IT lead", fix.bytes()); err != nil {
+		return err
+	}
+	req, err := d.mailTo("it-lead@staff.demo.example")
+	if err != nil {
+		return err
+	}
+	partial := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + req.Subject, inReplyTo: req.MessageID,
+		body: "What happened:\nEmail was down for everyone from 09:05 to 10:10.\n\nRoot cause:\nThe mail server's log disk filled up after a debug flag was left on."}
+	if err := d.cycle("The IT lead sends the report without a fix and prevention: the two missing sections are asked for", partial.bytes()); err != nil {
+		return err
+	}
+	rest := demoMail{from: "it-lead@staff.demo.example", name: "Lee (IT lead)", subject: "Re: " + req.Subject, inReplyTo: req.MessageID,
+		body: "**Resolution**\nOld logs removed, debug flag off, server restarted.\n\n**Lessons learned**\nDisk space is now monitored; debug flags expire after a day."}
+	if err := d.cycle("The rest of the report: complete and recorded", rest.bytes()); err != nil {
+		return err
+	}
+	got, err := d.mailTo("it-lead@staff.demo.example")
+	if err != nil {
+		return err
+	}
+	accept := demoMail{from: "it-manager@staff.demo.example", name: "Max (IT manager)", subject: "Re: " + got.Subject, inReplyTo: got.MessageID,
+		body: "#accept\nThank you."}
+	if err := d.cycle("The IT manager accepts the report (#accept)", accept.bytes()); err != nil {
+		return err
+	}
+	v, err := workflow.ShowIncident(d.e.ctx, d.st.Reader, key)
+	if err != nil {
+		return err
+	}
+	v.AtTime(d.clock)
+	fmt.Fprintf(d.w, "   %s's report (\"helpdeskd show %s\"): %s\n", key, key, v.ReportStatus)
+	for _, s := range v.Report.Sections {
+		fmt.Fprintf(d.w, "     %s: %s\n", s.Name, firstLine(s.Text))
+	}
+	fmt.Fprintln(d.w)
 	return nil
+}
+
+// firstLine is the first line of s.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
 }
 
 // mailTo finds the last captured mail to addr.
@@ -511,10 +599,11 @@ automatic mail is never answered automatically (RFC 3834).
 
 Look around:
   %[4]s -config %[5]s incidents --all
-  %[4]s -config %[5]s show HD-1
-  %[4]s -config %[5]s show HD-3 --json
+  %[4]s -config %[5]s show HD-1 --now %[6]s
+  %[4]s -config %[5]s show HD-3 --json --now %[6]s
   %[4]s -config %[5]s show PRB-1
-`, len(d.smtp.Captured()), sentDir, pending, self, cfgPath)
+  %[4]s -config %[5]s show HD-8 --now %[6]s
+`, len(d.smtp.Captured()), sentDir, pending, self, cfgPath, d.clock.Format(time.RFC3339))
 	return nil
 }
 

@@ -111,7 +111,11 @@ func TestDemo(t *testing.T) {
 		"PRB-1  known_error  2 incidents", "workaround: start Outlook with /safe",
 		"sent → it-team@staff.demo.example: \"[HD-2] SLA warning", "sent → it-lead@staff.demo.example: \"[HD-2] Escalation level 1",
 		"threaded HD-2", "1 command(s)", "Acme's own target (acme-contract), first response for P3 within 2h around the clock: met",
-		"first response for P3 within 4h around the clock: breached"} {
+		"first response for P3 within 4h around the clock: breached",
+		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident declared", "sent → it-lead@staff.demo.example: \"[HD-8] Escalation level 1",
+		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident report requested", "major incident report (partial)",
+		"\"[HD-8] Major incident report incomplete", "major incident report (received)", "HD-8's report (\"helpdeskd show HD-8\"): accepted",
+		"prevention: Disk space is now monitored"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

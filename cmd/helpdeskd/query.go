@@ -18,7 +18,12 @@ func cmdIncidents(e *env, args []string) error {
 	fs := newFlags("incidents", e)
 	asJSON := fs.Bool("json", false, "JSON output")
 	all := fs.Bool("all", false, "include resolved and closed incidents")
+	nowS := fs.String("now", "", "the time report statuses are judged at (RFC 3339: an owed report past due is \"overdue\"); default: now")
 	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	now, err := nowFlag(*nowS)
+	if err != nil {
 		return err
 	}
 	_, st, err := e.openConfigured()
@@ -33,6 +38,7 @@ func cmdIncidents(e *env, args []string) error {
 	views := make([]workflow.IncidentView, len(incs))
 	for i := range incs {
 		views[i] = workflow.NewIncidentView(&incs[i])
+		views[i].AtTime(now)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, views)
@@ -40,7 +46,14 @@ func cmdIncidents(e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tSTATUS\tPRIO\tCREATED\tMSGS\tREQUESTER\tSUBJECT")
 	for _, v := range views {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", v.Key, v.Status, v.Priority,
+		prio := v.Priority
+		if v.Major {
+			prio += " major"
+			if v.ReportStatus != "none" {
+				prio += ", report " + v.ReportStatus
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", v.Key, v.Status, prio,
 			v.CreatedAt.Format("2006-01-02 15:04"), v.Messages, v.Requester, clip(v.Subject, 60))
 	}
 	return tw.Flush()
@@ -65,11 +78,9 @@ func cmdShow(e *env, args []string) error {
 	if len(pos) != 1 {
 		return exitf(exitUsage, "usage: show KEY [--json] [--now T]")
 	}
-	now := time.Now().UTC()
-	if *nowS != "" {
-		if now, err = time.Parse(time.RFC3339, *nowS); err != nil {
-			return exitf(exitUsage, "--now: want RFC 3339 (2026-11-30T07:30:00Z), got %q", *nowS)
-		}
+	now, err := nowFlag(*nowS)
+	if err != nil {
+		return err
 	}
 	cfg, st, err := e.openConfigured()
 	if err != nil {
@@ -90,6 +101,7 @@ func cmdShow(e *env, args []string) error {
 	if v.Clock, err = workflow.ClockStory(e.ctx, cfg, st.Reader, key, now); err != nil {
 		return err
 	}
+	v.AtTime(now)
 	if *asJSON {
 		return writeJSON(e.stdout, v)
 	}
@@ -115,8 +127,59 @@ func cmdShow(e *env, args []string) error {
 			fmt.Fprintln(w, "  "+l)
 		}
 	}
+	if r := v.Report; r != nil {
+		printReport(w, v)
+	}
 	printThread(w, v.Messages.([]workflow.MessageView), v.Events)
 	return nil
+}
+
+// nowFlag reads a --now flag: RFC 3339, default the host's clock.
+func nowFlag(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().UTC(), nil
+	}
+	now, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, exitf(exitUsage, "--now: want RFC 3339 (2026-11-30T07:30:00Z), got %q", s)
+	}
+	return now, nil
+}
+
+// printReport prints a major incident's report: its status, who sent it,
+// its sections, and its reminders and escalations.
+func printReport(w io.Writer, v *workflow.IncidentView) {
+	r := v.Report
+	when := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	if v.Major {
+		fmt.Fprintf(w, "\nmajor incident; report %s", r.Status)
+	} else {
+		fmt.Fprintf(w, "\nno longer a major incident; report %s", r.Status)
+	}
+	if r.RequestedAt != nil {
+		fmt.Fprintf(w, ", requested %s, due %s", when(r.RequestedAt), when(r.Due))
+	}
+	if r.From != "" {
+		fmt.Fprintf(w, ", last from %s at %s", r.From, when(r.ReceivedAt))
+	}
+	fmt.Fprintln(w)
+	for _, s := range r.Sections {
+		fmt.Fprintf(w, "  %s:\n", s.Name)
+		for _, l := range strings.Split(clip(s.Text, 1000), "\n") {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+	}
+	if len(r.Missing) > 0 {
+		fmt.Fprintf(w, "  missing: %s\n", strings.Join(r.Missing, ", "))
+	}
+	for _, n := range r.Notices {
+		fmt.Fprintf(w, "  %s %s: %s\n", n.At.Format("2006-01-02 15:04"), n.Kind, n.Detail)
+	}
 }
 
 // printThread prints the messages and events of an incident or problem.

@@ -9,10 +9,10 @@ package main
 // resolution): target (the configured text, e.g. "4h"), due, result and
 // late by (min), then escalation level, problem (its key), repeat of (the
 // key of the problem's first incident, when this one is a later
-// occurrence), major and report status. Major and report status are empty
-// columns: major incidents and their reports are not tracked yet; the
-// columns are there so that a spreadsheet built on the register keeps
-// its layout when they are.
+// occurrence), major ("yes" for a major incident, else "no") and report
+// status (none, requested, partial, received, accepted, or overdue at the
+// time of the export; empty for an incident that is not major and owes
+// no report).
 //
 // Times are wall-clock times in the [helpdesk] timezone, named in the
 // column headers ("opened (Europe/London)"); durations are whole minutes,
@@ -313,7 +313,15 @@ func (r *register) incidentCells(row *store.RegisterRow, cells []any) []any {
 		tm(row.ResolvedAt), tm(row.ClosedAt), string(row.Priority), string(row.Status), row.Category, row.Assignee, row.SLA,
 		resp.target, tm(resp.due), resp.result, num(resp.late),
 		res.target, tm(res.due), res.result, num(res.late),
-		int64(row.EscalationLevel), str(row.ProblemKey), str(row.RepeatOf), nil, nil)
+		int64(row.EscalationLevel), str(row.ProblemKey), str(row.RepeatOf))
+	major, report := "no", any(nil)
+	if row.IsMajor() {
+		major = "yes"
+	}
+	if row.IsMajor() || row.ReportStatus != "" {
+		report = row.ReportState(r.now)
+	}
+	cells = append(cells, major, report)
 	return cells
 }
 

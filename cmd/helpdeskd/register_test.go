@@ -90,6 +90,8 @@ func registerFixture(t *testing.T, dialect string) string {
 	h2.ResponseDue, h2.ResponseBreachedAt = ptrTime("2026-07-02 08:15:00"), ptrTime("2026-07-02 08:15:00")
 	h2.ResolutionDue = ptrTime("2026-07-02 12:00:00")
 	h2.EscalationLevel = 2
+	h2.Major, h2.ReportStatus = store.MajorDeclared, store.ReportRequested
+	h2.ReportRequestedAt, h2.ReportDueAt = ptrTime("2026-07-02 08:10:00"), ptrTime("2026-07-02 08:30:00")
 	if err := st.UpdateIncidents(ctx, []*store.Incident{h1, h2}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +142,14 @@ var (
 		"closed (Europe/London)": "2026-07-08 10:00", "status": "closed", "SLA": "standard",
 		"response target": "4h", "response due (Europe/London)": "2026-07-01 14:00", "response result": "met", "response late by (min)": "0",
 		"resolution target": "3d", "resolution result": "breached", "resolution late by (min)": "91",
-		"escalation level": "0", "problem": "PRB-1", "repeat of": "", "major": "", "report status": "",
+		"escalation level": "0", "problem": "PRB-1", "repeat of": "", "major": "no", "report status": "",
 	}
 	wantHD2 = map[string]string{
 		"key": "HD-2", "subject": "'+ printer on fire", "opened (Europe/London)": "2026-07-02 09:00", "first response (Europe/London)": "",
 		"response target": "30m", "response result": "breached", "response late by (min)": "45",
 		"resolution target": "4h", "resolution result": "running", "resolution late by (min)": "",
 		"escalation level": "2", "problem": "PRB-1", "repeat of": "HD-1", "team or provider": "it",
+		"major": "yes", "report status": "overdue", // due 08:30 UTC, exported at 09:00
 	}
 	wantHD4 = map[string]string{
 		"key": "HD-4", "subject": "'@team\tfirst hour", "opened (Europe/London)": "2026-07-01 00:30", "SLA": "",
@@ -214,7 +217,7 @@ func TestRegisterJSON(t *testing.T) {
 			}
 			h1, h2 := doc.Incidents[0], doc.Incidents[1]
 			if h1["subject"] != `=HYPERLINK("http://evil.example")` || h1["opened"] != "2026-07-01T10:00:00+01:00" ||
-				h1["resolution_late_minutes"] != 91.0 || h1["response_result"] != "met" || h1["major"] != nil {
+				h1["resolution_late_minutes"] != 91.0 || h1["response_result"] != "met" || h1["major"] != "no" || h1["report_status"] != nil {
 				t.Errorf("HD-1 %v", h1)
 			}
 			if h2["repeat_of"] != "HD-1" || h2["response_late_minutes"] != 45.0 || h2["first_response"] != nil || h2["escalation_level"] != 2.0 {

@@ -136,6 +136,11 @@ WHERE incident_id = ANY (ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(? AS j
 SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ?
 ORDER BY next_due_at LIMIT ? FOR UPDATE SKIP LOCKED;
 
+-- name: due-reports
+-- Locked like due-incidents: two daemons never remind of one report at once.
+SELECT * FROM incidents WHERE report_next_at IS NOT NULL AND report_next_at <= ?
+ORDER BY report_next_at LIMIT ? FOR UPDATE SKIP LOCKED;
+
 -- name: event-keys-exist
 SELECT dedupe_key, created_at FROM events WHERE dedupe_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb))));
 

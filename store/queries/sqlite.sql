@@ -105,6 +105,9 @@ SELECT * FROM clock_events WHERE incident_id IN (SELECT value FROM json_each(?))
 -- name: due-incidents
 SELECT * FROM incidents WHERE next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY next_due_at LIMIT ?;
 
+-- name: due-reports
+SELECT * FROM incidents WHERE report_next_at IS NOT NULL AND report_next_at <= ? ORDER BY report_next_at LIMIT ?;
+
 -- name: event-keys-exist
 SELECT dedupe_key, created_at FROM events WHERE dedupe_key IN (SELECT value FROM json_each(?));
 
