@@ -127,9 +127,9 @@ func TestCommandsNeedStaffAndAuthentication(t *testing.T) {
 func TestCommandArguments(t *testing.T) {
 	eng, st := commandEngine(t, "")
 	ctx := context.Background()
-	ingest(t, eng, commandMail("alice.admin@example.com", "#priority P9\r\n#problem PRB-1\r\n#major\r\n#workaround\r\n#frobnicate\r\n", "a1@x", trustedAR))
+	ingest(t, eng, commandMail("alice.admin@example.com", "#priority P9\r\n#problem PRB-1\r\n#link HD-2\r\n#workaround\r\n#frobnicate\r\n", "a1@x", trustedAR))
 	rs := replies(t, st)
-	if len(rs) != 1 || !strings.Contains(rs[0].TextBody, `bad argument "P9"`) || !strings.Contains(rs[0].TextBody, "#major: not available yet") ||
+	if len(rs) != 1 || !strings.Contains(rs[0].TextBody, `bad argument "P9"`) || !strings.Contains(rs[0].TextBody, "#link HD-2: not available yet") ||
 		!strings.Contains(rs[0].TextBody, "#problem PRB-1: no problem PRB-1") ||
 		!strings.Contains(rs[0].TextBody, "#workaround: a problem command, and HD-1 is not part of a problem") ||
 		!strings.Contains(rs[0].TextBody, "unknown command") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,7 @@ const (
 	EvReportRejected  EventKind = "report_rejected"  // "#reject REASON"
 	EvReportReminder  EventKind = "report_reminder"  // the party reminded
 	EvReportOverdue   EventKind = "report_overdue"   // an overdue report escalated to a chain level
+	EvReportUnread    EventKind = "report_unread"    // a reply about the report that held none, and why
 
 	OutMajorDeclared OutboxKind = "major_declared"  // to chain level 1 and the informed
 	OutReportRequest OutboxKind = "report_request"  // to the responsible party
@@ -213,6 +215,8 @@ func (p *processing) requestReport(ctx context.Context, inc *store.Incident) err
 	due := cal.Add(at, cfg.Major.ReportDueDur)
 	req := p.now
 	inc.ReportStatus, inc.ReportRequestedAt, inc.ReportDueAt = store.ReportRequested, &req, &due
+	empty, _ := json.Marshal(majorreport.Report{Status: majorreport.StatusPartial, Sections: []majorreport.Section{}, Missing: cfg.Major.Sections})
+	inc.Report, inc.ReportFrom, inc.ReportReceivedAt = string(empty), "", nil
 	inc.UpdatedAt = p.now
 	next := nextReportWork(cfg, inc, p.now)
 	inc.ReportNextAt = next
@@ -272,13 +276,42 @@ func (p *processing) majorMail(ctx context.Context, inc *store.Incident, kind Ou
 	return err
 }
 
+// ourSide reports whether addr is in-house: a team member, on a team's
+// chain or a team's problem contact, or an address of [helpdesk] domains
+// that is not a provider's. A provider's people do not declare their own
+// outages major or judge their own reports.
+func ourSide(cfg *config.Config, addr string) bool {
+	dir := directoryOf(cfg)
+	if dir.InHouse(addr) {
+		return true
+	}
+	if s := dir.Staff(addr); s != nil && s.Kind == Provider {
+		return false
+	}
+	return ownDomain(cfg, addr)
+}
+
+// judges are the in-house members of a party's chain, in order: who
+// accepts or rejects its reports.
+func judges(cfg *config.Config, party string) []string {
+	var out []string
+	if pt := directoryOf(cfg).Party(party); pt != nil {
+		for _, a := range pt.Chain {
+			if ourSide(cfg, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
 // majorCommand runs "#major" and "#major off": in-house staff only (a
 // provider does not decide whether its own outage owes a report).
 func (p *processing) majorCommand(ctx context.Context, inc *store.Incident, arg string) (string, bool, error) {
 	cfg := p.e.Cfg
 	from := p.msg.From.Addr
-	if p.in.Source.Kind != "admin" && !directoryOf(cfg).InHouse(from) {
-		return "only in-house staff (team members, their reporting chains and problem contacts) declare a major incident, and " + from + " is not", false, nil
+	if p.in.Source.Kind != "admin" && !ourSide(cfg, from) {
+		return "only in-house staff (team members, their reporting chains and problem contacts, addresses of [helpdesk] domains) declare a major incident, and " + from + " is not", false, nil
 	}
 	switch strings.ToLower(strings.TrimSpace(arg)) {
 	case "", "on":
@@ -317,8 +350,11 @@ func (p *processing) reportVerdict(ctx context.Context, inc *store.Incident, acc
 	cfg := p.e.Cfg
 	from := p.msg.From.Addr
 	dir := directoryOf(cfg)
-	if p.in.Source.Kind != "admin" && !(dir.OnChainOf(from, inc.Assignee) && dir.InHouse(from)) {
-		return "only an in-house member of " + orNobody(inc.Assignee) + "'s reporting chain accepts or rejects its report", false, nil
+	if p.in.Source.Kind != "admin" && !(dir.OnChainOf(from, inc.Assignee) && ourSide(cfg, from)) {
+		return "only an in-house member of " + partyName(cfg, inc.Assignee) + "'s reporting chain accepts or rejects its report", false, nil
+	}
+	if p.in.Source.Kind != "admin" && strings.EqualFold(from, inc.ReportFrom) {
+		return "the report was sent by " + from + ", who does not judge it; another in-house member of the chain does", false, nil
 	}
 	switch {
 	case !inc.IsMajor():
@@ -374,36 +410,65 @@ func ofParty(cfg *config.Config, addr, party string) bool {
 	return strings.EqualFold(pt.Contact, addr) || dir.OnChainOf(addr, party)
 }
 
-// takeReport reads a reply on a major incident whose report is owed as
-// the report, when it is one: sections found in its new text, or an
-// attached PDF or DOCX that holds some. It reports whether the message
-// was taken as a report (then it is not relayed to the requester).
+// reportSubject: the subjects of every report mail hold these words, and
+// so do the replies to them.
+const reportSubject = "major incident report"
+
+// takeReport reads a reply from the responsible party on a major
+// incident whose report is owed as the report, when it is one: sections
+// found in its new text, or an attached PDF or DOCX that holds some. It
+// reports whether the message is report correspondence, which is never
+// relayed to the requester: a report, a reply to one of the report mails
+// (their subjects say "major incident report"), or an attachment that
+// could not be read (the sender is told why).
 func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text string) (bool, error) {
 	cfg, m := p.e.Cfg, p.msg
-	if !inc.IsMajor() || (inc.ReportStatus != store.ReportRequested && inc.ReportStatus != store.ReportPartial) {
+	from := m.From.Addr
+	if !inc.IsMajor() && inc.ReportStatus == "" || !ofParty(cfg, from, inc.Assignee) {
 		return false, nil
 	}
-	from := m.From.Addr
-	if !ofParty(cfg, from, inc.Assignee) {
-		return false, nil
+	aboutReport := strings.Contains(strings.ToLower(m.Subject), reportSubject)
+	if inc.ReportStatus != store.ReportRequested && inc.ReportStatus != store.ReportPartial {
+		return aboutReport, nil // after the report: on record, not relayed
 	}
 	r := majorreport.Parse(text, cfg.Major.Sections)
 	source := "the mail's text"
-	if !r.Found() && m.Text != text {
+	if !r.Found() {
 		// Written below the quoted request (bottom-posting): the new
-		// text stops at the attribution line; read the whole text
-		// without its quoted lines.
-		r = majorreport.Parse(unquoted(m.Text), cfg.Major.Sections)
+		// text stops at the attribution line; read what follows the
+		// quote.
+		if below := belowQuote(m.Text); strings.TrimSpace(below) != "" {
+			r = majorreport.Parse(below, cfg.Major.Sections)
+		}
 	}
+	var unread []string
 	if !r.Found() {
 		var ok bool
-		if r, source, ok = p.reportDocument(); !ok {
-			return false, nil
+		if r, source, unread, ok = p.reportDocument(); !ok {
+			if !aboutReport && len(unread) == 0 {
+				return false, nil
+			}
+			// About the report, but no report in it.
+			if ok, _ := p.authenticated(); !ok {
+				p.deny("not answered about the major incident report")
+				return true, nil
+			}
+			why := "no section headings found in the text"
+			if len(unread) > 0 {
+				why = strings.Join(unread, "; ")
+			}
+			if err := p.event(inc, EvReportUnread, from, "no report recorded from "+from+": "+why); err != nil {
+				return true, err
+			}
+			d := p.majorData(inc, "unread")
+			d.Sender, d.Reason = from, why
+			key := "major:" + inc.Key + ":unread:" + cleanText(m.MessageID) + ":" + m.ContentHash
+			return true, p.majorMail(ctx, inc, OutReportPartial, []string{from}, nil, d, key)
 		}
 	}
 	if ok, _ := p.authenticated(); !ok {
 		p.deny("the major incident report it holds was not recorded")
-		return false, nil
+		return true, nil
 	}
 	merged := mergeReport(reportOf(inc), r, cfg.Major.Sections)
 	b, err := json.Marshal(merged)
@@ -432,51 +497,94 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 	if err := p.event(inc, EvReportReceived, from, fmt.Sprintf("complete report from %s (%s)", from, source)); err != nil {
 		return true, err
 	}
+	if err := p.reportProblem(ctx, inc, merged); err != nil {
+		return true, err
+	}
 	d := p.majorData(inc, "received")
 	d.Sender = from
 	to, cc := []string{from}, []string(nil)
-	if l1 := chainLevel(cfg, inc.Assignee, 1); l1 != "" && !strings.EqualFold(l1, from) {
-		to, cc = []string{l1}, []string{from}
+	for _, j := range judges(cfg, inc.Assignee) {
+		if !strings.EqualFold(j, from) {
+			to, cc = []string{j}, []string{from}
+			break
+		}
 	}
 	return true, p.majorMail(ctx, inc, OutReportRecvd, to, cc, d, key)
 }
 
-// unquoted is text without its quoted lines (those starting with ">").
-func unquoted(text string) string {
+var problemRef = regexp.MustCompile(`\bPRB-[0-9]+\b`)
+
+// reportProblem links a major incident that is part of no problem to the
+// problem its report's prevention names (PRB-N), as "#problem PRB-N" from
+// the report's sender would (the same rules: a provider only to a
+// problem it is part of).
+func (p *processing) reportProblem(ctx context.Context, inc *store.Incident, r majorreport.Report) error {
+	if inc.ProblemID != nil || p.u.problemOf[inc] != nil {
+		return nil
+	}
+	text, _ := r.Text(majorreport.Prevention)
+	key := problemRef.FindString(strings.ToUpper(text))
+	if key == "" {
+		return nil
+	}
+	result, ok, err := p.forceProblem(ctx, inc, key)
+	if err != nil {
+		return err
+	}
+	kind := EvCommand
+	if !ok {
+		kind = EvCommandRefused
+	}
+	return p.event(inc, kind, p.msg.From.Addr, "the report's prevention names "+key+": "+result)
+}
+
+// belowQuote is the text after the last quoted line (one starting with
+// ">"): what a bottom-posted reply wrote under the quoted request; ""
+// when nothing is quoted. A reply that quotes without ">" (Outlook's
+// "-----Original Message-----") is top-posted: its new text is what
+// stands above, and the request below is never read as the report.
+func belowQuote(text string) string {
 	lines := strings.Split(text, "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if !strings.HasPrefix(strings.TrimLeft(l, " \t"), ">") {
-			out = append(out, l)
+	last := -1
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimLeft(l, " \t"), ">") {
+			last = i
 		}
 	}
-	return strings.Join(out, "\n")
+	if last < 0 {
+		return ""
+	}
+	return strings.Join(lines[last+1:], "\n")
 }
 
 // reportDocument parses the first attached PDF or DOCX that holds
-// report sections.
-func (p *processing) reportDocument() (majorreport.Report, string, bool) {
+// report sections; unread says, for each attached document that could
+// not be read or held no section, why.
+func (p *processing) reportDocument() (r majorreport.Report, source string, unread []string, ok bool) {
 	for i, a := range p.msg.Attachments {
 		if i >= 10 {
 			break
 		}
+		name := cleanText(a.Filename)
 		att, err := mailparse.AttachmentData(p.in.Raw, p.e.Parse, i)
 		if err != nil {
+			unread = append(unread, fmt.Sprintf("attachment %q: %v", name, err))
 			continue
 		}
-		if _, ok := majorreport.DocumentKind(att.Filename, att.ContentType, att.Data); !ok {
+		if _, isDoc := majorreport.DocumentKind(att.Filename, att.ContentType, att.Data); !isDoc {
 			continue
 		}
 		r, err := majorreport.ParseDocument(att.Filename, att.ContentType, att.Data, p.e.Cfg.Major.Sections)
-		if err != nil {
-			p.e.Log.Info("attached report not read", "attachment", a.Filename, "error", err)
-			continue
-		}
-		if r.Found() {
-			return r, "attached " + cleanText(a.Filename), true
+		switch {
+		case err != nil:
+			unread = append(unread, fmt.Sprintf("attachment %q could not be read: %v", name, cleanText(err.Error())))
+		case !r.Found():
+			unread = append(unread, fmt.Sprintf("attachment %q has no section headings", name))
+		default:
+			return r, "attached " + name, unread, true
 		}
 	}
-	return majorreport.Report{}, "", false
+	return majorreport.Report{}, "", unread, false
 }
 
 // mergeReport adds the sections of a new reply to a report: a section
@@ -486,6 +594,7 @@ func mergeReport(old, add majorreport.Report, required []string) majorreport.Rep
 	out := old
 	out.Sections = append([]majorreport.Section(nil), old.Sections...)
 	for _, s := range add.Sections {
+		s.Text = trimSignOff(s.Text)
 		i := slices.IndexFunc(out.Sections, func(x majorreport.Section) bool { return x.Name == s.Name })
 		if i >= 0 {
 			out.Sections[i] = s
@@ -508,6 +617,29 @@ func mergeReport(old, add majorreport.Report, required []string) majorreport.Rep
 		out.Status = majorreport.StatusPartial
 	}
 	return out
+}
+
+// signOffs open the closing of a mail ("Regards,", "Viele Grüße"), in
+// lower case without punctuation.
+var signOffs = []string{"regards", "best regards", "kind regards", "best", "thanks", "thank you", "many thanks", "cheers",
+	"sincerely", "yours sincerely", "br", "gruss", "gruß", "gruesse", "grüße", "viele grüße", "viele gruesse", "beste grüße",
+	"mit freundlichen grüßen", "mfg", "lg", "liebe grüße", "danke", "rest follows", "more to follow"}
+
+// trimSignOff cuts a section's text at a sign-off in its last lines
+// ("Regards, Mark"), which belongs to the mail, not to the section.
+func trimSignOff(text string) string {
+	lines := strings.Split(text, "\n")
+	for i := max(0, len(lines)-4); i < len(lines); i++ {
+		l := strings.ToLower(strings.TrimSpace(lines[i]))
+		l = strings.TrimRight(l, ",.!:; ")
+		if j := strings.IndexAny(l, ",."); j > 0 {
+			l = strings.TrimSpace(l[:j]) // "regards, mark"
+		}
+		if i > 0 && slices.Contains(signOffs, l) {
+			return strings.TrimSpace(strings.Join(lines[:i], "\n"))
+		}
+	}
+	return text
 }
 
 // reportSlots are the instants a report's reminders (the kth at
@@ -614,6 +746,9 @@ func (e *Engine) remindReports(ctx context.Context, w *Work) error {
 		if k, _ := s.lastReminder(w.Now); k > 0 {
 			d := due{inc: inc, kind: OutReportRemind, n: k, key: reportKey(inc, fmt.Sprintf("reminder:%d", k))}
 			todo, keys = append(todo, d), append(keys, d.key)
+			for j := 1; j < k; j++ {
+				keys = append(keys, reportKey(inc, fmt.Sprintf("reminder:%d", j)))
+			}
 		}
 		for l, at := range s.levels {
 			if at.After(w.Now) || chainLevel(cfg, inc.Assignee, l+1) == "" {
@@ -632,6 +767,17 @@ func (e *Engine) remindReports(ctx context.Context, w *Work) error {
 	for _, d := range todo {
 		if _, ok := recorded[d.key]; ok {
 			continue // sent before: a repeated tick, or another daemon
+		}
+		if d.kind == OutReportRemind {
+			// Numbered by the reminders that went out, not by the slot
+			// (after downtime the first one sent is "Reminder 1").
+			shown := 1
+			for j := 1; j < d.n; j++ {
+				if _, ok := recorded[reportKey(d.inc, fmt.Sprintf("reminder:%d", j))]; ok {
+					shown++
+				}
+			}
+			d.n = shown
 		}
 		if err := p.reportNotice(ctx, d.inc, d.kind, d.level, d.n, d.key); err != nil {
 			return err

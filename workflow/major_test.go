@@ -317,8 +317,8 @@ func TestMajorReportReminderAndOverdue(t *testing.T) {
 				t.Errorf("overdue mail %q:\n%s", over.Subject, over.TextBody)
 			}
 			rem := lastMail(t, st, "report_reminder")
-			if !strings.Contains(rem.Subject, "Reminder 4: major incident report due") {
-				t.Errorf("reminder subject %q (slot 4: the 1st, 2nd, then 5th business day after the request... numbered by slot)", rem.Subject)
+			if !strings.Contains(rem.Subject, "Reminder 3: major incident report due") {
+				t.Errorf("reminder subject %q: slots 1, 2 and 5 went out, numbered by the reminders sent", rem.Subject)
 			}
 			v, _ := workflow.ShowIncident(ctx, st.Reader, "HD-1")
 			v.AtTime(now)
@@ -371,6 +371,11 @@ func TestMajorReportForms(t *testing.T) {
 				"<p><b>Summary</b></p><p>File server down.</p><p><b>Root cause</b></p><p>Switch port.</p>" +
 				"<p><b>Resolution</b></p><p>Replaced.</p><p><b>Preventive actions</b></p><p>Spare on site.</p>")
 		}, store.ReportReceived},
+		{"top-posted over an Outlook-style original that holds sections: not a report", func(key string) []byte {
+			return reply("alice.admin@example.com", key, "o@x", ownAR,
+				"We will send the report tomorrow.\r\n\r\n-----Original Message-----\r\nFrom: IT Helpdesk <support@example.com>\r\nSent: Monday\r\nSubject: ["+key+"] x\r\n\r\n"+
+					"What happened: the file server was unreachable.\r\nCause: a failed switch port.\r\nFix: port replaced.\r\nPrevention: spare switch on site.\r\n")
+		}, store.ReportRequested},
 		{"German headings, two sections", func(key string) []byte {
 			return reply("alice.admin@example.com", key, "g@x", ownAR, "Was ist passiert?\r\nDer Dateiserver war weg.\r\n\r\nUrsache:\r\nDefekter Switch-Port.\r\n")
 		}, store.ReportPartial},
@@ -405,6 +410,142 @@ func TestMajorReportForms(t *testing.T) {
 						t.Fatalf("form %d: report %q, want %q (%s)", i, inc.ReportStatus, f.want, res[0].Reason)
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestMajorReportNamesAProblem: a report whose prevention names a problem
+// links the major incident to it, as "#problem PRB-N" would.
+func TestMajorReportNamesAProblem(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, majorRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			prb := &store.Problem{Key: "PRB-7", Title: "Switch ports fail", Status: store.ProblemOpen, Fingerprint: "switch port",
+				CreatedAt: now, UpdatedAt: now}
+			if err := st.InsertProblems(ctx, []*store.Problem{prb}); err != nil {
+				t.Fatal(err)
+			}
+			ingest(t, eng, raw("carol@example.com", "File server down for everyone", "m1@x"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "r1@x", ownAR, "#resolve\r\n"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "p1@x", ownAR,
+				"What happened: the file server was unreachable.\r\nCause: a failed switch port.\r\nFix: port replaced.\r\n"+
+					"Prevention: the failing ports are tracked in prb-7; spares ordered.\r\n"))
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			if inc.ReportStatus != store.ReportReceived || inc.ProblemID == nil || *inc.ProblemID != prb.ID {
+				t.Fatalf("report %q, problem %v, want received and linked to PRB-7", inc.ReportStatus, inc.ProblemID)
+			}
+		})
+	}
+}
+
+// TestMajorReportJudgesAndCorrespondence: a provider's report goes to the
+// in-house member of its chain to judge, not to its own account manager,
+// whose "#accept" is refused; mail about the report (replies to the report
+// mails) is never relayed to the requester; a reply that holds no report,
+// or an attachment that cannot be read, is answered with why; the
+// report's author does not accept it; a sign-off is not part of a
+// section.
+func TestMajorReportJudgesAndCorrespondence(t *testing.T) {
+	conf := strings.Replace(majorRouting, `chain = ["account.manager@acme-it.example"]`,
+		`chain = ["account.manager@acme-it.example", "it-manager@example.com"]`, 1)
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, conf)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			ingest(t, eng, raw("carol@example.com", "Printers are down for everyone", "m1@x"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "a1@x", ownAR, "#assign acme\r\n"))
+			ingest(t, eng, reply("servicedesk@acme-it.example", "HD-1", "s1@x", acmeAR, "#resolve\r\nThe print server is back.\r\n"))
+			req := lastMail(t, st, "report_request")
+			if req.ToAddrs != "account.manager@acme-it.example" {
+				t.Fatalf("acme's report asked of %q, want its chain's level 1 (no problem contact)", req.ToAddrs)
+			}
+			relayed := func() int {
+				var n int
+				st.DB().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'relay_to_requester'`)
+				return n
+			}
+			before := relayed()
+			// A reply to the request without a report: answered, not relayed.
+			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: [HD-1] Major incident report requested\r\n"+
+				"Message-ID: <am1@x>\r\n"+acmeAR+"\r\n\r\nWe will send it on Friday.\r\n"))
+			if relayed() != before {
+				t.Error("a reply about the report was relayed to the requester")
+			}
+			if un := lastMail(t, st, "report_partial"); !strings.Contains(un.TextBody, "no section headings found") || un.ToAddrs != "account.manager@acme-it.example" {
+				t.Errorf("no-report answer to %q:\n%s", un.ToAddrs, un.TextBody)
+			}
+			// An attachment that is not a readable PDF.
+			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: [HD-1] Major incident report requested\r\n"+
+				"Message-ID: <am2@x>\r\n"+acmeAR+"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"+
+				"--b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"rca.pdf\"\r\n\r\n"+
+				"%PDF-1.4 this is not a PDF\r\n--b--\r\n"))
+			if un := lastMail(t, st, "report_partial"); !strings.Contains(un.TextBody, `attachment "rca.pdf" could not be read`) {
+				t.Errorf("unreadable attachment answer:\n%s", un.TextBody)
+			}
+			// The report, with a sign-off.
+			ingest(t, eng, reply("servicedesk@acme-it.example", "HD-1", "s2@x", acmeAR,
+				"What happened: printing stopped.\r\nCause: spooler crash.\r\nFix: spooler restarted.\r\nPrevention: spooler watchdog.\r\n\r\nRegards,\r\nTom\r\n"))
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			if inc.ReportStatus != store.ReportReceived {
+				t.Fatalf("report %q", inc.ReportStatus)
+			}
+			got := lastMail(t, st, "report_received")
+			if got.ToAddrs != "it-manager@example.com" || got.CcAddrs != "servicedesk@acme-it.example" {
+				t.Errorf("the received report went to %q cc %q, want the in-house member of acme's chain", got.ToAddrs, got.CcAddrs)
+			}
+			v, _ := workflow.ShowIncident(ctx, st.Reader, "HD-1")
+			if txt, _ := sectionText(v, "prevention"); txt != "spooler watchdog." {
+				t.Errorf("prevention %q: the sign-off is part of it", txt)
+			}
+			before = relayed()
+			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: [HD-1] Major incident report received\r\n"+
+				"Message-ID: <am3@x>\r\n"+acmeAR+"\r\n\r\n#accept\r\nLooks good to us.\r\n"))
+			if inc, _ = st.IncidentByKey(ctx, "HD-1"); inc.ReportStatus != store.ReportReceived {
+				t.Fatalf("the provider's account manager judged its own report: %q", inc.ReportStatus)
+			}
+			if relayed() != before {
+				t.Error("the provider's text under #accept was relayed to the requester")
+			}
+			ingest(t, eng, reply("it-manager@example.com", "HD-1", "im1@x", ownAR, "#accept\r\n"))
+			if inc, _ = st.IncidentByKey(ctx, "HD-1"); inc.ReportStatus != store.ReportAccepted {
+				t.Fatalf("the in-house judge's #accept: %q", inc.ReportStatus)
+			}
+		})
+	}
+}
+
+// TestMajorReportAuthorDoesNotJudge: the team lead writes the report and
+// may not accept it; the manager does.
+func TestMajorReportAuthorDoesNotJudge(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, majorRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			ingest(t, eng, raw("carol@example.com", "Mail is down for everyone", "m1@x"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "r1@x", ownAR, "#resolve\r\n"))
+			ingest(t, eng, reply("it-lead@example.com", "HD-1", "p1@x", ownAR,
+				"What happened: no mail.\r\nCause: full disk.\r\nFix: cleaned.\r\nPrevention: monitoring.\r\n"))
+			if got := lastMail(t, st, "report_received"); got.ToAddrs != "it-manager@example.com" {
+				t.Errorf("the lead's report went to %q to judge, want the manager", got.ToAddrs)
+			}
+			ingest(t, eng, reply("it-lead@example.com", "HD-1", "v1@x", ownAR, "#accept\r\n"))
+			if inc, _ := st.IncidentByKey(ctx, "HD-1"); inc.ReportStatus != store.ReportReceived {
+				t.Fatalf("the author accepted the report: %q", inc.ReportStatus)
+			}
+			ingest(t, eng, reply("it-manager@example.com", "HD-1", "v2@x", ownAR, "#accept\r\n"))
+			if inc, _ := st.IncidentByKey(ctx, "HD-1"); inc.ReportStatus != store.ReportAccepted {
+				t.Fatalf("the manager's #accept: %q", inc.ReportStatus)
 			}
 		})
 	}

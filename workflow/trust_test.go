@@ -184,7 +184,7 @@ func TestProviderCommandsOnlyItsIncidents(t *testing.T) {
 			if inc2.Assignee != "it" || inc2.Status != store.StatusNew {
 				t.Errorf("the provider changed the team's incident: %+v", inc2)
 			}
-			if !hasEvent(eventsOf(t, st, "HD-2"), "command_refused", "speaks for acme, and this incident is assigned to it") {
+			if !hasEvent(eventsOf(t, st, "HD-2"), "command_refused", "speaks for acme, and this incident is assigned to IT team (it)") {
 				t.Errorf("no refusal on HD-2: %+v", eventsOf(t, st, "HD-2"))
 			}
 			var toProvider int

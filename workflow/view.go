@@ -63,7 +63,7 @@ type ReportView struct {
 	ReceivedAt  *time.Time            `json:"received_at"`
 	Sections    []majorreport.Section `json:"sections"`
 	Missing     []string              `json:"missing"`
-	Actions     []majorreport.Action  `json:"actions,omitempty"`
+	Actions     []majorreport.Action  `json:"actions"`
 	// Notices are the report's reminders and escalations, and what was
 	// received, from the audit trail.
 	Notices []EventView `json:"notices"`
@@ -163,13 +163,10 @@ func ShowIncident(ctx context.Context, r store.Reader, key string) (*IncidentVie
 		rep := reportOf(inc)
 		rv := &ReportView{Status: v.ReportStatus, RequestedAt: utcPtr(inc.ReportRequestedAt), Due: utcPtr(inc.ReportDueAt),
 			From: inc.ReportFrom, ReceivedAt: utcPtr(inc.ReportReceivedAt), Sections: nonNil(rep.Sections), Missing: nonNil(rep.Missing),
-			Actions: rep.Actions, Notices: []EventView{}}
-		if inc.ReportStatus != "" && len(rep.Sections) == 0 {
-			rv.Missing = nil // nothing received: see [major] sections
-		}
+			Actions: nonNil(rep.Actions), Notices: []EventView{}}
 		for _, ev := range v.Events {
 			switch EventKind(ev.Kind) {
-			case EvMajorDeclared, EvMajorOff, EvReportRequested, EvReportPartial, EvReportReceived,
+			case EvMajorDeclared, EvMajorOff, EvReportRequested, EvReportPartial, EvReportReceived, EvReportUnread,
 				EvReportAccepted, EvReportRejected, EvReportReminder, EvReportOverdue:
 				rv.Notices = append(rv.Notices, ev)
 			}

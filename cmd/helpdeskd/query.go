@@ -178,7 +178,7 @@ func printReport(w io.Writer, v *workflow.IncidentView) {
 		fmt.Fprintf(w, "  missing: %s\n", strings.Join(r.Missing, ", "))
 	}
 	for _, n := range r.Notices {
-		fmt.Fprintf(w, "  %s %s: %s\n", n.At.Format("2006-01-02 15:04"), n.Kind, n.Detail)
+		fmt.Fprintf(w, "  %s UTC %s: %s\n", n.At.Format("2006-01-02 15:04"), n.Kind, n.Detail)
 	}
 }
 

@@ -396,7 +396,7 @@ func isRule(s string) bool {
 func (m *matcher) heading(ln line, inlineOK bool) (*group, string, string, bool) {
 	t := strings.TrimSpace(ln.text)
 	// The whole line is the heading.
-	if g := m.lookup[normalize(stripMarkers(t))]; g != nil {
+	if g := m.find(stripMarkers(t)); g != nil {
 		return g, t, "", true
 	}
 	if !inlineOK {
@@ -414,7 +414,7 @@ func (m *matcher) heading(ln line, inlineOK bool) (*group, string, string, bool)
 		head := t[:len(w)+end+len(w)]
 		rest := strings.TrimSpace(t[len(head):])
 		rest = strings.TrimLeft(rest, ":-–— \t")
-		if g := m.lookup[normalize(stripMarkers(head))]; g != nil && rest != "" {
+		if g := m.find(stripMarkers(head)); g != nil && rest != "" {
 			return g, head, strings.TrimSpace(rest), true
 		}
 		break
@@ -435,11 +435,51 @@ func (m *matcher) heading(ln line, inlineOK bool) (*group, string, string, bool)
 		if rest == "" {
 			continue
 		}
-		if g := m.lookup[normalize(stripMarkers(head))]; g != nil {
+		if g := m.find(stripMarkers(head)); g != nil {
 			return g, strings.TrimSpace(head), rest, true
 		}
 	}
 	return nil, "", "", false
+}
+
+// find looks a heading up; a short heading that joins names with "/",
+// "&" or "+" ("Lessons learned / Preventive actions") names the section
+// its known parts name, when they agree and the others are short; one
+// joined with "and" or "und" only when every part is a known name of
+// the same section ("Fix and workaround"), so a sentence such as "Root
+// cause and further steps will follow" is not a heading.
+func (m *matcher) find(h string) *group {
+	if g := m.lookup[normalize(h)]; g != nil {
+		return g
+	}
+	if len(strings.Fields(h)) > 8 {
+		return nil
+	}
+	strict := false
+	parts := strings.FieldsFunc(strings.ToLower(h), func(r rune) bool { return r == '/' || r == '&' || r == '+' })
+	if len(parts) == 1 {
+		strict = true
+		if parts = strings.Split(parts[0], " and "); len(parts) == 1 {
+			parts = strings.Split(parts[0], " und ")
+		}
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	var found *group
+	for _, p := range parts {
+		g := m.lookup[normalize(strings.TrimSpace(p))]
+		switch {
+		case g == nil && (strict || len(strings.Fields(p)) > 3):
+			return nil
+		case g == nil:
+		case found == nil:
+			found = g
+		case g != found:
+			return nil // two sections named: not one heading
+		}
+	}
+	return found
 }
 
 // unknownHeading reports whether ln is marked up as a heading (bold on its

@@ -36,6 +36,26 @@ func mailText(t *testing.T, raw string) string {
 func replyCases(t *testing.T) []reportCase {
 	return []reportCase{
 		{
+			name: "joined headings: Lessons learned / Preventive actions, Fix and workaround",
+			text: `What happened:
+The VPN concentrator rebooted in a loop.
+
+Root cause & analysis:
+A firmware bug triggered by a full log partition.
+
+**Fix and workaround**
+Firmware 9.2 installed.
+
+Lessons learned / Preventive actions:
+Log partition alerts at 80 %.`,
+			want: map[string]string{
+				WhatHappened: "The VPN concentrator rebooted in a loop.",
+				Cause:        "A firmware bug triggered by a full log partition.",
+				Fix:          "Firmware 9.2 installed.",
+				Prevention:   "Log partition alerts at 80 %.",
+			},
+		},
+		{
 			name: "plain headings with colons, own lines",
 			text: `Hello,
 
