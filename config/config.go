@@ -48,6 +48,8 @@ type Config struct {
 	Escalation    Escalation     `toml:"escalation"`
 	// Major incidents and their reports.
 	Major Major `toml:"major"`
+	// Accountability summaries.
+	Summaries []Summary `toml:"summary"`
 
 	// Path is the file the configuration was read from.
 	Path string `toml:"-"`
@@ -387,6 +389,7 @@ func (c *Config) validate(v *validator) {
 	c.validateProblems(v)
 	c.validateSLA(v)
 	c.validateMajor(v)
+	c.validateSummaries(v)
 	h := &c.Helpdesk
 	if h.Address == "" {
 		v.add(key("helpdesk", "address"), "required: the mailbox people write to")

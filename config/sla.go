@@ -117,6 +117,17 @@ func (c *Config) Policy(assignee string) *SLA {
 	return &c.SLAs[0]
 }
 
+// PolicyNamed returns the built policy of the [[sla]] of that name; nil
+// when there is none.
+func (c *Config) PolicyNamed(name string) *sla.Policy {
+	for i := range c.SLAs {
+		if c.SLAs[i].Name == name {
+			return c.SLAs[i].Pol
+		}
+	}
+	return nil
+}
+
 // Chain returns the reporting chain of a team or provider.
 func (c *Config) Chain(assignee string) []string {
 	if team, prov := c.Assignee(assignee); team != nil {

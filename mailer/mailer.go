@@ -606,9 +606,54 @@ func (m *Mailer) compose(ctx context.Context, o *store.Outbox) (*mail.Msg, error
 // size it was listed with.
 func (m *Mailer) attach(ctx context.Context, msg *mail.Msg, o *store.Outbox) error {
 	atts, err := o.OutboxAttachments()
-	if err != nil || len(atts) == 0 {
+	if err != nil {
 		return err
 	}
+	if err := m.attachForwarded(ctx, msg, atts); err != nil {
+		return err
+	}
+	return m.attachFiles(ctx, msg, o)
+}
+
+// attachFiles adds a row's generated files (a summary's chart, inline by
+// its Content-ID, and its register).
+func (m *Mailer) attachFiles(ctx context.Context, msg *mail.Msg, o *store.Outbox) error {
+	if o.Files == 0 {
+		return nil
+	}
+	if m.Store == nil {
+		return errors.New("files: no database to read them from")
+	}
+	files, err := m.Store.OutboxFiles(ctx, o.ID)
+	if err != nil {
+		return &readError{err}
+	}
+	if len(files) != o.Files {
+		return fmt.Errorf("mail %d lists %d files, the database holds %d", o.ID, o.Files, len(files))
+	}
+	for _, f := range files {
+		ct := mail.WithFileContentType(mail.ContentType(f.ContentType))
+		if f.ContentID != "" {
+			// go-mail writes the id as given: the angle brackets are ours.
+			if err := msg.EmbedReader(f.Filename, bytes.NewReader(f.Data), ct, mail.WithFileContentID("<"+f.ContentID+">")); err != nil {
+				return fmt.Errorf("file %q: %w", f.Filename, err)
+			}
+			continue
+		}
+		if err := msg.AttachReader(f.Filename, bytes.NewReader(f.Data), ct); err != nil {
+			return fmt.Errorf("file %q: %w", f.Filename, err)
+		}
+	}
+	return nil
+}
+
+// attachForwarded adds the attachments a row forwards from stored
+// messages.
+func (m *Mailer) attachForwarded(ctx context.Context, msg *mail.Msg, atts []store.OutboxAttachment) error {
+	if len(atts) == 0 {
+		return nil
+	}
+	var err error
 	if m.Store == nil {
 		return errors.New("attachments: no database to read them from")
 	}

@@ -117,7 +117,7 @@ var Formats = []string{"csv", "json", "xlsx"}
 // to now. For csv the problems go to problems (nil: not written); json
 // and xlsx carry both. Errors are the database's, the writer's, or an
 // XLSX sheet past its row limit.
-func Write(ctx context.Context, st *store.Store, cfg *config.Config, now time.Time, format string, from, to time.Time, w, problems io.Writer) error {
+func Write(ctx context.Context, st store.Reader, cfg *config.Config, now time.Time, format string, from, to time.Time, w, problems io.Writer) error {
 	r := &register{loc: cfg.Helpdesk.Location, now: now, cfg: cfg}
 	if r.loc == nil {
 		r.loc = time.UTC
@@ -125,7 +125,7 @@ func Write(ctx context.Context, st *store.Store, cfg *config.Config, now time.Ti
 	return r.write(ctx, st, format, from, to, w, problems)
 }
 
-func (r *register) write(ctx context.Context, st *store.Store, format string, from, to time.Time, w, problems io.Writer) error {
+func (r *register) write(ctx context.Context, st store.Reader, format string, from, to time.Time, w, problems io.Writer) error {
 	switch format {
 	case "csv":
 		return r.writeCSV(ctx, st, from, to, w, problems)
@@ -276,7 +276,7 @@ func (r *register) csvHeader(cols []regCol) []string {
 	return h
 }
 
-func (r *register) writeCSV(ctx context.Context, st *store.Store, from, to time.Time, w, problems io.Writer) error {
+func (r *register) writeCSV(ctx context.Context, st store.Reader, from, to time.Time, w, problems io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(r.csvHeader(registerIncidentCols)); err != nil {
 		return err
@@ -316,7 +316,7 @@ func (r *register) writeCSV(ctx context.Context, st *store.Store, from, to time.
 // writeJSON streams {"time_zone": …, "incidents": […], "problems": […]}:
 // times in RFC 3339 with the zone's offset, minutes as numbers, missing
 // values as null. JSON is data, not a spreadsheet: nothing is neutralised.
-func (r *register) writeJSON(ctx context.Context, st *store.Store, from, to time.Time, w io.Writer) error {
+func (r *register) writeJSON(ctx context.Context, st store.Reader, from, to time.Time, w io.Writer) error {
 	zone, _ := json.Marshal(r.loc.String())
 	if _, err := fmt.Fprintf(w, "{\"time_zone\":%s,\"incidents\":[", zone); err != nil {
 		return err
@@ -391,7 +391,7 @@ const xlsxDate = "yyyy-mm-dd hh:mm"
 // wall clock; minutes are numbers. The workbook is zipped as it is
 // written out; a sheet holds at most 1,048,575 rows: export a narrower
 // range, or CSV, beyond that.
-func (r *register) writeXLSX(ctx context.Context, st *store.Store, from, to time.Time, w io.Writer) error {
+func (r *register) writeXLSX(ctx context.Context, st store.Reader, from, to time.Time, w io.Writer) error {
 	f := excelize.NewFile(excelize.Options{TmpDir: os.TempDir()})
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", "Incidents"); err != nil {

@@ -244,6 +244,9 @@ type Outbox struct {
 	// Attachments forwarded with the mail, by reference to the message
 	// they came with: a JSON array of OutboxAttachment.
 	Attachments string `db:"attachments"`
+	// Files counts the mail's generated files (outbox_files: a
+	// summary's chart and register).
+	Files int `db:"files"`
 }
 
 // Quarantined is a message that could not be processed, kept raw.

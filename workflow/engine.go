@@ -149,7 +149,7 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		// Problems are PRB-N, whatever the incidents' prefix.
 		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
-	e.Jobs = []Job{e.EscalationJob(), e.ReportJob()}
+	e.Jobs = []Job{e.EscalationJob(), e.ReportJob(), e.SummaryJob()}
 	if cfg.Problems.Enabled {
 		e.Jobs = append(e.Jobs, e.problemJobs()...)
 	}

@@ -58,4 +58,5 @@ const (
 	OutSLAWarning       OutboxKind = "sla_warning"        // to the responsible party
 	OutSLALevel         OutboxKind = "sla_level"          // to a chain level
 	OutSLAReminder      OutboxKind = "sla_reminder"       // to the highest level reached
+	OutSummary          OutboxKind = "summary"            // an accountability summary
 )

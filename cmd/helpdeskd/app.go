@@ -81,6 +81,7 @@ func init() {
 		{"reject", adminUsage["reject"], cmdAdmin("reject")},
 		{"problems", "problems [--json]                   problems: recurring issues and their incidents", cmdProblems},
 		{"rasci", "rasci [--json]                      who is responsible, accountable, supporting, consulted, informed, per category", cmdRASCI},
+		{"summary", "summary --schedule NAME [--now T] (--preview [-o FILE.html] [--text] | --send)  an accountability summary", cmdSummary},
 		{"register", "register [--format csv|json|xlsx] [--from DATE] [--to DATE] [-o FILE]  the register of incidents and problems", cmdRegister},
 		{"quarantine", "quarantine [list|show ID|reprocess ID|reprocess --all]", cmdQuarantine},
 		{"demo", "demo [--serve] [--dir DIR]          everything embedded: a scripted scenario", cmdDemo},

@@ -234,3 +234,26 @@ SELECT id FROM problems WHERE status <> 'resolved' AND updated_at > ? ORDER BY i
 -- name: open-incidents-of
 SELECT * FROM incidents WHERE sender_key = ? AND created_at > ?
   AND status NOT IN ('resolved', 'closed') AND fingerprint <> '' ORDER BY id DESC LIMIT ?;
+
+-- name: summary-incidents
+-- What a summary of the window [from, to) reads: the incidents opened in
+-- it, and those opened before it that were resolved or closed in it or
+-- later, or are still open; four disjoint parts, each answered by an index
+-- (created_at, resolved_at, closed_at, status). repeat: a later
+-- occurrence of its problem.
+SELECT i.id, i.key, i.subject, i.status, i.priority, i.assignee, i.sla, i.created_at, i.first_response_at, i.resolved_at,
+    i.closed_at, i.response_due, i.resolution_due, i.response_breached_at, i.resolution_breached_at, i.escalation_level,
+    i.acknowledged_by, i.acknowledged_at, i.problem_id, i.major, i.report_status, i.report_due_at, i.report_received_at,
+    CASE WHEN fp.first_id < i.id THEN 1 ELSE 0 END AS repeat
+FROM (
+    SELECT * FROM incidents WHERE created_at >= ? AND created_at < ?
+    UNION ALL
+    SELECT * FROM incidents WHERE created_at < ? AND resolved_at >= ?
+    UNION ALL
+    SELECT * FROM incidents WHERE created_at < ? AND resolved_at IS NULL AND closed_at >= ?
+    UNION ALL
+    SELECT * FROM incidents WHERE created_at < ? AND status IN ('new', 'open', 'waiting') AND resolved_at IS NULL AND closed_at IS NULL
+) AS i
+LEFT JOIN (SELECT problem_id, MIN(id) AS first_id FROM incidents WHERE problem_id IS NOT NULL GROUP BY problem_id) AS fp
+    ON fp.problem_id = i.problem_id
+ORDER BY i.id;
