@@ -225,10 +225,14 @@ func (c *Config) validateSLA(v *validator) {
 			if !t.HasResponse && !t.HasResolution && t.Response == "" && t.Resolution == "" {
 				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s: a target needs response, resolution or both", t.Priority))
 			}
-			// Days and hours count different things on a business
-			// calendar (a day is a business day, however long), so only
-			// durations in the same terms compare.
-			if t.HasResponse && t.HasResolution && sameTerms(t.ResponseDur, t.ResolutionDur) && less(t.ResolutionDur, t.ResponseDur) {
+			// A day is a business day of the target's calendar (its open
+			// hours): compared as counted time on that calendar.
+			cal := s.CalendarOf(t)
+			sooner := sameTerms(t.ResponseDur, t.ResolutionDur) && less(t.ResolutionDur, t.ResponseDur)
+			if cal != nil {
+				sooner = cal.Budget(t.ResolutionDur) < cal.Budget(t.ResponseDur)
+			}
+			if t.HasResponse && t.HasResolution && sooner {
 				v.addTarget(i+1, s.Name, j+1, fmt.Sprintf("%s: resolution %s is sooner than response %s: an incident cannot be resolved before it is answered", t.Priority, t.Resolution, t.Response))
 			}
 		}
@@ -315,6 +319,12 @@ func (c *Config) validateSLA(v *validator) {
 
 // calendarField guesses the key a calendar error is about from its text.
 func calendarField(msg string) string {
+	switch {
+	case strings.Contains(msg, "no working days"), strings.Contains(msg, "weekday"):
+		return "days"
+	case strings.Contains(msg, "no hours"), strings.Contains(msg, "overlap"):
+		return "hours"
+	}
 	for _, k := range []string{"timezone", "days", "hours", "holidays", "holiday_country"} {
 		if strings.Contains(msg, ": "+k) || strings.Contains(msg, k+" ") {
 			return k

@@ -104,6 +104,8 @@ targets = [
 		{"bad duration", `response = "4h",  resolution = "3d"`, `response = "4 hours",  resolution = "3d"`, `t.toml:17: [[sla]] "standard" targets: P3 response: duration "4 hours"`},
 		{"resolution before response", `response = "1h",  resolution = "8h"`, `response = "8h",  resolution = "1h"`, `t.toml:16: [[sla]] "standard" targets: P2: resolution 1h is sooner than response 8h`},
 		{"resolution before response in days", `response = "1d",  resolution = "10d"`, `response = "2d",  resolution = "1d"`, `t.toml:18: [[sla]] "standard" targets: P4: resolution 1d is sooner than response 2d`},
+		{"resolution before response, a day against hours", `response = "1d",  resolution = "10d"`, `response = "1d",  resolution = "7h"`, `t.toml:18: [[sla]] "standard" targets: P4: resolution 7h is sooner than response 1d`},
+		{"no working day", `"fri"]`, `"fri", "fri"]`, `[[calendar]] "office" days: weekday Friday listed twice`},
 		{"target in the second policy", `{ priority = "P3", response = "2h",  resolution = "2d" }`, `{ priority = "P3", response = "2h",  resolution = "2d", clock = "never" }`, `t.toml:26: [[sla]] "acme-contract" targets: P3: clock must be`},
 		{"bad clock", `clock = "24x7" },
   { priority = "P2"`, `clock = "always" },

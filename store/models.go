@@ -70,6 +70,13 @@ type Incident struct {
 	ReportFrom        string     `db:"report_from"`
 	Report            string     `db:"report"`
 	ReportNextAt      *time.Time `db:"report_next_at"`
+	// ReportParty is the team or provider that owes the report: the one
+	// that held the incident when the report was requested.
+	ReportParty string `db:"report_party"`
+	// Acks are the acknowledgements of breaches by party, as JSON
+	// {"party": {"by": addr, "at": time}}: each party's chain
+	// acknowledges its own breaches (AcknowledgedBy/At: the latest).
+	Acks string `db:"acks"`
 	// ProblemKey is the key of ProblemID, when a query joins it.
 	ProblemKey *string `db:"problem_key"`
 }

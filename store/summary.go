@@ -154,3 +154,25 @@ func (r Reader) EachSummaryIncident(ctx context.Context, from, to time.Time, fn 
 	}
 	return nil
 }
+
+// Setting returns a kept value ("" when none is kept).
+func (r Reader) Setting(ctx context.Context, name string) (string, error) {
+	var out []string
+	if err := sqlx.SelectContext(ctx, r.x, &out, r.x.Rebind(`SELECT value FROM settings WHERE name = ?`), name); err != nil {
+		return "", fmt.Errorf("store: setting %s: %w", name, err)
+	}
+	if len(out) == 0 {
+		return "", nil
+	}
+	return out[0], nil
+}
+
+// SetSetting keeps a value under name, replacing the one kept.
+func (r Reader) SetSetting(ctx context.Context, name, value string) error {
+	_, err := r.x.ExecContext(ctx, r.x.Rebind(`INSERT INTO settings (name, value) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
+	if err != nil {
+		return fmt.Errorf("store: set %s: %w", name, err)
+	}
+	return nil
+}

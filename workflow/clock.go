@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -151,6 +152,22 @@ func (u *unit) deriveClocks(ctx context.Context, inc *store.Incident) (*sla.Stat
 	return deriveAt(u.e.Cfg, inc, evs, u.now)
 }
 
+// responseOwed reports whether a response clock of the incident's current
+// generation still runs for its holder: the promise's, or the holder's
+// own contract's.
+func (p *processing) responseOwed(ctx context.Context, inc *store.Incident) (bool, error) {
+	st, err := p.u.deriveClocks(ctx, inc)
+	if err != nil || st == nil {
+		return false, err
+	}
+	for _, c := range st.Current().Clocks {
+		if c.Metric == sla.Response && !c.Met && !c.Stopped && (c.Party == "" || c.Party == inc.Assignee) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // deriveAt turns stored clock events into the sla package's and derives
 // the clocks at now.
 func deriveAt(cfg *config.Config, inc *store.Incident, stored []store.ClockEvent, now time.Time) (*sla.State, error) {
@@ -259,11 +276,36 @@ func dueAndBreach(c *sla.Clock) (due, breached *time.Time) {
 // ackFor is when the breach of c was acknowledged: the incident's
 // acknowledgement counts for breaches that happened before it.
 func ackFor(cfg *config.Config, inc *store.Incident, c *sla.Clock) time.Time {
-	if inc.AcknowledgedAt == nil || !c.Breached || inc.AcknowledgedAt.Before(c.BreachedAt) ||
-		!directoryOf(cfg).OnChainOf(inc.AcknowledgedBy, escalationParty(inc, c)) {
+	if !c.Breached {
+		return time.Time{}
+	}
+	party := escalationParty(inc, c)
+	if a, ok := acksOf(inc)[party]; ok {
+		if a.At.Before(c.BreachedAt) {
+			return time.Time{}
+		}
+		return a.At
+	}
+	// Recorded before acknowledgements were kept per party.
+	if inc.AcknowledgedAt == nil || inc.AcknowledgedAt.Before(c.BreachedAt) || !directoryOf(cfg).OnChainOf(inc.AcknowledgedBy, party) {
 		return time.Time{}
 	}
 	return *inc.AcknowledgedAt
+}
+
+// ack is one party's acknowledgement of its breaches.
+type ack struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// acksOf decodes an incident's acknowledgements by party.
+func acksOf(inc *store.Incident) map[string]ack {
+	m := map[string]ack{}
+	if inc.Acks != "" {
+		_ = json.Unmarshal([]byte(inc.Acks), &m)
+	}
+	return m
 }
 
 // escalationParty is the party whose reporting chain a clock's breach
@@ -381,7 +423,16 @@ func inWords(cfg *config.Config, t *time.Time) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format("Monday 2 January 15:04") + " (" + loc.String() + ")"
+	f := t.In(loc).Format("Monday 2 January 15:04")
+	// A time of the hour a fall-back change repeats names its offset:
+	// "Sunday 25 October 02:30 CET" is not 02:30 CEST.
+	for _, d := range []time.Duration{-2 * time.Hour, -time.Hour, time.Hour, 2 * time.Hour} {
+		if t.Add(d).In(loc).Format("Monday 2 January 15:04") == f {
+			f += " " + t.In(loc).Format("MST")
+			break
+		}
+	}
+	return f + " (" + loc.String() + ")"
 }
 
 // targetWords says a target: "4h on the office calendar (Europe/London)".
@@ -418,7 +469,7 @@ func (u *unit) statusClock(inc *store.Incident, from, to store.Status) {
 		u.clock(inc, sla.Met, store.ClockEvent{Metric: string(sla.Resolution), Party: inc.Assignee})
 	case done(from) && !done(to):
 		u.clock(inc, sla.Reopened, store.ClockEvent{})
-		inc.AcknowledgedBy, inc.AcknowledgedAt, inc.EscalationLevel = "", nil, 0
+		inc.AcknowledgedBy, inc.AcknowledgedAt, inc.Acks, inc.EscalationLevel = "", nil, "", 0
 		if to == store.StatusWaiting {
 			u.clock(inc, sla.Paused, store.ClockEvent{Note: "waiting on the requester"})
 		}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -386,8 +387,7 @@ func (p *processing) acknowledge(ctx context.Context, inc *store.Incident) (stri
 	if err != nil {
 		return "", false, false, err
 	}
-	var whose []string
-	ok := false
+	var whose, mine []string
 	if st != nil {
 		for _, c := range escalated(cfg, st.Current()) {
 			if !c.Breached {
@@ -395,12 +395,15 @@ func (p *processing) acknowledge(ctx context.Context, inc *store.Incident) (stri
 			}
 			party := escalationParty(inc, c)
 			if directoryOf(cfg).OnChainOf(from, party) {
-				ok = true
+				if !slices.Contains(mine, party) {
+					mine = append(mine, party)
+				}
 			} else if !slices.Contains(whose, party) {
 				whose = append(whose, party)
 			}
 		}
 	}
+	ok := len(mine) > 0
 	if !ok {
 		if len(whose) == 0 {
 			return "nothing to acknowledge: no target of " + inc.Key + " is breached", false, false, nil
@@ -409,6 +412,17 @@ func (p *processing) acknowledge(ctx context.Context, inc *store.Incident) (stri
 	}
 	at := p.now
 	inc.AcknowledgedBy, inc.AcknowledgedAt = from, &at
+	// Each party's chain acknowledges its own breaches: a later #ack
+	// from another party's chain does not take this one back.
+	acks := acksOf(inc)
+	for _, party := range mine {
+		acks[party] = ack{By: from, At: at}
+	}
+	b, err := json.Marshal(acks)
+	if err != nil {
+		return "", false, false, err
+	}
+	inc.Acks = string(b)
 	p.u.dirty[inc] = true
 	if p.u.clockDirty == nil {
 		p.u.clockEvs, p.u.clockDirty = map[*store.Incident][]store.ClockEvent{}, map[*store.Incident]bool{}

@@ -768,3 +768,93 @@ func slaEngine(t *testing.T, d string) (eng *workflow.Engine, st *store.Store, n
 	key = ingest(t, eng, raw("carol@example.com", "Payroll share is gone", "e1@x"))[0].Incident
 	return eng, st, now, key
 }
+
+// TestProviderFirstResponseAfterHandOver: the team answered, then handed
+// the incident to the provider, which answered within its contract: its
+// contract's response target is met, nothing is escalated to its chain.
+// After a reopen, the team's next reply meets the new response target.
+func TestProviderFirstResponseAfterHandOver(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st, now, key := slaEngine(t, d)
+			ctx := context.Background()
+			*now = berlin(t, "2026-11-30 09:30")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "Passing it on to ACME.", "a0@x"))
+			*now = berlin(t, "2026-11-30 09:40")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
+			*now = berlin(t, "2026-11-30 10:00")
+			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <s1@x>\r\n"+acmeAR+"\r\n\r\nWe are on it.\r\n"))
+			for _, at := range []string{"2026-11-30 11:40", "2026-11-30 16:00"} {
+				*now = berlin(t, at)
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, m := range slaMails(t, st) {
+				if strings.Contains(m, "account.manager@acme-it.example") && strings.HasPrefix(m, "sla_level") {
+					t.Errorf("ACME answered within its contract and was escalated: %s", m)
+				}
+			}
+			if !hasEvent(eventsOf(t, st, key), "first_response", "first response of acme since it holds the incident") {
+				t.Errorf("no first response of acme on record: %+v", eventsOf(t, st, key))
+			}
+			// Resolved, reopened by the requester, answered the next day
+			// within 4 business hours: no response level for generation 2.
+			*now = berlin(t, "2026-11-30 16:10")
+			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <s2@x>\r\n"+acmeAR+"\r\n\r\n#resolve\r\nFixed.\r\n"))
+			*now = berlin(t, "2026-11-30 16:30")
+			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] x", "c2@x", ownAR))
+			n := len(slaMails(t, st))
+			*now = berlin(t, "2026-12-01 09:00")
+			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <s3@x>\r\n"+acmeAR+"\r\n\r\nLooking again.\r\n"))
+			for _, at := range []string{"2026-12-01 12:00", "2026-12-02 12:00"} {
+				*now = berlin(t, at)
+				eng.Tick(ctx)
+			}
+			for _, m := range slaMails(t, st)[n:] {
+				if strings.HasPrefix(m, "sla_level") || strings.HasPrefix(m, "sla_reminder") {
+					t.Errorf("escalated although the reply after the reopen met the response target: %s", m)
+				}
+			}
+		})
+	}
+}
+
+// TestAcksOfTwoChains: the team's lead acknowledges the team's breach,
+// the incident goes to the provider, whose account manager acknowledges
+// the provider's breach: the team's acknowledgement stands, the team's
+// chain hears no more.
+func TestAcksOfTwoChains(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st, now, key := slaEngine(t, d)
+			ctx := context.Background()
+			tick := func(at string) {
+				*now = berlin(t, at)
+				if _, err := eng.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tick("2026-11-30 13:00") // level 1 to it-lead
+			*now = berlin(t, "2026-11-30 13:30")
+			ingest(t, eng, commandMailTo(key, "it-lead@example.com", "#ack", "k1@x"))
+			*now = berlin(t, "2026-11-30 13:40")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
+			tick("2026-11-30 15:40") // acme's contract (2h) breached: its level 1
+			*now = berlin(t, "2026-11-30 16:00")
+			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <k2@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
+			n := len(slaMails(t, st))
+			tick("2026-11-30 17:00")
+			tick("2026-12-01 13:00")
+			for _, m := range slaMails(t, st)[n:] {
+				if strings.Contains(m, "it-manager@example.com") || strings.Contains(m, "director@example.com") {
+					t.Errorf("the team's chain escalated after its own #ack: %s", m)
+				}
+			}
+		})
+	}
+}

@@ -211,7 +211,8 @@ func (p *processing) requestReport(ctx context.Context, inc *store.Incident) err
 	if inc.ResolvedAt != nil {
 		at = *inc.ResolvedAt
 	}
-	cal := partyCalendar(cfg, inc.Assignee)
+	inc.ReportParty = inc.Assignee
+	cal := partyCalendar(cfg, owes(inc))
 	due := cal.Add(at, cfg.Major.ReportDueDur)
 	req := p.now
 	inc.ReportStatus, inc.ReportRequestedAt, inc.ReportDueAt = store.ReportRequested, &req, &due
@@ -221,10 +222,10 @@ func (p *processing) requestReport(ctx context.Context, inc *store.Incident) err
 	next := nextReportWork(cfg, inc, p.now)
 	inc.ReportNextAt = next
 	p.u.dirty[inc] = true
-	contact := reportContact(cfg, inc.Assignee)
-	detail := fmt.Sprintf("report requested from %s, due %s", partyName(cfg, inc.Assignee), inWords(cfg, &due))
+	contact := reportContact(cfg, owes(inc))
+	detail := fmt.Sprintf("report requested from %s, due %s", partyName(cfg, owes(inc)), inWords(cfg, &due))
 	if contact == "" {
-		detail += "; not sent: " + orNobody(inc.Assignee) + " has no problem contact and no reporting chain"
+		detail += "; not sent: " + orNobody(owes(inc)) + " has no problem contact and no reporting chain"
 	} else {
 		detail += " (to " + contact + ")"
 	}
@@ -235,6 +236,16 @@ func (p *processing) requestReport(ctx context.Context, inc *store.Incident) err
 		return nil
 	}
 	return p.majorMail(ctx, inc, OutReportRequest, []string{contact}, nil, p.majorData(inc, "request"), reportKey(inc, "request"))
+}
+
+// owes is the party that owes an incident's report: the one that held it
+// when the report was requested (a later #assign does not move the
+// debt), else its assignee.
+func owes(inc *store.Incident) string {
+	if inc.ReportParty != "" {
+		return inc.ReportParty
+	}
+	return inc.Assignee
 }
 
 // reportKey is a once-only key of a report's notices: one set per
@@ -251,7 +262,7 @@ func reportKey(inc *store.Incident, what string) string {
 func (p *processing) majorData(inc *store.Incident, kind string) MajorData {
 	cfg := p.e.Cfg
 	d := MajorData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
-		Priority: string(inc.Priority), Kind: kind, Party: partyName(cfg, inc.Assignee),
+		Priority: string(inc.Priority), Kind: kind, Party: partyName(cfg, owes(inc)),
 		Resolved: inWords(cfg, inc.ResolvedAt), Due: inWords(cfg, inc.ReportDueAt), Sections: cfg.Major.Sections}
 	r := reportOf(inc)
 	d.Missing, d.Report = r.Missing, r.Sections
@@ -350,14 +361,14 @@ func (p *processing) reportVerdict(ctx context.Context, inc *store.Incident, acc
 	cfg := p.e.Cfg
 	from := p.msg.From.Addr
 	dir := directoryOf(cfg)
-	if p.in.Source.Kind != "admin" && !(dir.OnChainOf(from, inc.Assignee) && ourSide(cfg, from)) {
-		return "only an in-house member of " + partyName(cfg, inc.Assignee) + "'s reporting chain accepts or rejects its report", false, nil
+	if p.in.Source.Kind != "admin" && !(dir.OnChainOf(from, owes(inc)) && ourSide(cfg, from)) {
+		return "only an in-house member of " + partyName(cfg, owes(inc)) + "'s reporting chain accepts or rejects its report", false, nil
 	}
 	if p.in.Source.Kind != "admin" && strings.EqualFold(from, inc.ReportFrom) {
 		return "the report was sent by " + from + ", who does not judge it; another in-house member of the chain does", false, nil
 	}
 	switch {
-	case !inc.IsMajor():
+	case !inc.IsMajor() && inc.ReportStatus == "":
 		return inc.Key + " is not a major incident", false, nil
 	case inc.ReportStatus == store.ReportAccepted && accept:
 		return "already accepted", true, nil
@@ -374,6 +385,12 @@ func (p *processing) reportVerdict(ctx context.Context, inc *store.Incident, acc
 		d.Kind, d.Reason = "rejected", reason
 		kind, detail = EvReportRejected, "report rejected by "+from+": "+reason
 		inc.ReportStatus = store.ReportRequested
+		// A revision gets at least remind_every from now, on the
+		// party's calendar.
+		if grace := partyCalendar(cfg, owes(inc)).Add(p.now, cfg.Major.RemindEveryDur); inc.ReportDueAt == nil || inc.ReportDueAt.Before(grace) {
+			inc.ReportDueAt = &grace
+			detail += "; due " + inWords(cfg, &grace)
+		}
 		inc.ReportNextAt = nextReportWork(cfg, inc, p.now)
 	}
 	inc.UpdatedAt = p.now
@@ -384,7 +401,7 @@ func (p *processing) reportVerdict(ctx context.Context, inc *store.Incident, acc
 	var to []string
 	if inc.ReportFrom != "" {
 		to = append(to, inc.ReportFrom)
-	} else if c := reportContact(cfg, inc.Assignee); c != "" {
+	} else if c := reportContact(cfg, owes(inc)); c != "" {
 		to = append(to, c)
 	}
 	if len(to) > 0 {
@@ -421,15 +438,17 @@ const reportSubject = "major incident report"
 // relayed to the requester: a report, a reply to one of the report mails
 // (their subjects say "major incident report"), or an attachment that
 // could not be read (the sender is told why).
-func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text string) (bool, error) {
+func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text string, verdict bool) (bool, error) {
 	cfg, m := p.e.Cfg, p.msg
 	from := m.From.Addr
-	if !inc.IsMajor() && inc.ReportStatus == "" || !ofParty(cfg, from, inc.Assignee) {
+	if !inc.IsMajor() && inc.ReportStatus == "" || !ofParty(cfg, from, owes(inc)) {
 		return false, nil
 	}
 	aboutReport := strings.Contains(strings.ToLower(m.Subject), reportSubject)
-	if inc.ReportStatus != store.ReportRequested && inc.ReportStatus != store.ReportPartial {
-		return aboutReport, nil // after the report: on record, not relayed
+	if verdict {
+		// "#accept" or "#reject REASON": the text is the judge's, about
+		// the report, never the report itself.
+		return true, nil
 	}
 	r := majorreport.Parse(text, cfg.Major.Sections)
 	source := "the mail's text"
@@ -441,18 +460,29 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 			r = majorreport.Parse(below, cfg.Major.Sections)
 		}
 	}
+	if inc.ReportStatus != store.ReportRequested && inc.ReportStatus != store.ReportPartial {
+		// After the report came: a revision or a remark about it is on
+		// record, not relayed; "#reject" first to send a new one.
+		return aboutReport || r.Found() || p.hasDocument(), nil
+	}
+	// Nothing is parsed for a sender who is not authenticated: an
+	// attachment is read only from someone who is who they say.
+	auth, _ := p.authenticated()
 	var unread []string
 	if !r.Found() {
+		if !auth {
+			if aboutReport || p.hasDocument() {
+				p.deny("the major incident report it may hold was not read")
+				return true, nil
+			}
+			return false, nil
+		}
 		var ok bool
 		if r, source, unread, ok = p.reportDocument(); !ok {
 			if !aboutReport && len(unread) == 0 {
 				return false, nil
 			}
 			// About the report, but no report in it.
-			if ok, _ := p.authenticated(); !ok {
-				p.deny("not answered about the major incident report")
-				return true, nil
-			}
 			why := "no section headings found in the text"
 			if len(unread) > 0 {
 				why = strings.Join(unread, "; ")
@@ -466,7 +496,7 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 			return true, p.majorMail(ctx, inc, OutReportPartial, []string{from}, nil, d, key)
 		}
 	}
-	if ok, _ := p.authenticated(); !ok {
+	if !auth {
 		p.deny("the major incident report it holds was not recorded")
 		return true, nil
 	}
@@ -503,7 +533,7 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 	d := p.majorData(inc, "received")
 	d.Sender = from
 	to, cc := []string{from}, []string(nil)
-	for _, j := range judges(cfg, inc.Assignee) {
+	for _, j := range judges(cfg, owes(inc)) {
 		if !strings.EqualFold(j, from) {
 			to, cc = []string{j}, []string{from}
 			break
@@ -555,6 +585,18 @@ func belowQuote(text string) string {
 		return ""
 	}
 	return strings.Join(lines[last+1:], "\n")
+}
+
+// hasDocument reports whether the message has an attachment that may be
+// a PDF or DOCX report, by its name or type (without reading it).
+func (p *processing) hasDocument() bool {
+	for _, a := range p.msg.Attachments {
+		n, ct := strings.ToLower(a.Filename), strings.ToLower(a.ContentType)
+		if strings.HasSuffix(n, ".pdf") || strings.HasSuffix(n, ".docx") || strings.Contains(ct, "pdf") || strings.Contains(ct, "officedocument") {
+			return true
+		}
+	}
+	return false
 }
 
 // reportDocument parses the first attached PDF or DOCX that holds
@@ -657,7 +699,7 @@ func slotsOf(cfg *config.Config, inc *store.Incident) *reportSlots {
 	if inc.ReportRequestedAt == nil || inc.ReportDueAt == nil {
 		return nil
 	}
-	s := &reportSlots{cal: partyCalendar(cfg, inc.Assignee), requested: *inc.ReportRequestedAt, due: *inc.ReportDueAt, remind: cfg.Major.RemindEveryDur}
+	s := &reportSlots{cal: partyCalendar(cfg, owes(inc)), requested: *inc.ReportRequestedAt, due: *inc.ReportDueAt, remind: cfg.Major.RemindEveryDur}
 	for _, l := range cfg.Escalation.LevelDurs {
 		s.levels = append(s.levels, s.cal.Add(s.due, l))
 	}
@@ -698,7 +740,7 @@ func nextReportWork(cfg *config.Config, inc *store.Incident, now time.Time) *tim
 	}
 	_, next := s.lastReminder(now)
 	for l, at := range s.levels {
-		if chainLevel(cfg, inc.Assignee, l+1) == "" {
+		if chainLevel(cfg, owes(inc), l+1) == "" {
 			break
 		}
 		if at.After(now) && (next.IsZero() || at.Before(next)) {
@@ -751,7 +793,7 @@ func (e *Engine) remindReports(ctx context.Context, w *Work) error {
 			}
 		}
 		for l, at := range s.levels {
-			if at.After(w.Now) || chainLevel(cfg, inc.Assignee, l+1) == "" {
+			if at.After(w.Now) || chainLevel(cfg, owes(inc), l+1) == "" {
 				break
 			}
 			d := due{inc: inc, kind: OutReportOverdue, level: l + 1, key: reportKey(inc, fmt.Sprintf("overdue:%d", l+1))}
@@ -797,20 +839,20 @@ func (p *processing) reportNotice(ctx context.Context, inc *store.Incident, kind
 	var detail string
 	if kind == OutReportRemind {
 		ev, d.Repeat = EvReportReminder, n
-		if c := reportContact(cfg, inc.Assignee); c != "" {
+		if c := reportContact(cfg, owes(inc)); c != "" {
 			to = []string{c}
 		}
 		detail = fmt.Sprintf("reminder %d: report due %s", n, inWords(cfg, inc.ReportDueAt))
 	} else {
 		ev, d.Kind, d.Level = EvReportOverdue, "overdue", level
-		to = []string{chainLevel(cfg, inc.Assignee, level)}
+		to = []string{chainLevel(cfg, owes(inc), level)}
 		if level >= 2 {
-			cc = []string{chainLevel(cfg, inc.Assignee, level-1)}
+			cc = []string{chainLevel(cfg, owes(inc), level-1)}
 		}
-		if over := partyCalendar(cfg, inc.Assignee).Between(*inc.ReportDueAt, p.now); over > 0 {
+		if over := partyCalendar(cfg, owes(inc)).Between(*inc.ReportDueAt, p.now); over > 0 {
 			d.Overdue = spanWords(over)
 		}
-		detail = fmt.Sprintf("report overdue since %s: %s's chain level %d", inWords(cfg, inc.ReportDueAt), orNobody(inc.Assignee), level)
+		detail = fmt.Sprintf("report overdue since %s: %s's chain level %d", inWords(cfg, inc.ReportDueAt), orNobody(owes(inc)), level)
 	}
 	if len(to) > 0 {
 		detail += " to " + strings.Join(to, ", ")

@@ -550,3 +550,76 @@ func TestMajorReportAuthorDoesNotJudge(t *testing.T) {
 		})
 	}
 }
+
+// TestMajorReportEdges: an incident opened and resolved in one batch owes
+// its report; a "#reject" whose reason has headings is not a report; a
+// report sent after one was received is not relayed; the debt stays with
+// the party that held the incident when the report was asked for; the
+// problem contact who reported the incident sends the report without
+// reopening it; an unauthenticated mail's PDF is not read.
+func TestMajorReportEdges(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, majorRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			get := func(key string) *store.Incident {
+				inc, _ := st.IncidentByKey(ctx, key)
+				return inc
+			}
+			relayed := func() int {
+				var n int
+				st.DB().Get(&n, `SELECT COUNT(*) FROM outbox WHERE kind = 'relay_to_requester'`)
+				return n
+			}
+			// One batch: the request and its resolution.
+			ingest(t, eng, raw("carol@example.com", "Mail is down for everyone", "m1@x"),
+				reply("alice.admin@example.com", "HD-1", "r1@x", ownAR, "#resolve\r\n"))
+			if inc := get("HD-1"); inc.ReportStatus != store.ReportRequested || inc.ReportNextAt == nil || inc.ReportParty != "it" {
+				t.Fatalf("opened and resolved in one batch: report %q next %v party %q", inc.ReportStatus, inc.ReportNextAt, inc.ReportParty)
+			}
+			// The debt stays with the team after an #assign.
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "a1@x", ownAR, "#assign acme\r\n"))
+			full := "What happened: no mail.\r\nCause: full disk.\r\nFix: cleaned.\r\nPrevention: monitoring.\r\n"
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "p1@x", ownAR, full))
+			if inc := get("HD-1"); inc.ReportStatus != store.ReportReceived {
+				t.Fatalf("the team's report after the #assign: %q", inc.ReportStatus)
+			}
+			// A revision after the report came: on record, not relayed.
+			n := relayed()
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "p2@x", ownAR, "Cause: a full disk, and no alert.\r\n"))
+			if relayed() != n {
+				t.Error("a report after the report was relayed to the requester")
+			}
+			// The judge's reason, with headings, is not the report.
+			ingest(t, eng, reply("it-lead@example.com", "HD-1", "v1@x", ownAR, "#reject see below\r\nCause: you do not say why.\r\nPrevention: which alerts?\r\n"))
+			inc := get("HD-1")
+			if inc.ReportStatus != store.ReportRequested || inc.ReportFrom != "alice.admin@example.com" {
+				t.Fatalf("after #reject with headings: %q from %q", inc.ReportStatus, inc.ReportFrom)
+			}
+			// The problem contact reports an incident and owes its report.
+			now = berlin(t, "2026-11-30 11:00")
+			ingest(t, eng, raw("alice.admin@example.com", "ERP down for everyone", "m2@x", ownAR))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-2", "r2@x", ownAR, "#resolve\r\n"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-2", "p3@x", ownAR, full))
+			if inc := get("HD-2"); inc.ReportStatus != store.ReportReceived || inc.Status != store.StatusResolved {
+				t.Fatalf("the problem contact's report on their own incident: report %q, status %s", inc.ReportStatus, inc.Status)
+			}
+			// A forged mail with a PDF: not read, not recorded.
+			pdf := "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+			ingest(t, eng, raw("carol@example.com", "Printers down for everyone", "m3@x"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-3", "r3@x", ownAR, "#resolve\r\n"))
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-3] Major incident report requested\r\n"+
+				"Message-ID: <f1@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n"+
+				"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\n\r\n"+pdf+"\r\n--b--\r\n"))
+			if inc := get("HD-3"); inc.ReportStatus != store.ReportRequested {
+				t.Errorf("a forged mail's attachment changed the report: %q", inc.ReportStatus)
+			}
+			if !hasEvent(eventsOf(t, st, "HD-3"), "flagged", "the major incident report it may hold was not read") {
+				t.Errorf("the forged report is not flagged: %+v", eventsOf(t, st, "HD-3"))
+			}
+		})
+	}
+}

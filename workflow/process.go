@@ -358,7 +358,18 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	// stops the response clock, when it really comes from them and says
 	// something to the requester: a mail of commands only, or a #note,
 	// answers nobody.
-	mayRespond := staff != "" && staff == inc.Assignee && !m.Kind.Automatic() && inc.FirstResponseAt == nil && !isRequester
+	mayRespond := staff != "" && staff == inc.Assignee && !m.Kind.Automatic() && !isRequester
+	firstEver := inc.FirstResponseAt == nil
+	if mayRespond && !firstEver {
+		// Answered before: the reply still meets a response clock that
+		// runs, the one a hand-over started for this party's contract or
+		// the one a reopen started.
+		owed, err := p.responseOwed(ctx, inc)
+		if err != nil {
+			return err
+		}
+		mayRespond = owed
+	}
 	if mayRespond {
 		if ok, _ := p.authenticated(); !ok {
 			p.deny("not counted as the first response")
@@ -366,9 +377,13 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 		}
 	}
 	assignee := inc.Assignee // before any #assign below
-	relayText, internal := m.NewText, false
+	relayText, internal, verdict, commanded := m.NewText, false, false, false
 	if !m.Kind.Automatic() {
 		if cmds, rest := parseCommands(m.NewText); len(cmds) > 0 && (staff != "" || inChain(p.e.Cfg, from) || anyKnownCommand(cmds)) {
+			commanded = staff != "" || inChain(p.e.Cfg, from)
+			for _, c := range cmds {
+				verdict = verdict || c.name == "accept" || c.name == "reject"
+			}
 			var err error
 			if internal, err = p.runCommands(ctx, thread{inc: inc}, cmds, staff); err != nil {
 				return err
@@ -377,21 +392,30 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			res.Reason += fmt.Sprintf("; %d command(s)", len(cmds))
 		}
 	}
-	if !m.Kind.Automatic() && !internal && !isRequester {
-		// A major incident's report is recorded, not relayed.
-		taken, err := p.takeReport(ctx, inc, relayText)
-		if err != nil {
+	taken := false
+	if !m.Kind.Automatic() && !internal {
+		// A major incident's report is recorded, not relayed (also when
+		// the party's problem contact is the one who reported the
+		// incident).
+		var err error
+		if taken, err = p.takeReport(ctx, inc, relayText, verdict); err != nil {
 			return err
 		}
 		if taken {
 			internal = true
-			res.Reason += "; major incident report (" + inc.ReportStatus + ")"
+			res.Reason += "; major incident report correspondence (report " + inc.ReportState(p.now) + ")"
 		}
 	}
 	if mayRespond && !internal && strings.TrimSpace(relayText) != "" && !hasNote(m.NewText) && inc.Assignee == assignee {
-		p.u.firstResponse(inc)
-		res.Reason += "; first response by " + staff
-		if err := p.event(inc, EvFirstResponse, from, fmt.Sprintf("first response by %s (%s)", staff, from)); err != nil {
+		what := "first response"
+		if firstEver {
+			p.u.firstResponse(inc)
+		} else {
+			p.u.responseMet(inc)
+			what = "first response of " + staff + " since it holds the incident or it was reopened"
+		}
+		res.Reason += "; " + what + " by " + staff
+		if err := p.event(inc, EvFirstResponse, from, fmt.Sprintf("%s by %s (%s)", what, staff, from)); err != nil {
 			return err
 		}
 	}
@@ -416,7 +440,9 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 			}
 		}
 	}
-	if isRequester && !m.Kind.Automatic() && (inc.Status == store.StatusResolved || inc.Status == store.StatusWaiting) {
+	// A requester who is also staff and gives commands ("#resolve" on
+	// their own incident) does not reopen it with the same mail.
+	if isRequester && !taken && !commanded && !m.Kind.Automatic() && (inc.Status == store.StatusResolved || inc.Status == store.StatusWaiting) {
 		// The requester's answer reopens a resolved incident, or ends
 		// the wait on them (the clocks run again): only when it is
 		// really theirs, since anyone can write their From.

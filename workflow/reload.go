@@ -2,6 +2,9 @@ package workflow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"reflect"
 
 	"github.com/helpdeskd/helpdeskd/config"
@@ -43,6 +46,42 @@ func (e *Engine) Reload(next *config.Config) (restart []string) {
 	merged.Path = cur.Path
 	e.Cfg = &merged
 	return restart
+}
+
+// clockRulesSetting keeps the fingerprint of the clock rules in force.
+const clockRulesSetting = "clock_rules"
+
+// ClockRules is a fingerprint of what the open incidents' due times are
+// derived from: calendars, policies, escalation rules, teams and
+// providers (their policies and chains).
+func ClockRules(cfg *config.Config) string {
+	b, err := json.Marshal([]any{cfg.Helpdesk.Timezone, cfg.Calendars, cfg.SLAs, cfg.Escalation.WarnAt, cfg.Escalation.Levels,
+		cfg.Escalation.Repeat, cfg.Teams, cfg.Providers})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// RefreshClocksIfChanged derives the open incidents' clocks again when
+// the clock rules differ from those they were last derived under (a
+// configuration edited while no daemon ran, before a restart or a "run
+// --once"), and keeps the rules' fingerprint. It returns how many it
+// refreshed (0 when nothing changed).
+func (e *Engine) RefreshClocksIfChanged(ctx context.Context) (int, error) {
+	fp := ClockRules(e.Cfg)
+	kept, err := e.Store.Setting(ctx, clockRulesSetting)
+	if err != nil || kept == fp {
+		return 0, err
+	}
+	n := 0
+	if kept != "" {
+		if n, err = e.RefreshClocks(ctx); err != nil {
+			return n, err
+		}
+	}
+	return n, e.Store.SetSetting(ctx, clockRulesSetting, fp)
 }
 
 // RefreshClocks derives again the clocks of every open incident that has

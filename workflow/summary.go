@@ -61,16 +61,17 @@ type Summary struct {
 	Target       float64
 	TargetLabel  string // "90 %"
 
-	Headline []HeadlineFigure
-	Matrix   []MatrixRow
-	Columns  []string // "P1 response", …
-	Breaches []BreachLine
-	Times    []TimeLine
-	Problems ProblemFigures
-	Major    MajorFigures
-	Oldest   []OpenLine
-	Ageing   []AgeBucket
-	History  []HistoryPoint
+	Headline   []HeadlineFigure
+	Matrix     []MatrixRow
+	Columns    []string // "P1 response", …
+	Priorities []string // "P1" … "P4"
+	Breaches   []BreachLine
+	Times      []TimeLine
+	Problems   ProblemFigures
+	Major      MajorFigures
+	Oldest     []OpenLine
+	Ageing     []AgeBucket
+	History    []HistoryPoint
 	// ChartSrc is where the HTML finds the chart: a cid: URL in mail, a
 	// data: URL in a preview; empty for none.
 	ChartSrc   htmltemplate.URL
@@ -249,6 +250,7 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 	var cur, before counts
 	histCounts := make([]counts, SummaryPeriods)
 	prios := []string{"P1", "P2", "P3", "P4"}
+	sum.Priorities = prios
 	for _, p := range prios {
 		sum.Columns = append(sum.Columns, p+" response", p+" resolution")
 	}

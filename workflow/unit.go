@@ -588,6 +588,15 @@ func (u *unit) firstResponse(inc *store.Incident) {
 	u.clock(inc, sla.Met, store.ClockEvent{Metric: string(sla.Response), Party: inc.Assignee})
 }
 
+// responseMet meets the response clocks that run for the incident's
+// holder (its own contract's after a hand-over, or the next generation's
+// after a reopen); the incident's first response stays the first.
+func (u *unit) responseMet(inc *store.Incident) {
+	inc.UpdatedAt = u.now
+	u.dirty[inc] = true
+	u.clock(inc, sla.Met, store.ClockEvent{Metric: string(sla.Response), Party: inc.Assignee})
+}
+
 // setStatus changes an incident's status and its resolved/closed stamps.
 func (u *unit) setStatus(inc *store.Incident, status store.Status) {
 	at := u.now

@@ -280,3 +280,40 @@ func TestEscalationSurvivesSIGKILL(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigChangeAppliesAtNextRun: the response target is changed from
+// 4h to 1h in the file while no daemon runs; the next "run --once"
+// derives the open incident's clocks again under it, so level 1 goes out
+// at 10:00, not at 13:00.
+func TestConfigChangeAppliesAtNextRun(t *testing.T) {
+	imapSrv, smtpSrv, u, cfgPath, child := escalationRig(t, "sqlite")
+	imapSrv.Append("INBOX", []byte("From: Carol <carol@example.com>\r\nTo: support@example.com\r\nSubject: Payroll share is gone\r\n"+
+		"Message-ID: <req1@example.com>\r\n\r\nThe payroll share disappeared.\r\n"))
+	if out, err := child("2026-11-30 09:00").CombinedOutput(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(cfgPath)
+	changed := strings.Replace(string(b), `response = "4h"`, `response = "1h"`, 1)
+	if changed == string(b) {
+		t.Fatal("the rig's configuration has no 4h response target")
+	}
+	os.WriteFile(cfgPath, []byte(changed), 0o600)
+	if out, err := child("2026-11-30 10:30").CombinedOutput(); err != nil {
+		t.Fatalf("run after the change: %v\n%s", err, out)
+	}
+	var lead int
+	for _, c := range smtpSrv.Captured() {
+		if strings.Contains(string(c.Data), "Escalation level 1") && strings.Join(c.To, ",") == "it-lead@example.com" {
+			lead++
+		}
+	}
+	if lead != 1 {
+		t.Errorf("%d level-1 mails at 10:30 after the target became 1h, want 1", lead)
+	}
+	st := testutil.OpenURL(t, u)
+	var due time.Time
+	st.DB().Get(&due, `SELECT response_due FROM incidents WHERE key = 'HD-1'`)
+	if want := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC); !due.Equal(want) {
+		t.Errorf("response due %s, want %s (09:00 Berlin + 1h)", due, want)
+	}
+}

@@ -113,8 +113,8 @@ func TestDemo(t *testing.T) {
 		"threaded HD-2", "1 command(s)", "Acme's own target (acme-contract), first response for P3 within 2h around the clock: met",
 		"first response for P3 within 4h around the clock: breached",
 		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident declared", "sent → it-lead@staff.demo.example: \"[HD-8] Escalation level 1",
-		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident report requested", "major incident report (partial)",
-		"\"[HD-8] Major incident report incomplete", "major incident report (received)", "HD-8's report (\"helpdeskd show HD-8\"): accepted",
+		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident report requested", "major incident report correspondence (report partial)",
+		"\"[HD-8] Major incident report incomplete", "major incident report correspondence (report received)", "HD-8's report (\"helpdeskd show HD-8\"): accepted",
 		"prevention: Disk space is now monitored"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)

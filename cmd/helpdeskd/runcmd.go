@@ -51,6 +51,13 @@ func cmdRun(e *env, args []string) error {
 		}
 		eng.Now = func() time.Time { return t.UTC() }
 	}
+	// A configuration changed while no daemon ran: the open incidents'
+	// due times follow it now, as after a reload.
+	if n, err := eng.RefreshClocksIfChanged(e.ctx); err != nil {
+		e.log.Warn("clocks not refreshed for the changed configuration", "error", err)
+	} else if n > 0 {
+		e.log.Info("clock rules changed since the last run: open incidents' clocks derived again", "clocks_refreshed", n)
+	}
 	if *once {
 		return runOnce(e, cfg, st, eng)
 	}
@@ -370,6 +377,8 @@ func (d *daemonRun) reload(ctx context.Context) {
 	n, err := d.eng.RefreshClocks(ctx)
 	if err != nil {
 		e.log.Error("reload: open incidents' clocks not all refreshed", "error", err)
+	} else if err := d.st.SetSetting(ctx, "clock_rules", workflow.ClockRules(d.eng.Cfg)); err != nil {
+		e.log.Warn("reload: the clock rules' fingerprint was not kept", "error", err)
 	}
 	e.log.Info("configuration reloaded", "config", path, "clocks_refreshed", n)
 	daemon.SdNotify(false, daemon.SdNotifyReady+"\nSTATUS=processing mail")

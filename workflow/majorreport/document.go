@@ -303,15 +303,52 @@ func PDFText(data []byte) (text string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	pages, err := pageTree(r.Trailer().Key("Root").Key("Pages"))
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
-	n := min(r.NumPage(), MaxPDFPages)
-	for i := 1; i <= n && b.Len() < MaxTextBytes; i++ {
-		p := r.Page(i)
-		if p.V.IsNull() {
-			continue
+	for _, v := range pages {
+		if b.Len() >= MaxTextBytes {
+			break
 		}
-		layoutChunks(&b, pageChunks(p))
+		layoutChunks(&b, pageChunks(pdf.Page{V: v}))
 		b.WriteString("\n\n")
 	}
-	return b.String(), nil
+	text = b.String()
+	if len(text) > MaxTextBytes {
+		text = text[:MaxTextBytes]
+	}
+	return text, nil
+}
+
+// pageTree lists the leaf pages of a page tree (ISO 32000-1 §7.7.3), at
+// most MaxPDFPages, in order. It walks the tree itself, bounded in depth
+// and in the nodes it visits, instead of the library's page lookup, which
+// never returns on a tree whose /Kids lists a node itself.
+func pageTree(root pdf.Value) ([]pdf.Value, error) {
+	const maxDepth = 32
+	budget := 4*MaxPDFPages + 64
+	var pages []pdf.Value
+	var walk func(n pdf.Value, depth int) error
+	walk = func(n pdf.Value, depth int) error {
+		if budget--; budget < 0 || depth > maxDepth {
+			return fmt.Errorf("%w: the page tree loops or is deeper than %d", ErrMalformed, maxDepth)
+		}
+		if n.Key("Type").Name() == "Page" {
+			pages = append(pages, n)
+			return nil
+		}
+		kids := n.Key("Kids")
+		for i := 0; i < kids.Len() && len(pages) < MaxPDFPages; i++ {
+			if err := walk(kids.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(root, 0); err != nil {
+		return nil, err
+	}
+	return pages, nil
 }

@@ -626,8 +626,16 @@ func (c *Calendar) atWall(d Date, w time.Duration) time.Time {
 		change, _ := t.ZoneBounds()
 		return change
 	}
-	if back, _ := c.fallBack(t); back > 0 {
-		return t.Add(-back)
+	// In the stretch a fall-back change repeats, or at its end: the wall
+	// clock reached w first before the change (its end, the instant the
+	// clock went back, for w at the end of the repeated stretch).
+	lt := t.In(c.loc)
+	if from, _ := lt.ZoneBounds(); !from.IsZero() {
+		_, now := lt.Zone()
+		_, before := from.Add(-time.Nanosecond).In(c.loc).Zone()
+		if back := time.Duration(before-now) * time.Second; back > 0 && t.Sub(from) <= back {
+			return t.Add(-back)
+		}
 	}
 	return t
 }

@@ -147,6 +147,26 @@ func TestDayAcrossDSTNight(t *testing.T) {
 	}
 }
 
+// The first pass of the hour a fall-back change repeats counts, the
+// second does not: an hour from 02:00 CEST ends at the change (03:00
+// CEST, which the wall clock shows as 02:00 CET), where Between has
+// counted the hour, not an hour later (a reply in the second pass is
+// late by the wall clock the promise was made on).
+func TestHourEndingAtFallBack(t *testing.T) {
+	c := mustCal(t, CalendarSpec{Name: "night", Timezone: "Europe/Berlin", Days: []string{"sun"}, Hours: []string{"01:00-05:00"}})
+	start := time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC) // 02:00 CEST
+	change := time.Date(2026, 10, 25, 1, 0, 0, 0, time.UTC)
+	if got := c.AddTime(start, time.Hour); !got.Equal(change) {
+		t.Errorf("AddTime(02:00 CEST, 1h) = %s, want the change %s", got, change.In(c.Location()))
+	}
+	if b := c.Between(start, change); b != time.Hour {
+		t.Errorf("Between(02:00 CEST, the change) = %s, want 1h", b)
+	}
+	if b := c.Between(change, change.Add(time.Hour)); b != 0 {
+		t.Errorf("the second pass counts %s, want 0", b)
+	}
+}
+
 // Every start minute and amount across both DST nights of a calendar open
 // through the change: Add is monotonic in the amount, and Between counts
 // back exactly the amount, except that an amount ending inside the skipped

@@ -14,4 +14,6 @@ ALTER TABLE incidents ADD COLUMN report_received_at TIMESTAMPTZ;
 ALTER TABLE incidents ADD COLUMN report_from TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN report TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN report_next_at TIMESTAMPTZ;
+ALTER TABLE incidents ADD COLUMN report_party TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN acks TEXT NOT NULL DEFAULT '';
 CREATE INDEX incidents_report_next ON incidents (report_next_at) WHERE report_next_at IS NOT NULL;

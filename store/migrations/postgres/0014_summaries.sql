@@ -30,3 +30,10 @@ ALTER TABLE outbox ADD COLUMN files INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX incidents_created ON incidents (created_at);
 CREATE INDEX incidents_resolved ON incidents (resolved_at) WHERE resolved_at IS NOT NULL;
 CREATE INDEX incidents_closed ON incidents (closed_at) WHERE closed_at IS NOT NULL;
+-- settings: values the helpdesk keeps between runs, such as the
+-- fingerprint of the clock rules the open incidents' due times were
+-- derived under (a changed configuration derives them again at start).
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
