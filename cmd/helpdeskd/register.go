@@ -128,4 +128,3 @@ func writeFileAtomic(path string, fn func(io.Writer) error) error {
 	}
 	return os.Rename(f.Name(), path)
 }
-
