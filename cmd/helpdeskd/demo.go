@@ -157,6 +157,16 @@ priorities = ["P1"]
 report_due = "2d"
 remind_every = "1d"
 
+# Every Monday at 07:30 (London), management gets the week that ended:
+# SLA compliance per team and provider, breaches, problems, major
+# incidents and their reports, with a chart and the week's register.
+[[summary]]
+name = "weekly"
+schedule = "mon 07:30"
+period = "week"
+to = ["management@demo.example"]
+attach = ["xlsx"]
+
 # The demo's mail carries the Authentication-Results header a real border
 # MTA would add, above its Received; only headers of this id, above that
 # Received (border_received = 1), are believed.
@@ -186,8 +196,10 @@ trusted_authserv_ids = ["mx.demo.example"]
 		intake: mailbox.New(cfg, st, eng, quiet.log), mailer: mailer.New(st, cfg, quiet.log)}
 	eng.Observe = func(rs []workflow.Result) { d.results = append(d.results, rs...) }
 	// The demo moves its own clock forward to show the SLA clocks; the
-	// whole process follows it, as with "run --once --now".
-	start := time.Now().UTC().Truncate(time.Minute)
+	// whole process follows it, as with "run --once --now". It starts on
+	// the last Monday 09:00 (London) before now, so that its story falls
+	// in one week, the one its weekly summary reports.
+	start := lastMonday9(time.Now())
 	d.clock = start
 	eng.Now = func() time.Time { return d.clock }
 	d.mailer.Now = eng.Now
@@ -232,6 +244,8 @@ type demo struct {
 	results []workflow.Result
 	step    int
 	clock   time.Time
+	// summaryPeriod is the period the demo's summary reported.
+	summaryPeriod string
 }
 
 func randomHex(n int) string {
@@ -538,6 +552,51 @@ func (d *demo) majorStory() error {
 		fmt.Fprintf(d.w, "     %s: %s\n", s.Name, firstLine(s.Text))
 	}
 	fmt.Fprintln(d.w)
+	return d.summaryStory()
+}
+
+// lastMonday9 is the latest Monday 09:00 in Europe/London at or before
+// now, in UTC.
+func lastMonday9(now time.Time) time.Time {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return now.UTC().Truncate(time.Minute)
+	}
+	l := now.In(loc)
+	for i := 0; i < 8; i++ {
+		d := time.Date(l.Year(), l.Month(), l.Day()-i, 9, 0, 0, 0, loc)
+		if d.Weekday() == time.Monday && !d.After(now) {
+			return d.UTC()
+		}
+	}
+	return now.UTC().Truncate(time.Minute)
+}
+
+// summaryStory: a week later, the weekly summary goes to management.
+func (d *demo) summaryStory() error {
+	s := d.cfg.SummaryNamed("weekly")
+	if s == nil {
+		return fmt.Errorf("demo: no weekly summary configured")
+	}
+	loc := d.cfg.Helpdesk.Location
+	l := d.clock.In(loc)
+	next := time.Date(l.Year(), l.Month(), l.Day()+1, 7, 30, 0, 0, loc)
+	for next.Weekday() != time.Monday {
+		next = next.AddDate(0, 0, 1)
+	}
+	d.clock = next.UTC()
+	d.step++
+	fmt.Fprintf(d.w, "%d. Monday 07:30 the next week: the weekly accountability summary goes to management, with its chart and the week's register (XLSX)\n", d.step)
+	before := len(d.smtp.Captured())
+	run, err := d.eng.SendSummary(d.e.ctx, s)
+	if err != nil {
+		return err
+	}
+	if _, err := d.mailer.Flush(d.e.ctx); err != nil {
+		return err
+	}
+	d.printSent(before)
+	d.summaryPeriod = run.Period
 	return nil
 }
 
@@ -603,6 +662,7 @@ Look around:
   %[4]s -config %[5]s show HD-3 --json --now %[6]s
   %[4]s -config %[5]s show PRB-1
   %[4]s -config %[5]s show HD-8 --now %[6]s
+  %[4]s -config %[5]s summary --schedule weekly --now %[6]s --preview -o summary.html
 `, len(d.smtp.Captured()), sentDir, pending, self, cfgPath, d.clock.Format(time.RFC3339))
 	return nil
 }

@@ -115,7 +115,8 @@ func TestDemo(t *testing.T) {
 		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident declared", "sent → it-lead@staff.demo.example: \"[HD-8] Escalation level 1",
 		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident report requested", "major incident report correspondence (report partial)",
 		"\"[HD-8] Major incident report incomplete", "major incident report correspondence (report received)", "HD-8's report (\"helpdeskd show HD-8\"): accepted",
-		"prevention: Disk space is now monitored"} {
+		"prevention: Disk space is now monitored",
+		"sent → management@demo.example: \"Demo IT Helpdesk: weekly accountability summary, week"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
