@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/jmoiron/sqlx"
+	"strings"
 	"time"
 )
 
@@ -175,4 +176,67 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value`), name, value)
 		return fmt.Errorf("store: set %s: %w", name, err)
 	}
 	return nil
+}
+
+// PeriodCounts are a period's figures for a summary's history.
+type PeriodCounts struct {
+	Opened, Resolved             int
+	RespMet, RespN, ResMet, ResN int
+}
+
+// SummaryHistory counts each period's figures for a summary's history:
+// incidents opened and resolved in it, and the first response and
+// resolution targets decided in it (met at the reply or resolution in
+// time, breached at the breach), as the summary's own reading of the
+// incidents counts them. Each figure is an index range count (see
+// migration 0014), all in one statement. assignee "" counts every
+// incident, else only that party's.
+func (r Reader) SummaryHistory(ctx context.Context, periods [][2]time.Time, assignee string) ([]PeriodCounts, error) {
+	out := make([]PeriodCounts, len(periods))
+	if len(periods) == 0 {
+		return out, nil
+	}
+	var subs []string
+	var args []any
+	scope := ""
+	if assignee != "" {
+		scope = " AND assignee = ?"
+	}
+	count := func(col, where string, p [2]time.Time) {
+		subs = append(subs, fmt.Sprintf("(SELECT COUNT(*) FROM incidents WHERE %s >= ? AND %s < ?%s%s)", col, col, where, scope))
+		args = append(args, utc(p[0]), utc(p[1]))
+		if assignee != "" {
+			args = append(args, assignee)
+		}
+	}
+	const (
+		respMet   = " AND response_due IS NOT NULL AND response_breached_at IS NULL AND first_response_at IS NOT NULL"
+		resMet    = " AND resolution_due IS NOT NULL AND resolution_breached_at IS NULL AND resolved_at IS NOT NULL"
+		resMetCl  = " AND resolution_due IS NOT NULL AND resolution_breached_at IS NULL AND resolved_at IS NULL AND closed_at IS NOT NULL"
+		perPeriod = 7
+	)
+	for _, p := range periods {
+		count("created_at", "", p)
+		count("resolved_at", "", p)
+		count("response_breached_at", "", p)
+		count("first_response_at", respMet, p)
+		count("resolution_breached_at", "", p)
+		count("resolved_at", resMet, p)
+		count("closed_at", resMetCl, p)
+	}
+	vals := make([]int64, perPeriod*len(periods))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := r.x.QueryRowxContext(ctx, r.x.Rebind("SELECT "+strings.Join(subs, ", ")), args...).Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("store: summary history: %w", err)
+	}
+	for i := range periods {
+		v := vals[perPeriod*i:]
+		met, resMetN := int(v[3]), int(v[5]+v[6])
+		out[i] = PeriodCounts{Opened: int(v[0]), Resolved: int(v[1]), RespMet: met, RespN: int(v[2]) + met,
+			ResMet: resMetN, ResN: int(v[4]) + resMetN}
+	}
+	return out, nil
 }

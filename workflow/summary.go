@@ -310,12 +310,30 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 			c.breaches++
 		}
 	}
-	err := r.EachSummaryIncident(ctx, hist[0].Start, period.End, func(in *store.SummaryIncident) error {
+	// The history before the previous period: counted by the database,
+	// by the same reading of the incidents as below (add).
+	var older [][2]time.Time
+	for _, p := range hist[:SummaryPeriods-2] {
+		older = append(older, [2]time.Time{p.Start, p.End})
+	}
+	scope := ""
+	if s.Scope != "all" {
+		scope = s.Scope
+	}
+	counted, err := r.SummaryHistory(ctx, older, scope)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range counted {
+		histCounts[i] = counts{opened: c.Opened, resolved: c.Resolved, respMet: c.RespMet, respN: c.RespN, resMet: c.ResMet, resN: c.ResN}
+	}
+	// The previous and the reported period, incident by incident.
+	err = r.EachSummaryIncident(ctx, prev.Start, period.End, func(in *store.SummaryIncident) error {
 		if !inScope(in.Assignee) {
 			return nil
 		}
-		for i, p := range hist {
-			add(&histCounts[i], in, p)
+		for i := SummaryPeriods - 2; i < SummaryPeriods; i++ {
+			add(&histCounts[i], in, hist[i])
 		}
 		if in.ProblemID != nil {
 			problemIncidents[*in.ProblemID] = true

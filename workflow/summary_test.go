@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
 	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/workflow"
+	"github.com/helpdeskd/helpdeskd/workflow/schedule"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the summary tests")
@@ -209,6 +211,27 @@ func TestSummaryGolden(t *testing.T) {
 			// IT team: P1 response 1/1, P1 resolution 1/1, P3 response 3/3, P3 resolution 2/2.
 			if it.All.Met != 7 || it.All.Total != 7 || it.Cells[4].Met != 3 || it.Cells[5].Total != 2 {
 				t.Errorf("IT team's row %+v", it)
+			}
+			// The database's count of the history (used for the older
+			// periods) agrees with the incident-by-incident one (used for
+			// the last two) on the last two.
+			var last2 [][2]time.Time
+			for _, h := range []schedule.Period{sum.Prev, sum.Period} {
+				last2 = append(last2, [2]time.Time{h.Start, h.End})
+			}
+			counted, err := st.SummaryHistory(context.Background(), last2, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, c := range counted {
+				h := sum.History[workflow.SummaryPeriods-2+i]
+				pct := -1.0
+				if n := c.RespN + c.ResN; n > 0 {
+					pct = math.Floor(100 * float64(c.RespMet+c.ResMet) / float64(n))
+				}
+				if c.Opened != h.Opened || c.Resolved != h.Resolved || pct != h.SLAPct {
+					t.Errorf("%s: the database counts %+v, the summary %+v", h.Key, c, h)
+				}
 			}
 			img, err := png.Decode(bytes.NewReader(chart))
 			if err != nil || img.Bounds().Dx() != workflow.ChartWidth || img.Bounds().Dy() != workflow.ChartHeight {

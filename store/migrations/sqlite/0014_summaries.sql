@@ -37,3 +37,14 @@ CREATE TABLE settings (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- A summary's history counts each period's figures from these indexes
+-- alone (store.SummaryHistory): breaches by when they happened, targets
+-- met by the reply or resolution that met them.
+CREATE INDEX incidents_response_breached ON incidents (response_breached_at) WHERE response_breached_at IS NOT NULL;
+CREATE INDEX incidents_resolution_breached ON incidents (resolution_breached_at) WHERE resolution_breached_at IS NOT NULL;
+CREATE INDEX incidents_response_met ON incidents (first_response_at)
+    WHERE response_due IS NOT NULL AND response_breached_at IS NULL AND first_response_at IS NOT NULL;
+CREATE INDEX incidents_resolution_met ON incidents (resolved_at)
+    WHERE resolution_due IS NOT NULL AND resolution_breached_at IS NULL AND resolved_at IS NOT NULL;
+CREATE INDEX incidents_resolution_met_closed ON incidents (closed_at)
+    WHERE resolution_due IS NOT NULL AND resolution_breached_at IS NULL AND resolved_at IS NULL AND closed_at IS NOT NULL;
