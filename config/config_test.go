@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,39 @@ func TestMajorConfig(t *testing.T) {
 		`sections = ["Cause", "cause"]`: `t.toml:4: [major] sections: section "cause" listed twice`,
 	} {
 		_, err := Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n[major]\n"+bad+"\n"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", bad, err, want)
+		}
+	}
+}
+
+// [[summary]]: defaults, and each bad value named with its key and line.
+func TestSummaryConfig(t *testing.T) {
+	base := "[helpdesk]\naddress = \"support@example.com\"\n[[team]]\nname = \"it\"\nmembers = [\"a@example.com\"]\n[[summary]]\nname = \"weekly\"\nschedule = \"mon 07:30\"\nto = [\"m@example.com\"]\n"
+	c, err := Parse("t.toml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.SummaryNamed("weekly")
+	if s == nil || s.Period != "week" || s.Scope != "all" || strings.Join(s.Attach, ",") != "xlsx" || s.ComplianceTarget != 90 || s.Sched.Hour != 7 {
+		t.Errorf("defaults: %+v", s)
+	}
+	for bad, want := range map[string]string{
+		`schedule = "mon 25:00"`:  `[[summary]] "weekly" schedule: schedule "mon 25:00"`,
+		`period = "fortnight"`:    `[[summary]] "weekly" period: period "fortnight": want day, week or month`,
+		`scope = "nobody"`:        `[[summary]] "weekly" scope: "nobody" is neither "all" nor a team or provider`,
+		`attach = ["pdf"]`:        `[[summary]] "weekly" attach: "pdf": want none, csv or xlsx`,
+		`compliance_target = 120`: `[[summary]] "weekly" compliance_target: must be a percentage from 0 to 100`,
+		`to = ["not an address"]`: `[[summary]] "weekly" to: "not an address" is not an email address`,
+	} {
+		key := strings.SplitN(bad, " ", 2)[0]
+		text := base
+		if strings.Contains(base, key+" =") {
+			text = regexp.MustCompile(`(?m)^`+key+` = .*$`).ReplaceAllString(base, bad)
+		} else {
+			text += bad + "\n"
+		}
+		_, err := Parse("t.toml", []byte(text))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", bad, err, want)
 		}

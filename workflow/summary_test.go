@@ -476,3 +476,25 @@ func TestSummaryRendersInChromium(t *testing.T) {
 	}
 	t.Logf("rendered: %s", shot)
 }
+
+// TestSummaryScope: a summary scoped to the provider is its own
+// scorecard: its incidents, its row, its breaches.
+func TestSummaryScope(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := summaryFixture(t, d)
+			s := *eng.Cfg.SummaryNamed("weekly")
+			s.Scope = "acme"
+			now := berlin(t, "2026-11-30 07:30")
+			sum, err := workflow.BuildSummary(context.Background(), st.Reader, eng.Cfg, &s, now, now, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Scope != "Acme only" || len(sum.Matrix) != 1 || sum.Matrix[0].Party != "Acme" || sum.Headline[0].Now != "1" ||
+				len(sum.Breaches) != 2 || sum.Major.Declared != 0 || len(sum.Problems.Open) != 1 {
+				t.Errorf("acme's scorecard: scope %q, matrix %+v, opened %s, %d breaches, major %+v, problems %+v",
+					sum.Scope, sum.Matrix, sum.Headline[0].Now, len(sum.Breaches), sum.Major, sum.Problems)
+			}
+		})
+	}
+}
