@@ -99,9 +99,10 @@ const xlsxMaxRows = 1048576
 
 // register is one export: its zone, its clock and its configuration.
 type register struct {
-	loc *time.Location
-	now time.Time
-	cfg *config.Config
+	loc   *time.Location
+	now   time.Time
+	cfg   *config.Config
+	scope string // an assignee, or "" for every incident
 }
 
 // ErrTooManyRows: an XLSX sheet would pass the 1,048,576 rows a
@@ -117,8 +118,12 @@ var Formats = []string{"csv", "json", "xlsx"}
 // to now. For csv the problems go to problems (nil: not written); json
 // and xlsx carry both. Errors are the database's, the writer's, or an
 // XLSX sheet past its row limit.
-func Write(ctx context.Context, st store.Reader, cfg *config.Config, now time.Time, format string, from, to time.Time, w, problems io.Writer) error {
-	r := &register{loc: cfg.Helpdesk.Location, now: now, cfg: cfg}
+//
+// scope, when not empty, is a team's or provider's name: only its
+// incidents, and the problems they are linked to, are written (a scoped
+// summary's attachment must not carry other parties' incidents).
+func Write(ctx context.Context, st store.Reader, cfg *config.Config, now time.Time, format string, from, to time.Time, scope string, w, problems io.Writer) error {
+	r := &register{loc: cfg.Helpdesk.Location, now: now, cfg: cfg, scope: scope}
 	if r.loc == nil {
 		r.loc = time.UTC
 	}
@@ -283,7 +288,7 @@ func (r *register) writeCSV(ctx context.Context, st store.Reader, from, to time.
 	}
 	var cells []any
 	var rec []string
-	err := st.EachRegisterIncident(ctx, from, to, func(row *store.RegisterRow) error {
+	err := st.EachRegisterIncident(ctx, from, to, r.scope, func(row *store.RegisterRow) error {
 		cells = r.incidentCells(row, cells)
 		rec = r.csvRecord(cells, rec)
 		return cw.Write(rec)
@@ -301,7 +306,7 @@ func (r *register) writeCSV(ctx context.Context, st store.Reader, from, to time.
 	if err := pw.Write(r.csvHeader(registerProblemCols)); err != nil {
 		return err
 	}
-	err = st.EachRegisterProblem(ctx, from, to, func(p *store.Problem) error {
+	err = st.EachRegisterProblem(ctx, from, to, r.scope, func(p *store.Problem) error {
 		cells = r.problemCells(p, cells)
 		rec = r.csvRecord(cells, rec)
 		return pw.Write(rec)
@@ -358,7 +363,7 @@ func (r *register) writeJSON(ctx context.Context, st store.Reader, from, to time
 		_, err := w.Write(buf)
 		return err
 	}
-	err := st.EachRegisterIncident(ctx, from, to, func(row *store.RegisterRow) error {
+	err := st.EachRegisterIncident(ctx, from, to, r.scope, func(row *store.RegisterRow) error {
 		cells = r.incidentCells(row, cells)
 		return object(registerIncidentCols)
 	})
@@ -369,7 +374,7 @@ func (r *register) writeJSON(ctx context.Context, st store.Reader, from, to time
 		return err
 	}
 	first = true
-	err = st.EachRegisterProblem(ctx, from, to, func(p *store.Problem) error {
+	err = st.EachRegisterProblem(ctx, from, to, r.scope, func(p *store.Problem) error {
 		cells = r.problemCells(p, cells)
 		return object(registerProblemCols)
 	})
@@ -474,7 +479,7 @@ func (r *register) writeXLSX(ctx context.Context, st store.Reader, from, to time
 	}
 	var row *store.RegisterRow
 	err = sheet("Incidents", registerIncidentCols, func(next func() error) error {
-		return st.EachRegisterIncident(ctx, from, to, func(x *store.RegisterRow) error {
+		return st.EachRegisterIncident(ctx, from, to, r.scope, func(x *store.RegisterRow) error {
 			row = x
 			return next()
 		})
@@ -484,7 +489,7 @@ func (r *register) writeXLSX(ctx context.Context, st store.Reader, from, to time
 	}
 	var prob *store.Problem
 	err = sheet("Problems", registerProblemCols, func(next func() error) error {
-		return st.EachRegisterProblem(ctx, from, to, func(p *store.Problem) error {
+		return st.EachRegisterProblem(ctx, from, to, r.scope, func(p *store.Problem) error {
 			prob = p
 			return next()
 		})

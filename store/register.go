@@ -37,9 +37,12 @@ func registerRange(from, to time.Time) (time.Time, time.Time) {
 // through a database cursor: memory stays constant whatever the number of
 // rows. The row passed to fn is reused for the next call; fn must copy
 // what it keeps. An error from fn stops the walk and is returned.
-func (r Reader) EachRegisterIncident(ctx context.Context, from, to time.Time, fn func(*RegisterRow) error) error {
+//
+// assignee, when not empty, keeps only that party's incidents (a scoped
+// summary's attachment).
+func (r Reader) EachRegisterIncident(ctx context.Context, from, to time.Time, assignee string, fn func(*RegisterRow) error) error {
 	from, to = registerRange(from, to)
-	rows, err := r.x.QueryxContext(ctx, r.s.q("register-incidents"), from, to)
+	rows, err := r.x.QueryxContext(ctx, r.s.q("register-incidents"), from, to, assignee, assignee)
 	if err != nil {
 		return fmt.Errorf("store: register incidents: %w", err)
 	}
@@ -64,9 +67,11 @@ func (r Reader) EachRegisterIncident(ctx context.Context, from, to time.Time, fn
 // from and before to, or linked to an incident opened then (zero bounds:
 // every problem), oldest first, through a cursor, with IncidentCount set
 // to all its linked incidents. The Problem passed to fn is reused.
-func (r Reader) EachRegisterProblem(ctx context.Context, from, to time.Time, fn func(*Problem) error) error {
+// assignee, when not empty, keeps only problems one of that party's
+// incidents is linked to.
+func (r Reader) EachRegisterProblem(ctx context.Context, from, to time.Time, assignee string, fn func(*Problem) error) error {
 	from, to = registerRange(from, to)
-	rows, err := r.x.QueryxContext(ctx, r.s.q("register-problems"), from, to, from, to)
+	rows, err := r.x.QueryxContext(ctx, r.s.q("register-problems"), from, to, from, to, assignee, assignee)
 	if err != nil {
 		return fmt.Errorf("store: register problems: %w", err)
 	}

@@ -16,7 +16,7 @@ type SummaryRun struct {
 	DueAt     time.Time `db:"due_at"`
 	QueuedAt  time.Time `db:"queued_at"`
 	Late      bool      `db:"late"` // queued after the next run was due, or an hour or more after its own
-	MessageID string    `db:"message_id"`
+	MessageID string    `db:"message_id"` // "" for a period on record as not sent
 }
 
 // OutboxFile is a generated file an outgoing mail carries: inline (with
@@ -35,13 +35,20 @@ type OutboxFile struct {
 // all in the transaction. It reports false, and queues nothing, when the
 // run is recorded already (the period was sent, by this daemon or
 // another).
+//
+// A nil o records the period as not sent (MessageID empty): a summary new
+// to the configuration starts with the next period.
 func (t *Tx) QueueSummary(ctx context.Context, run SummaryRun, o *Outbox, files []OutboxFile) (bool, error) {
+	msgID := ""
+	if o != nil {
+		msgID = o.MessageID
+	}
 	res, err := t.x.ExecContext(ctx, t.x.Rebind(`INSERT INTO summary_runs (name, period, due_at, queued_at, late, message_id)
-VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`), run.Name, run.Period, utc(run.DueAt), utc(run.QueuedAt), run.Late, o.MessageID)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`), run.Name, run.Period, utc(run.DueAt), utc(run.QueuedAt), run.Late, msgID)
 	if err != nil {
 		return false, fmt.Errorf("store: record summary %s %s: %w", run.Name, run.Period, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
+	if n, err := res.RowsAffected(); err != nil || n == 0 || o == nil {
 		return false, err
 	}
 	o.Files = len(files)

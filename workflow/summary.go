@@ -693,7 +693,10 @@ func shortLabel(p schedule.Period, loc *time.Location) string {
 	case "day":
 		return start.Format("2 Jan")
 	case "month":
-		return start.Format("Jan 06")
+		if start.Month() == time.January {
+			return start.Format("Jan 06")
+		}
+		return start.Format("Jan")
 	}
 	_, w := start.ISOWeek()
 	return fmt.Sprintf("W%02d", w)

@@ -47,7 +47,9 @@ func SummaryChart(h []HistoryPoint) ([]byte, error) {
 	p, err := charts.Render(charts.ChartOption{
 		OutputFormat: charts.ChartOutputPNG, Width: ChartWidth, Height: ChartHeight,
 		Theme: charts.GetTheme(charts.ThemeLight),
-		XAxis: charts.XAxisOption{Labels: labels},
+		// Every period labelled (the library skips labels it thinks
+		// crowded), in a size that fits twelve.
+		XAxis: charts.XAxisOption{Labels: labels, LabelCount: len(labels), LabelFontStyle: charts.FontStyle{FontSize: 9}},
 		YAxis: []charts.YAxisOption{
 			{Min: charts.Ptr(0.0), Max: charts.Ptr(max), LabelCount: 6, Title: "incidents",
 				ValueFormatter: func(f float64) string { return fmt.Sprintf("%.0f", f) }},

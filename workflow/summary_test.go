@@ -282,13 +282,12 @@ func TestSummaryOncePerPeriod(t *testing.T) {
 				}
 				return rows
 			}
-			// A summary configured after its time: the latest period due
-			// (week 47, due Monday 23 November) goes out at once, late.
+			// A summary new to the configuration: the period due before
+			// (week 47, due Monday 23 November) is on record, not sent.
 			eng.Tick(ctx)
 			eng.Tick(ctx)
-			if rows := count(); len(rows) != 1 || !strings.Contains(rows[0].Subject, "week 47") ||
-				!strings.Contains(rows[0].TextBody, "(the summary was configured after it was due)") {
-				t.Fatalf("before 07:30: %d summaries", len(rows))
+			if rows := count(); len(rows) != 0 {
+				t.Fatalf("before 07:30: %d summaries, want none", len(rows))
 			}
 			set("2026-11-30 07:30")
 			other := workflow.NewEngine(st, eng.Cfg, eng.Templates, nil)
@@ -301,7 +300,7 @@ func TestSummaryOncePerPeriod(t *testing.T) {
 			wg.Wait()
 			set("2026-12-01 09:00")
 			eng.Tick(ctx)
-			rows := count()[1:]
+			rows := count()
 			if len(rows) != 1 {
 				t.Fatalf("%d summaries of week 48, want 1", len(rows))
 			}
@@ -319,13 +318,13 @@ func TestSummaryOncePerPeriod(t *testing.T) {
 			set("2026-12-09 10:00")
 			eng.Tick(ctx)
 			eng.Tick(ctx)
-			rows = count()[1:]
+			rows = count()
 			if len(rows) != 2 || !strings.Contains(rows[1].Subject, "week 49") || !strings.Contains(rows[1].Subject, "(late)") ||
 				!strings.Contains(rows[1].TextBody, "LATE: due Mon 7 Dec 07:30, sent Wed 9 Dec 10:00") {
 				t.Fatalf("after downtime: %d summaries; %q", len(rows), rows[len(rows)-1].Subject)
 			}
 			runs, _ := st.SummaryRuns(ctx, "weekly")
-			if len(runs) != 3 || !runs[0].Late || runs[1].Late || !runs[2].Late {
+			if len(runs) != 3 || !runs[0].Late || runs[1].Late || runs[2].MessageID != "" {
 				t.Errorf("runs %+v", runs)
 			}
 		})
@@ -357,8 +356,10 @@ func TestSummaryScheduleAcrossDST(t *testing.T) {
 			if err := st.DB().Select(&keys, `SELECT period FROM summary_runs ORDER BY period`); err != nil {
 				t.Fatal(err)
 			}
-			// The first tick of each night sends the day before's (due
-			// 02:30 that day, late); each 02:30 then sends its own once.
+			// The first tick of the first night records the day before's
+			// as not sent (a summary new to the configuration); the second
+			// night's first tick sends the missed one late; each 02:30
+			// sends its own once.
 			if strings.Join(keys, " ") != "2026-03-27 2026-03-28 2026-10-23 2026-10-24" {
 				t.Errorf("periods sent %v", keys)
 			}
@@ -494,6 +495,23 @@ func TestSummaryScope(t *testing.T) {
 				len(sum.Breaches) != 2 || sum.Major.Declared != 0 || len(sum.Problems.Open) != 1 {
 				t.Errorf("acme's scorecard: scope %q, matrix %+v, opened %s, %d breaches, major %+v, problems %+v",
 					sum.Scope, sum.Matrix, sum.Headline[0].Now, len(sum.Breaches), sum.Major, sum.Problems)
+			}
+			// Its attachment carries its incidents only.
+			eng.Cfg.Summaries[0].Scope, eng.Cfg.Summaries[0].Attach = "acme", []string{"csv"}
+			eng.Now = func() time.Time { return now }
+			run, err := eng.SendSummary(context.Background(), &eng.Cfg.Summaries[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var id int64
+			st.DB().Get(&id, st.DB().Rebind(`SELECT id FROM outbox WHERE message_id = ?`), run.MessageID)
+			files, err := st.OutboxFiles(context.Background(), id)
+			if err != nil || len(files) != 3 {
+				t.Fatalf("files %v %d", err, len(files))
+			}
+			csv := string(files[1].Data)
+			if !strings.Contains(csv, "\nHD-2,") || strings.Contains(csv, "\nHD-1,") || strings.Contains(csv, "\nHD-3,") {
+				t.Errorf("acme's register carries other parties' incidents:\n%s", csv)
 			}
 		})
 	}

@@ -104,10 +104,17 @@ func (e *Engine) queueSummary(ctx context.Context, tx *store.Tx, s *config.Summa
 				return false, nil, err
 			}
 			if len(runs) == 0 {
-				late += " (the summary was configured after it was due)"
-			} else {
-				late += " (the helpdesk was not running at the time)"
+				// A summary new to the configuration missed nothing: it
+				// starts with the next period. The one due before is on
+				// record as not sent (summary --send sends it by hand).
+				run := store.SummaryRun{Name: s.Name, Period: period.Key, DueAt: due, QueuedAt: now}
+				if _, err := tx.QueueSummary(ctx, run, nil, nil); err != nil {
+					return false, nil, err
+				}
+				e.Log.Info("summary new to the configuration: it starts with the next period", "summary", s.Name, "not_sent", period.Key)
+				return false, &run, nil
 			}
+			late += " (the helpdesk was not running at the time)"
 		}
 	}
 	o, files, err := e.summaryMail(ctx, tx.Reader, s, due, now, late)
@@ -149,11 +156,15 @@ func (e *Engine) summaryMail(ctx context.Context, r store.Reader, s *config.Summ
 		if f == "csv" {
 			pw = &probs
 		}
+		scope := ""
+		if s.Scope != "all" {
+			scope = s.Scope // its own incidents only
+		}
 		var err error
 		if pw != nil {
-			err = register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, &buf, pw)
+			err = register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, scope, &buf, pw)
 		} else {
-			err = register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, &buf, nil)
+			err = register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, scope, &buf, nil)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("register attachment: %w", err)
@@ -191,12 +202,16 @@ func (e *Engine) RenderSummary(ctx context.Context, r store.Reader, s *config.Su
 		return nil, templates.Rendered{}, nil, err
 	}
 	sum.ChartSrc = chartSrc
+	var names []string
 	for _, f := range s.Attach {
-		if f != "none" {
-			sum.Attachment = fmt.Sprintf("register-%s.%s", sum.Period.Key, f)
-			break
+		switch f {
+		case "csv":
+			names = append(names, fmt.Sprintf("register-%s.csv", sum.Period.Key), fmt.Sprintf("register-%s-problems.csv", sum.Period.Key))
+		case "xlsx":
+			names = append(names, fmt.Sprintf("register-%s.xlsx", sum.Period.Key))
 		}
 	}
+	sum.Attachment = strings.Join(names, ", ")
 	sum.ExportHint = fmt.Sprintf("Every incident, any range: helpdeskd register --format xlsx --from %s --to %s -o register.xlsx",
 		sum.Period.Start.In(e.location()).Format("2006-01-02"), sum.Period.End.Add(-time.Nanosecond).In(e.location()).Format("2006-01-02"))
 	rendered, err := e.Templates.Render("summary", sum)

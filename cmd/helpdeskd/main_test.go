@@ -122,7 +122,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// The acknowledged breach climbs no further; the others do.
-	if strings.Contains(out, "[HD-2] Escalation level 2") || !strings.Contains(out, "[HD-3] Escalation level 2") {
+	if strings.Contains(out, "[HD-2] Escalation level 2: first response") || !strings.Contains(out, "[HD-3] Escalation level 2: first response") {
 		t.Errorf("level 2 after #ack:\n%s", out)
 	}
 }

@@ -46,7 +46,7 @@ func cmdRegister(e *env, args []string) error {
 		return err
 	}
 	write := func(w, problems io.Writer) error {
-		err := register.Write(e.ctx, st.Reader, cfg, now, *format, from, to, w, problems)
+		err := register.Write(e.ctx, st.Reader, cfg, now, *format, from, to, "", w, problems)
 		if errors.Is(err, register.ErrTooManyRows) {
 			return exitf(exitDataErr, "%v", err)
 		}

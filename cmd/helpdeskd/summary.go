@@ -54,6 +54,10 @@ func cmdSummary(e *env, args []string) error {
 	eng.Now = func() time.Time { return now }
 	if *send {
 		run, err := eng.SendSummary(e.ctx, s)
+		if errors.Is(err, workflow.ErrSummarySent) && run.MessageID == "" {
+			fmt.Fprintf(e.stdout, "summary %s of %s is on record as not sent (the summary was new to the configuration when it was due): not sent\n", s.Name, run.Period)
+			return nil
+		}
 		if errors.Is(err, workflow.ErrSummarySent) {
 			fmt.Fprintf(e.stdout, "summary %s of %s was queued already at %s: not sent again\n", s.Name, run.Period, run.QueuedAt.UTC().Format(time.RFC3339))
 			return nil

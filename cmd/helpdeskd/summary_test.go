@@ -108,7 +108,8 @@ attach = ["xlsx"]
 			sums = append(sums, c.Data)
 		}
 	}
-	// 07:29 sent week 47's (configured after its time, late); 07:30 week 48's.
+	// 07:29 recorded week 47's as not sent (a summary new to the
+	// configuration); 07:30 sends week 48's.
 	if len(sums)-before != 1 {
 		t.Fatalf("%d summaries at 07:30 (two runs), want 1", len(sums)-before)
 	}

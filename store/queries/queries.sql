@@ -208,16 +208,19 @@ LEFT JOIN problems AS p ON p.id = incidents.problem_id
 LEFT JOIN (SELECT problem_id, MIN(id) AS first_id FROM incidents WHERE problem_id IS NOT NULL GROUP BY problem_id) AS fp
     ON fp.problem_id = incidents.problem_id
 LEFT JOIN incidents AS fi ON fi.id = fp.first_id
-WHERE incidents.created_at >= ? AND incidents.created_at < ?
+WHERE incidents.created_at >= ? AND incidents.created_at < ? AND (CAST(? AS TEXT) = '' OR incidents.assignee = ?)
 ORDER BY incidents.id;
 
 -- name: register-problems
 -- The register's problems: those created in [?, ?) and those linked to an
--- incident opened in [?, ?), with their linked incident counts.
+-- incident opened in [?, ?), with their linked incident counts. Scoped to
+-- an assignee (the last two parameters, '' for none): only problems one
+-- of its incidents is linked to.
 SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
 FROM problems
-WHERE (problems.created_at >= ? AND problems.created_at < ?)
-   OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?)
+WHERE ((problems.created_at >= ? AND problems.created_at < ?)
+   OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?))
+  AND (CAST(? AS TEXT) = '' OR EXISTS (SELECT 1 FROM incidents AS s WHERE s.problem_id = problems.id AND s.assignee = ?))
 ORDER BY problems.id;
 
 -- name: count-fingerprinted
