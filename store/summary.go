@@ -15,7 +15,7 @@ type SummaryRun struct {
 	Period    string    `db:"period"` // the period's key: "2026-W48"
 	DueAt     time.Time `db:"due_at"`
 	QueuedAt  time.Time `db:"queued_at"`
-	Late      bool      `db:"late"` // queued after the next run was due, or an hour or more after its own
+	Late      bool      `db:"late"`       // queued after the next run was due, or an hour or more after its own
 	MessageID string    `db:"message_id"` // "" for a period on record as not sent
 }
 
