@@ -180,11 +180,20 @@ func (r *register) metric(target string, due, done, breachedAt *time.Time) metri
 		return &n
 	}
 	switch {
+	case breachedAt != nil:
+		// Breached (also in an earlier clock generation of a reopened
+		// incident): late from the breach, when the target passed.
+		end := r.now
+		if done != nil && done.After(*breachedAt) {
+			end = *done
+		}
+		n := int64(math.Ceil(end.Sub(*breachedAt).Minutes()))
+		m.result, m.late = "breached", &n
 	case done != nil && !done.After(*due):
 		m.result, m.late = "met", lateBy(*due)
 	case done != nil:
 		m.result, m.late = "breached", lateBy(*done)
-	case breachedAt != nil || r.now.After(*due):
+	case r.now.After(*due):
 		m.result, m.late = "breached", lateBy(r.now)
 	default:
 		m.result = "running"
@@ -206,7 +215,11 @@ func (r *register) incidentCells(row *store.RegisterRow, cells []any) []any {
 		}
 	}
 	resp := r.metric(respTarget, row.ResponseDue, row.FirstResponseAt, row.ResponseBreachedAt)
-	res := r.metric(resTarget, row.ResolutionDue, row.ResolvedAt, row.ResolutionBreachedAt)
+	done := row.ResolvedAt
+	if done == nil {
+		done = row.ClosedAt // closed without a resolution: done then
+	}
+	res := r.metric(resTarget, row.ResolutionDue, done, row.ResolutionBreachedAt)
 	tm := func(t *time.Time) any {
 		if t == nil {
 			return nil

@@ -218,13 +218,13 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 	for _, inc := range incs {
 		byKey[inc.Key] = inc
 	}
-	const cols = 36
+	const cols = 38
 	err := r.rows(ctx, `INSERT INTO incidents (key, subject, norm_subject, status, priority, requester, requester_name,
     assignee, category, created_at, updated_at, message_count, fingerprint, problem_id, sender_key,
     sla, paused, response_due, resolution_due, response_breached_at, resolution_breached_at,
     escalation_level, acknowledged_by, clock_generation, next_due_at, major,
     report_status, report_requested_at, report_due_at, report_received_at, report_from, report, report_next_at, report_party,
-    acks, acknowledged_at)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
+    acks, acknowledged_at, response_breached_by, resolution_breached_by)`, placeholders(cols), " RETURNING id, key", len(incs), cols,
 		func(i int) []any {
 			c := incs[i]
 			return []any{c.Key, c.Subject, c.NormSubject, c.Status, c.Priority, c.Requester, c.RequesterName,
@@ -232,7 +232,7 @@ func (r Reader) InsertIncidents(ctx context.Context, incs []*Incident) error {
 				c.SLA, c.Paused, nullTime(c.ResponseDue), nullTime(c.ResolutionDue), nullTime(c.ResponseBreachedAt), nullTime(c.ResolutionBreachedAt),
 				c.EscalationLevel, c.AcknowledgedBy, c.ClockGeneration, nullTime(c.NextDueAt), c.Major,
 				c.ReportStatus, nullTime(c.ReportRequestedAt), nullTime(c.ReportDueAt), nullTime(c.ReportReceivedAt), c.ReportFrom, c.Report,
-				nullTime(c.ReportNextAt), c.ReportParty, c.Acks, nullTime(c.AcknowledgedAt)}
+				nullTime(c.ReportNextAt), c.ReportParty, c.Acks, nullTime(c.AcknowledgedAt), c.ResponseBreachedBy, c.ResolutionBreachedBy}
 		},
 		func(rows *sqlx.Rows) error {
 			var id int64
@@ -277,12 +277,12 @@ func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
 		c("text"), c("boolean"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("integer"), c("text"),
 		c("timestamptz"), c("integer"), c("timestamptz"),
 		c("text"), c("text"), c("timestamptz"), c("timestamptz"), c("timestamptz"), c("text"), c("text"), c("timestamptz"),
-		c("text"), c("text")}, ", ") + ")"
+		c("text"), c("text"), c("text"), c("text")}, ", ") + ")"
 	err := r.rows(ctx, `WITH v (id, status, updated_at, resolved_at, closed_at, first_response_at, message_count, priority, assignee, category, problem_id,
     sla, paused, response_due, resolution_due, response_breached_at, resolution_breached_at, escalation_level, acknowledged_by,
     acknowledged_at, clock_generation, next_due_at,
     major, report_status, report_requested_at, report_due_at, report_received_at, report_from, report, report_next_at,
-    report_party, acks) AS (`, group,
+    report_party, acks, response_breached_by, resolution_breached_by) AS (`, group,
 		`) UPDATE incidents SET status = v.status, updated_at = v.updated_at, resolved_at = v.resolved_at,
     closed_at = v.closed_at, first_response_at = v.first_response_at, message_count = v.message_count,
     priority = v.priority, assignee = v.assignee, category = v.category, problem_id = v.problem_id,
@@ -292,8 +292,9 @@ func (r Reader) UpdateIncidents(ctx context.Context, incs []*Incident) error {
     clock_generation = v.clock_generation, next_due_at = v.next_due_at,
     major = v.major, report_status = v.report_status, report_requested_at = v.report_requested_at,
     report_due_at = v.report_due_at, report_received_at = v.report_received_at, report_from = v.report_from,
-    report = v.report, report_next_at = v.report_next_at, report_party = v.report_party, acks = v.acks
-FROM v WHERE incidents.id = v.id`, len(incs), 32,
+    report = v.report, report_next_at = v.report_next_at, report_party = v.report_party, acks = v.acks,
+    response_breached_by = v.response_breached_by, resolution_breached_by = v.resolution_breached_by
+FROM v WHERE incidents.id = v.id`, len(incs), 34,
 		func(i int) []any {
 			x := incs[i]
 			return []any{x.ID, x.Status, utc(x.UpdatedAt), nullTime(x.ResolvedAt), nullTime(x.ClosedAt), nullTime(x.FirstResponseAt), x.MessageCount,
@@ -301,7 +302,7 @@ FROM v WHERE incidents.id = v.id`, len(incs), 32,
 				x.SLA, x.Paused, nullTime(x.ResponseDue), nullTime(x.ResolutionDue), nullTime(x.ResponseBreachedAt), nullTime(x.ResolutionBreachedAt),
 				x.EscalationLevel, x.AcknowledgedBy, nullTime(x.AcknowledgedAt), x.ClockGeneration, nullTime(x.NextDueAt),
 				x.Major, x.ReportStatus, nullTime(x.ReportRequestedAt), nullTime(x.ReportDueAt), nullTime(x.ReportReceivedAt),
-				x.ReportFrom, x.Report, nullTime(x.ReportNextAt), x.ReportParty, x.Acks}
+				x.ReportFrom, x.Report, nullTime(x.ReportNextAt), x.ReportParty, x.Acks, x.ResponseBreachedBy, x.ResolutionBreachedBy}
 		}, nil)
 	if err != nil {
 		return fmt.Errorf("store: update %d incidents: %w", len(incs), err)

@@ -77,6 +77,11 @@ type Incident struct {
 	// {"party": {"by": addr, "at": time}}: each party's chain
 	// acknowledges its own breaches (AcknowledgedBy/At: the latest).
 	Acks string `db:"acks"`
+	// Who held the incident when the promise's first response and
+	// resolution targets were breached (the party the breach counts
+	// against).
+	ResponseBreachedBy   string `db:"response_breached_by"`
+	ResolutionBreachedBy string `db:"resolution_breached_by"`
 	// ProblemKey is the key of ProblemID, when a query joins it.
 	ProblemKey *string `db:"problem_key"`
 }

@@ -124,6 +124,8 @@ type SummaryIncident struct {
 	ResolutionDue        *time.Time `db:"resolution_due"`
 	ResponseBreachedAt   *time.Time `db:"response_breached_at"`
 	ResolutionBreachedAt *time.Time `db:"resolution_breached_at"`
+	ResponseBreachedBy   string     `db:"response_breached_by"`
+	ResolutionBreachedBy string     `db:"resolution_breached_by"`
 	EscalationLevel      int        `db:"escalation_level"`
 	AcknowledgedBy       string     `db:"acknowledged_by"`
 	AcknowledgedAt       *time.Time `db:"acknowledged_at"`

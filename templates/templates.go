@@ -99,10 +99,22 @@ func (s *Set) Render(name string, data any) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("templates: %s html: %w", name, err)
 	}
 	return Rendered{
-		Subject: OneLine(subj.String()),
+		Subject: clipSubject(OneLine(subj.String())),
 		Text:    text.String(),
 		HTML:    html.String(),
 	}, nil
+}
+
+// MaxSubjectRunes bounds a rendered subject: a subject taken from mail
+// can be any length, and a header line past 998 bytes (RFC 5322 §2.1.1)
+// is refused by SMTP servers ("554 line too long").
+const MaxSubjectRunes = 200
+
+func clipSubject(s string) string {
+	if r := []rune(s); len(r) > MaxSubjectRunes {
+		return string(r[:MaxSubjectRunes-1]) + "…"
+	}
+	return s
 }
 
 // OneLine folds every run of white space, line breaks included, into one

@@ -69,3 +69,19 @@ IT Helpdesk
 		t.Errorf("relay HTML:\n%s", r.HTML)
 	}
 }
+
+// A subject from mail of any length renders as one header line SMTP
+// accepts.
+func TestLongSubjectClipped(t *testing.T) {
+	set, err := templates.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := set.Render("ack", workflow.AckData{HelpdeskName: "IT", Key: "HD-1", Subject: strings.Repeat("x", 5000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len([]rune(r.Subject)); n != templates.MaxSubjectRunes || !strings.HasSuffix(r.Subject, "…") {
+		t.Errorf("subject of %d runes: %.60q", n, r.Subject)
+	}
+}

@@ -236,9 +236,11 @@ func (u *unit) applyClocks(inc *store.Incident, st *sla.State, dueNow bool) {
 	}
 	g := st.Current()
 	// A breach stays in the figures: a later change (a lower priority
-	// without a target) does not take it back within the generation.
-	sameGen := inc.ClockGeneration == g.Number
+	// without a target) does not take it back, nor does a reopen (a new
+	// generation that meets its targets): the incident's figures keep the
+	// latest breach of the promise, and who held it then.
 	respBreach, resBreach := inc.ResponseBreachedAt, inc.ResolutionBreachedAt
+	respBy, resBy := inc.ResponseBreachedBy, inc.ResolutionBreachedBy
 	inc.ClockGeneration, inc.Paused = g.Number, g.Paused
 	if pr := promise(cfg); pr != nil && inc.SLA == "" {
 		inc.SLA = pr.Name
@@ -249,13 +251,26 @@ func (u *unit) applyClocks(inc *store.Incident, st *sla.State, dueNow bool) {
 	}
 	inc.ResponseDue, inc.ResponseBreachedAt = dueAndBreach(resp)
 	inc.ResolutionDue, inc.ResolutionBreachedAt = dueAndBreach(res)
-	if sameGen && inc.ResponseBreachedAt == nil {
-		inc.ResponseBreachedAt = respBreach
+	if inc.ResponseBreachedAt == nil {
+		inc.ResponseBreachedAt, inc.ResponseBreachedBy = respBreach, respBy
+	} else {
+		inc.ResponseBreachedBy = breachedBy(inc, resp)
 	}
-	if sameGen && inc.ResolutionBreachedAt == nil {
-		inc.ResolutionBreachedAt = resBreach
+	if inc.ResolutionBreachedAt == nil {
+		inc.ResolutionBreachedAt, inc.ResolutionBreachedBy = resBreach, resBy
+	} else {
+		inc.ResolutionBreachedBy = breachedBy(inc, res)
 	}
 	inc.NextDueAt = nextWork(cfg, inc, g, st.Now, dueNow)
+}
+
+// breachedBy is the party a breached clock counts against: who held the
+// incident when its target passed.
+func breachedBy(inc *store.Incident, c *sla.Clock) string {
+	if c != nil && c.BreachedBy != "" {
+		return c.BreachedBy
+	}
+	return inc.Assignee
 }
 
 func dueAndBreach(c *sla.Clock) (due, breached *time.Time) {

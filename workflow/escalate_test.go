@@ -858,3 +858,37 @@ func TestAcksOfTwoChains(t *testing.T) {
 		})
 	}
 }
+
+// TestBreachOutlivesReopenAndHandOver: the team breached the first
+// response, then handed the incident to the provider; the breach counts
+// against the team. Resolved, reopened and answered at once, the incident
+// keeps the breach in its figures.
+func TestBreachOutlivesReopenAndHandOver(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st, now, key := slaEngine(t, d)
+			ctx := context.Background()
+			*now = berlin(t, "2026-11-30 14:00")
+			if _, err := eng.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			*now = berlin(t, "2026-11-30 14:10")
+			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
+			*now = berlin(t, "2026-11-30 14:30")
+			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <s1@x>\r\n"+acmeAR+"\r\n\r\n#resolve\r\nDone.\r\n"))
+			*now = berlin(t, "2026-12-01 11:00")
+			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] x", "c2@x", ownAR))
+			*now = berlin(t, "2026-12-01 11:30")
+			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
+				"Message-ID: <s2@x>\r\n"+acmeAR+"\r\n\r\nLooking again.\r\n"))
+			inc, _ := st.IncidentByKey(ctx, key)
+			if inc.ClockGeneration != 2 {
+				t.Fatalf("generation %d, want 2 after the reopen", inc.ClockGeneration)
+			}
+			if inc.ResponseBreachedAt == nil || !inc.ResponseBreachedAt.Equal(berlin(t, "2026-11-30 13:00")) || inc.ResponseBreachedBy != "it" {
+				t.Errorf("after a reopen: response breached %v by %q, want Monday 13:00 by it", inc.ResponseBreachedAt, inc.ResponseBreachedBy)
+			}
+		})
+	}
+}

@@ -113,7 +113,7 @@ func (p *processing) queueResolution(ctx context.Context, inc *store.Incident) e
 func targetKept(cfg *config.Config, inc *store.Incident, at time.Time) string {
 	switch {
 	case inc.ResolutionBreachedAt != nil:
-		return "This took longer than we promised: it was due by " + inWords(cfg, inc.ResolutionDue) + "."
+		return "This took longer than we promised: it was due by " + inWords(cfg, inc.ResolutionBreachedAt) + "."
 	case inc.ResolutionDue != nil && !at.After(*inc.ResolutionDue):
 		return "It was resolved within the time we promised (by " + inWords(cfg, inc.ResolutionDue) + ")."
 	case inc.ResolutionDue != nil:

@@ -40,6 +40,19 @@ import (
 //     opening (0-2, 3-7, 8-30, more than 30), with whom they wait on (the
 //     requester while waiting, else the assignee).
 
+// maxBreachLines bounds the breaches a summary lists (the rest are
+// counted, and in the attached register): the mail stays readable and
+// small enough for every client (Gmail clips past about 100 KB).
+const maxBreachLines = 50
+
+// clipWords shortens a subject for a summary line: 120 characters at most.
+func clipWords(s string) string {
+	if r := []rune(s); len(r) > 120 {
+		return string(r[:119]) + "…"
+	}
+	return s
+}
+
 // SummaryPeriods is how many periods the history (chart and table)
 // covers, the reported one included.
 const SummaryPeriods = 12
@@ -66,12 +79,15 @@ type Summary struct {
 	Columns    []string // "P1 response", …
 	Priorities []string // "P1" … "P4"
 	Breaches   []BreachLine
-	Times      []TimeLine
-	Problems   ProblemFigures
-	Major      MajorFigures
-	Oldest     []OpenLine
-	Ageing     []AgeBucket
-	History    []HistoryPoint
+	// MoreBreaches counts the breaches past the first maxBreachLines
+	// (they are in the attached register).
+	MoreBreaches int
+	Times        []TimeLine
+	Problems     ProblemFigures
+	Major        MajorFigures
+	Oldest       []OpenLine
+	Ageing       []AgeBucket
+	History      []HistoryPoint
 	// ChartSrc is where the HTML finds the chart: a cid: URL in mail, a
 	// data: URL in a preview; empty for none.
 	ChartSrc   htmltemplate.URL
@@ -270,6 +286,15 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 	var major MajorFigures
 	problemIncidents := map[int64]bool{}
 
+	cellsOf := func(party string) []cell {
+		c := matrix[party]
+		if c == nil {
+			c = make([]cell, 2*len(prios))
+			matrix[party] = c
+			partyAll[party] = &cell{}
+		}
+		return c
+	}
 	calOf := func(in *store.SummaryIncident, m sla.Metric) *sla.Calendar {
 		if pol := cfg.PolicyNamed(in.SLA); pol != nil {
 			if t, ok := pol.Target(string(in.Priority), m); ok {
@@ -340,12 +365,7 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 		}
 		// The reported period in detail.
 		party := in.Assignee
-		cells := matrix[party]
-		if cells == nil {
-			cells = make([]cell, 2*len(prios))
-			matrix[party] = cells
-			partyAll[party] = &cell{}
-		}
+		cellsOf(party)
 		pi := -1
 		for i, p := range prios {
 			if string(in.Priority) == p {
@@ -356,15 +376,21 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 			if !o.ok || !within(&o.at, period) {
 				continue
 			}
+			// A breach counts against who held the incident then.
+			who := party
+			if by := []string{in.ResponseBreachedBy, in.ResolutionBreachedBy}[mi]; !o.met && by != "" {
+				who = by
+			}
+			wc := cellsOf(who)
 			if pi >= 0 {
-				cells[2*pi+mi].total++
+				wc[2*pi+mi].total++
 				if o.met {
-					cells[2*pi+mi].met++
+					wc[2*pi+mi].met++
 				}
 			}
-			partyAll[party].total++
+			partyAll[who].total++
 			if o.met {
-				partyAll[party].met++
+				partyAll[who].met++
 			}
 		}
 		if o := respOutcome(in); o.ok && within(&o.at, period) && in.FirstResponseAt != nil {
@@ -380,27 +406,37 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 		for _, m := range []struct {
 			at     *time.Time
 			metric string
-			due    *time.Time
 			done   *time.Time
-		}{{in.ResponseBreachedAt, "first response", in.ResponseDue, in.FirstResponseAt}, {in.ResolutionBreachedAt, "resolution", in.ResolutionDue, doneAt(in)}} {
-			if !within(m.at, period) {
+			by     string
+		}{{in.ResponseBreachedAt, "first response", in.FirstResponseAt, in.ResponseBreachedBy},
+			{in.ResolutionBreachedAt, "resolution", doneAt(in), in.ResolutionBreachedBy}} {
+			if !within(m.at, period) || len(sum.Breaches) >= maxBreachLines {
+				if within(m.at, period) {
+					sum.MoreBreaches++
+				}
 				continue
 			}
+			// By how much: from the breach (when the target passed) to
+			// the reply or resolution, or to the period's end.
 			end := period.End
 			by := ""
-			if m.done != nil && m.due != nil {
-				by = longSpanWords(m.done.Sub(*m.due)) + " late"
-			} else if m.due != nil {
+			if m.done != nil && m.done.After(*m.at) {
+				by = longSpanWords(m.done.Sub(*m.at)) + " late"
+			} else {
 				if now.Before(end) {
 					end = now
 				}
-				by = "open, " + longSpanWords(end.Sub(*m.due)) + " over at the period's end"
+				by = "open, " + longSpanWords(end.Sub(*m.at)) + " over at the period's end"
+			}
+			who := party
+			if m.by != "" {
+				who = m.by
 			}
 			ack := "not acknowledged"
 			if in.AcknowledgedBy != "" && in.AcknowledgedAt != nil && !in.AcknowledgedAt.Before(*m.at) {
 				ack = "acknowledged by " + in.AcknowledgedBy + " " + in.AcknowledgedAt.In(loc).Format("Mon 2 Jan 15:04")
 			}
-			sum.Breaches = append(sum.Breaches, BreachLine{Key: in.Key, Subject: in.Subject, Party: partyName(cfg, party),
+			sum.Breaches = append(sum.Breaches, BreachLine{Key: in.Key, Subject: clipWords(in.Subject), Party: partyName(cfg, who),
 				Metric: m.metric, By: by, Level: in.EscalationLevel, Ack: ack})
 		}
 		if within(&in.CreatedAt, period) && in.Repeat {
@@ -410,7 +446,7 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 			declared++
 		}
 		if in.ReportStatus != "" {
-			ml := MajorLine{Key: in.Key, Subject: in.Subject, Party: partyName(cfg, party), Status: in.ReportStatus}
+			ml := MajorLine{Key: in.Key, Subject: clipWords(in.Subject), Party: partyName(cfg, party), Status: in.ReportStatus}
 			if in.ReportDueAt != nil {
 				ml.Due = in.ReportDueAt.In(loc).Format("Mon 2 Jan 15:04")
 			}
@@ -433,7 +469,7 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 			if in.Status == store.StatusWaiting {
 				waits = "the requester"
 			}
-			open = append(open, openInc{created: in.CreatedAt, waits: waits, line: OpenLine{Key: in.Key, Subject: in.Subject,
+			open = append(open, openInc{created: in.CreatedAt, waits: waits, line: OpenLine{Key: in.Key, Subject: clipWords(in.Subject),
 				Priority: string(in.Priority), WaitsOn: waits, Age: ageWords(period.End.Sub(in.CreatedAt))}})
 		}
 		return nil
@@ -539,7 +575,7 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 		if s.Scope != "all" && !problemIncidents[p.ID] {
 			continue
 		}
-		pl := ProblemLine{Key: p.Key, Title: p.Title, Status: p.Status, Incidents: p.IncidentCount}
+		pl := ProblemLine{Key: p.Key, Title: clipWords(p.Title), Status: p.Status, Incidents: p.IncidentCount}
 		if within(&p.CreatedAt, period) {
 			sum.Problems.New = append(sum.Problems.New, pl)
 		}

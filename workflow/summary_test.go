@@ -516,3 +516,36 @@ func TestSummaryScope(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryBreachCountsAgainstItsHolder: HD-2's first response was
+// breached while the team held it (then handed to the provider): the
+// breach and the matrix count it against the team.
+func TestSummaryBreachCountsAgainstItsHolder(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := summaryFixture(t, d)
+			ctx := context.Background()
+			inc, _ := st.IncidentByKey(ctx, "HD-2")
+			inc.ResponseBreachedBy = "it"
+			if err := st.UpdateIncidents(ctx, []*store.Incident{inc}); err != nil {
+				t.Fatal(err)
+			}
+			now := berlin(t, "2026-11-30 07:30")
+			sum, err := workflow.BuildSummary(ctx, st.Reader, eng.Cfg, eng.Cfg.SummaryNamed("weekly"), now, now, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Breaches[0].Party != "IT team" || sum.Breaches[0].Metric != "first response" {
+				t.Errorf("first breach %+v, want the IT team's first response", sum.Breaches[0])
+			}
+			for _, m := range sum.Matrix {
+				if m.Party == "IT team" && (m.Cells[4].Total != 4 || m.Cells[4].Met != 3) {
+					t.Errorf("IT team's P3 first response %+v, want 3 of 4", m.Cells[4])
+				}
+				if m.Party == "Acme" && m.Cells[4].Total != 0 {
+					t.Errorf("Acme charged with the team's breach: %+v", m.Cells[4])
+				}
+			}
+		})
+	}
+}

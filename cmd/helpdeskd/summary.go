@@ -34,6 +34,11 @@ func cmdSummary(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *send && now.After(time.Now().Add(time.Minute)) {
+		// A period sent ahead of its time would be on record before it
+		// ended, and its real summary never made.
+		return exitf(exitUsage, "--send --now %s: in the future; --send sends the summary due now or earlier (--preview shows any)", now.Format(time.RFC3339))
+	}
 	cfg, st, err := e.openConfigured()
 	if err != nil {
 		return err

@@ -245,7 +245,8 @@ SELECT * FROM incidents WHERE sender_key = ? AND created_at > ?
 -- (created_at, resolved_at, closed_at, status). repeat: a later
 -- occurrence of its problem.
 SELECT i.id, i.key, i.subject, i.status, i.priority, i.assignee, i.sla, i.created_at, i.first_response_at, i.resolved_at,
-    i.closed_at, i.response_due, i.resolution_due, i.response_breached_at, i.resolution_breached_at, i.escalation_level,
+    i.closed_at, i.response_due, i.resolution_due, i.response_breached_at, i.resolution_breached_at,
+    i.response_breached_by, i.resolution_breached_by, i.escalation_level,
     i.acknowledged_by, i.acknowledged_at, i.problem_id, i.major, i.report_status, i.report_due_at, i.report_received_at,
     CASE WHEN fp.first_id < i.id THEN 1 ELSE 0 END AS repeat
 FROM (

@@ -16,4 +16,7 @@ ALTER TABLE incidents ADD COLUMN report TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN report_next_at DATETIME;
 ALTER TABLE incidents ADD COLUMN report_party TEXT NOT NULL DEFAULT '';
 ALTER TABLE incidents ADD COLUMN acks TEXT NOT NULL DEFAULT '';
+-- Who held the incident when each target of the promise was breached.
+ALTER TABLE incidents ADD COLUMN response_breached_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN resolution_breached_by TEXT NOT NULL DEFAULT '';
 CREATE INDEX incidents_report_next ON incidents (report_next_at) WHERE report_next_at IS NOT NULL;
