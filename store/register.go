@@ -71,7 +71,7 @@ func (r Reader) EachRegisterIncident(ctx context.Context, from, to time.Time, as
 // incidents is linked to.
 func (r Reader) EachRegisterProblem(ctx context.Context, from, to time.Time, assignee string, fn func(*Problem) error) error {
 	from, to = registerRange(from, to)
-	rows, err := r.x.QueryxContext(ctx, r.s.q("register-problems"), from, to, from, to, assignee, assignee)
+	rows, err := r.x.QueryxContext(ctx, r.s.q("register-problems"), from, to, from, to, assignee, assignee, from, to)
 	if err != nil {
 		return fmt.Errorf("store: register problems: %w", err)
 	}

@@ -207,11 +207,19 @@ func (r Reader) SummaryHistory(ctx context.Context, periods [][2]time.Time, assi
 	}
 	var subs []string
 	var args []any
-	scope := ""
-	if assignee != "" {
-		scope = " AND assignee = ?"
-	}
+	// A breach counts against who held the incident then; the rest for
+	// its holder.
 	count := func(col, where string, p [2]time.Time) {
+		scope := ""
+		if assignee != "" {
+			scope = " AND assignee = ?"
+			switch col {
+			case "response_breached_at":
+				scope = " AND COALESCE(NULLIF(response_breached_by, ''), assignee) = ?"
+			case "resolution_breached_at":
+				scope = " AND COALESCE(NULLIF(resolution_breached_by, ''), assignee) = ?"
+			}
+		}
 		subs = append(subs, fmt.Sprintf("(SELECT COUNT(*) FROM incidents WHERE %s >= ? AND %s < ?%s%s)", col, col, where, scope))
 		args = append(args, utc(p[0]), utc(p[1]))
 		if assignee != "" {

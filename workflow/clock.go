@@ -484,7 +484,9 @@ func (u *unit) statusClock(inc *store.Incident, from, to store.Status) {
 		u.clock(inc, sla.Met, store.ClockEvent{Metric: string(sla.Resolution), Party: inc.Assignee})
 	case done(from) && !done(to):
 		u.clock(inc, sla.Reopened, store.ClockEvent{})
-		inc.AcknowledgedBy, inc.AcknowledgedAt, inc.Acks, inc.EscalationLevel = "", nil, "", 0
+		// The acknowledgements and the level reached stay on record with
+		// the breaches they were for (an acknowledgement covers only the
+		// breaches before it, so the new generation escalates again).
 		if to == store.StatusWaiting {
 			u.clock(inc, sla.Paused, store.ClockEvent{Note: "waiting on the requester"})
 		}

@@ -206,7 +206,9 @@ func TestEscalationSequence(t *testing.T) {
 			now = berlin(t, "2026-12-07 15:00")
 			ingest(t, eng, raw("carol@example.com", "Re: ["+inc.Key+"] Payroll share is gone", "e2@x", ownAR))
 			inc, _ = st.IncidentByKey(ctx, inc.Key)
-			if inc.Status != store.StatusOpen || inc.ClockGeneration != 2 || inc.AcknowledgedBy != "" {
+			// The acknowledgement stays on record with the breach it was
+			// for; it does not cover the next generation's breaches.
+			if inc.Status != store.StatusOpen || inc.ClockGeneration != 2 || inc.AcknowledgedBy != "it-manager@example.com" {
 				t.Fatalf("after reopening: %s, generation %d, acknowledged by %q", inc.Status, inc.ClockGeneration, inc.AcknowledgedBy)
 			}
 			// Generation 2 starts every clock afresh: its response target

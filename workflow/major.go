@@ -173,6 +173,11 @@ func informedOf(cfg *config.Config, inc *store.Incident) []string {
 func (p *processing) declareMajor(ctx context.Context, inc *store.Incident, why, actor string, informed []string) error {
 	cfg := p.e.Cfg
 	inc.Major, inc.UpdatedAt = store.MajorDeclared, p.now
+	if inc.ReportStatus != "" {
+		// Declared again after "#major off": a new declaration owes a
+		// new report at the next resolution.
+		inc.ReportStatus, inc.ReportNextAt, inc.ReportParty = "", nil, ""
+	}
 	p.u.dirty[inc] = true
 	if informed == nil {
 		informed = informedOf(cfg, inc)
@@ -364,8 +369,8 @@ func (p *processing) reportVerdict(ctx context.Context, inc *store.Incident, acc
 	if p.in.Source.Kind != "admin" && !(dir.OnChainOf(from, owes(inc)) && ourSide(cfg, from)) {
 		return "only an in-house member of " + partyName(cfg, owes(inc)) + "'s reporting chain accepts or rejects its report", false, nil
 	}
-	if p.in.Source.Kind != "admin" && strings.EqualFold(from, inc.ReportFrom) {
-		return "the report was sent by " + from + ", who does not judge it; another in-house member of the chain does", false, nil
+	if p.in.Source.Kind != "admin" && (strings.EqualFold(from, inc.ReportFrom) || slices.Contains(reportOf(inc).Authors, strings.ToLower(from))) {
+		return from + " wrote the report (or part of it) and does not judge it; another in-house member of the chain does", false, nil
 	}
 	switch {
 	case !inc.IsMajor() && inc.ReportStatus == "":
@@ -441,7 +446,9 @@ const reportSubject = "major incident report"
 func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text string, verdict bool) (bool, error) {
 	cfg, m := p.e.Cfg, p.msg
 	from := m.From.Addr
-	if !inc.IsMajor() && inc.ReportStatus == "" || !ofParty(cfg, from, owes(inc)) {
+	if inc.ReportStatus == "" || !ofParty(cfg, from, owes(inc)) {
+		// No report asked for yet (an open major incident): its mail is
+		// the ordinary work, relayed as always.
 		return false, nil
 	}
 	aboutReport := strings.Contains(strings.ToLower(m.Subject), reportSubject)
@@ -501,6 +508,9 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 		return true, nil
 	}
 	merged := mergeReport(reportOf(inc), r, cfg.Major.Sections)
+	if a := strings.ToLower(from); !slices.Contains(merged.Authors, a) {
+		merged.Authors = append(merged.Authors, a)
+	}
 	b, err := json.Marshal(merged)
 	if err != nil {
 		return false, err
@@ -534,7 +544,7 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 	d.Sender = from
 	to, cc := []string{from}, []string(nil)
 	for _, j := range judges(cfg, owes(inc)) {
-		if !strings.EqualFold(j, from) {
+		if !slices.Contains(merged.Authors, strings.ToLower(j)) {
 			to, cc = []string{j}, []string{from}
 			break
 		}
@@ -634,6 +644,7 @@ func (p *processing) reportDocument() (r majorreport.Report, source string, unre
 // worked out again from the required sections.
 func mergeReport(old, add majorreport.Report, required []string) majorreport.Report {
 	out := old
+	out.Authors = append([]string(nil), old.Authors...)
 	out.Sections = append([]majorreport.Section(nil), old.Sections...)
 	for _, s := range add.Sections {
 		s.Text = trimSignOff(s.Text)

@@ -623,3 +623,44 @@ func TestMajorReportEdges(t *testing.T) {
 		})
 	}
 }
+
+// TestMajorOpenUpdatesAndCoAuthors: while a major incident is open (no
+// report asked for yet), the team's replies are ordinary work: relayed,
+// and the first one meets the response target, even when they read like
+// a report. A report written by two people is judged by neither. "#major
+// off" then "#major" owes a new report at the next resolution.
+func TestMajorOpenUpdatesAndCoAuthors(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, `timezone = "Europe/Berlin"`)
+			withRouting(t, eng, majorRouting)
+			ctx := context.Background()
+			now := berlin(t, "2026-11-30 09:00")
+			eng.Now = func() time.Time { return now }
+			ingest(t, eng, raw("carol@example.com", "Mail is down for everyone", "m1@x"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "u1@x", ownAR, "Cause: the mail server's disk is full.\r\nFix: we are cleaning it up.\r\n"))
+			inc, _ := st.IncidentByKey(ctx, "HD-1")
+			var relayed int
+			st.DB().Get(&relayed, `SELECT COUNT(*) FROM outbox WHERE kind = 'relay_to_requester'`)
+			if inc.FirstResponseAt == nil || relayed != 1 {
+				t.Fatalf("an update on an open major incident: first response %v, %d relayed", inc.FirstResponseAt, relayed)
+			}
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "r1@x", ownAR, "#resolve\r\n"))
+			ingest(t, eng, reply("it-lead@example.com", "HD-1", "p1@x", ownAR, "What happened: no mail.\r\nCause: full disk.\r\n"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "p2@x", ownAR, "Fix: cleaned.\r\nPrevention: monitoring.\r\n"))
+			if got := lastMail(t, st, "report_received"); got.ToAddrs != "it-manager@example.com" {
+				t.Errorf("a report by it-lead and alice went to %q to judge, want it-manager", got.ToAddrs)
+			}
+			ingest(t, eng, reply("it-lead@example.com", "HD-1", "v1@x", ownAR, "#accept\r\n"))
+			if inc, _ = st.IncidentByKey(ctx, "HD-1"); inc.ReportStatus != store.ReportReceived {
+				t.Fatalf("a co-author accepted the report: %q", inc.ReportStatus)
+			}
+			ingest(t, eng, reply("it-manager@example.com", "HD-1", "v2@x", ownAR, "#accept\r\n"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "o1@x", ownAR, "#major off\r\n"))
+			ingest(t, eng, reply("alice.admin@example.com", "HD-1", "o2@x", ownAR, "#major\r\n"))
+			if inc, _ = st.IncidentByKey(ctx, "HD-1"); inc.ReportStatus != store.ReportRequested {
+				t.Errorf("declared again on a resolved incident: report %q, want a new one requested", inc.ReportStatus)
+			}
+		})
+	}
+}

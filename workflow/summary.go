@@ -245,6 +245,20 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 	prev := hist[SummaryPeriods-2]
 	dir := directoryOf(cfg)
 	inScope := func(assignee string) bool { return s.Scope == "all" || assignee == s.Scope }
+	// whose is the party an outcome counts for: a breach against who held
+	// the incident then, anything else for its holder.
+	whose := func(in *store.SummaryIncident, metric int, met bool) string {
+		if by := []string{in.ResponseBreachedBy, in.ResolutionBreachedBy}[metric]; !met && by != "" {
+			return by
+		}
+		return in.Assignee
+	}
+	// touches: an incident a scoped summary reads (its own, or one it
+	// breached before handing it over).
+	touches := func(in *store.SummaryIncident) bool {
+		return inScope(in.Assignee) || in.ResponseBreachedBy != "" && inScope(in.ResponseBreachedBy) ||
+			in.ResolutionBreachedBy != "" && inScope(in.ResolutionBreachedBy)
+	}
 
 	sum := &Summary{HelpdeskName: cfg.Helpdesk.Name, Name: s.Name, Scope: "all teams and providers", Period: period, Prev: prev,
 		PeriodLabel: periodLabel(period, loc), PrevLabel: periodLabel(prev, loc), Zone: loc.String(),
@@ -307,31 +321,33 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 		return sla.TwentyFourSeven(loc)
 	}
 	add := func(c *counts, in *store.SummaryIncident, p schedule.Period) {
-		if within(&in.CreatedAt, p) {
-			c.opened++
+		if inScope(in.Assignee) {
+			if within(&in.CreatedAt, p) {
+				c.opened++
+			}
+			if within(in.ResolvedAt, p) {
+				c.resolved++
+			}
+			if openAt(in, p.End) {
+				c.backlog++
+			}
 		}
-		if within(in.ResolvedAt, p) {
-			c.resolved++
-		}
-		if openAt(in, p.End) {
-			c.backlog++
-		}
-		if o := respOutcome(in); o.ok && within(&o.at, p) {
+		if o := respOutcome(in); o.ok && within(&o.at, p) && inScope(whose(in, 0, o.met)) {
 			c.respN++
 			if o.met {
 				c.respMet++
 			}
 		}
-		if o := resOutcome(in); o.ok && within(&o.at, p) {
+		if o := resOutcome(in); o.ok && within(&o.at, p) && inScope(whose(in, 1, o.met)) {
 			c.resN++
 			if o.met {
 				c.resMet++
 			}
 		}
-		if within(in.ResponseBreachedAt, p) {
+		if within(in.ResponseBreachedAt, p) && inScope(whose(in, 0, false)) {
 			c.breaches++
 		}
-		if within(in.ResolutionBreachedAt, p) {
+		if within(in.ResolutionBreachedAt, p) && inScope(whose(in, 1, false)) {
 			c.breaches++
 		}
 	}
@@ -354,18 +370,21 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 	}
 	// The previous and the reported period, incident by incident.
 	err = r.EachSummaryIncident(ctx, prev.Start, period.End, func(in *store.SummaryIncident) error {
-		if !inScope(in.Assignee) {
+		if !touches(in) {
 			return nil
 		}
 		for i := SummaryPeriods - 2; i < SummaryPeriods; i++ {
 			add(&histCounts[i], in, hist[i])
 		}
-		if in.ProblemID != nil {
-			problemIncidents[*in.ProblemID] = true
-		}
 		// The reported period in detail.
 		party := in.Assignee
-		cellsOf(party)
+		own := inScope(party)
+		if own {
+			cellsOf(party)
+			if in.ProblemID != nil {
+				problemIncidents[*in.ProblemID] = true
+			}
+		}
 		pi := -1
 		for i, p := range prios {
 			if string(in.Priority) == p {
@@ -377,9 +396,9 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 				continue
 			}
 			// A breach counts against who held the incident then.
-			who := party
-			if by := []string{in.ResponseBreachedBy, in.ResolutionBreachedBy}[mi]; !o.met && by != "" {
-				who = by
+			who := whose(in, mi, o.met)
+			if !inScope(who) {
+				continue
 			}
 			wc := cellsOf(who)
 			if pi >= 0 {
@@ -393,12 +412,12 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 				partyAll[who].met++
 			}
 		}
-		if o := respOutcome(in); o.ok && within(&o.at, period) && in.FirstResponseAt != nil {
+		if o := respOutcome(in); own && o.ok && within(&o.at, period) && in.FirstResponseAt != nil {
 			h := calOf(in, sla.Response).Between(in.CreatedAt, *in.FirstResponseAt).Hours()
 			respTimes[string(in.Priority)] = append(respTimes[string(in.Priority)], h)
 			respTimes["party:"+party] = append(respTimes["party:"+party], h)
 		}
-		if o := resOutcome(in); o.ok && within(&o.at, period) && doneAt(in) != nil {
+		if o := resOutcome(in); own && o.ok && within(&o.at, period) && doneAt(in) != nil {
 			h := calOf(in, sla.Resolution).Between(in.CreatedAt, *doneAt(in)).Hours()
 			resTimes[string(in.Priority)] = append(resTimes[string(in.Priority)], h)
 			resTimes["party:"+party] = append(resTimes["party:"+party], h)
@@ -410,10 +429,15 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 			by     string
 		}{{in.ResponseBreachedAt, "first response", in.FirstResponseAt, in.ResponseBreachedBy},
 			{in.ResolutionBreachedAt, "resolution", doneAt(in), in.ResolutionBreachedBy}} {
-			if !within(m.at, period) || len(sum.Breaches) >= maxBreachLines {
-				if within(m.at, period) {
-					sum.MoreBreaches++
-				}
+			who := party
+			if m.by != "" {
+				who = m.by
+			}
+			if !within(m.at, period) || !inScope(who) {
+				continue
+			}
+			if len(sum.Breaches) >= maxBreachLines {
+				sum.MoreBreaches++
 				continue
 			}
 			// By how much: from the breach (when the target passed) to
@@ -428,16 +452,15 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 				}
 				by = "open, " + longSpanWords(end.Sub(*m.at)) + " over at the period's end"
 			}
-			who := party
-			if m.by != "" {
-				who = m.by
-			}
 			ack := "not acknowledged"
 			if in.AcknowledgedBy != "" && in.AcknowledgedAt != nil && !in.AcknowledgedAt.Before(*m.at) {
 				ack = "acknowledged by " + in.AcknowledgedBy + " " + in.AcknowledgedAt.In(loc).Format("Mon 2 Jan 15:04")
 			}
 			sum.Breaches = append(sum.Breaches, BreachLine{Key: in.Key, Subject: clipWords(in.Subject), Party: partyName(cfg, who),
 				Metric: m.metric, By: by, Level: in.EscalationLevel, Ack: ack})
+		}
+		if !own {
+			return nil // another party's incident, read for the breach it counts against this one
 		}
 		if within(&in.CreatedAt, period) && in.Repeat {
 			repeats = append(repeats, in.Key)

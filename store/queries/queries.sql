@@ -214,13 +214,14 @@ ORDER BY incidents.id;
 -- name: register-problems
 -- The register's problems: those created in [?, ?) and those linked to an
 -- incident opened in [?, ?), with their linked incident counts. Scoped to
--- an assignee (the last two parameters, '' for none): only problems one
--- of its incidents is linked to.
+-- an assignee (the last parameters, '' for none): only problems one of its
+-- incidents opened in the range is linked to.
 SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
 FROM problems
 WHERE ((problems.created_at >= ? AND problems.created_at < ?)
    OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?))
-  AND (CAST(? AS TEXT) = '' OR EXISTS (SELECT 1 FROM incidents AS s WHERE s.problem_id = problems.id AND s.assignee = ?))
+  AND (CAST(? AS TEXT) = '' OR EXISTS (SELECT 1 FROM incidents AS s WHERE s.problem_id = problems.id AND s.assignee = ?
+      AND s.created_at >= ? AND s.created_at < ?))
 ORDER BY problems.id;
 
 -- name: count-fingerprinted

@@ -336,6 +336,18 @@ func pageTree(root pdf.Value) ([]pdf.Value, error) {
 			return fmt.Errorf("%w: the page tree loops or is deeper than %d", ErrMalformed, maxDepth)
 		}
 		if n.Key("Type").Name() == "Page" {
+			// The library looks inherited attributes up the /Parent
+			// chain without a bound: a page that is its own parent, or a
+			// loop of parents, would never return.
+			p := n
+			for up := 0; ; up++ {
+				if up > maxDepth {
+					return fmt.Errorf("%w: a page's /Parent chain loops or is deeper than %d", ErrMalformed, maxDepth)
+				}
+				if p = p.Key("Parent"); p.IsNull() {
+					break
+				}
+			}
 			pages = append(pages, n)
 			return nil
 		}

@@ -313,3 +313,20 @@ func TestPDFPageTreeLoop(t *testing.T) {
 		t.Fatal("PDFText did not return on a looping page tree")
 	}
 }
+
+// TestPDFParentLoop: a page that is its own /Parent (the library's lookup
+// of inherited resources would never return) is refused at once.
+func TestPDFParentLoop(t *testing.T) {
+	data := pdfOf("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 3 0 R /Contents 4 0 R >>", "<< /Length 20 >>\nstream\nBT (Cause) Tj ET    \nendstream")
+	done := make(chan error, 1)
+	go func() { _, err := PDFText(data); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrMalformed) {
+			t.Errorf("PDFText of a page that is its own parent: %v, want ErrMalformed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("PDFText did not return on a /Parent loop")
+	}
+}

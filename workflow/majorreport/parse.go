@@ -144,6 +144,9 @@ type Report struct {
 	Actions []Action `json:"actions,omitempty"`
 	// Truncated is true when the text was longer than MaxTextBytes.
 	Truncated bool `json:"truncated,omitempty"`
+	// Authors are the addresses whose mail added to the report (set by
+	// the helpdesk when it records the report; Parse leaves it empty).
+	Authors []string `json:"authors,omitempty"`
 }
 
 // Text returns the text of the section named name (configured or
