@@ -233,12 +233,7 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 		case level > len(chain):
 			level = len(chain) // reminders go to the highest level there is
 		}
-		if level >= 1 {
-			to = []string{chain[level-1]}
-			if level >= 2 {
-				cc = []string{chain[level-2]}
-			}
-		}
+		to, cc = levelRecipients(chain, level)
 	}
 	switch {
 	case len(to) > 0:
@@ -267,6 +262,20 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 		inReplyTo: inReplyTo, refs: inReplyTo,
 	})
 	return err
+}
+
+// levelRecipients are who an escalation to chain level l (1-based) goes
+// to: the person at that level, the level below in Cc; none past the
+// chain's end.
+func levelRecipients(chain []string, l int) (to, cc []string) {
+	if l < 1 || l > len(chain) {
+		return nil, nil
+	}
+	to = []string{chain[l-1]}
+	if l >= 2 {
+		cc = []string{chain[l-2]}
+	}
+	return to, cc
 }
 
 // responsible are the addresses of the party that does the work: a

@@ -557,16 +557,15 @@ func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 			*now = berlin(t, "2026-11-30 13:30")
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
 			*now = berlin(t, "2026-11-30 13:40")
-			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <ack-acme@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
+			ingest(t, eng, reply("account.manager@acme-it.example", key, "ack-acme@x", acmeAR, "#ack\r\n"))
 			inc, _ := st.IncidentByKey(ctx, key)
 			if inc.AcknowledgedBy != "" {
 				t.Fatalf("the provider's account manager acknowledged the team's breach: %q", inc.AcknowledgedBy)
 			}
-			var reply string
-			st.DB().Get(&reply, `SELECT text_body FROM outbox WHERE kind = 'command_reply' ORDER BY id DESC LIMIT 1`)
-			if !strings.Contains(reply, "not yours to acknowledge") {
-				t.Errorf("the refusal does not say why:\n%s", reply)
+			var answer string
+			st.DB().Get(&answer, `SELECT text_body FROM outbox WHERE kind = 'command_reply' ORDER BY id DESC LIMIT 1`)
+			if !strings.Contains(answer, "not yours to acknowledge") {
+				t.Errorf("the refusal does not say why:\n%s", answer)
 			}
 			tickAt("2026-11-30 17:00")
 			if got := strings.Join(slaMails(t, st), "; "); !strings.Contains(got, "sla_level it-manager@example.com") {
@@ -581,8 +580,7 @@ func TestAckOnlyByTheBreachingPartysChain(t *testing.T) {
 				t.Errorf("the contract's escalation: %q", subjects)
 			}
 			*now = berlin(t, "2026-11-30 17:10")
-			ingest(t, eng, []byte("From: it-manager@example.com\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <ack-it@x>\r\n"+ownAR+"\r\n\r\n#ack\r\n"))
+			ingest(t, eng, reply("it-manager@example.com", key, "ack-it@x", ownAR, "#ack\r\n"))
 			inc, _ = st.IncidentByKey(ctx, key)
 			if inc.AcknowledgedBy != "it-manager@example.com" {
 				t.Fatalf("the team's manager did not acknowledge: %q", inc.AcknowledgedBy)
@@ -616,13 +614,12 @@ func TestAckOfAContractBreach(t *testing.T) {
 				t.Fatalf("the contract's breach was not escalated: %s", got)
 			}
 			*now = berlin(t, "2026-11-30 11:40")
-			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <ack-acme@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
+			ingest(t, eng, reply("account.manager@acme-it.example", key, "ack-acme@x", acmeAR, "#ack\r\n"))
 			inc, _ := st.IncidentByKey(ctx, key)
 			if inc.AcknowledgedBy != "account.manager@acme-it.example" {
-				var reply string
-				st.DB().Get(&reply, `SELECT text_body FROM outbox WHERE kind = 'command_reply' ORDER BY id DESC LIMIT 1`)
-				t.Fatalf("the account manager could not acknowledge the contract's breach: %q\n%s", inc.AcknowledgedBy, reply)
+				var answer string
+				st.DB().Get(&answer, `SELECT text_body FROM outbox WHERE kind = 'command_reply' ORDER BY id DESC LIMIT 1`)
+				t.Fatalf("the account manager could not acknowledge the contract's breach: %q\n%s", inc.AcknowledgedBy, answer)
 			}
 			for _, at := range []string{"2026-12-01 11:30", "2026-12-01 12:00"} {
 				*now = berlin(t, at)
@@ -785,8 +782,7 @@ func TestProviderFirstResponseAfterHandOver(t *testing.T) {
 			*now = berlin(t, "2026-11-30 09:40")
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
 			*now = berlin(t, "2026-11-30 10:00")
-			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <s1@x>\r\n"+acmeAR+"\r\n\r\nWe are on it.\r\n"))
+			ingest(t, eng, reply("servicedesk@acme-it.example", key, "s1@x", acmeAR, "We are on it.\r\n"))
 			for _, at := range []string{"2026-11-30 11:40", "2026-11-30 16:00"} {
 				*now = berlin(t, at)
 				if _, err := eng.Tick(ctx); err != nil {
@@ -804,14 +800,12 @@ func TestProviderFirstResponseAfterHandOver(t *testing.T) {
 			// Resolved, reopened by the requester, answered the next day
 			// within 4 business hours: no response level for generation 2.
 			*now = berlin(t, "2026-11-30 16:10")
-			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <s2@x>\r\n"+acmeAR+"\r\n\r\n#resolve\r\nFixed.\r\n"))
+			ingest(t, eng, reply("servicedesk@acme-it.example", key, "s2@x", acmeAR, "#resolve\r\nFixed.\r\n"))
 			*now = berlin(t, "2026-11-30 16:30")
 			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] x", "c2@x", ownAR))
 			n := len(slaMails(t, st))
 			*now = berlin(t, "2026-12-01 09:00")
-			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <s3@x>\r\n"+acmeAR+"\r\n\r\nLooking again.\r\n"))
+			ingest(t, eng, reply("servicedesk@acme-it.example", key, "s3@x", acmeAR, "Looking again.\r\n"))
 			for _, at := range []string{"2026-12-01 12:00", "2026-12-02 12:00"} {
 				*now = berlin(t, at)
 				eng.Tick(ctx)
@@ -847,8 +841,7 @@ func TestAcksOfTwoChains(t *testing.T) {
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
 			tick("2026-11-30 15:40") // acme's contract (2h) breached: its level 1
 			*now = berlin(t, "2026-11-30 16:00")
-			ingest(t, eng, []byte("From: account.manager@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <k2@x>\r\n"+acmeAR+"\r\n\r\n#ack\r\n"))
+			ingest(t, eng, reply("account.manager@acme-it.example", key, "k2@x", acmeAR, "#ack\r\n"))
 			n := len(slaMails(t, st))
 			tick("2026-11-30 17:00")
 			tick("2026-12-01 13:00")
@@ -877,13 +870,11 @@ func TestBreachOutlivesReopenAndHandOver(t *testing.T) {
 			*now = berlin(t, "2026-11-30 14:10")
 			ingest(t, eng, commandMailTo(key, "alice.admin@example.com", "#assign acme", "a1@x"))
 			*now = berlin(t, "2026-11-30 14:30")
-			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <s1@x>\r\n"+acmeAR+"\r\n\r\n#resolve\r\nDone.\r\n"))
+			ingest(t, eng, reply("servicedesk@acme-it.example", key, "s1@x", acmeAR, "#resolve\r\nDone.\r\n"))
 			*now = berlin(t, "2026-12-01 11:00")
 			ingest(t, eng, raw("carol@example.com", "Re: ["+key+"] x", "c2@x", ownAR))
 			*now = berlin(t, "2026-12-01 11:30")
-			ingest(t, eng, []byte("From: servicedesk@acme-it.example\r\nTo: support@example.com\r\nSubject: Re: ["+key+"] x\r\n"+
-				"Message-ID: <s2@x>\r\n"+acmeAR+"\r\n\r\nLooking again.\r\n"))
+			ingest(t, eng, reply("servicedesk@acme-it.example", key, "s2@x", acmeAR, "Looking again.\r\n"))
 			inc, _ := st.IncidentByKey(ctx, key)
 			if inc.ClockGeneration != 2 {
 				t.Fatalf("generation %d, want 2 after the reopen", inc.ClockGeneration)

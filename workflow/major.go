@@ -269,11 +269,8 @@ func (p *processing) majorData(inc *store.Incident, kind string) MajorData {
 	d := MajorData{HelpdeskName: cfg.Helpdesk.Name, Key: inc.Key, Subject: inc.Subject, Requester: inc.Requester,
 		Priority: string(inc.Priority), Kind: kind, Party: partyName(cfg, owes(inc)),
 		Resolved: inWords(cfg, inc.ResolvedAt), Due: inWords(cfg, inc.ReportDueAt), Sections: cfg.Major.Sections}
-	r := reportOf(inc)
+	r := reportOf(inc) // requestReport stores every section as missing
 	d.Missing, d.Report = r.Missing, r.Sections
-	if inc.ReportStatus != "" && len(r.Sections) == 0 {
-		d.Missing = cfg.Major.Sections
-	}
 	return d
 }
 
@@ -856,9 +853,8 @@ func (p *processing) reportNotice(ctx context.Context, inc *store.Incident, kind
 		detail = fmt.Sprintf("reminder %d: report due %s", n, inWords(cfg, inc.ReportDueAt))
 	} else {
 		ev, d.Kind, d.Level = EvReportOverdue, "overdue", level
-		to = []string{chainLevel(cfg, owes(inc), level)}
-		if level >= 2 {
-			cc = []string{chainLevel(cfg, owes(inc), level-1)}
+		if pt := directoryOf(cfg).Party(owes(inc)); pt != nil {
+			to, cc = levelRecipients(pt.Chain, level)
 		}
 		if over := partyCalendar(cfg, owes(inc)).Between(*inc.ReportDueAt, p.now); over > 0 {
 			d.Overdue = spanWords(over)

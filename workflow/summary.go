@@ -422,17 +422,13 @@ func BuildSummary(ctx context.Context, r store.Reader, cfg *config.Config, s *co
 			resTimes[string(in.Priority)] = append(resTimes[string(in.Priority)], h)
 			resTimes["party:"+party] = append(resTimes["party:"+party], h)
 		}
-		for _, m := range []struct {
+		for mi, m := range []struct {
 			at     *time.Time
 			metric string
 			done   *time.Time
-			by     string
-		}{{in.ResponseBreachedAt, "first response", in.FirstResponseAt, in.ResponseBreachedBy},
-			{in.ResolutionBreachedAt, "resolution", doneAt(in), in.ResolutionBreachedBy}} {
-			who := party
-			if m.by != "" {
-				who = m.by
-			}
+		}{{in.ResponseBreachedAt, "first response", in.FirstResponseAt},
+			{in.ResolutionBreachedAt, "resolution", doneAt(in)}} {
+			who := whose(in, mi, false)
 			if !within(m.at, period) || !inScope(who) {
 				continue
 			}

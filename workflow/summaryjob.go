@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -152,7 +153,7 @@ func (e *Engine) summaryMail(ctx context.Context, r store.Reader, s *config.Summ
 		}
 		name := fmt.Sprintf("register-%s.%s", sum.Period.Key, f)
 		var buf, probs bytes.Buffer
-		var pw *bytes.Buffer
+		var pw io.Writer // csv: the problems in a file of their own
 		if f == "csv" {
 			pw = &probs
 		}
@@ -160,13 +161,7 @@ func (e *Engine) summaryMail(ctx context.Context, r store.Reader, s *config.Summ
 		if s.Scope != "all" {
 			scope = s.Scope // its own incidents only
 		}
-		var err error
-		if pw != nil {
-			err = register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, scope, &buf, pw)
-		} else {
-			err = register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, scope, &buf, nil)
-		}
-		if err != nil {
+		if err := register.Write(ctx, r, e.Cfg, now, f, sum.Period.Start, sum.Period.End, scope, &buf, pw); err != nil {
 			return nil, nil, fmt.Errorf("register attachment: %w", err)
 		}
 		ct := "text/csv; charset=utf-8"
@@ -174,7 +169,7 @@ func (e *Engine) summaryMail(ctx context.Context, r store.Reader, s *config.Summ
 			ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 		}
 		files = append(files, store.OutboxFile{Filename: name, ContentType: ct, Data: buf.Bytes()})
-		if pw != nil {
+		if f == "csv" {
 			files = append(files, store.OutboxFile{Filename: fmt.Sprintf("register-%s-problems.csv", sum.Period.Key), ContentType: ct, Data: probs.Bytes()})
 		}
 	}

@@ -220,33 +220,7 @@ func TestEscalationSurvivesSIGKILL(t *testing.T) {
 
 			// The server holds the level-1 mail at RCPT until the child
 			// is dead.
-			reached, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			smtpSrv.Fail(func(rcpt string) *smtp.SMTPError {
-				if rcpt == "it-lead@example.com" {
-					once.Do(func() { close(reached) })
-					<-release
-				}
-				return nil
-			})
-			cmd := child("2026-11-30 13:00")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case <-reached:
-			case err := <-exited:
-				t.Fatalf("the child ended before sending the escalation: %v", err)
-			case <-time.After(2 * time.Minute):
-				cmd.Process.Kill()
-				t.Fatal("the escalation never reached the SMTP server")
-			}
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
-			close(release)
-			smtpSrv.Fail(nil)
+			killWhileDelivering(t, smtpSrv, child("2026-11-30 13:00"), "it-lead@example.com")
 
 			st := testutil.OpenURL(t, u)
 			var level int
@@ -316,4 +290,37 @@ func TestConfigChangeAppliesAtNextRun(t *testing.T) {
 	if want := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC); !due.Equal(want) {
 		t.Errorf("response due %s, want %s (09:00 Berlin + 1h)", due, want)
 	}
+}
+
+// killWhileDelivering starts cmd, lets the SMTP server hold the mail to
+// rcpt at RCPT until the process is dead, and kills it there with
+// SIGKILL: what it queued is committed, that mail not yet accepted.
+func killWhileDelivering(t *testing.T, smtpSrv *mailsim.SMTPServer, cmd *exec.Cmd, rcpt string) {
+	t.Helper()
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	smtpSrv.Fail(func(r string) *smtp.SMTPError {
+		if r == rcpt {
+			once.Do(func() { close(reached) })
+			<-release
+		}
+		return nil
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-reached:
+	case err := <-exited:
+		t.Fatalf("the child ended before sending the mail to %s: %v", rcpt, err)
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("the mail to %s never reached the SMTP server", rcpt)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+	close(release)
+	smtpSrv.Fail(nil)
 }

@@ -4,11 +4,7 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
 )
@@ -95,33 +91,7 @@ remind_every = "1d4h"
 
 			// Wednesday 10:00: level 1; the server holds the mail at RCPT
 			// until the child is dead.
-			reached, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			smtpSrv.Fail(func(rcpt string) *smtp.SMTPError {
-				if rcpt == "it-lead@example.com" {
-					once.Do(func() { close(reached) })
-					<-release
-				}
-				return nil
-			})
-			cmd := child("2026-12-02 10:00")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case <-reached:
-			case err := <-exited:
-				t.Fatalf("the child ended before sending the overdue escalation: %v", err)
-			case <-time.After(2 * time.Minute):
-				cmd.Process.Kill()
-				t.Fatal("the overdue escalation never reached the SMTP server")
-			}
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
-			close(release)
-			smtpSrv.Fail(nil)
+			killWhileDelivering(t, smtpSrv, child("2026-12-02 10:00"), "it-lead@example.com")
 			runAt("2026-12-02 10:00")
 			runAt("2026-12-02 10:00")
 			want = append(want, "it-lead@example.com: [HD-1] Escalation level 1")

@@ -27,7 +27,7 @@ import (
 func cmdRun(e *env, args []string) error {
 	fs := newFlags("run", e)
 	once := fs.Bool("once", false, "one intake cycle, one tick, one outbox flush, then exit")
-	nowFlag := fs.String("now", "", "with --once: the time to run at (RFC 3339): the clock of the whole run (new records, the tick, outbox claims, retry times, sent_at)")
+	nowS := fs.String("now", "", "with --once: the time to run at (RFC 3339): the clock of the whole run (new records, the tick, outbox claims, retry times, sent_at)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,10 +44,10 @@ func cmdRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
+	if *nowS != "" {
+		t, err := nowFlag(*nowS)
 		if err != nil {
-			return exitf(exitUsage, "--now: want RFC 3339 (2026-11-23T09:00:00Z), got %q", *nowFlag)
+			return err
 		}
 		eng.Now = func() time.Time { return t.UTC() }
 	}

@@ -585,9 +585,10 @@ func (c *Calendar) rawWall(t time.Time, d Date) time.Duration {
 }
 
 // fallBack returns how far the wall clock went back at the change that
-// started t's zone period, and that change, if t lies in the repeated
-// stretch after it (the wall clock shows a time it showed before).
-func (c *Calendar) fallBack(t time.Time) (time.Duration, time.Time) {
+// started t's zone period, and that change, when t lies within that
+// stretch after it (the wall clock shows a time it showed before); its
+// end, the change plus the stretch, counts too when inclusive.
+func (c *Calendar) fallBack(t time.Time, inclusive bool) (time.Duration, time.Time) {
 	lt := t.In(c.loc)
 	from, _ := lt.ZoneBounds()
 	if from.IsZero() {
@@ -596,7 +597,7 @@ func (c *Calendar) fallBack(t time.Time) (time.Duration, time.Time) {
 	_, now := lt.Zone()
 	_, before := from.Add(-time.Nanosecond).In(c.loc).Zone()
 	back := time.Duration(before-now) * time.Second
-	if back > 0 && t.Sub(from) < back {
+	if in := t.Sub(from); back > 0 && (in < back || inclusive && in == back) {
 		return back, from
 	}
 	return 0, time.Time{}
@@ -606,7 +607,7 @@ func (c *Calendar) fallBack(t time.Time) (time.Duration, time.Time) {
 // repeats, the wall position stays where the clock stood before the change.
 func (c *Calendar) wall(t time.Time, d Date) time.Duration {
 	w := c.rawWall(t, d)
-	if back, from := c.fallBack(t); back > 0 {
+	if back, from := c.fallBack(t, false); back > 0 {
 		w = w - t.Sub(from) + back
 	}
 	return w
@@ -629,13 +630,8 @@ func (c *Calendar) atWall(d Date, w time.Duration) time.Time {
 	// In the stretch a fall-back change repeats, or at its end: the wall
 	// clock reached w first before the change (its end, the instant the
 	// clock went back, for w at the end of the repeated stretch).
-	lt := t.In(c.loc)
-	if from, _ := lt.ZoneBounds(); !from.IsZero() {
-		_, now := lt.Zone()
-		_, before := from.Add(-time.Nanosecond).In(c.loc).Zone()
-		if back := time.Duration(before-now) * time.Second; back > 0 && t.Sub(from) <= back {
-			return t.Add(-back)
-		}
+	if back, _ := c.fallBack(t, true); back > 0 {
+		return t.Add(-back)
 	}
 	return t
 }
