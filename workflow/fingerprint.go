@@ -41,7 +41,6 @@ import (
 // Fingerprint is the canonical word set of an incident's issue.
 type Fingerprint struct {
 	Tokens []string // sorted, unique
-	tri    []string // sorted, unique trigrams of Tokens
 }
 
 // String is the fingerprint as stored: the tokens joined by spaces.
@@ -64,60 +63,16 @@ please pls plz urgent asap help helpdesk issue issues problem problems question 
 keeps keep kept getting get gets got won wont cant cannot doesnt dont isnt arent since today yesterday tomorrow morning afternoon
 need needs needed says said after about while out possible lots lot stays stay microsoft nothing anything something
 der die das ein eine einen dem den des und oder aber mit ohne bei von zu im ist sind war nicht kein keine auch noch bitte hilfe
-seit heute wieder immer mein meine sich es wird werden kann ab beim geht mehr
+seit heute wieder immer mein meine sich es wird werden kann ab beim mehr
 auf aus für fur vom nach sehr am an im ins zum zur bis wie was wo warum ich mir mich wir uns ihr sie dass weil
 brauche braucht benötigt benötige bekomme bekommt lässt ständig dauernd plötzlich neu neue neuer neues bzw
-asking constant constantly repeatedly ages forever extremely super really
+asking constant constantly repeatedly ages forever extremely super really already anymore whenever every happen happens happening
+whole several everyone anyone someone colleague colleagues stopped started suddenly
+möglich moglich unmöglich bleibt bleiben ganz ganze ganzes ganzen betrifft betroffen kollege kollegen kollegin mehrere schon mal kurz gerade leider dringend
+wichtig sofort ewig dauern dauert uhr tag tage tagen anderem anderen jetzt trotz
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
+ce cette depuis très tres matin soir vers pendant plusieurs heures toujours rien
 el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias`)
-
-// synonyms map words of several languages, and variants, to one word.
-var synonyms = map[string]string{
-	"startup": "start", "starting": "start", "boot": "start", "booting": "start", "launch": "start", "open": "start", "opening": "start",
-	"starten": "start", "start": "start", "démarrage": "start", "démarre": "start", "demarrage": "start", "inicio": "start", "arranque": "start",
-	"crash": "crash", "crashes": "crash", "crashing": "crash", "crashed": "crash", "absturz": "crash", "abstürzt": "crash", "stürzt": "crash", "sturzt": "crash",
-	"plante": "crash", "planté": "crash", "bloqueo": "crash", "freeze": "crash", "freezes": "crash", "frozen": "crash", "hangs": "crash", "hang": "crash",
-	"closes": "crash", "bluescreen": "crash", "bsod": "crash",
-	"printer": "printer", "printers": "printer", "drucker": "printer", "imprimante": "printer", "impresora": "printer", "print": "printer", "printing": "printer", "drucken": "printer", "druckt": "printer",
-	"jam": "jam", "jams": "jam", "jammed": "jam", "papierstau": "jam", "stau": "jam", "bourrage": "jam", "atasco": "jam",
-	"password": "password", "passwort": "password", "kennwort": "password", "mot": "password", "contraseña": "password", "pw": "password", "pwd": "password",
-	"login": "login", "logon": "login", "log": "login", "signin": "login", "sign": "login", "anmelden": "login", "anmeldung": "login", "connexion": "login",
-	"locked": "lock", "lockout": "lock", "lock": "lock", "gesperrt": "lock", "bloqué": "lock", "bloqueada": "lock",
-	"wifi": "wifi", "wlan": "wifi", "wireless": "wifi", "wi": "wifi",
-	"email": "email", "mail": "email", "mails": "email", "emails": "email", "e-mail": "email", "courriel": "email", "correo": "email",
-	"internet": "network", "network": "network", "netzwerk": "network", "réseau": "network", "reseau": "network", "red": "network", "connection": "network", "connectivity": "network",
-	"slow": "slow", "langsam": "slow", "lent": "slow", "lenta": "slow", "sluggish": "slow", "performance": "slow",
-	"full": "full", "voll": "full", "plein": "full", "lleno": "full",
-	"disk": "disk", "drive": "disk", "festplatte": "disk", "disque": "disk", "disco": "disk", "storage": "disk", "space": "disk", "speicher": "disk",
-	"screen": "screen", "monitor": "screen", "display": "screen", "bildschirm": "screen", "écran": "screen", "ecran": "screen", "pantalla": "screen",
-	"black": "black", "schwarz": "black", "noir": "black", "negra": "black", "blank": "black",
-	"sync": "sync", "syncing": "sync", "synchronizing": "sync", "synchronisiert": "sync", "synchronisation": "sync", "synchronization": "sync",
-	"calendar": "calendar", "kalender": "calendar", "calendrier": "calendar", "calendario": "calendar",
-	"fail": "fail", "fails": "fail", "failed": "fail", "failure": "fail", "failing": "fail", "error": "fail", "errors": "fail", "fehler": "fail", "erreur": "fail",
-	"auth": "auth", "authentication": "auth", "authenticate": "auth", "authentifizierung": "auth",
-	"audio": "audio", "sound": "audio", "ton": "audio", "son": "audio", "sonido": "audio",
-	"drop": "drop", "drops": "drop", "dropping": "drop", "disconnect": "drop", "disconnects": "drop", "disconnecting": "drop", "disconnected": "drop", "bricht": "drop",
-	"reset": "reset", "forgot": "reset", "forgotten": "reset", "zurücksetzen": "reset", "vergessen": "reset", "réinitialiser": "reset", "oublié": "reset",
-	"send": "send", "sent": "send", "sending": "send", "senden": "send", "envoyer": "send", "enviar": "send",
-	"starter": "starter", "hire": "starter", "employee": "starter", "joiner": "starter", "mitarbeiter": "starter",
-	"licence": "license", "license": "license", "lizenz": "license",
-	"meeting": "meeting", "meetings": "meeting", "besprechung": "meeting", "réunion": "meeting", "reunión": "meeting",
-	// German words of the helpdesk's everyday faults, to their English
-	// word (after the stop words; stemmed forms where the stemmer
-	// would leave a German ending).
-	"fehlt": "missing", "fehlen": "missing", "verschwunden": "missing", "weg": "missing", "missing": "missing", "gone": "missing", "disappeared": "missing",
-	"abgelaufen": "expir", "erkennt": "detect", "erkannt": "detect", "flackert": "flicker", "flackern": "flicker", "flickering": "flicker", "flickers": "flicker",
-	"laut": "loud", "lüfter": "fan", "akku": "battery", "kamera": "camera", "mikrofon": "microphone", "mic": "microphone", "microphon": "microphone",
-	"postfach": "mailbox", "sammelpostfach": "mailbox", "zugriff": "access", "zugang": "access", "handy": "mobile", "diensthandy": "mobile", "iphone": "mobile", "mobil": "mobile", "cell": "mobile",
-	"telefon": "phone", "phon": "phone", "gast": "guest", "ordner": "folder", "datei": "file", "dateien": "file", "gelöscht": "delet", "gelöschte": "delet",
-	"wiederherstellen": "restor", "makros": "macro", "makro": "macro", "zertifikat": "certificat", "zertifikatsfehler": "certificat", "signatur": "signature",
-	"abwesenheitsnotiz": "out-of-office", "freigeben": "shar", "freigabe": "shar", "beamer": "projector", "ausweis": "badg", "tür": "door",
-	"installieren": "install", "installation": "install", "speichern": "save", "lädt": "load", "laden": "load", "erreichbar": "reach", "gebäude": "build", "raum": "room",
-	"farbig": "colour", "farbe": "colour", "color": "colour", "leer": "empty", "langsame": "slow", "deaktiviert": "disabl", "sperren": "disabl",
-	"deactivate": "disabl", "deaktivieren": "disabl", "konto": "account", "benutzer": "user", "getrennt": "offlin", "offline": "offlin",
-	"bildschirme": "screen", "nachrichten": "messag", "datenträger": "disk", "laufwerk": "disk",
-	"work": "work", "working": "work", "works": "work", "funktioniert": "work", "fonctionne": "work", "funciona": "work", "broken": "work", "kaputt": "work", "down": "work",
-}
 
 func wordSet(s string) map[string]bool {
 	out := map[string]bool{}
@@ -125,30 +80,6 @@ func wordSet(s string) map[string]bool {
 		out[w] = true
 	}
 	return out
-}
-
-// stem removes the commonest English endings, conservatively (a stem
-// keeps at least four letters), and a final "e", so that "expired",
-// "expires" and "expire" meet at "expir", and "shared" and "share" at
-// "shar". A double "s" stays ("access").
-func stem(w string) string {
-	n := len([]rune(w))
-	switch {
-	case strings.HasSuffix(w, "ies") && n >= 6:
-		return strings.TrimSuffix(w, "ies") + "y"
-	case strings.HasSuffix(w, "ied") && n >= 6:
-		return strings.TrimSuffix(w, "ied") + "y"
-	}
-	for _, suf := range []string{"ing", "ed", "es", "s"} {
-		if strings.HasSuffix(w, suf) && n-len(suf) >= 4 && !(suf == "s" && strings.HasSuffix(w, "ss")) {
-			w = strings.TrimSuffix(w, suf)
-			break
-		}
-	}
-	if strings.HasSuffix(w, "e") && len([]rune(w)) >= 5 {
-		w = strings.TrimSuffix(w, "e")
-	}
-	return w
 }
 
 // NewFingerprint makes the fingerprint of an incident from its subject
@@ -163,14 +94,19 @@ func NewFingerprint(subject, firstLine string, ignore []string) Fingerprint {
 	if len(toks) < 2 {
 		toks = append(toks, canonical(firstLine, ign)...)
 	}
-	sort.Strings(toks)
-	out := toks[:0]
-	for i, t := range toks {
-		if i == 0 || t != toks[i-1] {
+	return Fingerprint{Tokens: sortedSet(toks)}
+}
+
+// sortedSet sorts ws and drops repeats, in place.
+func sortedSet(ws []string) []string {
+	sort.Strings(ws)
+	out := ws[:0]
+	for i, t := range ws {
+		if i == 0 || t != ws[i-1] {
 			out = append(out, t)
 		}
 	}
-	return Fingerprint{Tokens: out, tri: trigrams(out)}
+	return out
 }
 
 func canonical(s string, ignore map[string]bool) []string {
@@ -181,8 +117,17 @@ func canonical(s string, ignore map[string]bool) []string {
 	// A host name stands for its first label without digits
 	// ("fileserver01.corp.example.com" → "fileserver").
 	s = hostRe.ReplaceAllStringFunc(s, func(h string) string { return strings.SplitN(h, ".", 2)[0] })
+	s = signInRe.ReplaceAllString(s, " signin ")
+	// A floor keeps its number: the printer on the 2nd floor is not the
+	// one on the 3rd.
 	var toks []string
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	s = floorRe.ReplaceAllStringFunc(s, func(m string) string {
+		toks = append(toks, floorToken(floorRe.FindStringSubmatch(m)))
+		return " "
+	})
+	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	de := isGerman(words)
+	for _, w := range words {
 		// Numbers and ids are masked: the letters of "srv01" stay, a bare
 		// number goes.
 		w = strings.TrimFunc(strings.Map(func(r rune) rune {
@@ -194,20 +139,51 @@ func canonical(s string, ignore map[string]bool) []string {
 		if len([]rune(w)) < 2 || stopWords[w] || ignore[w] {
 			continue
 		}
-		if syn, ok := synonyms[w]; ok {
-			w = syn
+		var parts []string
+		if c, ok := lookup(w, de); ok {
+			parts = []string{c}
+		} else if cs := decompound(w, de); cs != nil {
+			parts = cs
 		} else {
-			w = stem(w)
-			if syn, ok := synonyms[w]; ok {
-				w = syn
+			parts = []string{stemWord(w, de)}
+		}
+		for _, p := range parts {
+			if !stopWords[p] && !ignore[p] && len([]rune(p)) >= 2 {
+				toks = append(toks, p)
 			}
 		}
-		if stopWords[w] || ignore[w] {
-			continue
-		}
-		toks = append(toks, w)
 	}
 	return toks
+}
+
+var (
+	signInRe = regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on)\b`)
+	// "3rd floor", "third floor", "floor 3", "3. OG", "3. Stock",
+	// "Etage 3", "2OG", "EG".
+	floorRe = regexp.MustCompile(`(?i)\b(?:(\d{1,2})(?:st|nd|rd|th|\.)?\s*(?:floor|fl|og|stock|etage|obergeschoss)|(ground|first|second|third|fourth|fifth|erste[nmr]?|zweite[nmr]?|dritte[nmr]?|vierte[nmr]?)\s+(?:floor|stock|etage|og)|(?:floor|etage|level)\s+(\d{1,2})|(eg|erdgeschoss))\b`)
+)
+
+var ordinals = map[string]string{"ground": "0", "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+	"erste": "1", "zweite": "2", "dritte": "3", "vierte": "4", "eg": "0", "erdgeschoss": "0"}
+
+// floorToken is "floorN" for a match of floorRe.
+func floorToken(m []string) string {
+	for _, g := range m[1:] {
+		if g == "" {
+			continue
+		}
+		if n, ok := ordinals[strings.TrimRight(g, "nmr")]; ok {
+			return "floor" + n
+		}
+		if n, ok := ordinals[g]; ok {
+			return "floor" + n
+		}
+		if n := strings.TrimLeft(g, "0"); n != "" {
+			return "floor" + n
+		}
+		return "floor0"
+	}
+	return "floor"
 }
 
 // Similarity of two fingerprints, 0..1, every word weighed alike (see
@@ -330,7 +306,7 @@ func (d *DF) Add(f Fingerprint) {
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
 func (d *DF) Similarity(a, b Fingerprint) float64 {
-	if len(a.Tokens) == 0 || len(b.Tokens) == 0 {
+	if len(a.Tokens) == 0 || len(b.Tokens) == 0 || elsewhere(a, b) {
 		return 0
 	}
 	wa, wb := d.weights(a), d.weights(b)
@@ -358,7 +334,7 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 	}
 	for _, i := range onlyA {
 		ta := word(a.Tokens[i])
-		if len([]rune(ta)) < 5 {
+		if len([]rune(ta)) < 5 || isPlace(ta) {
 			continue
 		}
 		best, bj := 0.0, -1
@@ -379,6 +355,27 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 }
 
 func word(t string) string { return t }
+
+// isPlace reports whether a fingerprint word is a place (a floor).
+func isPlace(t string) bool { return strings.HasPrefix(t, "floor") && len(t) > len("floor") }
+
+// elsewhere reports whether two fingerprints name places and no place
+// of one is a place of the other: the printer on the 2nd floor is not
+// the printer on the 3rd, however alike the words.
+func elsewhere(a, b Fingerprint) bool {
+	var pa, pb []string
+	for _, t := range a.Tokens {
+		if isPlace(t) {
+			pa = append(pa, t)
+		}
+	}
+	for _, t := range b.Tokens {
+		if isPlace(t) {
+			pb = append(pb, t)
+		}
+	}
+	return len(pa) > 0 && len(pb) > 0 && common(pa, pb) == 0
+}
 
 // wordTri caches the trigrams of single words (the vocabulary of a
 // helpdesk is small; the cache stops growing at maxWordTri words).

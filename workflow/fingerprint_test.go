@@ -2,25 +2,40 @@ package workflow_test
 
 import (
 	"bufio"
+	"hash/fnv"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
 
-// Recorded quality of the "same issue" decision at the default
-// similarity (0.75) on testdata/repeats.tsv (300 subjects, 83 groups,
-// English and German, with hard negatives), document frequencies from the
-// set itself; the test fails below these. Precision meets the target
-// (0.95); recall is a regression floor at what is measured today, short
-// of the 0.70 aimed at: many paraphrases share no word ("Beamer im Raum A
-// geht nicht" / "No picture on projector room A").
-const (
-	repeatPrecisionFloor = 0.95
-	repeatRecallFloor    = 0.36
-)
+// Recorded quality of the repeat decision on the labelled sets of
+// IT-helpdesk subjects (testdata/repeats*.tsv: English, German, some
+// French; hard negatives), at the default similarity (0.75); the test
+// fails below these. Two readings: the repeat flag, as the daemon
+// decides it (reports in order, joining or opening problems, see
+// evaluate), and every pair of subjects compared alone.
+//
+//   - repeats.tsv is the development set: written with the lexicon and
+//     used to shape it; its figures are the best case.
+//   - repeats-heldout.tsv was written blind to the detector; measured
+//     before and after the lexicon was rebuilt, and its misses read to
+//     find what kind of word was lost (stop words), never to add its own
+//     words to the lexicon.
+//   - repeats-blind.tsv was written blind and measured once, after the
+//     rules were settled: the figure to expect on a helpdesk's own mail.
+var labelledFloors = []struct {
+	file                      string
+	flagPrecision, flagRecall float64
+	pairPrecision, pairRecall float64
+}{
+	{"repeats.tsv", 0.95, 0.64, 0.95, 0.52},
+	{"repeats-heldout.tsv", 0.95, 0.17, 0.90, 0.10},
+	{"repeats-blind.tsv", 0.88, 0.11, 0.84, 0.07},
+}
 
 type labelled struct {
 	group, subject string
@@ -69,34 +84,61 @@ func pairScores(items []labelled, fps []workflow.Fingerprint, threshold float64)
 }
 
 func TestRepeatDetectionQuality(t *testing.T) {
-	items := readLabelled(t, filepath.Join("testdata", "repeats.tsv"))
-	fps := make([]workflow.Fingerprint, len(items))
-	for i, it := range items {
-		fps[i] = workflow.NewFingerprint(it.subject, "", nil)
-	}
-	tp, fp, fn := pairScores(items, fps, 0.75)
-	precision := float64(tp) / float64(max(tp+fp, 1))
-	recall := float64(tp) / float64(max(tp+fn, 1))
-	df := setDF(fps)
-	groups := map[string]bool{}
-	for _, it := range items {
-		groups[it.group] = true
-	}
-	t.Logf("%d subjects in %d groups", len(items), len(groups))
-	t.Logf("pairs: %d true, %d false positives, %d missed: precision %.3f, recall %.3f", tp, fp, fn, precision, recall)
-	if testing.Verbose() && os.Getenv("HELPDESKD_REPEAT_DISAGREE") != "" {
-		for i := range items {
-			for j := i + 1; j < len(items); j++ {
-				same := items[i].group == items[j].group
-				s := df.Similarity(fps[i], fps[j])
-				if same != (s >= 0.75) {
-					t.Logf("%v %.2f %q [%s] / %q [%s]", same, s, items[i].subject, fps[i], items[j].subject, fps[j])
+	for _, fl := range labelledFloors {
+		items := readLabelled(t, filepath.Join("testdata", fl.file))
+		if fl.file == "repeats.tsv" {
+			// Written group by group: put it in an arrival order (fixed
+			// by a hash of each subject).
+			key := func(s string) uint32 { h := fnv.New32a(); h.Write([]byte(s)); return h.Sum32() }
+			sort.SliceStable(items, func(i, j int) bool { return key(items[i].subject) < key(items[j].subject) })
+		}
+		fps := make([]workflow.Fingerprint, len(items))
+		groups := map[string]bool{}
+		for i, it := range items {
+			fps[i] = workflow.NewFingerprint(it.subject, "", nil)
+			groups[it.group] = true
+		}
+		tp, fp, fn := pairScores(items, fps, defaultSimilarity)
+		pairP := float64(tp) / float64(max(tp+fp, 1))
+		pairR := float64(tp) / float64(max(tp+fn, 1))
+		ms := measures(items)
+		base, ours := buildSet(fl.file, items, ms[0]), buildSet(fl.file, items, ms[1])
+		t.Logf("%s: %d subjects in %d groups", fl.file, len(items), len(groups))
+		t.Logf("  thr   %-34s  %s", "TF-IDF cosine: flag P / R, pair P", "token Jaccard baseline: flag P / R, pair P")
+		var baseline []evalScores
+		for k := 50; k <= 95; k += 5 {
+			th := float64(k) / 100
+			o, b := ours.evaluate(th), base.evaluate(th)
+			baseline = append(baseline, b)
+			t.Logf("  %.2f  %.3f / %.3f, %.3f (%3d flags)       %.3f / %.3f, %.3f (%3d flags)", th,
+				o.precision, o.recall, o.pairPrecision, o.flagged, b.precision, b.recall, b.pairPrecision, b.flagged)
+		}
+		at := ours.evaluate(defaultSimilarity)
+		t.Logf("%s at %.2f: flag precision %.3f, recall %.3f (%d of %d repeats); pairs alone: %d true, %d false, %d missed: precision %.3f, recall %.3f",
+			fl.file, defaultSimilarity, at.precision, at.recall, at.correct, at.repeat, tp, fp, fn, pairP, pairR)
+		if at.precision < fl.flagPrecision || at.recall < fl.flagRecall {
+			t.Errorf("%s: flag precision %.3f / recall %.3f below %.2f / %.2f", fl.file, at.precision, at.recall, fl.flagPrecision, fl.flagRecall)
+		}
+		if pairP < fl.pairPrecision || pairR < fl.pairRecall {
+			t.Errorf("%s: pair precision %.3f / recall %.3f below %.2f / %.2f", fl.file, pairP, pairR, fl.pairPrecision, fl.pairRecall)
+		}
+		for _, b := range baseline {
+			if b.flagged > 0 && b.precision >= at.precision && b.recall > at.recall {
+				t.Errorf("%s: the baseline at %.2f has precision %.3f ≥ %.3f and recall %.3f > %.3f",
+					fl.file, b.threshold, b.precision, at.precision, b.recall, at.recall)
+			}
+		}
+		if testing.Verbose() && os.Getenv("HELPDESKD_REPEAT_DISAGREE") == fl.file {
+			df := setDF(fps)
+			for i := range items {
+				for j := i + 1; j < len(items); j++ {
+					same := items[i].group == items[j].group
+					if s := df.Similarity(fps[i], fps[j]); same != (s >= defaultSimilarity) {
+						t.Logf("%v %.2f %q [%s] / %q [%s]", same, s, items[i].subject, fps[i], items[j].subject, fps[j])
+					}
 				}
 			}
 		}
-	}
-	if precision < repeatPrecisionFloor || recall < repeatRecallFloor {
-		t.Errorf("below the recorded precision %.3f / recall %.3f", repeatPrecisionFloor, repeatRecallFloor)
 	}
 }
 
@@ -122,10 +164,10 @@ func TestFingerprintExamples(t *testing.T) {
 	if s := workflow.Similarity(base, fp("Outlook calendar not syncing")); s >= 0.75 {
 		t.Errorf("calendar sync matched the crash: %.2f", s)
 	}
-	if got := workflow.NewFingerprint("Help", "The printer on floor 2 jams", nil).String(); got != "floor jam printer" {
+	if got := workflow.NewFingerprint("Help", "The printer on floor 2 jams", nil).String(); got != "floor2 jam printer" {
 		t.Errorf("a subject that says little takes the first line: %q", got)
 	}
-	if got := fp("[HD-12] RE: fileserver01.corp.example.com disk 97% full").String(); got != "disk fileserver full" {
+	if got := fp("[HD-12] RE: fileserver01.corp.example.com disk 97% full").String(); got != "disk file full server" {
 		t.Errorf("masking: %q", got)
 	}
 }

@@ -720,7 +720,7 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 
 func fingerprintOf(s string) Fingerprint {
 	toks := strings.Fields(s)
-	return Fingerprint{Tokens: toks, tri: trigrams(toks)}
+	return Fingerprint{Tokens: toks}
 }
 
 func keyNumber(k string) int {

@@ -58,6 +58,14 @@ func cmdRun(e *env, args []string) error {
 	} else if n > 0 {
 		e.log.Info("clock rules changed since the last run: open incidents' clocks derived again", "clocks_refreshed", n)
 	}
+	// A new version's fingerprint rules (or ignore_words edited): the
+	// window's fingerprints are made again, or repeats of the days
+	// before the upgrade would no longer be recognised.
+	if n, err := eng.RefingerprintIfChanged(e.ctx); err != nil {
+		e.log.Warn("fingerprints not made again for the changed rules", "error", err)
+	} else if n > 0 {
+		e.log.Info("fingerprint rules changed since the last run: the window's fingerprints made again", "incidents_refingerprinted", n)
+	}
 	if *once {
 		return runOnce(e, cfg, st, eng)
 	}
@@ -380,6 +388,10 @@ func (d *daemonRun) reload(ctx context.Context) {
 	} else if err := d.st.SetSetting(ctx, "clock_rules", workflow.ClockRules(d.eng.Cfg)); err != nil {
 		e.log.Warn("reload: the clock rules' fingerprint was not kept", "error", err)
 	}
-	e.log.Info("configuration reloaded", "config", path, "clocks_refreshed", n)
+	fps, err := d.eng.RefingerprintIfChanged(ctx)
+	if err != nil {
+		e.log.Error("reload: fingerprints not made again for the changed ignore_words", "error", err)
+	}
+	e.log.Info("configuration reloaded", "config", path, "clocks_refreshed", n, "incidents_refingerprinted", fps)
 	daemon.SdNotify(false, daemon.SdNotifyReady+"\nSTATUS=processing mail")
 }
