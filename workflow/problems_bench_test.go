@@ -107,3 +107,19 @@ SELECT ` + expr + `, created_at, id FROM incidents WHERE true ON CONFLICT DO NOT
 		}
 	}
 }
+
+// BenchmarkNewFingerprint measures making one incident's fingerprint
+// (masking, lexicon, stemmers, compounds) from a subject of everyday
+// length and a first line.
+func BenchmarkNewFingerprint(b *testing.B) {
+	subjects := []string{
+		"Re: [HD-12] Drucker 3. OG Papierstau seit heute morgen",
+		"Outlook keeps asking for password after the update on fileserver01.corp.example.com",
+		"Besprechungsraum Rhein: Bildschirm bleibt schwarz, Dockingstation erkennt nichts",
+		"VPN certificate expired - cannot connect from home office",
+	}
+	b.ReportAllocs()
+	for i := range b.N {
+		workflow.NewFingerprint(subjects[i%len(subjects)], "Hello, since this morning nothing works.", nil)
+	}
+}

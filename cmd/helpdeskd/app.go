@@ -80,6 +80,7 @@ func init() {
 		{"accept", adminUsage["accept"], cmdAdmin("accept")},
 		{"reject", adminUsage["reject"], cmdAdmin("reject")},
 		{"problems", "problems [--json]                   problems: recurring issues and their incidents", cmdProblems},
+		{"similar", "similar [--json] [--now T] [-n N] SUBJECT  why a subject would (not) count as a repeat: its fingerprint and the most similar incidents", cmdSimilar},
 		{"rasci", "rasci [--json]                      who is responsible, accountable, supporting, consulted, informed, per category", cmdRASCI},
 		{"summary", "summary --schedule NAME [--now T] (--preview [-o FILE.html] [--text] | --send)  an accountability summary", cmdSummary},
 		{"register", "register [--format csv|json|xlsx] [--from DATE] [--to DATE] [-o FILE]  the register of incidents and problems", cmdRegister},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -161,5 +162,33 @@ func TestProblemsCommands(t *testing.T) {
 	}
 	if code, _, stderr := helpdeskd(t, "", "-config", p, "show", "PRB-9"); code != 1 || !strings.Contains(stderr, "no problem PRB-9") {
 		t.Errorf("unknown problem: %d %s", code, stderr)
+	}
+	// "similar" explains the decision for a subject, changing nothing.
+	code, out, stderr = helpdeskd(t, "", "-config", p, "similar", "--json", "Re: Outlook crash at startup")
+	var sim struct {
+		Fingerprint string
+		Similarity  float64
+		Matches     []struct {
+			Key, Problem string
+			Similarity   float64
+			Same         bool `json:"same_issue"`
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &sim) != nil || sim.Fingerprint != "crash outlook start" || sim.Similarity != 0.75 ||
+		len(sim.Matches) != 2 || !sim.Matches[0].Same || sim.Matches[0].Problem != "PRB-1" || sim.Matches[0].Similarity != 1 {
+		t.Errorf("similar --json: %d %s %s", code, out, stderr)
+	}
+	code, out, _ = helpdeskd(t, "", "-config", p, "similar", "Paper jam in the printer")
+	if code != 0 || !strings.Contains(out, "fingerprint: jam paper printer") || !regexp.MustCompile(`HD-3\s+0\.\d\d`).MatchString(out) || strings.Contains(out, "PRB-1") {
+		t.Errorf("similar: %d\n%s", code, out)
+	}
+	if code, out, _ = helpdeskd(t, "", "-config", p, "similar", "Re: 12345"); code != 0 || !strings.Contains(out, "no words to compare") {
+		t.Errorf("similar of numbers only: %d %s", code, out)
+	}
+	if code, _, stderr = helpdeskd(t, "", "-config", p, "similar"); code != 2 || !strings.Contains(stderr, "usage: helpdeskd similar") {
+		t.Errorf("similar without a subject: %d %s", code, stderr)
+	}
+	if code, out, _ = helpdeskd(t, "", "-config", p, "problems", "--json"); code != 0 || strings.Count(out, `"key"`) != 1 {
+		t.Errorf("similar changed the problems: %s", out)
 	}
 }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+// cmdSimilar explains the repeat decision for a subject: its
+// fingerprint and the incidents of the window it is compared with.
+func cmdSimilar(e *env, args []string) error {
+	fs := newFlags("similar", e)
+	asJSON := fs.Bool("json", false, "JSON output")
+	nowS := fs.String("now", "", "compare as a new incident at this time would be (RFC 3339); default: now")
+	limit := fs.Int("n", 10, "how many of the most similar incidents to list")
+	body := fs.String("body", "", "the first line of the mail's text (used when the subject says too little)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || strings.TrimSpace(strings.Join(pos, " ")) == "" {
+		return exitf(exitUsage, "usage: helpdeskd similar [--json] [--now T] [-n N] [--body TEXT] SUBJECT")
+	}
+	if *limit < 1 {
+		return exitf(exitUsage, "-n %d: give 1 or more", *limit)
+	}
+	now, err := nowFlag(*nowS)
+	if err != nil {
+		return err
+	}
+	cfg, st, err := e.openConfigured()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := workflow.Similar(e.ctx, st.Reader, cfg, now, strings.Join(pos, " "), *body, *limit)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, v)
+	}
+	if v.Fingerprint == "" {
+		fmt.Fprintf(e.stdout, "%q has no words to compare (stop words, numbers and ids only): it never counts as a repeat\n", v.Subject)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "fingerprint: %s\n", v.Fingerprint)
+	fmt.Fprintf(e.stdout, "the same issue from similarity %.2f; a problem from %d occurrences within %s; words weighed by %d incidents\n",
+		v.Similarity, v.Threshold, v.Window, v.History)
+	if len(v.Matches) == 0 {
+		fmt.Fprintf(e.stdout, "no incident of the last %s shares a word\n", v.Window)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%d incident(s) of the last %s share a word; the most similar:\n", v.Candidates, v.Window)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tSIMILARITY\tSAME ISSUE\tPROBLEM\tCREATED\tFINGERPRINT")
+	for _, m := range v.Matches {
+		same, prob := "", m.Problem
+		if m.Same {
+			same = "yes"
+		}
+		if prob == "" {
+			prob = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%s\t%s\n", m.Key, m.Similarity, same, prob, m.CreatedAt.Format("2006-01-02 15:04"), clip(m.Fingerprint, 60))
+	}
+	return tw.Flush()
+}
