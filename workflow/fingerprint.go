@@ -69,7 +69,7 @@ brauche braucht benötigt benötige bekomme bekommt lässt ständig dauernd plö
 asking constant constantly repeatedly ages forever extremely super really already anymore whenever every happen happens happening
 whole several everyone anyone someone colleague colleagues stopped started suddenly
 möglich moglich unmöglich bleibt bleiben ganz ganze ganzes ganzen betrifft betroffen kollege kollegen kollegin mehrere schon mal kurz gerade leider dringend
-wichtig sofort ewig dauern dauert uhr tag tage tagen anderem anderen jetzt trotz
+wichtig sofort ewig dauern dauert uhr tag tage tagen anderem anderen jetzt trotz frage fragen zusammen hallo guten kleine kleines quick
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
 ce cette depuis très tres matin soir vers pendant plusieurs heures toujours rien
 el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias`)
@@ -109,7 +109,35 @@ func sortedSet(ws []string) []string {
 	return out
 }
 
+// requestLine is the line of a mail's new text a fingerprint takes when
+// the subject says too little: the first one that is not a salutation
+// ("Hallo zusammen,", "Hi team,", "Dear IT", "Guten Morgen!"), which
+// would make every greeting the same issue.
+func requestLine(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || salutationRe.MatchString(l) {
+			continue
+		}
+		return l
+	}
+	return ""
+}
+
+// salutationRe matches a line that only greets: a greeting and up to
+// four more words ending in a comma, "!" or ":" ("Dear IT team,",
+// "Sehr geehrte Damen und Herren,"), or up to two without ("Hi team").
+// "Hello I need help" is a request.
+var salutationRe = func() *regexp.Regexp {
+	greet := `(?:hi|hello|hey|hallo|moin|servus|grüezi|gruezi|bonjour|salut|hola|dear|liebe[rs]?|sehr geehrte[rs]?|good (?:morning|afternoon|evening)|guten (?:morgen|tag|abend)|bonsoir|buenos d[ií]as)`
+	word := `[ ]+[\p{L}\p{M}.'-]+`
+	return regexp.MustCompile(`(?i)^` + greet + `(?:` + word + `){0,4}[ ]*[,!:]$|^(?i)` + greet + `(?:` + word + `){0,2}[ ]*\.?$`)
+}()
+
 func canonical(s string, ignore map[string]bool) []string {
+	if len(s) > maxText {
+		s = strings.ToValidUTF8(s[:maxText], "")
+	}
 	s = strings.ToLower(s)
 	s = tagRe.ReplaceAllString(s, " ")
 	s = emailRe.ReplaceAllString(s, " ")
@@ -126,6 +154,9 @@ func canonical(s string, ignore map[string]bool) []string {
 		return " "
 	})
 	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > maxWords {
+		words = words[:maxWords]
+	}
 	de := isGerman(words)
 	for _, w := range words {
 		// Numbers and ids are masked: the letters of "srv01" stay, a bare
@@ -155,6 +186,14 @@ func canonical(s string, ignore map[string]bool) []string {
 	}
 	return toks
 }
+
+// maxWords bounds the words of a subject (or first line) a fingerprint
+// is made of: a subject says what is wrong in its first words, and a
+// megabyte of subject costs no more than a line.
+const maxWords = 64
+
+// maxText bounds, in bytes, the text the words are looked for in.
+const maxText = 4096
 
 var (
 	signInRe = regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on)\b`)

@@ -193,3 +193,55 @@ func TestIDFWeighting(t *testing.T) {
 		t.Errorf("without history: %.3f vs %.3f, want equal", a, b)
 	}
 }
+
+// FuzzNewFingerprint: whatever the subject and first line, a fingerprint
+// is made without a panic, is the same twice, holds sorted unique words
+// without spaces, at most a bounded number, and is the same issue as
+// itself.
+func FuzzNewFingerprint(f *testing.F) {
+	for _, s := range []string{"Drucker 3. OG Papierstau", "Besprechungsraumbildschirmfreigabe geht nicht", "3rd floor printer", "Re: [HD-1] ẞ İı ﬁ \u200b\u202e", "EG", ""} {
+		f.Add(s, "Hallo, seit heute geht nichts.")
+	}
+	f.Fuzz(func(t *testing.T, subject, first string) {
+		a := workflow.NewFingerprint(subject, first, nil)
+		b := workflow.NewFingerprint(subject, first, nil)
+		if a.String() != b.String() {
+			t.Fatalf("not the same twice: %q / %q", a, b)
+		}
+		if len(a.Tokens) > 2*64*4 {
+			t.Fatalf("%d words", len(a.Tokens))
+		}
+		for i, w := range a.Tokens {
+			if w == "" || strings.ContainsAny(w, " \t\r\n") || (i > 0 && a.Tokens[i-1] >= w) {
+				t.Fatalf("words %q", a.Tokens)
+			}
+		}
+		if len(a.Tokens) > 0 {
+			if s := workflow.Similarity(a, a); s < 0.999 {
+				t.Fatalf("similarity with itself %.3f", s)
+			}
+		}
+	})
+}
+
+// TestGreetingsAreNotIssues: when the subject says little, the first
+// line that is not a greeting stands in for it, so two unrelated
+// requests that open with the same greeting are not the same issue.
+func TestGreetingsAreNotIssues(t *testing.T) {
+	a := workflow.NewFingerprintOfMail("Kurze Frage", "Hallo zusammen,\n\nmein Excel stürzt beim Speichern ab.")
+	b := workflow.NewFingerprintOfMail("Kurze Frage", "Hallo zusammen,\nich brauche ein neues Headset.")
+	if s := workflow.Similarity(a, b); s >= 0.75 || strings.Contains(a.String(), "hallo") {
+		t.Errorf("%q ~ %q: %.2f", a, b, s)
+	}
+	if got := workflow.NewFingerprintOfMail("Help", "Hi team,\nThe printer on floor 2 jams").String(); got != "floor2 jam printer" {
+		t.Errorf("greeting not skipped: %q", got)
+	}
+	if got := workflow.NewFingerprintOfMail("Help", "Hello I need the VPN client installed").String(); !strings.Contains(got, "vpn") {
+		t.Errorf("a request that starts with hello is a request: %q", got)
+	}
+	for _, l := range []string{"Hi,", "Hi team", "Hallo zusammen,", "Dear IT team,", "Sehr geehrte Damen und Herren,", "Guten Morgen!", "Liebes IT-Team,"} {
+		if got := workflow.NewFingerprintOfMail("Quick question", l+"\nOutlook crashes").String(); got != "crash outlook" {
+			t.Errorf("%q: %q", l, got)
+		}
+	}
+}

@@ -26,7 +26,7 @@ var concepts = map[string]string{
 	// What is wrong.
 	"start":      "startup starting boot booting launch open opening starten startet öffnen öffnet ouvrir démarrage démarre demarrage inicio arranque hochfahren load loading loads laden lädt",
 	"crash":      "crashes crashing crashed absturz abstürzt stürzt sturzt abgestürzt plante planté bloqueo freeze freezes freezing frozen hangs hang hängt einfrieren respond responding reagiert bluescreen bsod closes",
-	"work":       "working works worked funktioniert funktionieren fonctionne funciona broken kaputt defekt defective dead tot down outage ausfall ausgefallen störung stoerung panne available unavailable verfügbar reachable unreachable reach erreichbar geht gehen",
+	"work":       "working works worked funktioniert funktionieren fonctionne funciona broken kaputt defekt defective dead tot down outage ausfall ausgefallen störung stoerung panne available unavailable verfügbar reachable unreachable reach erreichbar geht gehen connect connects connecting verbindet verbinden",
 	"slow":       "langsam langsame lahm lent lente lenta sluggish performance laggy lag lagging",
 	"delay":      "delayed delays verzögert verzögerung verspätet retard stundenlang",
 	"fail":       "fails failed failure failing error errors fehler fehlermeldung fehlgeschlagen erreur échec echec échoué invalid ungültig",
@@ -66,7 +66,7 @@ var concepts = map[string]string{
 	"auth":          "authentication authenticate authentifizierung",
 	"mfa":           "2fa authenticator",
 	"wifi":          "wlan wireless wi",
-	"network":       "internet netzwerk netz réseau reseau red connection connectivity connect verbindung lan ethernet",
+	"network":       "internet netzwerk netz réseau reseau connection connectivity verbindung lan ethernet",
 	"port":          "socket dose buchse prise",
 	"email":         "mail mails emails courriel correo",
 	"mailbox":       "postfach",
@@ -158,14 +158,14 @@ func isGerman(words []string) bool {
 // stemWord reduces a word by the Snowball stemmer of its language. The
 // generated stemmers are not known to panic on Go strings, but a word
 // they cannot take is returned as written rather than lose the message.
-func stemWord(w string, german_ bool) (out string) {
+func stemWord(w string, de bool) (out string) {
 	defer func() {
 		if recover() != nil {
 			out = w
 		}
 	}()
 	env := snowball.NewEnv(w)
-	if german_ {
+	if de {
 		german.Stem(env)
 	} else {
 		english.Stem(env)
@@ -175,37 +175,48 @@ func stemWord(w string, german_ bool) (out string) {
 
 // lookup maps a word to its concept, trying it as written and then its
 // stem; ok is false for a word the lexicon does not hold.
-func lookup(w string, german_ bool) (string, bool) {
+func lookup(w string, de bool) (string, bool) {
 	if c, ok := synonyms[w]; ok {
 		return c, true
 	}
-	if c, ok := synonyms[stemWord(w, german_)]; ok {
+	if c, ok := synonyms[stemWord(w, de)]; ok {
 		return c, true
 	}
 	return "", false
 }
 
-// minCompound is the length, in letters, from which a word the lexicon
-// does not hold is tried as a compound; each part has at least 3.
-const minCompound = 7
+// minCompound and maxCompound bound the length, in letters, of a word
+// the lexicon does not hold that is tried as a compound (each part has
+// at least 3); maxParts bounds the parts of one word. Longer words are
+// not German compounds but ids, hashes or garbage, and the bounds keep
+// the split linear in the subject whatever its words.
+const (
+	minCompound = 7
+	maxCompound = 40
+	maxParts    = 4
+)
 
 // decompound splits a compound the lexicon does not hold into two or
 // more parts it does, the longest known head first, allowing the German
 // linking letters ("Besprechung-s-raum"); nil when no split covers the
 // whole word.
-func decompound(w string, german_ bool) []string {
+func decompound(w string, de bool) []string {
+	return split(w, de, maxParts)
+}
+
+func split(w string, de bool, parts int) []string {
 	n := utf8.RuneCountInString(w)
-	if n < minCompound {
+	if n < minCompound || n > maxCompound || parts < 2 {
 		return nil
 	}
 	r := []rune(w)
 	for i := n - 3; i >= 3; i-- {
 		head, tail := string(r[:i]), string(r[i:])
-		hc, ok := lookup(head, german_)
+		hc, ok := lookup(head, de)
 		if !ok {
 			for _, link := range []string{"s", "es", "n", "en"} {
 				if h, found := strings.CutSuffix(head, link); found && utf8.RuneCountInString(h) >= 3 {
-					if hc, ok = lookup(h, german_); ok {
+					if hc, ok = lookup(h, de); ok {
 						break
 					}
 				}
@@ -214,10 +225,10 @@ func decompound(w string, german_ bool) []string {
 		if !ok {
 			continue
 		}
-		if tc, ok := lookup(tail, german_); ok {
+		if tc, ok := lookup(tail, de); ok {
 			return []string{hc, tc}
 		}
-		if rest := decompound(tail, german_); rest != nil {
+		if rest := split(tail, de, parts-1); rest != nil {
 			return append([]string{hc}, rest...)
 		}
 	}

@@ -107,9 +107,10 @@ func partyCalendar(cfg *config.Config, party string) *sla.Calendar {
 	return sla.TwentyFourSeven(cfg.Helpdesk.Location)
 }
 
-// reportContact is who owes a party's report: its problem contact, else
-// level 1 of its chain.
-func reportContact(cfg *config.Config, party string) string {
+// consulted is who a party consults on problems and owes its major
+// incident reports (the C of RASCI): its problem contact, else level 1
+// of its chain; "" when it has neither.
+func consulted(cfg *config.Config, party string) string {
 	pt := directoryOf(cfg).Party(party)
 	switch {
 	case pt == nil:
@@ -227,7 +228,7 @@ func (p *processing) requestReport(ctx context.Context, inc *store.Incident) err
 	next := nextReportWork(cfg, inc, p.now)
 	inc.ReportNextAt = next
 	p.u.dirty[inc] = true
-	contact := reportContact(cfg, owes(inc))
+	contact := consulted(cfg, owes(inc))
 	detail := fmt.Sprintf("report requested from %s, due %s", partyName(cfg, owes(inc)), inWords(cfg, &due))
 	if contact == "" {
 		detail += "; not sent: " + orNobody(owes(inc)) + " has no problem contact and no reporting chain"
@@ -403,7 +404,7 @@ func (p *processing) reportVerdict(ctx context.Context, inc *store.Incident, acc
 	var to []string
 	if inc.ReportFrom != "" {
 		to = append(to, inc.ReportFrom)
-	} else if c := reportContact(cfg, owes(inc)); c != "" {
+	} else if c := consulted(cfg, owes(inc)); c != "" {
 		to = append(to, c)
 	}
 	if len(to) > 0 {
@@ -847,7 +848,7 @@ func (p *processing) reportNotice(ctx context.Context, inc *store.Incident, kind
 	var detail string
 	if kind == OutReportRemind {
 		ev, d.Repeat = EvReportReminder, n
-		if c := reportContact(cfg, owes(inc)); c != "" {
+		if c := consulted(cfg, owes(inc)); c != "" {
 			to = []string{c}
 		}
 		detail = fmt.Sprintf("reminder %d: report due %s", n, inWords(cfg, inc.ReportDueAt))

@@ -87,6 +87,41 @@ func TestProblemNoticeDigest(t *testing.T) {
 	}
 }
 
+// TestProblemDigestOneBatch: the same burst fetched in one intake cycle
+// (one batch, one time): the notice lists what opened the problem, the
+// digest every occurrence linked after it in the batch.
+func TestProblemDigestOneBatch(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, problemsConfig+"notify_every = \"4h\"\nnotify_requester = false\n")
+			ctx := context.Background()
+			clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			eng.Now = func() time.Time { return clock }
+			var mails [][]byte
+			for i := range 60 {
+				mails = append(mails, raw(fmt.Sprintf("user%d@example.com", i), "WLAN im Gebäude B ausgefallen", fmt.Sprintf("ob%d@x", i)))
+			}
+			ingest(t, eng, mails...)
+			if ps, err := st.ListProblems(ctx); err != nil || len(ps) != 1 || ps[0].IncidentCount != 60 {
+				t.Fatalf("problems: %+v %v", ps, err)
+			}
+			notices := outboxOf(t, st, "problem_notice")
+			if len(notices) != 1 || !strings.Contains(notices[0].TextBody, "HD-3") || strings.Contains(notices[0].TextBody, "HD-4") {
+				t.Fatalf("%d notices; %s", len(notices), notices[0].TextBody)
+			}
+			clock = clock.Add(4*time.Hour + time.Minute)
+			if _, err := eng.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			digests := outboxOf(t, st, "problem_digest")
+			if len(digests) != 1 || !strings.Contains(digests[0].TextBody, "57 new occurrence(s) of PRB-1") ||
+				!strings.Contains(digests[0].TextBody, "HD-4 ") || !strings.Contains(digests[0].TextBody, "HD-60") || strings.Contains(digests[0].TextBody, "HD-3 ") {
+				t.Fatalf("%d digests; %+v", len(digests), digests)
+			}
+		})
+	}
+}
+
 // TestProblemDigestTwoDaemons: two engines on one PostgreSQL database tick
 // at the same moments; the digest is queued once.
 func TestProblemDigestTwoDaemons(t *testing.T) {
@@ -176,6 +211,86 @@ func TestSameRequesterFollowUp(t *testing.T) {
 				t.Errorf("%s: problem %q with HD-1, HD-2 and it, want PRB-1 (%s)", r[0].Incident, got, r[0].Reason)
 			}
 		})
+	}
+}
+
+// TestSameRequesterUnauthenticated: mail that cannot be authenticated is
+// not threaded as a follow-up (its From is easily forged), but the same
+// requester's resends still do not open a problem while the first is
+// open; once it is resolved, the same report again is a recurrence, told
+// as the requester's own, and a report by someone else as others'.
+func TestSameRequesterUnauthenticated(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1)+"notify_requester = true\n")
+			ctx := context.Background()
+			var res []workflow.Result
+			for i := range 3 {
+				res = append(res, ingest(t, eng, raw("sam@example.com", "VPN certificate expired", fmt.Sprintf("u%d@x", i)))...)
+			}
+			for i, r := range res {
+				if r.Outcome != workflow.OutcomeNewIncident || strings.Contains(r.Reason, "follow-up") {
+					t.Fatalf("mail %d: %+v (unauthenticated mail must not be threaded by its From)", i, r)
+				}
+			}
+			if ps, _ := st.ListProblems(ctx); len(ps) != 0 {
+				t.Fatalf("one requester's open resends opened %d problem(s)", len(ps))
+			}
+			for _, a := range outboxOf(t, st, "ack") {
+				if strings.Contains(a.TextBody, "reported this issue") {
+					t.Errorf("acknowledgement speaks of a problem: %s", a.TextBody)
+				}
+			}
+			if _, err := st.DB().Exec(`UPDATE incidents SET status = 'resolved'`); err != nil {
+				t.Fatal(err)
+			}
+			r := ingest(t, eng, raw("sam@example.com", "VPN certificate expired", "u9@x"))
+			if got := problemOf(t, st, r[0].Incident); got != "PRB-1" {
+				t.Fatalf("the recurrence after resolution: problem %q", got)
+			}
+			acks := outboxOf(t, st, "ack")
+			if last := acks[len(acks)-1].TextBody; !strings.Contains(last, "You have reported this issue before") || strings.Contains(last, "Others have reported") {
+				t.Errorf("the recurrence's acknowledgement:\n%s", last)
+			}
+			r = ingest(t, eng, raw("tom@example.com", "VPN certificate has expired", "t1@x"))
+			if got := problemOf(t, st, r[0].Incident); got != "PRB-1" {
+				t.Fatalf("another requester's report: problem %q", got)
+			}
+			acks = outboxOf(t, st, "ack")
+			if last := acks[len(acks)-1].TextBody; !strings.Contains(last, "Others have reported this issue too") {
+				t.Errorf("another requester's acknowledgement:\n%s", last)
+			}
+		})
+	}
+}
+
+// TestProblemNoticeWithoutContact: a party without a problem contact has
+// its problem notices sent to level 1 of its chain; with no chain either,
+// the problem records that nobody was told.
+func TestProblemNoticeWithoutContact(t *testing.T) {
+	for _, tc := range []struct{ team, want string }{
+		{"[[team]]\nname = \"it\"\nmembers = [\"alice.admin@example.com\"]\nchain = [\"it-lead@example.com\", \"cio@example.com\"]\n", "it-lead@example.com"},
+		{"[[team]]\nname = \"it\"\nmembers = [\"alice.admin@example.com\"]\n", ""},
+	} {
+		eng, st := newEngine(t, "sqlite", tc.team+"[routing]\ndefault_assignee = \"it\"\n[problems]\nthreshold = 2\n")
+		for i, who := range []string{"ann@example.com", "bob@example.com"} {
+			ingest(t, eng, raw(who, "Printer 1st floor offline", fmt.Sprintf("nc%d@x", i)))
+		}
+		notices := outboxOf(t, st, "problem_notice")
+		if tc.want != "" {
+			if len(notices) != 1 || notices[0].ToAddrs != tc.want {
+				t.Errorf("notices %+v, want one to %s", notices, tc.want)
+			}
+			continue
+		}
+		if len(notices) != 0 {
+			t.Errorf("notices %+v, want none", notices)
+		}
+		pr := problem(t, st, "PRB-1")
+		evs, _ := st.ProblemEvents(context.Background(), pr.ID)
+		if !hasEvent(evs, "not_notified", "it has no problem_contact and no chain") {
+			t.Errorf("no not_notified event: %+v", evs)
+		}
 	}
 }
 

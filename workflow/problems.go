@@ -138,12 +138,23 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 		if err != nil {
 			return err
 		}
+		// The occurrences linked after the last notice or digest was
+		// queued, in the order the events were written: links made in
+		// the same batch as the notice, after it, carry its very time.
+		// (Before events named their mail, by time.)
+		boundary := -1
+		for i, ev := range evs {
+			if ev.Kind == "notified" && strings.Contains(ev.Detail, "<"+last.MessageID+">") {
+				boundary = i
+			}
+		}
 		since := map[string]bool{}
-		for _, ev := range evs {
-			if ev.Kind == "incident_linked" && ev.CreatedAt.After(last.CreatedAt) {
-				if k, _, ok := strings.Cut(ev.Detail, " "); ok {
-					since[k] = true
-				}
+		for i, ev := range evs {
+			if ev.Kind != "incident_linked" || (boundary >= 0 && i <= boundary) || (boundary < 0 && !ev.CreatedAt.After(last.CreatedAt)) {
+				continue
+			}
+			if k, _, ok := strings.Cut(ev.Detail, " "); ok {
+				since[k] = true
 			}
 		}
 		if len(since) == 0 {
@@ -162,7 +173,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 		for _, l := range linked {
 			keys = append(keys, l.Key)
 			if since[l.Key] {
-				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"),
+				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format(problemTime),
 					Requester: l.Requester, Status: string(l.Status), Subject: l.Subject})
 			}
 		}
@@ -170,7 +181,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 			continue // parted again since
 		}
 		data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Incidents: keys,
-			Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format("2006-01-02 15:04")}
+			Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
 		r, err := e.Templates.Render("problem_digest", data)
 		if err != nil {
 			return err
@@ -199,7 +210,7 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	if !pc.Enabled || m.Kind.Automatic() || m.From.Addr == "" {
 		return nil, nil
 	}
-	fp := NewFingerprint(cleanText(m.NormSubject), firstLines(m.NewText, 1), pc.IgnoreWords)
+	fp := NewFingerprint(cleanText(m.NormSubject), requestLine(m.NewText), pc.IgnoreWords)
 	if len(fp.Tokens) == 0 {
 		return nil, nil
 	}
@@ -276,7 +287,7 @@ type occurrence struct {
 // its issue recurs.
 func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res *Result) error {
 	pc := p.e.Cfg.Problems
-	fp := NewFingerprint(inc.Subject, firstLines(p.msg.NewText, 1), pc.IgnoreWords)
+	fp := NewFingerprint(inc.Subject, requestLine(p.msg.NewText), pc.IgnoreWords)
 	inc.Fingerprint = fp.String()
 	if len(fp.Tokens) == 0 {
 		return nil
@@ -328,7 +339,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 	var occ []occurrence
 	// Earlier incidents of this batch, not stored yet.
 	for _, b := range p.u.fingerprinted {
-		if b == inc || !b.CreatedAt.After(since) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+		if b == inc || !b.CreatedAt.After(since) || sameRequesterOpen(inc, b) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
 			continue
 		}
 		if x, err := p.u.excluded(ctx, self, b.Fingerprint); err != nil || x {
@@ -349,6 +360,18 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		if c.ID == inc.ID || df.Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
+		if strings.EqualFold(c.Requester, inc.Requester) {
+			cur := p.u.incByID[c.ID]
+			if cur == nil {
+				var err error
+				if cur, err = p.u.incidentByID(ctx, c.ID); err != nil {
+					return nil, err
+				}
+			}
+			if sameRequesterOpen(inc, cur) {
+				continue
+			}
+		}
 		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID}
 		if cur := p.u.incByID[c.ID]; cur != nil {
 			if pr, ok := p.u.problemOf[cur]; ok {
@@ -363,6 +386,17 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		occ = append(occ, o)
 	}
 	return occ, nil
+}
+
+// sameRequesterOpen reports whether other is an open incident of inc's
+// requester: the same person writing again while the first is open is
+// no recurrence of the issue, whether or not the mail could be threaded
+// into it as a follow-up (unauthenticated mail is not: its From is
+// easily forged), so it does not count towards a problem. Once other is
+// resolved, a new report of the same requester does count.
+func sameRequesterOpen(inc, other *store.Incident) bool {
+	return inc.Requester != "" && strings.EqualFold(inc.Requester, other.Requester) &&
+		other.Status != store.StatusResolved && other.Status != store.StatusClosed
 }
 
 // hasFree reports whether an occurrence is linked to no problem yet.
@@ -803,16 +837,15 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	}
 	for i, l := range linked {
 		keys[i] = l.Key
-		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format("2006-01-02 15:04"), Requester: l.Requester,
+		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format(problemTime), Requester: l.Requester,
 			Status: string(l.Status), Subject: l.Subject}
 	}
 	opened := p.u.isNewProblem(pr)
 	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,
 		Occurrences: occ, Reason: why, Workaround: pr.Workaround, New: opened}
-	contact := ""
-	if pt := directoryOf(cfg).Party(inc.Assignee); pt != nil {
-		contact = pt.Contact
-	}
+	// The party's problem contact, else level 1 of its chain: a problem
+	// nobody hears of is not worked on.
+	contact := consulted(cfg, inc.Assignee)
 	dedupe := "problem:" + pr.Key + ":" + inc.Key
 	switch {
 	case opened:
@@ -824,6 +857,12 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		// problem-digest job lists it in the next digest (at most one
 		// per [problems] notify_every), not a mail of its own.
 		contact = ""
+	case strings.EqualFold(p.msg.From.Addr, contact):
+		// The contact linked it by command: they know.
+		contact = ""
+	}
+	if opened && contact == "" {
+		p.problemEvent(pr, "not_notified", "helpdeskd", fmt.Sprintf("nobody told of the new problem: %s has no problem_contact and no chain", inc.Assignee))
 	}
 	if contact != "" {
 		o, queued, err := p.send(inc, outgoing{kind: "problem_notice", template: "problem", data: data,
@@ -885,3 +924,7 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 func partedKey(inc *store.Incident) string { return "incident " + inc.Key }
 
 func partedFrom(pr *store.Problem) string { return "problem " + pr.Key }
+
+// problemTime is how problem notices and digests write a time: on the
+// helpdesk's wall clock, with its zone ("2026-11-30 09:12 CET").
+const problemTime = "2006-01-02 15:04 MST"

@@ -91,8 +91,8 @@ func TestProblemThread(t *testing.T) {
 				t.Fatalf("problem notice is not on the problem's thread: %+v", n)
 			}
 			// The notice lists each incident with its date and requester.
-			for _, want := range []string{"HD-1  2026-11-23 09:00  carol@example.com  new  Outlook crashes on start",
-				"HD-3  2026-11-23 09:00  erin@example.com  new  Outlook crash at startup", "HD-1, HD-2 and HD-3 match"} {
+			for _, want := range []string{"HD-1  2026-11-23 09:00 UTC  carol@example.com  new  Outlook crashes on start",
+				"HD-3  2026-11-23 09:00 UTC  erin@example.com  new  Outlook crash at startup", "HD-1, HD-2 and HD-3 match"} {
 				if !strings.Contains(n.TextBody, want) {
 					t.Errorf("notice lacks %q:\n%s", want, n.TextBody)
 				}

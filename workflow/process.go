@@ -612,6 +612,10 @@ type AckData struct {
 // AckProblem is the known problem an acknowledged incident is part of.
 type AckProblem struct {
 	Key, Title, Workaround string
+	// Recurrence: every other incident of the problem is the same
+	// requester's (resolved, or the report would have been a
+	// follow-up): the issue came back to them, nobody else reported it.
+	Recurrence bool
 }
 
 func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Result) error {
@@ -624,7 +628,16 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		RequesterName: p.greeting(), Priority: string(inc.Priority), FollowUp: p.followUpAck,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
-		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title}
+		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Recurrence: true}
+		linked, err := p.u.linkedTo(ctx, pr)
+		if err != nil {
+			return err
+		}
+		for _, l := range linked {
+			if !strings.EqualFold(l.Requester, inc.Requester) {
+				data.Problem.Recurrence = false
+			}
+		}
 		// A workaround may name internal hosts or accounts: it goes to
 		// the organisation's own people only (a subject is easy to
 		// copy, so a detector match alone does not vouch for a sender).

@@ -42,8 +42,8 @@ func RASCI(cfg *config.Config) []RASCIRow {
 		if pt.Policy != nil {
 			r.SLA = pt.Policy.Name
 		}
-		if pt.Contact != "" {
-			r.Consulted = []string{pt.Contact}
+		if c := consulted(cfg, party); c != "" {
+			r.Consulted = []string{c}
 		}
 		if d := cfg.Routing.DefaultAssignee; pt.Kind == Provider && d != "" && d != party {
 			if dp := dir.Party(d); dp != nil && dp.Kind == Team {

@@ -10,7 +10,8 @@ import (
 
 // TestRASCI: each route's category names who does the work (R), whose
 // chain gets its escalations (A), the in-house team that supports a
-// provider (S), the problem contact (C) and the route's informed (I);
+// provider (S), the problem contact, else level 1 of the chain (C), and
+// the route's informed (I);
 // what no route matches goes to the default assignee.
 func TestRASCI(t *testing.T) {
 	cfg, err := config.Parse("t.toml", []byte("[helpdesk]\naddress = \"support@example.com\"\n"+slaRouting+`
@@ -31,7 +32,7 @@ informed = ["office.manager@example.com"]
 			Supporting: []string{"it"}, Consulted: []string{"problems@acme-it.example"}, Informed: []string{"office.manager@example.com"}},
 		{Category: "(anything else)", Responsible: "it", SLA: "standard",
 			Accountable: []string{"it-lead@example.com", "it-manager@example.com", "director@example.com"},
-			Supporting:  []string{}, Consulted: []string{}, Informed: []string{}},
+			Supporting:  []string{}, Consulted: []string{"it-lead@example.com"}, Informed: []string{}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("RASCI:\n got %+v\nwant %+v", got, want)

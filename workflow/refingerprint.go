@@ -131,7 +131,7 @@ func (e *Engine) refingerprintBatch(ctx context.Context, since time.Time, after 
 	var changed []*store.Incident
 	for _, s := range srcs {
 		last = s.ID
-		fp := NewFingerprint(s.Subject, firstLines(s.Text, 1), e.Cfg.Problems.IgnoreWords).String()
+		fp := NewFingerprint(s.Subject, requestLine(s.Text), e.Cfg.Problems.IgnoreWords).String()
 		if fp == s.Fingerprint || fp == "" {
 			continue
 		}

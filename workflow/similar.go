@@ -34,16 +34,17 @@ type SimilarIncident struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Similar makes the fingerprint of subject (and of firstLine, used when
-// the subject says too little) as a new incident at now would get it,
+// Similar makes the fingerprint of subject (and of text, the mail's new
+// text, whose first line that is not a greeting counts when the subject
+// says too little) as a new incident at now would get it,
 // and compares it with the incidents of the window before now as the
 // repeat decision does: the same candidates (sharing a word, less those
 // "#not-problem" parted from it), the same word weights (counted afresh
 // from the whole history), the same similarity. It returns the limit
 // most similar, with the problem each belongs to. It changes nothing.
-func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.Time, subject, firstLine string, limit int) (*SimilarView, error) {
+func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.Time, subject, text string, limit int) (*SimilarView, error) {
 	pc := cfg.Problems
-	fp := NewFingerprint(subject, firstLine, pc.IgnoreWords)
+	fp := NewFingerprint(subject, requestLine(text), pc.IgnoreWords)
 	v := &SimilarView{Subject: subject, Fingerprint: fp.String(), Similarity: pc.Similarity, Threshold: pc.Threshold,
 		Window: days(pc.Window.Duration), Matches: []SimilarIncident{}}
 	if len(fp.Tokens) == 0 {

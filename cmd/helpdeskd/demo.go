@@ -396,7 +396,7 @@ func (d *demo) play() error {
 	again := bob
 	again.subject = "VPN still broken"
 	twice := again.bytes()
-	if err := d.cycle("Bob's mail client sends the same message twice", twice, twice); err != nil {
+	if err := d.cycle("Bob writes again while HD-2 is open, and his mail client sends it twice: a follow-up to HD-2, stored once", twice, twice); err != nil {
 		return err
 	}
 
@@ -648,7 +648,7 @@ Look around:
   %[4]s -config %[5]s show HD-1 --now %[6]s
   %[4]s -config %[5]s show HD-3 --json --now %[6]s
   %[4]s -config %[5]s show PRB-1
-  %[4]s -config %[5]s show HD-8 --now %[6]s
+  %[4]s -config %[5]s show HD-7 --now %[6]s
   %[4]s -config %[5]s summary --schedule weekly --now %[6]s --preview -o summary.html
 `, len(d.smtp.Captured()), sentDir, pending, self, cfgPath, d.clock.Format(time.RFC3339))
 	return nil

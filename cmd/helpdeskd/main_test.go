@@ -106,16 +106,16 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, stderr)
 	}
-	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "duplicate HD-4", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued",
+	for _, want := range []string{"new_incident HD-1", "threaded HD-1", "follow-up: bob@staff.demo.example's open HD-2", "duplicate HD-2", "threaded HD-3", "ignored", "HD-6", "not acknowledged", "0 still queued",
 		"assigned to acme", "sent → servicedesk@acme.demo.example", "acme's ticket ACME-1042", "first response by acme",
 		"repeat: part of PRB-1", "sent → it-lead@staff.demo.example: \"[PRB-1] New problem", "threaded PRB-1", "3 command(s)",
 		"PRB-1  known_error  2 incidents", "workaround: start Outlook with /safe",
 		"sent → it-team@staff.demo.example: \"[HD-2] SLA warning", "sent → it-lead@staff.demo.example: \"[HD-2] Escalation level 1",
 		"threaded HD-2", "1 command(s)", "Acme's own target (acme-contract), first response for P3 within 2h around the clock: met",
 		"first response for P3 within 4h around the clock: breached",
-		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident declared", "sent → it-lead@staff.demo.example: \"[HD-8] Escalation level 1",
-		"sent → it-lead@staff.demo.example: \"[HD-8] Major incident report requested", "major incident report correspondence (report partial)",
-		"\"[HD-8] Major incident report incomplete", "major incident report correspondence (report received)", "HD-8's report (\"helpdeskd show HD-8\"): accepted",
+		"sent → it-lead@staff.demo.example: \"[HD-7] Major incident declared", "sent → it-lead@staff.demo.example: \"[HD-7] Escalation level 1",
+		"sent → it-lead@staff.demo.example: \"[HD-7] Major incident report requested", "major incident report correspondence (report partial)",
+		"\"[HD-7] Major incident report incomplete", "major incident report correspondence (report received)", "HD-7's report (\"helpdeskd show HD-7\"): accepted",
 		"prevention: Disk space is now monitored",
 		"sent → management@demo.example: \"Demo IT Helpdesk: weekly accountability summary, week"} {
 		if !strings.Contains(out, want) {

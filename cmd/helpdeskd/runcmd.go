@@ -107,6 +107,8 @@ func runOnce(e *env, cfg *config.Config, st *store.Store, eng *workflow.Engine) 
 			errs = append(errs, fmt.Errorf("outbox: %w", err))
 		}
 		e.log.Info("outbox flushed", "sent", stats.Sent, "retried", stats.Retried, "failed", stats.Failed)
+	} else {
+		e.log.Warn("no [smtp] host: the outbox stays queued (helpdeskd show KEY lists an incident's queued mail)")
 	}
 	if len(errs) > 0 {
 		return &exitError{code: exitTempFail, err: errors.Join(errs...)}

@@ -15,7 +15,7 @@ func cmdSimilar(e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "JSON output")
 	nowS := fs.String("now", "", "compare as a new incident at this time would be (RFC 3339); default: now")
 	limit := fs.Int("n", 10, "how many of the most similar incidents to list")
-	body := fs.String("body", "", "the first line of the mail's text (used when the subject says too little)")
+	body := fs.String("body", "", "the mail's text: its first line that is not a greeting counts when the subject says too little")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
