@@ -288,6 +288,17 @@ func TestProblemCorrections(t *testing.T) {
 			if got := problemOf(t, st, "HD-5"); got != "PRB-1" || countPairs() != 0 {
 				t.Fatalf("after #problem PRB-1: HD-5 in %q, %d pairs left", got, countPairs())
 			}
+			// The problem contact links one by hand: it is not mailed
+			// a notice of its own link.
+			before := len(outboxOf(t, st, "problem_notice"))
+			ingest(t, eng, []byte("From: it-lead@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-8] x\r\n"+
+				"Message-ID: <lead-link@x>\r\n"+leadAR+"\r\n\r\n#problem PRB-1\r\n"))
+			if got := problemOf(t, st, "HD-8"); got != "PRB-1" {
+				t.Fatalf("the contact's #problem PRB-1: HD-8 in %q", got)
+			}
+			if n := len(outboxOf(t, st, "problem_notice")); n != before {
+				t.Errorf("the contact's own link was mailed back to it: %d notices, had %d", n, before)
+			}
 			command("HD-4", "#problem", "c3@x")
 			if got := problemOf(t, st, "HD-4"); got != "PRB-3" {
 				t.Fatalf("after #problem on a single incident: %q, want PRB-3", got)
