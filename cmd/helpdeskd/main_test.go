@@ -154,6 +154,10 @@ func TestProblemsCommands(t *testing.T) {
 	if incs, _ := shown["incidents"].([]any); len(incs) != 2 {
 		t.Errorf("show PRB-1 incidents: %v", shown["incidents"])
 	}
+	code, out, _ = helpdeskd(t, "", "-config", p, "incidents")
+	if code != 0 || !strings.Contains(out, "PROBLEM") || !regexp.MustCompile(`HD-1 .* PRB-1 `).MatchString(out) || !regexp.MustCompile(`HD-3 .* - `).MatchString(out) {
+		t.Errorf("incidents: the problem column:\n%s", out)
+	}
 	code, out, _ = helpdeskd(t, "", "-config", p, "incidents", "--json")
 	var list []map[string]any
 	json.Unmarshal([]byte(out), &list)

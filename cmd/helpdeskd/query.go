@@ -44,7 +44,7 @@ func cmdIncidents(e *env, args []string) error {
 		return writeJSON(e.stdout, views)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tSTATUS\tPRIO\tCREATED\tMSGS\tREQUESTER\tSUBJECT")
+	fmt.Fprintln(tw, "KEY\tSTATUS\tPRIO\tCREATED (UTC)\tMSGS\tPROBLEM\tREQUESTER\tSUBJECT")
 	for _, v := range views {
 		prio := v.Priority
 		if v.Major {
@@ -53,8 +53,12 @@ func cmdIncidents(e *env, args []string) error {
 				prio += ", report " + v.ReportStatus
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", v.Key, v.Status, prio,
-			v.CreatedAt.Format("2006-01-02 15:04"), v.Messages, v.Requester, clip(v.Subject, 60))
+		problem := "-"
+		if v.Problem != nil {
+			problem = *v.Problem
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", v.Key, v.Status, prio,
+			v.CreatedAt.UTC().Format("2006-01-02 15:04"), v.Messages, problem, v.Requester, clip(v.Subject, 60))
 	}
 	return tw.Flush()
 }
