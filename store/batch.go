@@ -733,3 +733,22 @@ func (r Reader) OpenIncidentsOf(ctx context.Context, senderKey string, since tim
 	}
 	return out, nil
 }
+
+// OpeningSender is the From address of the first incoming message of an
+// incident, and whether that message was authenticated ("", false when
+// it has none).
+func (r Reader) OpeningSender(ctx context.Context, incidentID int64) (string, bool, error) {
+	var rows []struct {
+		From          string `db:"from_addr"`
+		Authenticated bool   `db:"authenticated"`
+	}
+	err := sqlx.SelectContext(ctx, r.x, &rows, r.x.Rebind(`SELECT from_addr, authenticated FROM messages
+WHERE incident_id = ? AND direction = 'in' ORDER BY id LIMIT 1`), incidentID)
+	if err != nil {
+		return "", false, fmt.Errorf("store: opening message of incident %d: %w", incidentID, err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0].From, rows[0].Authenticated, nil
+}

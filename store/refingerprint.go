@@ -62,7 +62,8 @@ func (r Reader) ReplaceFingerprints(ctx context.Context, incs []*Incident) error
 
 // RenameFingerprints replaces, in problems and in the "#not-problem"
 // pairs, each fingerprint that renamed holds by its new form. A pair
-// that the renaming makes a duplicate of another is kept once.
+// that the renaming makes a duplicate of another is kept once; one it
+// makes a fingerprint's pair with itself is dropped.
 func (r Reader) RenameFingerprints(ctx context.Context, renamed map[string]string) (int, error) {
 	if len(renamed) == 0 {
 		return 0, nil
@@ -117,6 +118,12 @@ func (r Reader) RenameFingerprints(ctx context.Context, renamed map[string]strin
 		}
 	}
 	for _, c := range changes {
+		if c.to[0] == c.to[1] {
+			// Renamed into one fingerprint: a fingerprint is never
+			// parted from itself (that would stop a problem catching
+			// reports identical to its own title), so the pair goes.
+			continue
+		}
 		if _, err := r.x.ExecContext(ctx, r.x.Rebind(`INSERT INTO problem_exclusions (fingerprint, other, actor, created_at) VALUES (?, ?, ?, ?)
 ON CONFLICT DO NOTHING`), c.to[0], c.to[1], c.actor, utc(c.at)); err != nil {
 			return n, fmt.Errorf("store: rename a #not-problem pair: %w", err)

@@ -149,10 +149,9 @@ func NewEngine(st *store.Store, cfg *config.Config, tmpl *templates.Set, log *sl
 		// Problems are PRB-N, whatever the incidents' prefix.
 		problemKeys: NewKeys(ProblemPrefix, cfg.MessageIDDomain()),
 	}
-	e.Jobs = []Job{e.EscalationJob(), e.ReportJob(), e.SummaryJob()}
-	if cfg.Problems.Enabled {
-		e.Jobs = append(e.Jobs, e.problemJobs()...)
-	}
+	// The problem jobs are there whether [problems] is or not: a reload
+	// may enable it; they do nothing while it is off.
+	e.Jobs = append([]Job{e.EscalationJob(), e.ReportJob(), e.SummaryJob()}, e.problemJobs()...)
 	return e
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/helpdeskd/helpdeskd/mailparse"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Repeat detection, first part: what "the same issue" means. A
@@ -138,6 +139,16 @@ func canonical(s string, ignore map[string]bool) []string {
 	if len(s) > maxText {
 		s = strings.ToValidUTF8(s[:maxText], "")
 	}
+	// One form for one word: composed accents ("Dru\u0308cker" is
+	// "Drücker"), fullwidth letters as plain ones (NFKC), and no
+	// invisible format characters (zero-width spaces and joiners, bidi
+	// marks) inside words.
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, norm.NFKC.String(s))
 	s = strings.ToLower(s)
 	s = tagRe.ReplaceAllString(s, " ")
 	s = emailRe.ReplaceAllString(s, " ")
@@ -345,7 +356,7 @@ func (d *DF) Add(f Fingerprint) {
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
 func (d *DF) Similarity(a, b Fingerprint) float64 {
-	if len(a.Tokens) == 0 || len(b.Tokens) == 0 || elsewhere(a, b) {
+	if len(a.Tokens) == 0 || len(b.Tokens) == 0 || elsewhere(a, b) || otherFault(a, b) {
 		return 0
 	}
 	wa, wb := d.weights(a), d.weights(b)
@@ -414,6 +425,42 @@ func elsewhere(a, b Fingerprint) bool {
 		}
 	}
 	return len(pa) > 0 && len(pb) > 0 && common(pa, pb) == 0
+}
+
+// otherFault reports whether two fingerprints each name what is wrong
+// (see faults) and share none of it.
+func otherFault(a, b Fingerprint) bool {
+	var fa, fb []string
+	for _, t := range a.Tokens {
+		if faults[t] {
+			fa = append(fa, t)
+		}
+	}
+	for _, t := range b.Tokens {
+		if faults[t] {
+			fb = append(fb, t)
+		}
+	}
+	if len(fa) == 0 || len(fb) == 0 || common(fa, fb) > 0 {
+		return false
+	}
+	// "Does not work" says less than the others: it goes with any
+	// fault but slowness ("Camera not detected" / "camera not working"
+	// can be one issue; "SAP slow" / "SAP not working" are not).
+	generic := func(f, other []string) bool {
+		return len(f) == 1 && f[0] == synonyms["work"] && !slowness(other)
+	}
+	return !generic(fa, fb) && !generic(fb, fa)
+}
+
+// slowness reports whether fault words say that something is slow.
+func slowness(f []string) bool {
+	for _, t := range f {
+		if t == synonyms["slow"] || t == synonyms["delay"] {
+			return true
+		}
+	}
+	return false
 }
 
 // wordTri caches the trigrams of single words (the vocabulary of a

@@ -245,3 +245,15 @@ func TestGreetingsAreNotIssues(t *testing.T) {
 		}
 	}
 }
+
+// TestFingerprintUnicodeForms: one word written in other Unicode forms
+// (decomposed accents, fullwidth letters, a zero-width space inside) is
+// the same word.
+func TestFingerprintUnicodeForms(t *testing.T) {
+	want := workflow.NewFingerprint("Drucker im Büro druckt nicht", "", nil).String()
+	for _, s := range []string{"Drucker im Bu\u0308ro druckt nicht", "Ｄｒｕｃｋｅｒ im Büro druckt nicht", "Dru\u200bcker im Büro druckt nicht"} {
+		if got := workflow.NewFingerprint(s, "", nil).String(); got != want {
+			t.Errorf("%q: %q, want %q", s, got, want)
+		}
+	}
+}

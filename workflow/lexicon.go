@@ -234,3 +234,16 @@ func split(w string, de bool, parts int) []string {
 	}
 	return nil
 }
+
+// faults are the concepts that say what is wrong (not with what): two
+// reports that each name one, but no fault in common, are different
+// issues however alike the rest ("SAP slow" / "SAP not working", "VPN
+// drops" / "VPN password expired"), whatever weight a rare shared word
+// ("SAP") gives them.
+var faults = func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range strings.Fields(`start crash work slow delay fail drop lock expire missing detect full jam flicker sync arrive send offline prompt loud empty black`) {
+		out[synonyms[c]] = true
+	}
+	return out
+}()

@@ -94,6 +94,9 @@ func (e *Engine) countDF(f Fingerprint) {
 // problemJobs are the tick jobs of [problems].
 func (e *Engine) problemJobs() []Job {
 	return []Job{{Name: "problem-digest", Run: e.problemDigests}, {Name: "problems-df", Every: dfRefresh, Run: func(ctx context.Context, w *Work) error {
+		if !e.Cfg.Problems.Enabled {
+			return nil
+		}
 		n, counts, err := w.Tx.TokenDF(ctx)
 		if err != nil {
 			return err
@@ -111,6 +114,9 @@ func (e *Engine) problemJobs() []Job {
 // finds it queued already.
 func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 	pc := e.Cfg.Problems
+	if !pc.Enabled {
+		return nil
+	}
 	ids, err := w.Tx.ProblemsUpdatedSince(ctx, w.Now.Add(-pc.Window.Duration))
 	if err != nil {
 		return err
@@ -124,42 +130,6 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 		if err != nil {
 			return err
 		}
-		var last *store.Outbox
-		for i := range mails {
-			m := &mails[i]
-			if (m.Kind == "problem_notice" || m.Kind == "problem_digest") && (last == nil || m.CreatedAt.After(last.CreatedAt)) {
-				last = m
-			}
-		}
-		if last == nil || w.Now.Before(last.CreatedAt.Add(pc.NotifyEvery.Duration)) {
-			continue
-		}
-		evs, err := w.Tx.ProblemEvents(ctx, id)
-		if err != nil {
-			return err
-		}
-		// The occurrences linked after the last notice or digest was
-		// queued, in the order the events were written: links made in
-		// the same batch as the notice, after it, carry its very time.
-		// (Before events named their mail, by time.)
-		boundary := -1
-		for i, ev := range evs {
-			if ev.Kind == "notified" && strings.Contains(ev.Detail, "<"+last.MessageID+">") {
-				boundary = i
-			}
-		}
-		since := map[string]bool{}
-		for i, ev := range evs {
-			if ev.Kind != "incident_linked" || (boundary >= 0 && i <= boundary) || (boundary < 0 && !ev.CreatedAt.After(last.CreatedAt)) {
-				continue
-			}
-			if k, _, ok := strings.Cut(ev.Detail, " "); ok {
-				since[k] = true
-			}
-		}
-		if len(since) == 0 {
-			continue
-		}
 		pr, err := w.u.problem(ctx, id)
 		if err != nil {
 			return err
@@ -168,37 +138,85 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 		if err != nil {
 			return err
 		}
-		var keys []string
-		var occ []ProblemOccurrence
-		for _, l := range linked {
-			keys = append(keys, l.Key)
-			if since[l.Key] {
-				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format(problemTime),
-					Requester: l.Requester, Status: string(l.Status), Subject: l.Subject})
+		var evs []store.Event
+		aud, _ := problemAudience(e.Cfg, linked)
+		for _, a := range aud {
+			// The last notice or digest to this address, in the order
+			// they were written (a clock stepped back keeps it last).
+			var last *store.Outbox
+			for i := range mails {
+				if m := &mails[i]; (m.Kind == "problem_notice" || m.Kind == "problem_digest") && strings.EqualFold(m.ToAddrs, a.contact) {
+					last = m
+				}
 			}
-		}
-		if len(occ) == 0 {
-			continue // parted again since
-		}
-		data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Incidents: keys,
-			Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
-		r, err := e.Templates.Render("problem_digest", data)
-		if err != nil {
-			return err
-		}
-		dedupe := fmt.Sprintf("problem_digest:%s:%d", pr.Key, last.CreatedAt.Unix())
-		root := e.problemKeys.ThreadRoot(pr.Key)
-		o := &store.Outbox{Kind: "problem_digest", MessageID: e.problemKeys.NewMessageID(pr.Key), DedupeKey: &dedupe,
-			FromAddr: e.Cfg.SMTP.From, ToAddrs: last.ToAddrs, ReplyTo: e.Cfg.Helpdesk.Address, Subject: r.Subject,
-			TextBody: r.Text, HTMLBody: r.HTML, InReplyTo: root, Refs: root, AutoSubmitted: "auto-generated",
-			NextAttemptAt: w.Now, CreatedAt: w.Now}
-		if w.u.enqueue(o, nil, pr) {
-			w.u.events = append(w.u.events, pendingEvent{pr: pr, ev: &store.Event{Kind: "notified", Actor: "helpdeskd",
-				Detail:    cleanText(fmt.Sprintf("digest <%s> of %d occurrence(s) queued to %s", o.MessageID, len(occ), last.ToAddrs)),
-				CreatedAt: w.Now}})
+			if last == nil || w.Now.Before(last.CreatedAt.Add(pc.NotifyEvery.Duration)) {
+				continue // never told (the next occurrence's notice will), or told recently
+			}
+			if evs == nil {
+				if evs, err = w.Tx.ProblemEvents(ctx, id); err != nil {
+					return err
+				}
+			}
+			since := linkedSince(evs, last)
+			var keys []string
+			var occ []ProblemOccurrence
+			for i := range linked {
+				l := &linked[i]
+				if !a.sees(l) {
+					continue
+				}
+				keys = append(keys, l.Key)
+				if since[l.Key] {
+					occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format(problemTime),
+						Requester: l.Requester, Status: string(l.Status), Subject: l.Subject})
+				}
+			}
+			if len(occ) == 0 {
+				continue // nothing new for this address, or parted again since
+			}
+			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Incidents: keys,
+				Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
+			r, err := e.Templates.Render("problem_digest", data)
+			if err != nil {
+				return err
+			}
+			dedupe := fmt.Sprintf("problem_digest:%s:%s:%d", pr.Key, a.contact, last.ID)
+			root := e.problemKeys.ThreadRoot(pr.Key)
+			o := &store.Outbox{Kind: "problem_digest", MessageID: e.problemKeys.NewMessageID(pr.Key), DedupeKey: &dedupe,
+				FromAddr: e.Cfg.SMTP.From, ToAddrs: a.contact, ReplyTo: e.Cfg.Helpdesk.Address, Subject: r.Subject,
+				TextBody: r.Text, HTMLBody: r.HTML, InReplyTo: root, Refs: root, AutoSubmitted: "auto-generated",
+				NextAttemptAt: w.Now, CreatedAt: w.Now}
+			if w.u.enqueue(o, nil, pr) {
+				w.u.events = append(w.u.events, pendingEvent{pr: pr, ev: &store.Event{Kind: "notified", Actor: "helpdeskd",
+					Detail:    cleanText(fmt.Sprintf("digest <%s> of %d occurrence(s) queued to %s", o.MessageID, len(occ), a.contact)),
+					CreatedAt: w.Now}})
+			}
 		}
 	}
 	return nil
+}
+
+// linkedSince are the keys of the incidents linked to a problem after
+// the mail last was queued, in the order the events were written (links
+// made in the same batch as a notice, after it, carry its very time);
+// for mail whose event does not name it, after its time.
+func linkedSince(evs []store.Event, last *store.Outbox) map[string]bool {
+	boundary := -1
+	for i, ev := range evs {
+		if ev.Kind == "notified" && strings.Contains(ev.Detail, "<"+last.MessageID+">") {
+			boundary = i
+		}
+	}
+	since := map[string]bool{}
+	for i, ev := range evs {
+		if ev.Kind != "incident_linked" || (boundary >= 0 && i <= boundary) || (boundary < 0 && !ev.CreatedAt.After(last.CreatedAt)) {
+			continue
+		}
+		if k, _, ok := strings.Cut(ev.Detail, " "); ok {
+			since[k] = true
+		}
+	}
+	return since
 }
 
 // followUp finds, for a new human mail that threads nowhere, an open
@@ -210,11 +228,11 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	if !pc.Enabled || m.Kind.Automatic() || m.From.Addr == "" {
 		return nil, nil
 	}
-	fp := NewFingerprint(cleanText(m.NormSubject), requestLine(m.NewText), pc.IgnoreWords)
-	if len(fp.Tokens) == 0 {
+	if ok, _ := p.authenticated(); !ok {
 		return nil, nil
 	}
-	if ok, _ := p.authenticated(); !ok {
+	fp := NewFingerprint(cleanText(m.NormSubject), requestLine(m.NewText), pc.IgnoreWords)
+	if len(fp.Tokens) == 0 {
 		return nil, nil
 	}
 	df, err := p.e.repeatDF(ctx, p.u.tx)
@@ -223,11 +241,30 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	}
 	since := p.now.Add(-pc.Window.Duration)
 	best, bestSim := (*store.Incident)(nil), 0.0
+	// Only into an incident that this very sender opened with mail that
+	// was authenticated too: a requester named by an unauthenticated
+	// X-Original-From is anyone's to claim.
+	var errOpened error
 	consider := func(inc *store.Incident) {
 		if inc.Status == store.StatusResolved || inc.Status == store.StatusClosed || !strings.EqualFold(inc.Requester, m.From.Addr) {
 			return
 		}
-		if s := df.Similarity(fp, fingerprintOf(inc.Fingerprint)); s >= pc.Similarity && s > bestSim {
+		s := df.Similarity(fp, fingerprintOf(inc.Fingerprint))
+		if s < pc.Similarity || s <= bestSim {
+			return
+		}
+		by, ok := p.u.openedBy[inc]
+		if !ok && inc.ID != 0 {
+			from, authenticated, err := p.u.tx.OpeningSender(ctx, inc.ID)
+			if err != nil {
+				errOpened = err
+				return
+			}
+			if authenticated {
+				by = from
+			}
+		}
+		if strings.EqualFold(by, m.From.Addr) {
 			best, bestSim = inc, s
 		}
 	}
@@ -244,6 +281,9 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 		} else {
 			consider(&stored[i])
 		}
+	}
+	if errOpened != nil {
+		return nil, errOpened
 	}
 	if best == nil {
 		return nil, nil
@@ -326,7 +366,9 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 		return err
 	}
 	res.Reason += fmt.Sprintf("; repeat: part of %s", pr.Key)
-	return p.problemNotices(ctx, inc, pr, why, true)
+	return p.problemNotices(ctx, inc, pr, func(keys []string) string {
+		return fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
+	}, true)
 }
 
 // occurrences are the incidents of the window before and after inc's
@@ -600,7 +642,7 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 		if pr, err = p.attach(ctx, inc, pr, occ, why, from); err != nil {
 			return "", false, err
 		}
-		return "linked to " + pr.Key, true, p.problemNotices(ctx, inc, pr, why, false)
+		return "linked to " + pr.Key, true, p.problemNotices(ctx, inc, pr, fixedReason(why), false)
 	}
 	key := strings.ToUpper(strings.Trim(arg, "[] "))
 	if !problemKeyArg.MatchString(key) {
@@ -638,7 +680,7 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 	if cur != nil {
 		result = "moved from " + cur.Key + " to " + pr.Key
 	}
-	return result, true, p.problemNotices(ctx, inc, pr, why, false)
+	return result, true, p.problemNotices(ctx, inc, pr, fixedReason(why), false)
 }
 
 var problemKeyArg = regexp.MustCompile(`^` + ProblemPrefix + `-[1-9][0-9]{0,11}$`)
@@ -805,78 +847,86 @@ type ProblemOccurrence struct {
 	Key, Date, Requester, Status, Subject string
 }
 
-// problemNotices tells the assignee's problem contact that inc is part
-// of pr and why, on the problem's own thread; and, with notify_requester,
-// the requester, on the incident's: in the acknowledgement when repeat
-// detection made the link for inc's first message (auto), else in a
-// notice of its own.
-func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr *store.Problem, why string, auto bool) error {
+// problemNotices tells the problem's audience (see problemAudience)
+// that inc is part of pr and why, on the problem's own thread: each
+// address once when the problem opens, or when it first has something to
+// see of it (a provider's first incident in it, a new problem contact),
+// as a new problem; when a resolved problem recurs, or when staff link
+// inc by command, a notice of its own (not to the contact who gave the
+// command); further occurrences found by repeat detection go in the
+// problem-digest job's digests. why gives the reason for the incidents
+// an address sees. With notify_requester, the requester hears of it too,
+// on the incident's thread: in the acknowledgement when repeat detection
+// made the link for inc's first message (auto), else in a notice of its
+// own.
+func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr *store.Problem, why func(keys []string) string, auto bool) error {
 	cfg := p.e.Cfg
 	linked, err := p.u.linkedTo(ctx, pr)
 	if err != nil {
 		return err
 	}
-	keys := make([]string, len(linked))
-	occ := make([]ProblemOccurrence, len(linked))
 	loc := cfg.Helpdesk.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	// A provider's problem contact hears of the incidents assigned to
-	// that provider only: the others are the in-house team's business
-	// (their requesters, subjects and count).
-	if pt := directoryOf(cfg).Party(inc.Assignee); pt != nil && pt.Kind == Provider {
-		var own []store.Incident
-		for _, l := range linked {
-			if l.Assignee == pt.Name {
-				own = append(own, l)
+	opened := p.u.isNewProblem(pr)
+	aud, unheard := problemAudience(cfg, linked)
+	if opened && len(aud) == 0 {
+		p.problemEvent(pr, "not_notified", "helpdeskd", fmt.Sprintf("nobody told of the new problem: %s has no problem_contact and no chain", strings.Join(unheard, ", ")))
+	}
+	told, err := p.u.problemTold(ctx, pr)
+	if err != nil {
+		return err
+	}
+	base := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Workaround: pr.Workaround, New: opened}
+	for _, a := range aud {
+		var keys []string
+		var occ []ProblemOccurrence
+		for i := range linked {
+			if l := &linked[i]; a.sees(l) {
+				keys = append(keys, l.Key)
+				occ = append(occ, ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format(problemTime), Requester: l.Requester,
+					Status: string(l.Status), Subject: l.Subject})
 			}
 		}
-		linked = own
-		keys, occ = make([]string, len(linked)), make([]ProblemOccurrence, len(linked))
-	}
-	for i, l := range linked {
-		keys[i] = l.Key
-		occ[i] = ProblemOccurrence{Key: l.Key, Date: l.CreatedAt.In(loc).Format(problemTime), Requester: l.Requester,
-			Status: string(l.Status), Subject: l.Subject}
-	}
-	opened := p.u.isNewProblem(pr)
-	data := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Incidents: keys,
-		Occurrences: occ, Reason: why, Workaround: pr.Workaround, New: opened}
-	// The party's problem contact, else level 1 of its chain: a problem
-	// nobody hears of is not worked on.
-	contact := consulted(cfg, inc.Assignee)
-	dedupe := "problem:" + pr.Key + ":" + inc.Key
-	switch {
-	case opened:
-		// One notice opens the problem, whatever else this batch
-		// links to it.
-		dedupe = "problem:" + pr.Key + ":opened"
-	case auto && !p.u.reopened[pr]:
-		// A further occurrence found by repeat detection: the
-		// problem-digest job lists it in the next digest (at most one
-		// per [problems] notify_every), not a mail of its own.
-		contact = ""
-	case strings.EqualFold(p.msg.From.Addr, contact):
-		// The contact linked it by command: they know.
-		contact = ""
-	}
-	if opened && contact == "" {
-		p.problemEvent(pr, "not_notified", "helpdeskd", fmt.Sprintf("nobody told of the new problem: %s has no problem_contact and no chain", inc.Assignee))
-	}
-	if contact != "" {
+		if len(keys) == 0 {
+			continue
+		}
+		data := base
+		data.Incidents, data.Occurrences, data.Reason = keys, occ, why(keys)
+		var dedupe string
+		switch {
+		case opened || !told[a.contact]:
+			// The first mail of pr to this address reads as a new
+			// problem, once, whatever else this batch links to it.
+			data.New = true
+			dedupe = "problem:" + pr.Key + ":opened:" + a.contact
+		case auto && !p.u.reopened[pr]:
+			// A further occurrence found by repeat detection: the
+			// problem-digest job lists it in the next digest (at most
+			// one per [problems] notify_every), not a mail of its own.
+			continue
+		case strings.EqualFold(p.msg.From.Addr, a.contact) || !a.sees(inc):
+			// The contact linked it by command (they know), or it is
+			// not this address's to see.
+			continue
+		default:
+			dedupe = "problem:" + pr.Key + ":" + inc.Key + ":" + a.contact
+		}
 		o, queued, err := p.send(inc, outgoing{kind: "problem_notice", template: "problem", data: data,
-			dedupe: dedupe, to: contact, autoSubmitted: "auto-generated", problem: pr})
+			dedupe: dedupe, to: a.contact, autoSubmitted: "auto-generated", problem: pr})
 		if err != nil {
 			return err
 		}
 		if queued {
-			if err := p.event(inc, "notified", "helpdeskd", fmt.Sprintf("problem notice <%s> queued to %s", o.MessageID, contact)); err != nil {
+			told[a.contact] = true
+			if err := p.event(inc, "notified", "helpdeskd", fmt.Sprintf("problem notice <%s> queued to %s", o.MessageID, a.contact)); err != nil {
 				return err
 			}
-			p.problemEvent(pr, "notified", "helpdeskd", fmt.Sprintf("notice <%s> about %s queued to %s", o.MessageID, inc.Key, contact))
+			p.problemEvent(pr, "notified", "helpdeskd", fmt.Sprintf("notice <%s> about %s queued to %s", o.MessageID, inc.Key, a.contact))
 		}
 	}
+	data := base
 	if !cfg.Problems.NotifyRequester {
 		return nil
 	}
@@ -910,6 +960,13 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 		return nil
 	}
 	data.Key = inc.Key
+	// The requester learns of the problem, not of the other reports; a
+	// workaround may name internal hosts or accounts, so it goes to the
+	// organisation's own people only (as in the acknowledgement).
+	data.Incidents, data.Occurrences, data.Reason = nil, nil, ""
+	if !ownDomain(cfg, inc.Requester) {
+		data.Workaround = ""
+	}
 	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
 		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied",
 		to: inc.Requester, rcptKey: inc.Requester}
@@ -924,6 +981,11 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 func partedKey(inc *store.Incident) string { return "incident " + inc.Key }
 
 func partedFrom(pr *store.Problem) string { return "problem " + pr.Key }
+
+// fixedReason is a reason that names no incident, whoever reads it.
+func fixedReason(why string) func([]string) string {
+	return func([]string) string { return why }
+}
 
 // problemTime is how problem notices and digests write a time: on the
 // helpdesk's wall clock, with its zone ("2026-11-30 09:12 CET").

@@ -140,5 +140,5 @@ func (p *processing) referredProblem(ctx context.Context, inc *store.Incident, r
 		return err
 	}
 	res.Reason += "; linked to " + pr.Key
-	return p.problemNotices(ctx, inc, pr, reason, true)
+	return p.problemNotices(ctx, inc, pr, fixedReason(reason), true)
 }

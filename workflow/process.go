@@ -536,6 +536,14 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	if err := p.u.createIncident(ctx, inc); err != nil {
 		return err
 	}
+	if p.u.openedBy == nil {
+		p.u.openedBy = map[*store.Incident]string{}
+	}
+	if ok, _ := p.authenticated(); ok {
+		p.u.openedBy[inc] = strings.ToLower(m.From.Addr)
+	} else {
+		p.u.openedBy[inc] = ""
+	}
 	if err := p.u.startClocks(ctx, inc); err != nil {
 		return err
 	}

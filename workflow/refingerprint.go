@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/store"
@@ -67,84 +66,98 @@ func (e *Engine) RefingerprintIfChanged(ctx context.Context) (int, error) {
 	return n, e.Store.SetSetting(ctx, fingerprintRulesSetting, rules)
 }
 
+// refingerprint works in three steps, so that an interruption loses
+// nothing: it reads the window's incidents and makes their new
+// fingerprints (changing nothing); renames the problems' fingerprints and
+// the "#not-problem" pairs in one transaction; then writes the
+// incidents' new fingerprints and word index in transactions of
+// refingerprintBatch. Stopped after the rename, the next run finds the
+// incidents not yet written still in their old form and maps them again;
+// the pairs renamed already are left as they are.
 func (e *Engine) refingerprint(ctx context.Context) (int, error) {
 	pc := e.Cfg.Problems
 	since := e.Now().Add(-pc.Window.Duration)
 	renamed := map[string]string{}
-	total := 0
+	current := map[string]bool{} // every fingerprint the window's incidents now get
+	var changed []*store.Incident
 	var after int64
 	for {
-		n, last, more, err := e.refingerprintBatch(ctx, since, after, renamed)
-		total += n
-		if err != nil || !more {
-			if err != nil {
-				return total, err
+		srcs, err := e.Store.FingerprintSources(ctx, since, after, refingerprintBatch)
+		if err != nil {
+			return 0, err
+		}
+		for _, s := range srcs {
+			after = s.ID
+			fp := NewFingerprint(s.Subject, requestLine(s.Text), pc.IgnoreWords).String()
+			if fp == "" {
+				continue
 			}
+			current[fp] = true
+			if fp == s.Fingerprint {
+				continue
+			}
+			changed = append(changed, &store.Incident{ID: s.ID, CreatedAt: s.CreatedAt, Fingerprint: fp})
+			if _, ok := renamed[s.Fingerprint]; !ok {
+				renamed[s.Fingerprint] = fp
+			}
+		}
+		if len(srcs) < refingerprintBatch {
 			break
 		}
-		after = last
 	}
-	tx, err := e.Store.Begin(ctx)
-	if err != nil {
-		return total, err
+	if err := e.renameFingerprints(ctx, renamed, current); err != nil {
+		return 0, err
 	}
-	defer tx.Rollback()
-	// Problems older than the window keep a fingerprint no incident of
-	// the window had: theirs is made again from their title.
-	probs, err := tx.ListProblems(ctx)
-	if err != nil {
-		return total, err
-	}
-	for _, pr := range probs {
-		if _, ok := renamed[pr.Fingerprint]; ok || pr.Fingerprint == "" {
-			continue
+	for i := 0; i < len(changed); i += refingerprintBatch {
+		if err := e.writeFingerprints(ctx, changed[i:min(i+refingerprintBatch, len(changed))]); err != nil {
+			return i, err
 		}
-		if fp := NewFingerprint(pr.Title, "", pc.IgnoreWords); len(fp.Tokens) >= 2 {
-			renamed[pr.Fingerprint] = fp.String()
-		}
-	}
-	if _, err := tx.RenameFingerprints(ctx, renamed); err != nil {
-		return total, err
-	}
-	if err := tx.Commit(); err != nil {
-		return total, err
 	}
 	// The word counts are of the old words: count again at the next
 	// decision.
 	e.df.set(0, nil, e.Now().Add(-3*dfRefresh))
-	return total, nil
+	return len(changed), nil
 }
 
-// refingerprintBatch makes again the fingerprints of up to
-// refingerprintBatch incidents after id after, in one transaction, and
-// notes each old fingerprint's new form in renamed.
-func (e *Engine) refingerprintBatch(ctx context.Context, since time.Time, after int64, renamed map[string]string) (n int, last int64, more bool, err error) {
+// renameFingerprints renames, in one transaction, the problems'
+// fingerprints and the "#not-problem" pairs by renamed. A problem whose
+// fingerprint no incident of the window had (one older than the window)
+// and that is not one of the current fingerprints gets its fingerprint
+// made again from its title.
+func (e *Engine) renameFingerprints(ctx context.Context, renamed map[string]string, current map[string]bool) error {
 	tx, err := e.Store.Begin(ctx)
 	if err != nil {
-		return 0, after, false, err
+		return err
 	}
 	defer tx.Rollback()
-	srcs, err := tx.FingerprintSources(ctx, since, after, refingerprintBatch)
+	probs, err := tx.ListProblems(ctx)
 	if err != nil {
-		return 0, after, false, err
+		return err
 	}
-	var changed []*store.Incident
-	for _, s := range srcs {
-		last = s.ID
-		fp := NewFingerprint(s.Subject, requestLine(s.Text), e.Cfg.Problems.IgnoreWords).String()
-		if fp == s.Fingerprint || fp == "" {
+	for _, pr := range probs {
+		if _, ok := renamed[pr.Fingerprint]; ok || pr.Fingerprint == "" || current[pr.Fingerprint] {
 			continue
 		}
-		changed = append(changed, &store.Incident{ID: s.ID, CreatedAt: s.CreatedAt, Fingerprint: fp})
-		if _, ok := renamed[s.Fingerprint]; !ok {
-			renamed[s.Fingerprint] = fp
+		if fp := NewFingerprint(pr.Title, "", e.Cfg.Problems.IgnoreWords); len(fp.Tokens) >= 2 && fp.String() != pr.Fingerprint {
+			renamed[pr.Fingerprint] = fp.String()
 		}
 	}
-	if err := tx.ReplaceFingerprints(ctx, changed); err != nil {
-		return 0, after, false, err
+	if _, err := tx.RenameFingerprints(ctx, renamed); err != nil {
+		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, after, false, err
+	return tx.Commit()
+}
+
+// writeFingerprints stores incidents' new fingerprints and word index in
+// one transaction.
+func (e *Engine) writeFingerprints(ctx context.Context, incs []*store.Incident) error {
+	tx, err := e.Store.Begin(ctx)
+	if err != nil {
+		return err
 	}
-	return len(changed), last, len(srcs) == refingerprintBatch, nil
+	defer tx.Rollback()
+	if err := tx.ReplaceFingerprints(ctx, incs); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

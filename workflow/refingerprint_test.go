@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
 	"github.com/helpdeskd/helpdeskd/workflow"
@@ -106,5 +107,90 @@ func TestRefingerprintFreshInstall(t *testing.T) {
 	}
 	if v, _ := st.Setting(ctx, "fingerprint_rules"); v != workflow.FingerprintRules(eng.Cfg) {
 		t.Errorf("rules kept %q", v)
+	}
+}
+
+// TestRefingerprintDropsSelfPairs: a "#not-problem" pair between two
+// fingerprints that an ignore_words edit makes one would pair a
+// fingerprint with itself and stop the problem catching reports of its
+// own words: the pair goes, the parted incident stays apart.
+func TestRefingerprintDropsSelfPairs(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			cfg := strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1) + "notify_requester = false\n[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n"
+			eng, st := newEngine(t, d, cfg)
+			ctx := context.Background()
+			if _, err := eng.RefingerprintIfChanged(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ingest(t, eng, raw("carol@example.com", "Outlook crashes at start", "x1@x"))
+			ingest(t, eng, raw("dan@example.com", "Outlook crashes at start in Teams", "x2@x"))
+			if problemOf(t, st, "HD-2") != "PRB-1" {
+				t.Fatalf("no PRB-1: %q", problemOf(t, st, "HD-2"))
+			}
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\nMessage-ID: <x3@x>\r\n"+
+				leadAR+"\r\n\r\n#not-problem\r\n"))
+			eng.Cfg.Problems.IgnoreWords = []string{"teams"}
+			if _, err := eng.RefingerprintIfChanged(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var self int
+			st.DB().Get(&self, `SELECT COUNT(*) FROM problem_exclusions WHERE fingerprint = other`)
+			if self != 0 {
+				t.Errorf("%d pairs of a fingerprint with itself", self)
+			}
+			r := ingest(t, eng, raw("erin@example.com", "Outlook crashes at start", "x4@x"))
+			if got := problemOf(t, st, r[0].Incident); got != "PRB-1" {
+				t.Errorf("%s (the problem's own words) in %q, want PRB-1", r[0].Incident, got)
+			}
+			if got := problemOf(t, st, "HD-2"); got != "" {
+				t.Errorf("the parted HD-2 back in %q", got)
+			}
+		})
+	}
+}
+
+// TestRefingerprintInterrupted: a run stopped while renaming the
+// "#not-problem" pairs (another session holds their table; PostgreSQL)
+// changes nothing; the next start renames them and the incidents, and
+// the parted report's like is not linked to the problem it was parted
+// from.
+func TestRefingerprintInterrupted(t *testing.T) {
+	cfg := strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1) + "notify_requester = false\n[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n"
+	eng, st := newEngine(t, "postgres", cfg)
+	ctx := context.Background()
+	if _, err := eng.RefingerprintIfChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, eng, raw("carol@example.com", "Outlook crashes at start", "x1@x"))
+	ingest(t, eng, raw("dan@example.com", "Outlook crashes at start in Teams", "x2@x"))
+	ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\nMessage-ID: <x3@x>\r\n"+
+		leadAR+"\r\n\r\n#not-problem\r\n"))
+	eng.Cfg.Problems.IgnoreWords = []string{"start"}
+	lock, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(`LOCK TABLE problem_exclusions IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	if _, err := eng.RefingerprintIfChanged(cctx); err == nil {
+		t.Fatal("the run was not interrupted")
+	}
+	cancel()
+	lock.Rollback()
+	if n, err := eng.RefingerprintIfChanged(ctx); err != nil || n != 2 {
+		t.Fatalf("next start: %d, %v; want 2", n, err)
+	}
+	b := workflow.NewFingerprint("Outlook crashes at start in Teams", "", eng.Cfg.Problems.IgnoreWords).String()
+	var n int
+	st.DB().Get(&n, st.DB().Rebind(`SELECT COUNT(*) FROM problem_exclusions WHERE fingerprint = ? OR other = ?`), b, b)
+	if n != 2 {
+		t.Errorf("%d pairs hold the new form %q of the parted fingerprint, want 2", n, b)
+	}
+	r := ingest(t, eng, raw("erin@example.com", "Outlook crashes at start in Teams", "x4@x"))
+	if got := problemOf(t, st, r[0].Incident); got == "PRB-1" {
+		t.Errorf("a report like the parted HD-2 joined PRB-1")
 	}
 }

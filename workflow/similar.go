@@ -14,12 +14,13 @@ import (
 // would be compared with, most similar first.
 type SimilarView struct {
 	Subject     string            `json:"subject"`
+	Enabled     bool              `json:"enabled"`     // [problems] is configured: repeat detection runs
 	Fingerprint string            `json:"fingerprint"` // "" when every word is a stop word, a number or masked
 	History     int               `json:"history"`     // incidents whose words weigh the comparison (IDF)
 	Similarity  float64           `json:"similarity"`  // [problems] similarity: the same issue from here up
 	Threshold   int               `json:"threshold"`   // [problems] threshold
 	Window      string            `json:"window"`
-	Candidates  int               `json:"candidates"` // incidents of the window sharing a word, compared
+	Candidates  int               `json:"candidates"` // incidents of the window before now sharing a word, compared
 	Matches     []SimilarIncident `json:"matches"`
 }
 
@@ -45,7 +46,7 @@ type SimilarIncident struct {
 func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.Time, subject, text string, limit int) (*SimilarView, error) {
 	pc := cfg.Problems
 	fp := NewFingerprint(subject, requestLine(text), pc.IgnoreWords)
-	v := &SimilarView{Subject: subject, Fingerprint: fp.String(), Similarity: pc.Similarity, Threshold: pc.Threshold,
+	v := &SimilarView{Subject: subject, Enabled: pc.Enabled, Fingerprint: fp.String(), Similarity: pc.Similarity, Threshold: pc.Threshold,
 		Window: days(pc.Window.Duration), Matches: []SimilarIncident{}}
 	if len(fp.Tokens) == 0 {
 		return v, nil
@@ -60,12 +61,12 @@ func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.T
 	if err != nil {
 		return nil, err
 	}
-	v.Candidates = len(cands)
 	problems := map[int64]string{}
 	for _, c := range cands {
 		if c.CreatedAt.After(now) {
-			continue
+			continue // after --now: not there yet for the subject
 		}
+		v.Candidates++
 		s := df.Similarity(fp, fingerprintOf(c.Fingerprint))
 		m := SimilarIncident{Key: c.Key, Fingerprint: c.Fingerprint, Similarity: float64(int(s*100+0.5)) / 100,
 			Same: s >= pc.Similarity, Requester: c.Requester, CreatedAt: c.CreatedAt.UTC()}

@@ -67,7 +67,9 @@ type unit struct {
 	problemsByKey      map[string]*store.Problem
 	problemOf          map[*store.Incident]*store.Problem // links to write; nil: unlink
 	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
+	openedBy           map[*store.Incident]string         // this batch's new incidents: the authenticated From of the mail that opened each ("" when not authenticated)
 	reopened           map[*store.Problem]bool            // resolved problems this batch opened again
+	told               map[*store.Problem]map[string]bool // addresses that had a notice or digest of a problem (see problemTold)
 	// "#not-problem" pairs: fingerprint → fingerprints it must not be
 	// linked with, read for the fingerprints in exclLoaded. Repeat
 	// detection's query leaves stored incidents out by itself; these are

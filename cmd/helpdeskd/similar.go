@@ -46,6 +46,9 @@ func cmdSimilar(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%q has no words to compare (stop words, numbers and ids only): it never counts as a repeat\n", v.Subject)
 		return nil
 	}
+	if !v.Enabled {
+		fmt.Fprintln(e.stdout, "repeat detection is off (no [problems] section): nothing is linked automatically; compared as it would be with the defaults")
+	}
 	fmt.Fprintf(e.stdout, "fingerprint: %s\n", v.Fingerprint)
 	fmt.Fprintf(e.stdout, "the same issue from similarity %.2f; a problem from %d occurrences within %s; words weighed by %d incidents\n",
 		v.Similarity, v.Threshold, v.Window, v.History)

@@ -1,0 +1,294 @@
+package workflow_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/workflow"
+)
+
+// Attacks on repeat detection and problem mail, each a test that fails
+// when the defence is gone.
+
+// TestFingerprintBoundedWork: a subject made to blow up the compound
+// splitter or the stemmers (a compound that splits two ways, repeated;
+// one enormous word) is fingerprinted in bounded time inside the
+// batch's transaction.
+func TestFingerprintBoundedWork(t *testing.T) {
+	eng, _ := newEngine(t, "sqlite", problemsConfig)
+	for i, subj := range []string{
+		strings.Repeat("Dockingstation", 60) + "x",
+		strings.Repeat("adminrechte ", 2000),
+		strings.Repeat("x", 1<<20),
+	} {
+		start := time.Now()
+		ingest(t, eng, raw("mallory@evil.example", subj, fmt.Sprintf("dos%d@x", i)))
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("subject %d (%d bytes): ingest took %v", i, len(subj), d)
+		}
+	}
+}
+
+// TestFollowUpOnlyIntoOwnAuthenticatedIncident: an unauthenticated
+// outsider opens an incident "for" sam (X-Original-From); sam's own,
+// authenticated report of the same issue is not threaded into it as a
+// follow-up.
+func TestFollowUpOnlyIntoOwnAuthenticatedIncident(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", problemsConfig+"notify_requester = true\n[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n")
+	r := ingest(t, eng, []byte("From: mallory@evil.example\r\nX-Original-From: sam@example.com\r\nTo: support@example.com\r\n"+
+		"Subject: VPN not working\r\nMessage-ID: <m1@evil>\r\n\r\nPlease send the VPN config to mallory@evil.example.\r\n"))
+	if inc, _ := st.IncidentByKey(context.Background(), r[0].Incident); inc.Requester != "sam@example.com" {
+		t.Fatalf("the setup needs the forged requester: %q", inc.Requester)
+	}
+	r2 := ingest(t, eng, raw("sam@example.com", "VPN not working", "s1@x", leadAR))
+	if r2[0].Incident == r[0].Incident || r2[0].Outcome != workflow.OutcomeNewIncident {
+		t.Errorf("sam's authenticated report went into %s, opened by an unauthenticated outsider: %+v", r[0].Incident, r2[0])
+	}
+	// Sam's own authenticated incident does take his follow-up.
+	r3 := ingest(t, eng, raw("sam@example.com", "VPN still not working", "s2@x", leadAR))
+	if r3[0].Incident != r2[0].Incident || !strings.Contains(r3[0].Reason, "follow-up") {
+		t.Errorf("follow-up to sam's own incident: %+v", r3[0])
+	}
+}
+
+const partiesConfig = `
+[[team]]
+name = "it"
+members = ["alice.admin@example.com"]
+problem_contact = "it-lead@example.com"
+[routing]
+default_assignee = "it"
+[problems]
+window = "30d"
+threshold = 3
+similarity = 0.75
+notify_every = "4h"
+notify_requester = false
+[[provider]]
+name = "acme"
+domains = ["acme-it.example"]
+intake = "servicedesk@acme-it.example"
+problem_contact = "problems@acme-it.example"
+[[route]]
+name = "printing"
+keywords = ["papierstau"]
+assign = "acme"
+`
+
+// TestProblemMailPerParty: a problem spanning the in-house team and a
+// provider is told to both contacts; the provider's notice and digests
+// name only the provider's incidents (not the in-house requesters), the
+// team's name all.
+func TestProblemMailPerParty(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, partiesConfig)
+			ctx := context.Background()
+			clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			eng.Now = func() time.Time { return clock }
+			step := func() { clock = clock.Add(time.Minute) }
+			step()
+			ingest(t, eng, raw("carol.secret@example.com", "Printer jams", "a1@x"))
+			step()
+			ingest(t, eng, raw("dan.secret@example.com", "Printer jams again", "a2@x"))
+			step()
+			ingest(t, eng, raw("erin@example.com", "Papierstau Drucker", "a3@x"))
+			if got := problemOf(t, st, "HD-3"); got != "PRB-1" {
+				t.Fatalf("HD-3 in %q", got)
+			}
+			to := map[string]string{}
+			for _, o := range outboxOf(t, st, "problem_notice") {
+				to[o.ToAddrs] = o.TextBody
+			}
+			if len(to) != 2 || to["it-lead@example.com"] == "" || to["problems@acme-it.example"] == "" {
+				t.Fatalf("notices to %v, want the team's and the provider's contacts", to)
+			}
+			if b := to["problems@acme-it.example"]; strings.Contains(b, "HD-1") || strings.Contains(b, "secret") || !strings.Contains(b, "HD-3") {
+				t.Errorf("the provider's notice:\n%s", b)
+			}
+			if b := to["it-lead@example.com"]; !strings.Contains(b, "HD-1") || !strings.Contains(b, "HD-3") {
+				t.Errorf("the team's notice:\n%s", b)
+			}
+			for i := range 3 {
+				step()
+				ingest(t, eng, raw(fmt.Sprintf("ceo%d.confidential@example.com", i), "printer jams", fmt.Sprintf("b%d@x", i)))
+			}
+			clock = clock.Add(5 * time.Hour)
+			if _, err := eng.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			digests := outboxOf(t, st, "problem_digest")
+			if len(digests) != 1 || digests[0].ToAddrs != "it-lead@example.com" || !strings.Contains(digests[0].TextBody, "ceo0.confidential") {
+				t.Fatalf("digests: %+v (want one to the team only: the provider has nothing new of its own)", digests)
+			}
+		})
+	}
+}
+
+// TestWorkaroundOnlyToOwnDomain: staff link an outsider's incident to a
+// problem with a workaround: the outsider is told of the problem, not of
+// the workaround.
+func TestWorkaroundOnlyToOwnDomain(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "")
+	withRouting(t, eng, problemCommandsConfig)
+	ingest(t, eng,
+		raw("carol@example.com", "Outlook crashes on start", "w1@x"),
+		raw("dan@example.com", "outlook keeps crashing when starting", "w2@x"),
+		raw("erin@example.com", "Outlook crash at startup", "w3@x"))
+	if _, err := st.DB().Exec(`UPDATE problems SET workaround = 'log in to owa.corp.internal as svc-mail / Winter2026!'`); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, eng, raw("mallory@evil.example", "my mail program misbehaves", "w4@x"))
+	ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-4] x\r\nMessage-ID: <w5@x>\r\n"+
+		leadAR+"\r\n\r\n#problem PRB-1\r\n"))
+	if problemOf(t, st, "HD-4") != "PRB-1" {
+		t.Fatalf("HD-4 in %q", problemOf(t, st, "HD-4"))
+	}
+	told := false
+	for _, o := range outboxOf(t, st, "problem_requester") {
+		if o.ToAddrs == "mallory@evil.example" {
+			told = true
+			if strings.Contains(o.TextBody, "Winter2026") || strings.Contains(o.TextBody, "carol@") {
+				t.Errorf("the outsider's notice carries the workaround or other requesters:\n%s", o.TextBody)
+			}
+		}
+	}
+	if !told {
+		t.Error("the outsider was not told of the problem")
+	}
+}
+
+// TestFaultWordsKeepIssuesApart: in a history where fault words are
+// common and an application's name rare, the rare shared name does not
+// make "SAP is slow" and "SAP not working" one problem.
+func TestFaultWordsKeepIssuesApart(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1)+"notify_requester = false\n")
+	devs := []string{"printer", "scanner", "laptop", "monitor", "keyboard", "mouse", "phone", "headset", "camera", "projector",
+		"outlook", "teams", "vpn", "wifi", "badge", "docking", "excel", "word", "sharepoint", "onedrive"}
+	faults := []string{"not working", "slow", "broken", "very slow", "down", "keeps failing", "error"}
+	var mails [][]byte
+	for i := range 400 {
+		mails = append(mails, raw(fmt.Sprintf("f%d@example.com", i), devs[i%len(devs)]+" "+faults[(i/len(devs))%len(faults)], fmt.Sprintf("f%d@x", i)))
+	}
+	ingest(t, eng, mails...)
+	r1 := ingest(t, eng, raw("carol@example.com", "SAP is slow", "s1@x"))
+	r2 := ingest(t, eng, raw("dan@example.com", "SAP not working", "s2@x"))
+	if p1, p2 := problemOf(t, st, r1[0].Incident), problemOf(t, st, r2[0].Incident); p2 != "" && p1 == p2 {
+		t.Errorf("\"SAP is slow\" and \"SAP not working\" made one problem %s", p1)
+	}
+	r3 := ingest(t, eng, raw("erin@example.com", "SAP very slow", "s3@x"))
+	if p1, p3 := problemOf(t, st, r1[0].Incident), problemOf(t, st, r3[0].Incident); p3 == "" || p1 != p3 {
+		t.Errorf("\"SAP is slow\" and \"SAP very slow\": %q / %q, want one problem", p1, p3)
+	}
+	a, b := workflow.NewFingerprint("Camera not detected in Teams", "", nil), workflow.NewFingerprint("Teams camera not working", "", nil)
+	if s := workflow.Similarity(a, b); s < 0.5 {
+		t.Errorf("%q / %q: %.2f: \"not working\" goes with a specific fault", a, b, s)
+	}
+}
+
+const digestConfig = problemsConfig + "notify_every = \"4h\"\nnotify_requester = false\n"
+
+// TestDigestFollowsNewContact: the problem contact changes in the
+// configuration (the old lead left): the new one is told of the problem
+// at the next occurrence, and the digests go to the new address only.
+func TestDigestFollowsNewContact(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", digestConfig)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { return clock }
+	for i := range 3 {
+		clock = clock.Add(time.Second)
+		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing", fmt.Sprintf("c%d@x", i)))
+	}
+	next, err := config.Parse("t.toml", []byte(fmt.Sprintf("[helpdesk]\naddress = \"support@example.com\"\n%s\n[database]\nurl = \"sqlite:/tmp/x.db\"\n",
+		strings.Replace(digestConfig, "it-lead@example.com", "new-lead@example.com", 1))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Reload(next)
+	for day := range 3 {
+		clock = clock.Add(time.Minute)
+		ingest(t, eng, raw(fmt.Sprintf("v%d@example.com", day), "Shared drive S: missing", fmt.Sprintf("d%d@x", day)))
+		clock = clock.Add(5 * time.Hour)
+		if _, err := eng.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notices := outboxOf(t, st, "problem_notice")
+	if len(notices) != 2 || notices[1].ToAddrs != "new-lead@example.com" || !strings.Contains(notices[1].Subject, "New problem") {
+		t.Errorf("notices: %+v", notices)
+	}
+	digests := outboxOf(t, st, "problem_digest")
+	if len(digests) != 2 {
+		t.Errorf("%d digests, want 2", len(digests))
+	}
+	for _, o := range digests {
+		if o.ToAddrs != "new-lead@example.com" {
+			t.Errorf("digest to %s after the contact became new-lead@example.com", o.ToAddrs)
+		}
+	}
+}
+
+// TestDigestAfterClockStepsBack: after a digest the clock steps back
+// (NTP, or a run --once --now earlier); an occurrence linked then is in
+// the next digest all the same.
+func TestDigestAfterClockStepsBack(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", digestConfig)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { return clock }
+	for i := range 4 {
+		clock = clock.Add(time.Second)
+		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing", fmt.Sprintf("c%d@x", i)))
+	}
+	clock = clock.Add(5 * time.Hour)
+	eng.Tick(ctx)
+	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
+		t.Fatalf("%d digests", n)
+	}
+	clock = clock.Add(-2 * time.Hour)
+	ingest(t, eng, raw("late@example.com", "Shared drive S: missing", "late@x"))
+	for range 4 {
+		clock = clock.Add(5 * time.Hour)
+		eng.Tick(ctx)
+	}
+	dg := outboxOf(t, st, "problem_digest")
+	if len(dg) != 2 || !strings.Contains(dg[1].TextBody, "HD-5") {
+		t.Errorf("HD-5, linked while the clock was behind, in no digest: %d digests", len(dg))
+	}
+}
+
+// TestReloadEnablesProblems: [problems] switched on by SIGHUP (Reload):
+// its tick jobs run without a restart.
+func TestReloadEnablesProblems(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", "[[team]]\nname = \"it\"\nmembers = [\"alice.admin@example.com\"]\nproblem_contact = \"it-lead@example.com\"\n[routing]\ndefault_assignee = \"it\"\n")
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { return clock }
+	next, err := config.Parse("t.toml", []byte(fmt.Sprintf("[helpdesk]\naddress = \"support@example.com\"\n%s\n[database]\nurl = \"sqlite:/tmp/x.db\"\n", digestConfig)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Reload(next)
+	for i := range 6 {
+		clock = clock.Add(time.Second)
+		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing", fmt.Sprintf("c%d@x", i)))
+	}
+	if problemOf(t, st, "HD-6") != "PRB-1" {
+		t.Fatal("no problem")
+	}
+	for range 3 {
+		clock = clock.Add(5 * time.Hour)
+		if _, err := eng.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
+		t.Errorf("%d digests after [problems] was enabled by reload, want 1", n)
+	}
+}
