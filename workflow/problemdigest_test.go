@@ -25,10 +25,7 @@ func TestProblemNoticeDigest(t *testing.T) {
 			ctx := context.Background()
 			clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			eng.Now = func() time.Time { return clock }
-			for i := range 60 {
-				clock = clock.Add(time.Second)
-				ingest(t, eng, raw(fmt.Sprintf("user%d@example.com", i), "Shared drive S: missing after login", fmt.Sprintf("b%d@x", i)))
-			}
+			reportEach(t, eng, &clock, 60, "Shared drive S: missing after login")
 			ps, err := st.ListProblems(ctx)
 			if err != nil || len(ps) != 1 || ps[0].IncidentCount != 60 {
 				t.Fatalf("problems: %+v %v", ps, err)

@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,18 +57,8 @@ func TestFollowUpOnlyIntoOwnAuthenticatedIncident(t *testing.T) {
 	}
 }
 
-const partiesConfig = `
-[[team]]
-name = "it"
-members = ["alice.admin@example.com"]
-problem_contact = "it-lead@example.com"
-[routing]
-default_assignee = "it"
-[problems]
-window = "30d"
-threshold = 3
-similarity = 0.75
-notify_every = "4h"
+// partiesConfig adds a printing provider with its own problem contact.
+const partiesConfig = problemsConfig + `notify_every = "4h"
 notify_requester = false
 [[provider]]
 name = "acme"
@@ -201,16 +192,8 @@ func TestDigestFollowsNewContact(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	eng.Now = func() time.Time { return clock }
-	for i := range 3 {
-		clock = clock.Add(time.Second)
-		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing", fmt.Sprintf("c%d@x", i)))
-	}
-	next, err := config.Parse("t.toml", []byte(fmt.Sprintf("[helpdesk]\naddress = \"support@example.com\"\n%s\n[database]\nurl = \"sqlite:/tmp/x.db\"\n",
-		strings.Replace(digestConfig, "it-lead@example.com", "new-lead@example.com", 1))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Reload(next)
+	reportEach(t, eng, &clock, 3, "Shared drive S: missing")
+	eng.Reload(parseConfig(t, strings.Replace(digestConfig, "it-lead@example.com", "new-lead@example.com", 1)))
 	for day := range 3 {
 		clock = clock.Add(time.Minute)
 		ingest(t, eng, raw(fmt.Sprintf("v%d@example.com", day), "Shared drive S: missing", fmt.Sprintf("d%d@x", day)))
@@ -242,10 +225,7 @@ func TestDigestAfterClockStepsBack(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	eng.Now = func() time.Time { return clock }
-	for i := range 4 {
-		clock = clock.Add(time.Second)
-		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing", fmt.Sprintf("c%d@x", i)))
-	}
+	reportEach(t, eng, &clock, 4, "Shared drive S: missing")
 	clock = clock.Add(5 * time.Hour)
 	eng.Tick(ctx)
 	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
@@ -270,15 +250,8 @@ func TestReloadEnablesProblems(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	eng.Now = func() time.Time { return clock }
-	next, err := config.Parse("t.toml", []byte(fmt.Sprintf("[helpdesk]\naddress = \"support@example.com\"\n%s\n[database]\nurl = \"sqlite:/tmp/x.db\"\n", digestConfig)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Reload(next)
-	for i := range 6 {
-		clock = clock.Add(time.Second)
-		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), "Shared drive S: missing", fmt.Sprintf("c%d@x", i)))
-	}
+	eng.Reload(parseConfig(t, digestConfig))
+	reportEach(t, eng, &clock, 6, "Shared drive S: missing")
 	if problemOf(t, st, "HD-6") != "PRB-1" {
 		t.Fatal("no problem")
 	}
@@ -290,5 +263,26 @@ func TestReloadEnablesProblems(t *testing.T) {
 	}
 	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
 		t.Errorf("%d digests after [problems] was enabled by reload, want 1", n)
+	}
+}
+
+// parseConfig is a configuration for Reload: the helpdesk address and
+// extra.
+func parseConfig(t *testing.T, extra string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("t.toml", []byte(fmt.Sprintf("[helpdesk]\naddress = \"support@example.com\"\n%s\n[database]\nurl = \"sqlite:%s\"\n", extra, filepath.Join(t.TempDir(), "unused.db"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// reportEach has n people report subject, one mail a second on clock,
+// each ingested alone.
+func reportEach(t *testing.T, eng *workflow.Engine, clock *time.Time, n int, subject string) {
+	t.Helper()
+	for i := range n {
+		*clock = clock.Add(time.Second)
+		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), subject, fmt.Sprintf("c%d.%d@x", i, clock.Unix())))
 	}
 }
