@@ -60,30 +60,32 @@ func (r Reader) ReplaceFingerprints(ctx context.Context, incs []*Incident) error
 	return r.InsertIncidentTokens(ctx, incs)
 }
 
-// RenameFingerprints replaces, in problems and in the "#not-problem"
-// pairs, each fingerprint that renamed holds by its new form. A pair
-// that the renaming makes a duplicate of another is kept once; one it
-// makes a fingerprint's pair with itself is dropped.
+// ProblemFingerprint is a problem's new fingerprint.
+type ProblemFingerprint struct {
+	ID          int64
+	Fingerprint string
+}
+
+// SetProblemFingerprints gives problems new fingerprints.
+func (r Reader) SetProblemFingerprints(ctx context.Context, ps []ProblemFingerprint) error {
+	for _, p := range ps {
+		if _, err := r.x.ExecContext(ctx, r.x.Rebind(`UPDATE problems SET fingerprint = ? WHERE id = ?`), p.Fingerprint, p.ID); err != nil {
+			return fmt.Errorf("store: fingerprint of problem %d: %w", p.ID, err)
+		}
+	}
+	return nil
+}
+
+// RenameFingerprints replaces, in the "#not-problem" pairs, each
+// fingerprint that renamed holds by its new form. A pair that the
+// renaming makes a duplicate of another is kept once; one it makes a
+// fingerprint's pair with itself is dropped. It returns how many pairs
+// it renamed.
 func (r Reader) RenameFingerprints(ctx context.Context, renamed map[string]string) (int, error) {
 	if len(renamed) == 0 {
 		return 0, nil
 	}
 	n := 0
-	var probs []struct {
-		ID          int64  `db:"id"`
-		Fingerprint string `db:"fingerprint"`
-	}
-	if err := sqlx.SelectContext(ctx, r.x, &probs, `SELECT id, fingerprint FROM problems`); err != nil {
-		return 0, fmt.Errorf("store: problems' fingerprints: %w", err)
-	}
-	for _, p := range probs {
-		if to, ok := renamed[p.Fingerprint]; ok && to != p.Fingerprint {
-			if _, err := r.x.ExecContext(ctx, r.x.Rebind(`UPDATE problems SET fingerprint = ? WHERE id = ?`), to, p.ID); err != nil {
-				return n, fmt.Errorf("store: fingerprint of problem %d: %w", p.ID, err)
-			}
-			n++
-		}
-	}
 	var pairs []struct {
 		Fingerprint string    `db:"fingerprint"`
 		Other       string    `db:"other"`

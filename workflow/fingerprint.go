@@ -428,39 +428,27 @@ func elsewhere(a, b Fingerprint) bool {
 }
 
 // otherFault reports whether two fingerprints each name what is wrong
-// (see faults) and share none of it.
+// and share no kind of fault (see faultFamilies).
 func otherFault(a, b Fingerprint) bool {
-	var fa, fb []string
-	for _, t := range a.Tokens {
-		if faults[t] {
-			fa = append(fa, t)
+	kinds := func(f Fingerprint) map[string]bool {
+		k := map[string]bool{}
+		for _, t := range f.Tokens {
+			for _, kind := range faultKinds[t] {
+				k[kind] = true
+			}
 		}
+		return k
 	}
-	for _, t := range b.Tokens {
-		if faults[t] {
-			fb = append(fb, t)
-		}
-	}
-	if len(fa) == 0 || len(fb) == 0 || common(fa, fb) > 0 {
+	ka, kb := kinds(a), kinds(b)
+	if len(ka) == 0 || len(kb) == 0 {
 		return false
 	}
-	// "Does not work" says less than the others: it goes with any
-	// fault but slowness ("Camera not detected" / "camera not working"
-	// can be one issue; "SAP slow" / "SAP not working" are not).
-	generic := func(f, other []string) bool {
-		return len(f) == 1 && f[0] == synonyms["work"] && !slowness(other)
-	}
-	return !generic(fa, fb) && !generic(fb, fa)
-}
-
-// slowness reports whether fault words say that something is slow.
-func slowness(f []string) bool {
-	for _, t := range f {
-		if t == synonyms["slow"] || t == synonyms["delay"] {
-			return true
+	for k := range ka {
+		if kb[k] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // wordTri caches the trigrams of single words (the vocabulary of a

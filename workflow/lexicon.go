@@ -30,7 +30,7 @@ var concepts = map[string]string{
 	"slow":       "langsam langsame lahm lent lente lenta sluggish performance laggy lag lagging",
 	"delay":      "delayed delays verzögert verzögerung verspätet retard stundenlang",
 	"fail":       "fails failed failure failing error errors fehler fehlermeldung fehlgeschlagen erreur échec echec échoué invalid ungültig",
-	"drop":       "drops dropping dropped disconnect disconnects disconnecting disconnected abbruch bricht abgebrochen unterbrochen coupe",
+	"drop":       "drops dropping dropped disconnect disconnects disconnecting disconnected getrennt abbruch bricht abgebrochen unterbrochen coupe",
 	"lock":       "locked lockout gesperrt sperre verrouillé bloqué bloqueada unlock entsperren",
 	"expire":     "expired expires expiring abgelaufen expiré",
 	"missing":    "fehlt fehlen verschwunden weg gone disappeared manquant disparu lost",
@@ -48,7 +48,7 @@ var concepts = map[string]string{
 	"delete":     "deleted gelöscht gelöschte löschen supprimé",
 	"restore":    "restored recover recovery wiederherstellen wiederherstellung restaurer",
 	"disable":    "disabled deactivate deactivated deaktiviert deaktivieren sperren désactiver",
-	"offline":    "getrennt hors",
+	"offline":    "hors",
 	"prompt":     "prompts prompting asks asking fragt abfrage demande",
 	"forward":    "forwarding weiterleitung umleitung transfert",
 	"share":      "shared sharing freigabe freigeben freigegeben partage partagé",
@@ -235,15 +235,31 @@ func split(w string, de bool, parts int) []string {
 	return nil
 }
 
-// faults are the concepts that say what is wrong (not with what): two
-// reports that each name one, but no fault in common, are different
+// faultFamilies group the concepts that say what is wrong (not with
+// what) by the kind of fault: slowness, a full store, credentials, a
+// device's own symptom, and something not being there or not working. A
+// concept may be of two kinds ("delayed" mail is slow and not arriving;
+// a black screen is a symptom and a display not working). Two reports
+// that each name a fault, but no kind of fault in common, are different
 // issues however alike the rest ("SAP slow" / "SAP not working", "VPN
-// drops" / "VPN password expired"), whatever weight a rare shared word
-// ("SAP") gives them.
-var faults = func() map[string]bool {
-	out := map[string]bool{}
-	for _, c := range strings.Fields(`start crash work slow delay fail drop lock expire missing detect full jam flicker sync arrive send offline prompt loud empty black`) {
-		out[synonyms[c]] = true
+// drops" / "VPN password expired", "printer offline" / "paper jam"),
+// whatever weight a rare shared word ("SAP") gives them; faults of one
+// kind go together ("disconnected" / "offline", "not found" / "missing").
+var faultFamilies = map[string]string{
+	"slowness":     "slow delay",
+	"capacity":     "full",
+	"credentials":  "lock expire prompt",
+	"symptom":      "jam flicker loud black empty",
+	"availability": "work crash start fail drop offline missing detect sync arrive send delay black",
+}
+
+// faultKinds maps a fault concept's stem to the kinds it is of.
+var faultKinds = func() map[string][]string {
+	out := map[string][]string{}
+	for kind, cs := range faultFamilies {
+		for _, c := range strings.Fields(cs) {
+			out[synonyms[c]] = append(out[synonyms[c]], kind)
+		}
 	}
 	return out
 }()

@@ -11,16 +11,36 @@ import (
 // audience is one address that hears of a problem, and what it may see.
 type audience struct {
 	contact string
-	// provider: "" when the contact hears of all the problem's
-	// incidents (a team's); else the provider whose incidents alone it
-	// hears of (the rest are the in-house teams' business: their
-	// requesters, subjects and count).
-	provider string
+	// providers: nil when the contact hears of all the problem's
+	// incidents (a team's); else the providers whose incidents alone it
+	// hears of (the rest are the in-house teams' and the other
+	// providers' business: their requesters, subjects and count).
+	providers map[string]bool
 }
 
 // sees reports whether a hears of incident l.
 func (a audience) sees(l *store.Incident) bool {
-	return a.provider == "" || l.Assignee == a.provider
+	return a.providers == nil || a.providers[l.Assignee]
+}
+
+// title is the problem's title as a reads it: the problem's own for an
+// address that sees all its incidents, else the subject of the plainest
+// incident it sees (the title may be another party's subject).
+func (a audience) title(pr *store.Problem, linked []store.Incident, ignore []string) string {
+	if a.providers == nil {
+		return pr.Title
+	}
+	best, words := "", 0
+	for i := range linked {
+		l := &linked[i]
+		if !a.sees(l) {
+			continue
+		}
+		if n := len(NewFingerprint(l.Subject, "", ignore).Tokens); best == "" || n < words {
+			best, words = l.Subject, n
+		}
+	}
+	return best
 }
 
 // problemAudience is who hears of a problem whose incidents are linked:
@@ -50,11 +70,15 @@ func problemAudience(cfg *config.Config, linked []store.Incident) (out []audienc
 		}
 		a := audience{contact: contact}
 		if pt.Kind == Provider {
-			a.provider = pt.Name
+			a.providers = map[string]bool{pt.Name: true}
 		}
 		if i, ok := at[contact]; ok {
-			if out[i].provider != a.provider {
-				out[i].provider = "" // one address for a team and a provider: it hears of all
+			switch {
+			case out[i].providers == nil:
+			case a.providers == nil:
+				out[i].providers = nil // one address for a team and a provider: it hears of all
+			default:
+				out[i].providers[pt.Name] = true // one address for two providers: of both
 			}
 			continue
 		}

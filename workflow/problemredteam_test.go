@@ -58,6 +58,54 @@ func TestFollowUpOnlyIntoOwnAuthenticatedIncident(t *testing.T) {
 }
 
 // partiesConfig adds a printing provider with its own problem contact.
+// TestFollowUpNotAcrossAssets: one sender's reports about different
+// machines are not follow-ups of each other, however alike once hosts
+// and numbers are masked; and a sender exempt from the new-incident
+// limit (monitoring, a web form) never has follow-ups.
+func TestFollowUpNotAcrossAssets(t *testing.T) {
+	eng, _ := newEngine(t, "sqlite", problemsConfig+"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n")
+	eng.Cfg.Helpdesk.NewIncidentLimitExempt = []string{"forms@example.com"}
+	a := ingest(t, eng, raw("sam@example.com", "CRITICAL: disk full on srv01.example.com", "as1@x", leadAR))
+	b := ingest(t, eng, raw("sam@example.com", "CRITICAL: disk full on srv02.example.com", "as2@x", leadAR))
+	if b[0].Outcome != workflow.OutcomeNewIncident || b[0].Incident == a[0].Incident {
+		t.Errorf("srv02's report went into srv01's %s: %+v", a[0].Incident, b[0])
+	}
+	c := ingest(t, eng, raw("sam@example.com", "still: disk full on srv01.example.com", "as3@x", leadAR))
+	if c[0].Incident != a[0].Incident {
+		t.Errorf("the same machine again: %+v, want a follow-up to %s", c[0], a[0].Incident)
+	}
+	d := ingest(t, eng, raw("forms@example.com", "Backup job HR-DB failed", "fm1@x", leadAR))
+	e := ingest(t, eng, raw("forms@example.com", "Backup job FIN-DB failed", "fm2@x", leadAR))
+	if e[0].Outcome != workflow.OutcomeNewIncident || e[0].Incident == d[0].Incident {
+		t.Errorf("an exempt sender's second report went into %s: %+v", d[0].Incident, e[0])
+	}
+}
+
+// TestAcknowledgementNoOracle: an outsider naming someone else in
+// X-Original-From is not told whether that person reported the issue
+// before, nor the problem's title (another requester's subject).
+func TestAcknowledgementNoOracle(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1)+"notify_requester = true\n")
+	eng.Cfg.Helpdesk.Domains = []string{"example.com"}
+	ingest(t, eng, raw("sam.hr@example.com", "Payroll export to DATEV fails", "o1@x"))
+	if _, err := st.DB().Exec(`UPDATE incidents SET status = 'resolved'`); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, eng, []byte("From: mallory@evil.example\r\nX-Original-From: sam.hr@example.com\r\nTo: support@example.com\r\n"+
+		"Subject: DATEV payroll export fails\r\nMessage-ID: <o2@evil>\r\n\r\nhi\r\n"))
+	if problemOf(t, st, "HD-2") != "PRB-1" {
+		t.Fatalf("HD-2 in %q", problemOf(t, st, "HD-2"))
+	}
+	acks := outboxOf(t, st, "ack")
+	last := acks[len(acks)-1]
+	if last.ToAddrs != "mallory@evil.example" {
+		t.Fatalf("last acknowledgement to %s", last.ToAddrs)
+	}
+	if strings.Contains(last.TextBody, "You have reported this issue before") || strings.Contains(last.TextBody, "Payroll export to DATEV fails") {
+		t.Errorf("the outsider learns of sam's report:\n%s", last.TextBody)
+	}
+}
+
 const partiesConfig = problemsConfig + `notify_every = "4h"
 notify_requester = false
 [[provider]]
@@ -102,6 +150,11 @@ func TestProblemMailPerParty(t *testing.T) {
 			if b := to["problems@acme-it.example"]; strings.Contains(b, "HD-1") || strings.Contains(b, "secret") || !strings.Contains(b, "HD-3") {
 				t.Errorf("the provider's notice:\n%s", b)
 			}
+			for _, o := range outboxOf(t, st, "problem_notice") {
+				if o.ToAddrs == "problems@acme-it.example" && !strings.HasSuffix(o.Subject, "New problem: Papierstau Drucker") {
+					t.Errorf("the provider's notice is not titled after its own incident: %q", o.Subject)
+				}
+			}
 			if b := to["it-lead@example.com"]; !strings.Contains(b, "HD-1") || !strings.Contains(b, "HD-3") {
 				t.Errorf("the team's notice:\n%s", b)
 			}
@@ -118,6 +171,43 @@ func TestProblemMailPerParty(t *testing.T) {
 				t.Fatalf("digests: %+v (want one to the team only: the provider has nothing new of its own)", digests)
 			}
 		})
+	}
+}
+
+// TestProblemMailSharedProviderContact: two providers with one problem
+// contact (two contracts with one company): it hears of both providers'
+// incidents, not of the in-house ones.
+func TestProblemMailSharedProviderContact(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", partiesConfig+`[[provider]]
+name = "acme2"
+domains = ["acme2-it.example"]
+intake = "servicedesk2@acme-it.example"
+problem_contact = "problems@acme-it.example"
+[[route]]
+name = "printing2"
+keywords = ["toner"]
+assign = "acme2"
+`)
+	ingest(t, eng, raw("carol.secret@example.com", "Printer jams", "p1@x"))
+	ingest(t, eng, raw("dan@example.com", "Papierstau Drucker", "p2@x"))
+	ingest(t, eng, raw("erin@example.com", "Printer jams toner", "p3@x"))
+	for _, k := range []string{"HD-1", "HD-2", "HD-3"} {
+		if got := problemOf(t, st, k); got != "PRB-1" {
+			t.Fatalf("the setup needs one problem of the three: %s in %q", k, got)
+		}
+	}
+	shared := 0
+	for _, o := range outboxOf(t, st, "problem_notice") {
+		if o.ToAddrs != "problems@acme-it.example" {
+			continue
+		}
+		shared++
+		if strings.Contains(o.TextBody, "carol.secret") || strings.Contains(o.TextBody, "HD-1 ") || !strings.Contains(o.TextBody, "HD-2") || !strings.Contains(o.TextBody, "HD-3") {
+			t.Errorf("the providers' shared contact hears of in-house incidents, or not of both providers':\n%s\n%s", o.Subject, o.TextBody)
+		}
+	}
+	if shared != 1 {
+		t.Errorf("%d notices to the providers' shared contact, want 1", shared)
 	}
 }
 
@@ -176,9 +266,14 @@ func TestFaultWordsKeepIssuesApart(t *testing.T) {
 	if p1, p3 := problemOf(t, st, r1[0].Incident), problemOf(t, st, r3[0].Incident); p3 == "" || p1 != p3 {
 		t.Errorf("\"SAP is slow\" and \"SAP very slow\": %q / %q, want one problem", p1, p3)
 	}
-	a, b := workflow.NewFingerprint("Camera not detected in Teams", "", nil), workflow.NewFingerprint("Teams camera not working", "", nil)
-	if s := workflow.Similarity(a, b); s < 0.5 {
-		t.Errorf("%q / %q: %.2f: \"not working\" goes with a specific fault", a, b, s)
+	// Faults of one kind go together.
+	for _, pair := range [][2]string{{"Camera not detected in Teams", "Teams camera not working"}, {"VPN disconnected", "VPN getrennt"},
+		{"WLAN getrennt", "WiFi disconnects"}, {"Outlook disconnected", "Outlook offline"}, {"Printer offline", "Printer not responding"},
+		{"Outlook error", "Outlook crashes"}, {"Emails delayed", "Emails not arriving"}, {"Shared drive not found", "Shared drive missing"}} {
+		a, b := workflow.NewFingerprint(pair[0], "", nil), workflow.NewFingerprint(pair[1], "", nil)
+		if s := workflow.Similarity(a, b); s < 0.5 {
+			t.Errorf("%q [%s] / %q [%s]: %.2f, want faults of one kind together", pair[0], a, pair[1], b, s)
+		}
 	}
 }
 

@@ -174,7 +174,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 			if len(occ) == 0 {
 				continue // nothing new for this address, or parted again since
 			}
-			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Incidents: keys,
+			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: a.title(pr, linked, pc.IgnoreWords), Incidents: keys,
 				Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
 			r, err := e.Templates.Render("problem_digest", data)
 			if err != nil {
@@ -231,6 +231,11 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	if ok, _ := p.authenticated(); !ok {
 		return nil, nil
 	}
+	// Monitoring, forms and other senders exempt from the new-incident
+	// limit report many things from one address: each report is its own.
+	if containsString(p.e.Cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(m.From.Addr)) {
+		return nil, nil
+	}
 	fp := NewFingerprint(cleanText(m.NormSubject), requestLine(m.NewText), pc.IgnoreWords)
 	if len(fp.Tokens) == 0 {
 		return nil, nil
@@ -250,7 +255,7 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 			return
 		}
 		s := df.Similarity(fp, fingerprintOf(inc.Fingerprint))
-		if s < pc.Similarity || s <= bestSim {
+		if s < pc.Similarity || s <= bestSim || otherAssets(m.NormSubject, inc.Subject) {
 			return
 		}
 		by, ok := p.u.openedBy[inc]
@@ -428,6 +433,34 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		occ = append(occ, o)
 	}
 	return occ, nil
+}
+
+// assetRe finds what names one machine or item in a subject: a word
+// with both letters and digits ("srv02", "fs01", "PRN-2OG-01"), or a host
+// name.
+var assetRe = regexp.MustCompile(`(?i)\b(?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+){2,}|[a-z0-9_-]*[a-z][a-z0-9_-]*\d[a-z0-9_-]*|[a-z0-9_-]*\d[a-z0-9_-]*[a-z][a-z0-9_-]*)\b`)
+
+// otherAssets reports whether two subjects each name a machine or item
+// and none in common: "disk full on srv02" is not a follow-up to "disk
+// full on srv01", however alike once numbers and hosts are masked.
+func otherAssets(a, b string) bool {
+	ids := func(s string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range assetRe.FindAllString(strings.ToLower(s), 16) {
+			out[m] = true
+		}
+		return out
+	}
+	ia, ib := ids(a), ids(b)
+	if len(ia) == 0 || len(ib) == 0 {
+		return false
+	}
+	for k := range ia {
+		if ib[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // sameRequesterOpen reports whether other is an open incident of inc's
@@ -894,6 +927,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		}
 		data := base
 		data.Incidents, data.Occurrences, data.Reason = keys, occ, why(keys)
+		data.Title = a.title(pr, linked, cfg.Problems.IgnoreWords)
 		var dedupe string
 		switch {
 		case opened || !told[a.contact]:
@@ -961,11 +995,12 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 	}
 	data.Key = inc.Key
 	// The requester learns of the problem, not of the other reports; a
-	// workaround may name internal hosts or accounts, so it goes to the
-	// organisation's own people only (as in the acknowledgement).
+	// workaround may name internal hosts or accounts, and the title is
+	// another requester's subject, so they go to the organisation's own
+	// people only (as in the acknowledgement).
 	data.Incidents, data.Occurrences, data.Reason = nil, nil, ""
 	if !ownDomain(cfg, inc.Requester) {
-		data.Workaround = ""
+		data.Workaround, data.Title = "", inc.Subject
 	}
 	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
 		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied",

@@ -636,7 +636,9 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 		RequesterName: p.greeting(), Priority: string(inc.Priority), FollowUp: p.followUpAck,
 		ResponseDue: inWords(cfg, inc.ResponseDue), ResolutionDue: inWords(cfg, inc.ResolutionDue)}
 	if pr := p.repeat; pr != nil {
-		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Recurrence: true}
+		// Said to the address the acknowledgement goes to, so only when
+		// it is the requester (not one named by X-Original-From).
+		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Recurrence: strings.EqualFold(m.From.Addr, inc.Requester)}
 		linked, err := p.u.linkedTo(ctx, pr)
 		if err != nil {
 			return err
@@ -646,11 +648,15 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 				data.Problem.Recurrence = false
 			}
 		}
-		// A workaround may name internal hosts or accounts: it goes to
-		// the organisation's own people only (a subject is easy to
-		// copy, so a detector match alone does not vouch for a sender).
+		// A workaround may name internal hosts or accounts, and the
+		// title is another requester's subject: they go to the
+		// organisation's own people only (a subject is easy to copy, so
+		// a detector match alone does not vouch for a sender); others
+		// read their own subject as the title.
 		if ownDomain(cfg, m.From.Addr) {
 			data.Problem.Workaround = pr.Workaround
+		} else {
+			data.Problem.Title = inc.Subject
 		}
 	}
 	dedupe := "ack:" + inc.Key

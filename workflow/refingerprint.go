@@ -77,8 +77,8 @@ func (e *Engine) RefingerprintIfChanged(ctx context.Context) (int, error) {
 func (e *Engine) refingerprint(ctx context.Context) (int, error) {
 	pc := e.Cfg.Problems
 	since := e.Now().Add(-pc.Window.Duration)
-	renamed := map[string]string{}
-	current := map[string]bool{} // every fingerprint the window's incidents now get
+	votes := map[string]map[string]int{} // old fingerprint → its new forms → incidents
+	current := map[string]bool{}         // every fingerprint the window's incidents now get
 	var changed []*store.Incident
 	var after int64
 	for {
@@ -97,13 +97,31 @@ func (e *Engine) refingerprint(ctx context.Context) (int, error) {
 				continue
 			}
 			changed = append(changed, &store.Incident{ID: s.ID, CreatedAt: s.CreatedAt, Fingerprint: fp})
-			if _, ok := renamed[s.Fingerprint]; !ok {
-				renamed[s.Fingerprint] = fp
+			if votes[s.Fingerprint] == nil {
+				votes[s.Fingerprint] = map[string]int{}
 			}
+			votes[s.Fingerprint][fp]++
 		}
 		if len(srcs) < refingerprintBatch {
 			break
 		}
+	}
+	// An old fingerprint becomes the new form most of its incidents
+	// get; one that is itself a fingerprint of the window under the new
+	// rules stays (after an interrupted run, or where the rules merely
+	// moved words around, renaming it would rename twice).
+	renamed := map[string]string{}
+	for old, forms := range votes {
+		if current[old] {
+			continue
+		}
+		best, n := "", 0
+		for fp, c := range forms {
+			if c > n || (c == n && fp < best) {
+				best, n = fp, c
+			}
+		}
+		renamed[old] = best
 	}
 	if err := e.renameFingerprints(ctx, renamed, current); err != nil {
 		return 0, err
@@ -119,11 +137,8 @@ func (e *Engine) refingerprint(ctx context.Context) (int, error) {
 	return len(changed), nil
 }
 
-// renameFingerprints renames, in one transaction, the problems'
-// fingerprints and the "#not-problem" pairs by renamed. A problem whose
-// fingerprint no incident of the window had (one older than the window)
-// and that is not one of the current fingerprints gets its fingerprint
-// made again from its title.
+// renameFingerprints gives the problems their new fingerprints and
+// renames the "#not-problem" pairs by renamed, in one transaction.
 func (e *Engine) renameFingerprints(ctx context.Context, renamed map[string]string, current map[string]bool) error {
 	tx, err := e.Store.Begin(ctx)
 	if err != nil {
@@ -134,13 +149,28 @@ func (e *Engine) renameFingerprints(ctx context.Context, renamed map[string]stri
 	if err != nil {
 		return err
 	}
+	// A problem takes its title's fingerprint (the title is the subject
+	// its fingerprint was made of) unless the subject says too little
+	// for that, then the renaming of its incidents'. One whose
+	// fingerprint is a current one keeps it.
+	var problems []store.ProblemFingerprint
 	for _, pr := range probs {
-		if _, ok := renamed[pr.Fingerprint]; ok || pr.Fingerprint == "" || current[pr.Fingerprint] {
+		if pr.Fingerprint == "" || current[pr.Fingerprint] {
 			continue
 		}
-		if fp := NewFingerprint(pr.Title, "", e.Cfg.Problems.IgnoreWords); len(fp.Tokens) >= 2 && fp.String() != pr.Fingerprint {
-			renamed[pr.Fingerprint] = fp.String()
+		to, ok := renamed[pr.Fingerprint]
+		if fp := NewFingerprint(pr.Title, "", e.Cfg.Problems.IgnoreWords); len(fp.Tokens) >= 2 {
+			to, ok = fp.String(), true
 		}
+		if ok && to != pr.Fingerprint {
+			problems = append(problems, store.ProblemFingerprint{ID: pr.ID, Fingerprint: to})
+			if _, seen := renamed[pr.Fingerprint]; !seen {
+				renamed[pr.Fingerprint] = to // its pairs, for a problem older than the window
+			}
+		}
+	}
+	if err := tx.SetProblemFingerprints(ctx, problems); err != nil {
+		return err
 	}
 	if _, err := tx.RenameFingerprints(ctx, renamed); err != nil {
 		return err

@@ -194,3 +194,27 @@ func TestRefingerprintInterrupted(t *testing.T) {
 		t.Errorf("a report like the parted HD-2 joined PRB-1")
 	}
 }
+
+// TestRefingerprintKeepsTheProblemsWords: an ignore_words edit that
+// changes one incident's fingerprint of a problem whose title and other
+// incidents keep theirs leaves the problem's fingerprint as it was.
+func TestRefingerprintKeepsTheProblemsWords(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1)+"ignore_words = [\"contoso\"]\nnotify_requester = false\n")
+	ctx := context.Background()
+	if _, err := eng.RefingerprintIfChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, eng, raw("carol@example.com", "Outlook crashes at start", "k1@x"))
+	ingest(t, eng, raw("dan@example.com", "Outlook crashes at start", "k2@x"))
+	ingest(t, eng, raw("erin@example.com", "Contoso: Outlook crashes at start", "k3@x"))
+	if problemOf(t, st, "HD-3") != "PRB-1" {
+		t.Fatalf("HD-3 in %q", problemOf(t, st, "HD-3"))
+	}
+	eng.Cfg.Problems.IgnoreWords = nil
+	if n, err := eng.RefingerprintIfChanged(ctx); err != nil || n != 1 {
+		t.Fatalf("%d, %v; want HD-3 alone made again", n, err)
+	}
+	if pr := problem(t, st, "PRB-1"); pr.Fingerprint != "crash outlook start" {
+		t.Errorf("PRB-1's fingerprint %q, want its title's", pr.Fingerprint)
+	}
+}
