@@ -430,25 +430,14 @@ func elsewhere(a, b Fingerprint) bool {
 // otherFault reports whether two fingerprints each name what is wrong
 // and share no kind of fault (see faultFamilies).
 func otherFault(a, b Fingerprint) bool {
-	kinds := func(f Fingerprint) map[string]bool {
-		k := map[string]bool{}
+	kinds := func(f Fingerprint) (k uint8) {
 		for _, t := range f.Tokens {
-			for _, kind := range faultKinds[t] {
-				k[kind] = true
-			}
+			k |= faultKinds[t]
 		}
 		return k
 	}
 	ka, kb := kinds(a), kinds(b)
-	if len(ka) == 0 || len(kb) == 0 {
-		return false
-	}
-	for k := range ka {
-		if kb[k] {
-			return false
-		}
-	}
-	return true
+	return ka != 0 && kb != 0 && ka&kb == 0
 }
 
 // wordTri caches the trigrams of single words (the vocabulary of a

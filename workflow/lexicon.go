@@ -253,13 +253,16 @@ var faultFamilies = map[string]string{
 	"availability": "work crash start fail drop offline missing detect sync arrive send delay black",
 }
 
-// faultKinds maps a fault concept's stem to the kinds it is of.
-var faultKinds = func() map[string][]string {
-	out := map[string][]string{}
-	for kind, cs := range faultFamilies {
-		for _, c := range strings.Fields(cs) {
-			out[synonyms[c]] = append(out[synonyms[c]], kind)
+// faultKinds maps a fault concept's stem to the kinds it is of, one bit
+// a kind.
+var faultKinds = func() map[string]uint8 {
+	out := map[string]uint8{}
+	bit := uint8(1)
+	for _, kind := range []string{"slowness", "capacity", "credentials", "symptom", "availability"} {
+		for _, c := range strings.Fields(faultFamilies[kind]) {
+			out[synonyms[c]] |= bit
 		}
+		bit <<= 1
 	}
 	return out
 }()
