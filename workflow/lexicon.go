@@ -30,7 +30,7 @@ var concepts = map[string]string{
 	"slow":       "langsam langsame lahm lent lente lenta sluggish performance laggy lag lagging",
 	"delay":      "delayed delays verzögert verzögerung verspätet retard stundenlang",
 	"fail":       "fails failed failure failing error errors fehler fehlermeldung fehlgeschlagen erreur échec echec échoué invalid ungültig",
-	"drop":       "drops dropping dropped disconnect disconnects disconnecting disconnected getrennt abbruch bricht abgebrochen unterbrochen coupe",
+	"drop":       "drops dropping dropped disconnect disconnects disconnecting disconnected getrennt verbunden abbruch bricht abgebrochen unterbrochen coupe",
 	"lock":       "locked lockout gesperrt sperre verrouillé bloqué bloqueada unlock entsperren",
 	"expire":     "expired expires expiring abgelaufen expiré",
 	"missing":    "fehlt fehlen verschwunden weg gone disappeared manquant disparu lost",

@@ -63,7 +63,7 @@ func TestFollowUpOnlyIntoOwnAuthenticatedIncident(t *testing.T) {
 // and numbers are masked; and a sender exempt from the new-incident
 // limit (monitoring, a web form) never has follow-ups.
 func TestFollowUpNotAcrossAssets(t *testing.T) {
-	eng, _ := newEngine(t, "sqlite", problemsConfig+"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n")
+	eng, st := newEngine(t, "sqlite", problemsConfig+"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n")
 	eng.Cfg.Helpdesk.NewIncidentLimitExempt = []string{"forms@example.com"}
 	a := ingest(t, eng, raw("sam@example.com", "CRITICAL: disk full on srv01.example.com", "as1@x", leadAR))
 	b := ingest(t, eng, raw("sam@example.com", "CRITICAL: disk full on srv02.example.com", "as2@x", leadAR))
@@ -78,6 +78,12 @@ func TestFollowUpNotAcrossAssets(t *testing.T) {
 	e := ingest(t, eng, raw("forms@example.com", "Backup job FIN-DB failed", "fm2@x", leadAR))
 	if e[0].Outcome != workflow.OutcomeNewIncident || e[0].Incident == d[0].Incident {
 		t.Errorf("an exempt sender's second report went into %s: %+v", d[0].Incident, e[0])
+	}
+	// An exempt sender's repeated alert is a recurrence: with the
+	// threshold (3) reached by its own alerts, a problem opens.
+	f := ingest(t, eng, raw("forms@example.com", "Backup job HR-DB failed", "fm3@x", leadAR))
+	if got := problemOf(t, st, f[0].Incident); got == "" {
+		t.Errorf("three alerts of one monitoring sender opened no problem: %+v", f[0])
 	}
 }
 
@@ -158,6 +164,9 @@ func TestProblemMailPerParty(t *testing.T) {
 			if b := to["it-lead@example.com"]; !strings.Contains(b, "HD-1") || !strings.Contains(b, "HD-3") {
 				t.Errorf("the team's notice:\n%s", b)
 			}
+			if b := to["problems@acme-it.example"]; !strings.HasPrefix(b, "New problem PRB-1: 1 of your incidents is part of") || strings.Contains(b, "match \"") {
+				t.Errorf("the provider's notice speaks of the others' count or words:\n%s", b)
+			}
 			for i := range 3 {
 				step()
 				ingest(t, eng, raw(fmt.Sprintf("ceo%d.confidential@example.com", i), "printer jams", fmt.Sprintf("b%d@x", i)))
@@ -208,6 +217,24 @@ assign = "acme2"
 	}
 	if shared != 1 {
 		t.Errorf("%d notices to the providers' shared contact, want 1", shared)
+	}
+}
+
+// TestProblemNoticeCountsPeople: a person's resends (unauthenticated,
+// so separate incidents) and another person's report make a problem of
+// four reports by two people, and the notice says so.
+func TestProblemNoticeCountsPeople(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1)+"notify_requester = false\n")
+	for i := range 3 {
+		ingest(t, eng, raw("eva@example.com", "Netzlaufwerk P: nicht verbunden", fmt.Sprintf("e%d@x", i)))
+	}
+	ingest(t, eng, raw("fritz@example.com", "Network drive P: disconnected", "f1@x"))
+	if got := problemOf(t, st, "HD-4"); got != "PRB-1" {
+		t.Fatalf("HD-4 in %q", got)
+	}
+	n := outboxOf(t, st, "problem_notice")
+	if len(n) != 1 || !strings.Contains(n[0].TextBody, "reported 4 times, by 2 people") {
+		t.Errorf("notices: %+v", n)
 	}
 }
 

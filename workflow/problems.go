@@ -174,7 +174,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 			if len(occ) == 0 {
 				continue // nothing new for this address, or parted again since
 			}
-			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: a.title(pr, linked, pc.IgnoreWords), Incidents: keys,
+			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: a.title(pr, linked, pc.IgnoreWords), Incidents: keys, Scoped: a.providers != nil,
 				Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
 			r, err := e.Templates.Render("problem_digest", data)
 			if err != nil {
@@ -371,7 +371,12 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 		return err
 	}
 	res.Reason += fmt.Sprintf("; repeat: part of %s", pr.Key)
-	return p.problemNotices(ctx, inc, pr, func(keys []string) string {
+	return p.problemNotices(ctx, inc, pr, func(keys []string, all bool) string {
+		if !all {
+			// The words may be another party's: not to a reader who
+			// sees only its own incidents.
+			return fmt.Sprintf("%s and other reports of the same issue within %s", joinAnd(keys), days(pc.Window.Duration))
+		}
 		return fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
 	}, true)
 }
@@ -385,8 +390,12 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 	self := fp.String()
 	var occ []occurrence
 	// Earlier incidents of this batch, not stored yet.
+	// A person writing again is no recurrence while their first is open;
+	// a monitoring system or a form (automatic mail, or a sender exempt
+	// from the new-incident limit) repeating an alert is.
+	person := !p.msg.Kind.Automatic() && !containsString(p.e.Cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(inc.Requester))
 	for _, b := range p.u.fingerprinted {
-		if b == inc || !b.CreatedAt.After(since) || sameRequesterOpen(inc, b) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+		if b == inc || !b.CreatedAt.After(since) || (person && sameRequesterOpen(inc, b)) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
 			continue
 		}
 		if x, err := p.u.excluded(ctx, self, b.Fingerprint); err != nil || x {
@@ -407,7 +416,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		if c.ID == inc.ID || df.Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
-		if strings.EqualFold(c.Requester, inc.Requester) {
+		if person && strings.EqualFold(c.Requester, inc.Requester) {
 			cur := p.u.incByID[c.ID]
 			if cur == nil {
 				var err error
@@ -873,6 +882,11 @@ type ProblemData struct {
 	// Since: a digest lists the occurrences linked since this time
 	// (local, "2006-01-02 15:04").
 	Since string
+	// Scoped: the reader sees only its own party's incidents of the
+	// problem (a provider's contact), not how many there are in all.
+	Scoped bool
+	// Reporters: how many people reported the occurrences listed.
+	Reporters int
 }
 
 // ProblemOccurrence is one incident of a problem, as its notice lists it.
@@ -892,7 +906,7 @@ type ProblemOccurrence struct {
 // on the incident's thread: in the acknowledgement when repeat detection
 // made the link for inc's first message (auto), else in a notice of its
 // own.
-func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr *store.Problem, why func(keys []string) string, auto bool) error {
+func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr *store.Problem, why func(keys []string, all bool) string, auto bool) error {
 	cfg := p.e.Cfg
 	linked, err := p.u.linkedTo(ctx, pr)
 	if err != nil {
@@ -926,8 +940,8 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 			continue
 		}
 		data := base
-		data.Incidents, data.Occurrences, data.Reason = keys, occ, why(keys)
-		data.Title = a.title(pr, linked, cfg.Problems.IgnoreWords)
+		data.Incidents, data.Occurrences, data.Reason = keys, occ, why(keys, a.providers == nil)
+		data.Title, data.Scoped, data.Reporters = a.title(pr, linked, cfg.Problems.IgnoreWords), a.providers != nil, reporters(occ)
 		var dedupe string
 		switch {
 		case opened || !told[a.contact]:
@@ -1018,8 +1032,17 @@ func partedKey(inc *store.Incident) string { return "incident " + inc.Key }
 func partedFrom(pr *store.Problem) string { return "problem " + pr.Key }
 
 // fixedReason is a reason that names no incident, whoever reads it.
-func fixedReason(why string) func([]string) string {
-	return func([]string) string { return why }
+func fixedReason(why string) func([]string, bool) string {
+	return func([]string, bool) string { return why }
+}
+
+// reporters counts the people who reported occurrences.
+func reporters(occ []ProblemOccurrence) int {
+	who := map[string]bool{}
+	for _, o := range occ {
+		who[strings.ToLower(o.Requester)] = true
+	}
+	return len(who)
 }
 
 // problemTime is how problem notices and digests write a time: on the

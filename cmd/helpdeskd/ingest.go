@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
@@ -18,9 +19,16 @@ import (
 func cmdIngest(e *env, args []string) error {
 	fs := newFlags("ingest", e)
 	asJSON := fs.Bool("json", false, "print one JSON line per message")
+	nowS := fs.String("now", "", "the time the messages are received at (RFC 3339), as run --once --now: for trials and replays; default: now")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	var at time.Time
+	if *nowS != "" {
+		if at, err = nowFlag(*nowS); err != nil {
+			return err
+		}
 	}
 	var batch []workflow.Inbound
 	if len(files) == 0 {
@@ -49,6 +57,9 @@ func cmdIngest(e *env, args []string) error {
 	eng, err := e.engine(cfg, st)
 	if err != nil {
 		return &exitError{code: exitTempFail, err: err}
+	}
+	if !at.IsZero() {
+		eng.Now = func() time.Time { return at.UTC() }
 	}
 	code := exitOK
 	enc := json.NewEncoder(e.stdout)

@@ -196,3 +196,21 @@ func TestProblemsCommands(t *testing.T) {
 		t.Errorf("similar changed the problems: %s", out)
 	}
 }
+
+// TestIngestNow: "ingest --now" receives the mail at that time, as
+// "run --once --now" does, so a week can be replayed.
+func TestIngestNow(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "helpdeskd.toml")
+	os.WriteFile(p, []byte("[helpdesk]\naddress = \"support@example.com\"\n[database]\nurl = \"sqlite:"+filepath.Join(t.TempDir(), "h.db")+"\"\n"), 0o600)
+	mail := "From: ann@example.com\r\nSubject: VPN down\r\nMessage-ID: <now1@x>\r\n\r\nbody\r\n"
+	if code, _, stderr := helpdeskd(t, mail, "-config", p, "ingest", "--now", "2026-11-02T09:15:00Z"); code != 0 {
+		t.Fatalf("ingest --now: %d %s", code, stderr)
+	}
+	code, out, _ := helpdeskd(t, "", "-config", p, "incidents", "--json")
+	if code != 0 || !strings.Contains(out, `"created_at": "2026-11-02T09:15:00Z"`) {
+		t.Errorf("incidents after ingest --now:\n%s", out)
+	}
+	if code, _, stderr := helpdeskd(t, mail, "-config", p, "ingest", "--now", "yesterday"); code != 2 || !strings.Contains(stderr, "RFC 3339") {
+		t.Errorf("a bad --now: %d %s", code, stderr)
+	}
+}

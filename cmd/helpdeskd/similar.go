@@ -69,5 +69,9 @@ func cmdSimilar(e *env, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%s\t%s\n", m.Key, m.Similarity, same, prob, m.CreatedAt.Format("2006-01-02 15:04"), clip(m.Fingerprint, 60))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "(similarity of the words; whether a problem opens also depends on who reported: a person's own open incidents are no occurrences of their new report)")
+	return nil
 }
