@@ -419,8 +419,10 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		if person && strings.EqualFold(c.Requester, inc.Requester) {
 			cur := p.u.incByID[c.ID]
 			if cur == nil {
+				// Its status only: read, not locked as the batch's
+				// incidents are.
 				var err error
-				if cur, err = p.u.incidentByID(ctx, c.ID); err != nil {
+				if cur, err = p.u.tx.IncidentByKey(ctx, c.Key); err != nil {
 					return nil, err
 				}
 			}
