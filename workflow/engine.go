@@ -445,6 +445,7 @@ type processing struct {
 	in     *Inbound
 	now    time.Time
 	msg    *mailparse.Message
+	fp     *Fingerprint // the mail's, once made (mailFingerprint)
 	queued bool
 	// events go to the unit with the message.
 	events []pendingEvent

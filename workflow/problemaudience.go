@@ -26,7 +26,7 @@ func (a audience) sees(l *store.Incident) bool {
 // title is the problem's title as a reads it: the problem's own for an
 // address that sees all its incidents, else the subject of the plainest
 // incident it sees (the title may be another party's subject).
-func (a audience) title(pr *store.Problem, linked []store.Incident, ignore []string) string {
+func (a audience) title(pr *store.Problem, linked []store.Incident) string {
 	if a.providers == nil {
 		return pr.Title
 	}
@@ -36,7 +36,7 @@ func (a audience) title(pr *store.Problem, linked []store.Incident, ignore []str
 		if !a.sees(l) {
 			continue
 		}
-		if n := len(NewFingerprint(l.Subject, "", ignore).Tokens); best == "" || n < words {
+		if n := len(strings.Fields(l.Fingerprint)); best == "" || n < words {
 			best, words = l.Subject, n
 		}
 	}

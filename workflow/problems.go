@@ -174,7 +174,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 			if len(occ) == 0 {
 				continue // nothing new for this address, or parted again since
 			}
-			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: a.title(pr, linked, pc.IgnoreWords), Incidents: keys, Scoped: a.providers != nil,
+			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: a.title(pr, linked), Incidents: keys, Scoped: a.providers != nil,
 				Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
 			r, err := e.Templates.Render("problem_digest", data)
 			if err != nil {
@@ -236,7 +236,7 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	if containsString(p.e.Cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(m.From.Addr)) {
 		return nil, nil
 	}
-	fp := NewFingerprint(cleanText(m.NormSubject), requestLine(m.NewText), pc.IgnoreWords)
+	fp := p.mailFingerprint()
 	if len(fp.Tokens) == 0 {
 		return nil, nil
 	}
@@ -332,7 +332,7 @@ type occurrence struct {
 // its issue recurs.
 func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res *Result) error {
 	pc := p.e.Cfg.Problems
-	fp := NewFingerprint(inc.Subject, requestLine(p.msg.NewText), pc.IgnoreWords)
+	fp := p.mailFingerprint() // inc.Subject is the mail's subject
 	inc.Fingerprint = fp.String()
 	if len(fp.Tokens) == 0 {
 		return nil
@@ -472,6 +472,17 @@ func otherAssets(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// mailFingerprint is the fingerprint of the mail being processed, its
+// subject and the first line of its new text that is not a greeting,
+// made once for the follow-up and the repeat decisions.
+func (p *processing) mailFingerprint() Fingerprint {
+	if p.fp == nil {
+		f := NewFingerprint(cleanText(p.msg.NormSubject), requestLine(p.msg.NewText), p.e.Cfg.Problems.IgnoreWords)
+		p.fp = &f
+	}
+	return *p.fp
 }
 
 // sameRequesterOpen reports whether other is an open incident of inc's
@@ -943,7 +954,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		}
 		data := base
 		data.Incidents, data.Occurrences, data.Reason = keys, occ, why(keys, a.providers == nil)
-		data.Title, data.Scoped, data.Reporters = a.title(pr, linked, cfg.Problems.IgnoreWords), a.providers != nil, reporters(occ)
+		data.Title, data.Scoped, data.Reporters = a.title(pr, linked), a.providers != nil, reporters(occ)
 		var dedupe string
 		switch {
 		case opened || !told[a.contact]:

@@ -2,9 +2,6 @@ package workflow
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"sort"
 	"strings"
 
@@ -31,9 +28,7 @@ func FingerprintRules(cfg *config.Config) string {
 		words[i] = strings.ToLower(w)
 	}
 	sort.Strings(words)
-	b, _ := json.Marshal([]any{fingerprintVersion, words})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return rulesDigest(fingerprintVersion, words)
 }
 
 // refingerprintBatch is how many incidents one transaction fingerprints

@@ -55,8 +55,15 @@ const clockRulesSetting = "clock_rules"
 // derived from: calendars, policies, escalation rules, teams and
 // providers (their policies and chains).
 func ClockRules(cfg *config.Config) string {
-	b, err := json.Marshal([]any{cfg.Helpdesk.Timezone, cfg.Calendars, cfg.SLAs, cfg.Escalation.WarnAt, cfg.Escalation.Levels,
-		cfg.Escalation.Repeat, cfg.Teams, cfg.Providers})
+	return rulesDigest(cfg.Helpdesk.Timezone, cfg.Calendars, cfg.SLAs, cfg.Escalation.WarnAt, cfg.Escalation.Levels,
+		cfg.Escalation.Repeat, cfg.Teams, cfg.Providers)
+}
+
+// rulesDigest is the SHA-256 of the JSON of parts, in hex: what a set of
+// rules is kept as in the settings table to notice that it changed ("" if
+// a part cannot be written as JSON).
+func rulesDigest(parts ...any) string {
+	b, err := json.Marshal(parts)
 	if err != nil {
 		return ""
 	}
