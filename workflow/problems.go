@@ -815,6 +815,14 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 	if len(others) > maxExclusions {
 		others = others[:maxExclusions]
 	}
+	if inc.Fingerprint == pr.Fingerprint {
+		// The problem is titled after this incident's words: a pair of
+		// them with the other incidents' would keep later reports
+		// identical to the title from the problem's incidents, and
+		// those reports would open a second problem of the same
+		// title. Only this incident is parted.
+		others = nil
+	}
 	var kept []string
 	for _, o := range others {
 		if o == inc.Fingerprint {
@@ -843,7 +851,10 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 	detail := fmt.Sprintf("%s unlinked by %s, %d incident(s) left", inc.Key, from, len(left))
 	p.problemEvent(pr, "incident_unlinked", from, detail)
 	result := "unlinked from " + pr.Key
-	if inc.Fingerprint != "" && len(kept) > 0 {
+	switch {
+	case inc.Fingerprint != "" && inc.Fingerprint == pr.Fingerprint:
+		result += fmt.Sprintf("; %s is titled after its words %q, so later reports like them still join it", pr.Key, inc.Fingerprint)
+	case inc.Fingerprint != "" && len(kept) > 0:
 		result += fmt.Sprintf("; %q will not be linked with %s again", inc.Fingerprint, joinAnd(kept))
 	}
 	return result, true, nil

@@ -372,3 +372,45 @@ func TestNotProblemKeepsIdenticalReports(t *testing.T) {
 		})
 	}
 }
+
+// TestNotProblemOnTitleIncident: "#not-problem" on the incident a problem
+// is titled after, when its other incidents are worded differently,
+// parts that incident only; a later report in the title's words joins
+// the problem, not a second one of the same title, and the parted
+// incident stays out of both.
+func TestNotProblemOnTitleIncident(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng,
+				raw("carol@example.com", "Scanner offline", "t1@x"),
+				raw("dan@example.com", "Scanner 2nd floor offline", "t2@x"),
+				raw("erin@example.com", "Scanner on the 2nd floor offline", "t5@x"))
+			pr, err := st.ProblemByKey(ctx, "PRB-1")
+			if err != nil || problemOf(t, st, "HD-2") != "PRB-1" {
+				t.Fatalf("HD-2: problem %q (%v), want PRB-1", problemOf(t, st, "HD-2"), err)
+			}
+			hd1, err := st.IncidentByKey(ctx, "HD-1")
+			if err != nil || pr.Fingerprint != hd1.Fingerprint {
+				t.Fatalf("PRB-1 titled %q, HD-1 %q (%v): want the title HD-1's", pr.Fingerprint, hd1.Fingerprint, err)
+			}
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-1] x\r\n"+
+				"Message-ID: <t3@x>\r\n"+leadAR+"\r\n\r\n#not-problem\r\n"))
+			if got := problemOf(t, st, "HD-1"); got != "" {
+				t.Fatalf("HD-1 still in %s after #not-problem", got)
+			}
+			res := ingest(t, eng, raw("gina@example.com", "Scanner offline", "t4@x"))
+			if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
+				t.Fatalf("%s: problem %q, want PRB-1 (%s)", res[0].Incident, got, res[0].Reason)
+			}
+			if got := problemOf(t, st, "HD-1"); got != "" {
+				t.Errorf("parted HD-1 linked again, to %s", got)
+			}
+			if ps, err := st.ListProblems(ctx); err != nil || len(ps) != 1 {
+				t.Errorf("%d problems (%v), want one", len(ps), err)
+			}
+		})
+	}
+}
