@@ -272,6 +272,19 @@ func Parse(path string, data []byte) (*Config, error) {
 			v.add(key(sec.name, "port"), "must be 1-65535, got 0")
 		}
 	}
+	for _, z := range []struct {
+		name, want string
+		zero       bool
+	}{
+		{"window", "at least 1h", c.Problems.Window.Duration == 0},
+		{"notify_every", "at least 1m", c.Problems.NotifyEvery.Duration == 0},
+		{"threshold", "at least 2", c.Problems.Threshold == 0},
+		{"similarity", "above 0 and at most 1", c.Problems.Similarity == 0},
+	} {
+		if z.zero && md.IsDefined("problems", z.name) {
+			v.add(key("problems", z.name), "must be "+z.want+", got 0 (leave the key out for the default)")
+		}
+	}
 	c.applyDefaults()
 	c.validate(v)
 	if len(v.errs) > 0 {

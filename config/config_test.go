@@ -24,6 +24,19 @@ func TestProblemsNotifyEveryDefault(t *testing.T) {
 	}
 }
 
+// TestProblemsZeroIsAnError: a [problems] duration or number written out
+// as 0 is refused with the key and its line, not taken for the default
+// ("notify_every = \"0s\"" would otherwise mean four hours).
+func TestProblemsZeroIsAnError(t *testing.T) {
+	for _, kv := range []string{`notify_every = "0s"`, `window = "0h"`, `threshold = 0`, `similarity = 0.0`} {
+		_, err := Parse("t.toml", []byte(minimal+"[problems]\n"+kv+"\n"))
+		name, _, _ := strings.Cut(kv, " ")
+		if err == nil || !strings.Contains(err.Error(), "[problems] "+name) || !strings.Contains(err.Error(), "got 0") || !strings.Contains(err.Error(), "t.toml:4") {
+			t.Errorf("%s: %v, want an error naming [problems] %s at t.toml:4", kv, err, name)
+		}
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	c, err := Parse("t.toml", []byte(minimal))
 	if err != nil {

@@ -1,6 +1,9 @@
 package templates_test
 
 import (
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,5 +86,63 @@ func TestLongSubjectClipped(t *testing.T) {
 	}
 	if n := len([]rune(r.Subject)); n != templates.MaxSubjectRunes || !strings.HasSuffix(r.Subject, "…") {
 		t.Errorf("subject of %d runes: %.60q", n, r.Subject)
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files of the problem mail tests")
+
+// TestProblemMailsGolden: the problem notice (new and repeat), the digest
+// (one occurrence and several) and the requester's notice, rendered in
+// full (subject, text, HTML) and equal to testdata/*.golden ("go test
+// ./templates -run Golden -update" rewrites them after the change is
+// checked by hand); what comes from mail (titles, subjects, requesters)
+// is escaped in HTML and cannot break the subject line.
+func TestProblemMailsGolden(t *testing.T) {
+	set, err := templates.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	occ := []workflow.ProblemOccurrence{
+		{Key: "HD-3", Date: "2026-11-30 09:12 CET", Requester: "carol@example.com", Status: "new", Subject: "Scanner <b>offline</b>"},
+		{Key: "HD-6", Date: "2026-11-30 09:40 CET", Requester: "dan@example.com", Status: "in_progress", Subject: "scanner is offline & beeping"},
+	}
+	base := workflow.ProblemData{HelpdeskName: "IT Helpdesk", Problem: "PRB-2", Title: "Scanner offline\r\nBcc: x@evil <script>", Key: "HD-6",
+		Incidents: []string{"HD-3", "HD-6"}, Occurrences: occ, Reason: `HD-3 and HD-6 match "offline scan"`, Reporters: 2}
+	cases := map[string]struct {
+		mail string
+		data workflow.ProblemData
+	}{
+		"problem-new":       {"problem", func() workflow.ProblemData { d := base; d.New = true; return d }()},
+		"problem-repeat":    {"problem", func() workflow.ProblemData { d := base; d.Workaround = "Use the <2nd floor> scanner"; return d }()},
+		"digest-one":        {"problem_digest", func() workflow.ProblemData { d := base; d.Occurrences = occ[1:]; d.Since = "2026-11-30 09:12 CET"; return d }()},
+		"digest-two":        {"problem_digest", func() workflow.ProblemData { d := base; d.Since = "2026-11-30 05:00 CET"; return d }()},
+		"problem-requester": {"problem_requester", func() workflow.ProblemData { d := base; d.Incidents, d.Occurrences, d.Reason = nil, nil, ""; return d }()},
+	}
+	for name, c := range cases {
+		r, err := set.Render(c.mail, c.data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if strings.ContainsAny(r.Subject, "\r\n") {
+			t.Errorf("%s: subject on more than one line: %q", name, r.Subject)
+		}
+		if strings.Contains(r.HTML, "<script>") || strings.Contains(r.HTML, "<b>offline") || strings.Contains(r.HTML, "<2nd floor>") {
+			t.Errorf("%s: HTML not escaped:\n%s", name, r.HTML)
+		}
+		got := "Subject: " + r.Subject + "\n\n" + r.Text + "\n----\n" + r.HTML
+		path := filepath.Join("testdata", name+".golden")
+		if *updateGolden {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v (run with -update once to write it)", name, err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs from %s; run with -update after checking the change:\n%s", name, path, got)
+		}
 	}
 }

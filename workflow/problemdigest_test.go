@@ -59,7 +59,7 @@ func TestProblemNoticeDigest(t *testing.T) {
 				t.Fatalf("%d digests, want 1", len(digests))
 			}
 			dg := digests[0]
-			if dg.ToAddrs != "it-lead@example.com" || !strings.Contains(dg.TextBody, "57 new occurrence(s) of PRB-1") ||
+			if dg.ToAddrs != "it-lead@example.com" || !strings.Contains(dg.TextBody, "57 new occurrences of PRB-1") ||
 				!strings.Contains(dg.TextBody, "HD-60") || strings.Contains(dg.TextBody, "HD-3 ") {
 				t.Errorf("digest to %s:\n%s", dg.ToAddrs, dg.TextBody)
 			}
@@ -77,7 +77,7 @@ func TestProblemNoticeDigest(t *testing.T) {
 			clock = clock.Add(time.Minute)
 			tick()
 			digests = outboxOf(t, st, "problem_digest")
-			if len(digests) != 2 || !strings.Contains(digests[1].TextBody, "1 new occurrence(s)") || !strings.Contains(digests[1].TextBody, "HD-61") {
+			if len(digests) != 2 || !strings.Contains(digests[1].TextBody, "1 new occurrence of") || !strings.Contains(digests[1].TextBody, "HD-61") {
 				t.Fatalf("second digest: %d digests; %+v", len(digests), digests[len(digests)-1].TextBody)
 			}
 		})
@@ -111,7 +111,7 @@ func TestProblemDigestOneBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			digests := outboxOf(t, st, "problem_digest")
-			if len(digests) != 1 || !strings.Contains(digests[0].TextBody, "57 new occurrence(s) of PRB-1") ||
+			if len(digests) != 1 || !strings.Contains(digests[0].TextBody, "57 new occurrences of PRB-1") ||
 				!strings.Contains(digests[0].TextBody, "HD-4 ") || !strings.Contains(digests[0].TextBody, "HD-60") || strings.Contains(digests[0].TextBody, "HD-3 ") {
 				t.Fatalf("%d digests; %+v", len(digests), digests)
 			}
@@ -349,6 +349,35 @@ func TestProblemTellsOpenRequesters(t *testing.T) {
 			}
 			if told["carol@example.com"] != 1 || told["dan@example.com"] != 0 || len(told) != 1 {
 				t.Errorf("requesters told: %v, want carol@example.com once only", told)
+			}
+		})
+	}
+}
+
+// TestProblemTellsRequesterOnce: a requester with several open incidents
+// linked to one problem (the same complaint sent three times, not
+// authenticated, so not follow-ups) is told once, not once an incident.
+func TestProblemTellsRequesterOnce(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng, raw("ida@example.com", "Scanner offline", "i1@x"))
+			ingest(t, eng, raw("ida@example.com", "Scanner offline", "i2@x"))
+			ingest(t, eng, raw("ida@example.com", "Scanner offline", "i3@x"))
+			ingest(t, eng, raw("jan@example.com", "Scanner offline", "i4@x"))
+			for _, hd := range []string{"HD-1", "HD-2", "HD-3", "HD-4"} {
+				if got := problemOf(t, st, hd); got != "PRB-1" {
+					t.Fatalf("%s: problem %q, want PRB-1", hd, got)
+				}
+			}
+			ingest(t, eng, raw("kim@example.com", "Scanner offline", "i5@x"))
+			told := map[string]int{}
+			for _, o := range outboxOf(t, st, "problem_requester") {
+				told[o.ToAddrs]++
+			}
+			if told["ida@example.com"] != 1 || len(told) != 1 {
+				t.Errorf("requesters told: %v, want ida@example.com once", told)
 			}
 		})
 	}

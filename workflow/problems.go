@@ -188,7 +188,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 				NextAttemptAt: w.Now, CreatedAt: w.Now}
 			if w.u.enqueue(o, nil, pr) {
 				w.u.events = append(w.u.events, pendingEvent{pr: pr, ev: &store.Event{Kind: "notified", Actor: "helpdeskd",
-					Detail:    cleanText(fmt.Sprintf("digest <%s> of %d occurrence(s) queued to %s", o.MessageID, len(occ), a.contact)),
+					Detail:    cleanText(fmt.Sprintf("digest <%s> of %d occurrence%s queued to %s", o.MessageID, len(occ), plural(len(occ)), a.contact)),
 					CreatedAt: w.Now}})
 			}
 		}
@@ -1005,7 +1005,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	// The earlier occurrences linked with inc: their requesters, while
 	// the incident is open, are told once.
 	for _, t := range p.linkedNow {
-		if t != inc {
+		if t != inc && !(auto && strings.EqualFold(t.Requester, inc.Requester)) {
 			if err := p.tellRequester(t, pr, data); err != nil {
 				return err
 			}
@@ -1020,8 +1020,9 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	return p.tellRequester(inc, pr, data)
 }
 
-// tellRequester tells inc's requester that inc is part of pr, once (a
-// once-only key per problem and incident): only while inc is open, and
+// tellRequester tells inc's requester that inc is part of pr, once a
+// person (a once-only key per problem and requester address, so that
+// three open reports of one person are one mail): only while inc is open, and
 // not when the requester is staff or has had enough automatic mail this
 // hour.
 func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data ProblemData) error {
@@ -1041,7 +1042,7 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 		data.Workaround, data.Title = "", inc.Subject
 	}
 	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
-		dedupe: "problem_requester:" + pr.Key + ":" + inc.Key, autoSubmitted: "auto-replied",
+		dedupe: "problem_requester:" + pr.Key + ":" + strings.ToLower(inc.Requester), autoSubmitted: "auto-replied",
 		to: inc.Requester, rcptKey: inc.Requester}
 	_, _, err := p.send(inc, out)
 	return err
@@ -1067,6 +1068,14 @@ func reporters(occ []ProblemOccurrence) int {
 		who[strings.ToLower(o.Requester)] = true
 	}
 	return len(who)
+}
+
+// plural is "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // problemTime is how problem notices and digests write a time: on the
