@@ -430,14 +430,50 @@ func elsewhere(a, b Fingerprint) bool {
 // otherFault reports whether two fingerprints each name what is wrong
 // and share no kind of fault (see faultFamilies).
 func otherFault(a, b Fingerprint) bool {
-	kinds := func(f Fingerprint) (k uint8) {
-		for _, t := range f.Tokens {
-			k |= faultKinds[t]
-		}
-		return k
-	}
-	ka, kb := kinds(a), kinds(b)
+	ka, kb := kindsOf(a), kindsOf(b)
 	return ka != 0 && kb != 0 && ka&kb == 0
+}
+
+// kindsOf is the kinds of fault a fingerprint names, one bit a kind.
+func kindsOf(f Fingerprint) (k uint8) {
+	for _, t := range f.Tokens {
+		k |= faultKinds[t]
+	}
+	return k
+}
+
+// faultKindNames are the kinds of faultKinds' bits, in order.
+var faultKindNames = []string{"slowness", "capacity", "credentials", "symptom", "availability"}
+
+// Apart says why two fingerprints are not the same issue whatever their
+// words have in common ("different floors: floor2 / floor3", "different
+// kinds of fault: slowness / credentials"), or "" when no rule keeps
+// them apart and their similarity decides.
+func Apart(a, b Fingerprint) string {
+	places := func(f Fingerprint) (out []string) {
+		for _, t := range f.Tokens {
+			if isPlace(t) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	kinds := func(k uint8) string {
+		var out []string
+		for i, n := range faultKindNames {
+			if k&(1<<i) != 0 {
+				out = append(out, n)
+			}
+		}
+		return strings.Join(out, "+")
+	}
+	switch {
+	case elsewhere(a, b):
+		return "different floors: " + strings.Join(places(a), "+") + " / " + strings.Join(places(b), "+")
+	case otherFault(a, b):
+		return "different kinds of fault: " + kinds(kindsOf(a)) + " / " + kinds(kindsOf(b))
+	}
+	return ""
 }
 
 // wordTri caches the trigrams of single words (the vocabulary of a

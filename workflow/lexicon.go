@@ -258,7 +258,7 @@ var faultFamilies = map[string]string{
 var faultKinds = func() map[string]uint8 {
 	out := map[string]uint8{}
 	bit := uint8(1)
-	for _, kind := range []string{"slowness", "capacity", "credentials", "symptom", "availability"} {
+	for _, kind := range faultKindNames {
 		for _, c := range strings.Fields(faultFamilies[kind]) {
 			out[synonyms[c]] |= bit
 		}

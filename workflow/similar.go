@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -21,7 +22,15 @@ type SimilarView struct {
 	Threshold   int               `json:"threshold"`   // [problems] threshold
 	Window      string            `json:"window"`
 	Candidates  int               `json:"candidates"` // incidents of the window before now sharing a word, compared
-	Matches     []SimilarIncident `json:"matches"`
+	Same        int               `json:"same"`       // of them, the same issue (similarity reached)
+	// Verdict: what repeat detection would do with a new incident of
+	// this subject from someone with no open incident like it: "join"
+	// (Problem), "reopen" (a resolved Problem recurs), "open" (a new
+	// problem) or "none"; Why says it in words.
+	Verdict string            `json:"verdict"`
+	Problem string            `json:"problem,omitempty"`
+	Why     string            `json:"why"`
+	Matches []SimilarIncident `json:"matches"`
 }
 
 // SimilarIncident is an earlier incident compared with the subject.
@@ -30,6 +39,12 @@ type SimilarIncident struct {
 	Fingerprint string    `json:"fingerprint"`
 	Similarity  float64   `json:"similarity"` // 0..1, rounded to 0.01
 	Same        bool      `json:"same_issue"` // Similarity ≥ [problems] similarity
+	// Apart: why the two are not the same issue whatever words they
+	// share (different floors, different kinds of fault); "" when the
+	// similarity decides.
+	Apart string `json:"apart,omitempty"`
+	// Problem: the problem it is part of now, blank for a problem opened
+	// after the time compared at.
 	Problem     string    `json:"problem,omitempty"`
 	Requester   string    `json:"requester"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -49,6 +64,7 @@ func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.T
 	v := &SimilarView{Subject: subject, Enabled: pc.Enabled, Fingerprint: fp.String(), Similarity: pc.Similarity, Threshold: pc.Threshold,
 		Window: days(pc.Window.Duration), Matches: []SimilarIncident{}}
 	if len(fp.Tokens) == 0 {
+		v.Verdict, v.Why = "none", "no words to compare (stop words, numbers and ids only): it never counts as a repeat"
 		return v, nil
 	}
 	n, counts, err := r.TokenDF(ctx)
@@ -61,27 +77,38 @@ func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.T
 	if err != nil {
 		return nil, err
 	}
-	problems := map[int64]string{}
+	problems := map[int64]*store.Problem{}
+	var same []SimilarIncident // the same issue, most recent first
 	for _, c := range cands {
 		if c.CreatedAt.After(now) {
 			continue // after --now: not there yet for the subject
 		}
 		v.Candidates++
-		s := df.Similarity(fp, fingerprintOf(c.Fingerprint))
+		cf := fingerprintOf(c.Fingerprint)
+		s := df.Similarity(fp, cf)
 		m := SimilarIncident{Key: c.Key, Fingerprint: c.Fingerprint, Similarity: float64(int(s*100+0.5)) / 100,
-			Same: s >= pc.Similarity, Requester: c.Requester, CreatedAt: c.CreatedAt.UTC()}
+			Same: s >= pc.Similarity, Apart: Apart(fp, cf), Requester: c.Requester, CreatedAt: c.CreatedAt.UTC()}
 		if c.ProblemID != nil {
-			key, ok := problems[*c.ProblemID]
+			pr, ok := problems[*c.ProblemID]
 			if !ok {
-				pr, err := r.ProblemByID(ctx, *c.ProblemID)
-				if err != nil {
+				if pr, err = r.ProblemByID(ctx, *c.ProblemID); err != nil {
 					return nil, err
 				}
-				key, problems[*c.ProblemID] = pr.Key, pr.Key
+				problems[*c.ProblemID] = pr
 			}
-			m.Problem = key
+			if !pr.CreatedAt.After(now) {
+				m.Problem = pr.Key
+			}
+		}
+		if m.Same {
+			same = append(same, m)
 		}
 		v.Matches = append(v.Matches, m)
+	}
+	v.Same = len(same)
+	sort.SliceStable(same, func(i, j int) bool { return same[i].CreatedAt.After(same[j].CreatedAt) })
+	if err := v.decide(ctx, r, df, fp, same, problems); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(v.Matches, func(i, j int) bool {
 		a, b := v.Matches[i], v.Matches[j]
@@ -94,4 +121,72 @@ func Similar(ctx context.Context, r store.Reader, cfg *config.Config, now time.T
 		v.Matches = v.Matches[:limit]
 	}
 	return v, nil
+}
+
+// decide fills the verdict as the repeat decision reaches it (see
+// processing.problemOfOccurrences and attach): the problem of the most
+// recent occurrence that has one and that the subject is like (its title
+// fingerprint, or more than half of its incidents), open before
+// resolved; else a new problem when the occurrences, the new incident
+// included, reach the threshold and one of them is in no problem.
+func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fingerprint, same []SimilarIncident, problems map[int64]*store.Problem) error {
+	byKey := map[string]*store.Problem{}
+	for _, pr := range problems {
+		byKey[pr.Key] = pr
+	}
+	var resolved *store.Problem
+	for _, m := range same {
+		pr := byKey[m.Problem]
+		if pr == nil {
+			continue
+		}
+		like := df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= v.Similarity
+		if !like {
+			linked, err := r.ProblemIncidents(ctx, pr.ID)
+			if err != nil {
+				return err
+			}
+			close := 0
+			for _, l := range linked {
+				if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= v.Similarity {
+					close++
+				}
+			}
+			like = 2*close > len(linked)
+		}
+		if !like {
+			continue
+		}
+		if pr.Status != store.ProblemResolved {
+			v.Verdict, v.Problem = "join", pr.Key
+			v.Why = fmt.Sprintf("it would join %s (%s), the problem of %s, being like the problem itself", pr.Key, pr.Title, m.Key)
+			return nil
+		}
+		if resolved == nil {
+			resolved = pr
+		}
+	}
+	if resolved != nil {
+		v.Verdict, v.Problem = "reopen", resolved.Key
+		v.Why = fmt.Sprintf("it would reopen the resolved %s (%s): the issue recurs", resolved.Key, resolved.Title)
+		return nil
+	}
+	free := 0
+	for _, m := range same {
+		if m.Problem == "" {
+			free++
+		}
+	}
+	switch {
+	case len(same)+1 >= v.Threshold && free > 0:
+		v.Verdict = "open"
+		v.Why = fmt.Sprintf("it would open a new problem: %d earlier occurrence%s of the window and this one reach the threshold of %d", len(same), plural(len(same)), v.Threshold)
+	case len(same) > 0 && free == 0:
+		v.Verdict = "none"
+		v.Why = fmt.Sprintf("no problem: its %d earlier occurrence%s in problems it is not like (no chains)", len(same), map[bool]string{true: " is", false: "s are all"}[len(same) == 1])
+	default:
+		v.Verdict = "none"
+		v.Why = fmt.Sprintf("no problem: %d earlier occurrence%s of the window; a problem needs %d with this one", len(same), plural(len(same)), v.Threshold)
+	}
+	return nil
 }

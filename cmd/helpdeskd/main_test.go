@@ -170,21 +170,29 @@ func TestProblemsCommands(t *testing.T) {
 	// "similar" explains the decision for a subject, changing nothing.
 	code, out, stderr = helpdeskd(t, "", "-config", p, "similar", "--json", "Re: Outlook crash at startup")
 	var sim struct {
-		Fingerprint string
-		Similarity  float64
-		Matches     []struct {
+		Fingerprint      string
+		Similarity       float64
+		Verdict, Problem string
+		Matches          []struct {
 			Key, Problem string
 			Similarity   float64
 			Same         bool `json:"same_issue"`
 		}
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &sim) != nil || sim.Fingerprint != "crash outlook start" || sim.Similarity != 0.75 ||
-		len(sim.Matches) != 2 || !sim.Matches[0].Same || sim.Matches[0].Problem != "PRB-1" || sim.Matches[0].Similarity != 1 {
+		len(sim.Matches) != 2 || !sim.Matches[0].Same || sim.Matches[0].Problem != "PRB-1" || sim.Matches[0].Similarity != 1 ||
+		sim.Verdict != "join" || sim.Problem != "PRB-1" {
 		t.Errorf("similar --json: %d %s %s", code, out, stderr)
 	}
 	code, out, _ = helpdeskd(t, "", "-config", p, "similar", "Paper jam in the printer")
-	if code != 0 || !strings.Contains(out, "fingerprint: jam paper printer") || !regexp.MustCompile(`HD-3\s+0\.\d\d`).MatchString(out) || strings.Contains(out, "PRB-1") {
+	if code != 0 || !strings.Contains(out, "fingerprint: jam paper printer") || !regexp.MustCompile(`HD-3\s+0\.\d\d`).MatchString(out) || strings.Contains(out, "PRB-1") ||
+		!strings.Contains(out, "verdict: it would open a new problem: 1 earlier occurrence of the window and this one reach the threshold of 2") {
 		t.Errorf("similar: %d\n%s", code, out)
+	}
+	// Words in common, but another kind of fault: the rule is named.
+	code, out, _ = helpdeskd(t, "", "-config", p, "similar", "Outlook slow")
+	if code != 0 || !regexp.MustCompile(`HD-1\s+0\.00\s+PRB-1\s+ua@example.com\s.*different kinds of fault: slowness / availability`).MatchString(out) {
+		t.Errorf("similar names the rule that keeps reports apart: %d\n%s", code, out)
 	}
 	if code, out, _ = helpdeskd(t, "", "-config", p, "similar", "Re: 12345"); code != 0 || !strings.Contains(out, "no words to compare") {
 		t.Errorf("similar of numbers only: %d %s", code, out)
@@ -212,5 +220,31 @@ func TestIngestNow(t *testing.T) {
 	}
 	if code, _, stderr := helpdeskd(t, mail, "-config", p, "ingest", "--now", "yesterday"); code != 2 || !strings.Contains(stderr, "RFC 3339") {
 		t.Errorf("a bad --now: %d %s", code, stderr)
+	}
+}
+
+// TestSimilarAsOfNow: "similar --now T" shows the problems as they were
+// at T: an incident linked to a problem opened after T is shown in none,
+// and the verdict is the one a report at T would have had.
+func TestSimilarAsOfNow(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "helpdeskd.toml")
+	os.WriteFile(p, []byte("[helpdesk]\naddress = \"support@example.com\"\n[database]\nurl = \"sqlite:"+filepath.Join(t.TempDir(), "h.db")+"\"\n[problems]\nthreshold = 2\n"), 0o600)
+	for i, at := range []string{"2026-11-02T09:00:00Z", "2026-11-02T11:00:00Z"} {
+		mail := "From: u" + string(rune('a'+i)) + "@example.com\r\nSubject: Scanner offline\r\nMessage-ID: <sn" + string(rune('a'+i)) + "@x>\r\n\r\nbody\r\n"
+		if code, _, stderr := helpdeskd(t, mail, "-config", p, "ingest", "--now", at); code != 0 {
+			t.Fatalf("ingest: %d %s", code, stderr)
+		}
+	}
+	var sim struct {
+		Verdict, Problem string
+		Matches          []struct{ Key, Problem string }
+	}
+	code, out, _ := helpdeskd(t, "", "-config", p, "similar", "--json", "--now", "2026-11-02T10:00:00Z", "scanner is offline")
+	if code != 0 || json.Unmarshal([]byte(out), &sim) != nil || len(sim.Matches) != 1 || sim.Matches[0].Key != "HD-1" || sim.Matches[0].Problem != "" || sim.Verdict != "open" {
+		t.Errorf("similar at 10:00, before PRB-1 opened: %d %s", code, out)
+	}
+	code, out, _ = helpdeskd(t, "", "-config", p, "similar", "--json", "--now", "2026-11-02T12:00:00Z", "scanner is offline")
+	if code != 0 || json.Unmarshal([]byte(out), &sim) != nil || len(sim.Matches) != 2 || sim.Matches[0].Problem != "PRB-1" || sim.Verdict != "join" || sim.Problem != "PRB-1" {
+		t.Errorf("similar at 12:00, after PRB-1 opened: %d %s", code, out)
 	}
 }

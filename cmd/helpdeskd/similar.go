@@ -54,24 +54,29 @@ func cmdSimilar(e *env, args []string) error {
 		v.Similarity, v.Threshold, v.Window, v.History)
 	if len(v.Matches) == 0 {
 		fmt.Fprintf(e.stdout, "no incident of the last %s shares a word\n", v.Window)
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "%d incident(s) of the last %s share a word; the most similar:\n", v.Candidates, v.Window)
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tSIMILARITY\tSAME ISSUE\tPROBLEM\tCREATED\tFINGERPRINT")
-	for _, m := range v.Matches {
-		same, prob := "", m.Problem
-		if m.Same {
-			same = "yes"
+	} else {
+		fmt.Fprintf(e.stdout, "%d incident(s) of the last %s share a word, %d of them the same issue; the most similar:\n", v.Candidates, v.Window, v.Same)
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KEY\tSIMILARITY\tSAME ISSUE\tPROBLEM\tREQUESTER\tCREATED\tFINGERPRINT\tAPART")
+		for _, m := range v.Matches {
+			same, prob, apart := "", m.Problem, m.Apart
+			if m.Same {
+				same = "yes"
+			}
+			if prob == "" {
+				prob = "-"
+			}
+			if apart == "" {
+				apart = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Key, m.Similarity, same, prob, clip(m.Requester, 40),
+				m.CreatedAt.Format("2006-01-02 15:04"), clip(m.Fingerprint, 60), apart)
 		}
-		if prob == "" {
-			prob = "-"
+		if err := tw.Flush(); err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%s\t%s\n", m.Key, m.Similarity, same, prob, m.CreatedAt.Format("2006-01-02 15:04"), clip(m.Fingerprint, 60))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, "(similarity of the words; whether a problem opens also depends on who reported: a person's own open incidents are no occurrences of their new report)")
+	fmt.Fprintf(e.stdout, "verdict: %s\n", v.Why)
+	fmt.Fprintln(e.stdout, "(from someone with no open incident like it: an authenticated sender's own open incident of like words takes the mail as a follow-up instead, and a person's own open incidents are no occurrences of their new report; incidents \"#not-problem\" parted from these words are left out)")
 	return nil
 }
