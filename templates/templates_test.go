@@ -112,9 +112,14 @@ func TestProblemMailsGolden(t *testing.T) {
 		mail string
 		data workflow.ProblemData
 	}{
-		"problem-new":       {"problem", func() workflow.ProblemData { d := base; d.New = true; return d }()},
-		"problem-repeat":    {"problem", func() workflow.ProblemData { d := base; d.Workaround = "Use the <2nd floor> scanner"; return d }()},
-		"digest-one":        {"problem_digest", func() workflow.ProblemData { d := base; d.Occurrences = occ[1:]; d.Since = "2026-11-30 09:12 CET"; return d }()},
+		"problem-new":    {"problem", func() workflow.ProblemData { d := base; d.New = true; return d }()},
+		"problem-repeat": {"problem", func() workflow.ProblemData { d := base; d.Workaround = "Use the <2nd floor> scanner"; return d }()},
+		"digest-one": {"problem_digest", func() workflow.ProblemData {
+			d := base
+			d.Occurrences = occ[1:]
+			d.Since = "2026-11-30 09:12 CET"
+			return d
+		}()},
 		"digest-two":        {"problem_digest", func() workflow.ProblemData { d := base; d.Since = "2026-11-30 05:00 CET"; return d }()},
 		"problem-requester": {"problem_requester", func() workflow.ProblemData { d := base; d.Incidents, d.Occurrences, d.Reason = nil, nil, ""; return d }()},
 	}

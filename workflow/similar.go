@@ -14,15 +14,15 @@ import (
 // similar): the fingerprint it makes, and the incidents of the window it
 // would be compared with, most similar first.
 type SimilarView struct {
-	Subject     string            `json:"subject"`
-	Enabled     bool              `json:"enabled"`     // [problems] is configured: repeat detection runs
-	Fingerprint string            `json:"fingerprint"` // "" when every word is a stop word, a number or masked
-	History     int               `json:"history"`     // incidents whose words weigh the comparison (IDF)
-	Similarity  float64           `json:"similarity"`  // [problems] similarity: the same issue from here up
-	Threshold   int               `json:"threshold"`   // [problems] threshold
-	Window      string            `json:"window"`
-	Candidates  int               `json:"candidates"` // incidents of the window before now sharing a word, compared
-	Same        int               `json:"same"`       // of them, the same issue (similarity reached)
+	Subject     string  `json:"subject"`
+	Enabled     bool    `json:"enabled"`     // [problems] is configured: repeat detection runs
+	Fingerprint string  `json:"fingerprint"` // "" when every word is a stop word, a number or masked
+	History     int     `json:"history"`     // incidents whose words weigh the comparison (IDF)
+	Similarity  float64 `json:"similarity"`  // [problems] similarity: the same issue from here up
+	Threshold   int     `json:"threshold"`   // [problems] threshold
+	Window      string  `json:"window"`
+	Candidates  int     `json:"candidates"` // incidents of the window before now sharing a word, compared
+	Same        int     `json:"same"`       // of them, the same issue (similarity reached)
 	// Verdict: what repeat detection would do with a new incident of
 	// this subject from someone with no open incident like it: "join"
 	// (Problem), "reopen" (a resolved Problem recurs), "open" (a new
@@ -35,19 +35,19 @@ type SimilarView struct {
 
 // SimilarIncident is an earlier incident compared with the subject.
 type SimilarIncident struct {
-	Key         string    `json:"key"`
-	Fingerprint string    `json:"fingerprint"`
-	Similarity  float64   `json:"similarity"` // 0..1, rounded to 0.01
-	Same        bool      `json:"same_issue"` // Similarity ≥ [problems] similarity
+	Key         string  `json:"key"`
+	Fingerprint string  `json:"fingerprint"`
+	Similarity  float64 `json:"similarity"` // 0..1, rounded to 0.01
+	Same        bool    `json:"same_issue"` // Similarity ≥ [problems] similarity
 	// Apart: why the two are not the same issue whatever words they
 	// share (different floors, different kinds of fault); "" when the
 	// similarity decides.
 	Apart string `json:"apart,omitempty"`
 	// Problem: the problem it is part of now, blank for a problem opened
 	// after the time compared at.
-	Problem     string    `json:"problem,omitempty"`
-	Requester   string    `json:"requester"`
-	CreatedAt   time.Time `json:"created_at"`
+	Problem   string    `json:"problem,omitempty"`
+	Requester string    `json:"requester"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Similar makes the fingerprint of subject (and of text, the mail's new
