@@ -382,3 +382,42 @@ func TestProblemTellsRequesterOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestProblemRecurrenceOneBatch: a resolved problem that recurs in a
+// burst fetched as one batch gets one "Repeat problem" notice, not one a
+// report; the rest of the burst is in the next digest.
+func TestProblemRecurrenceOneBatch(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := newEngine(t, d, problemCommandsConfig)
+			ctx := context.Background()
+			clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+			eng.Now = func() time.Time { return clock }
+			ingest(t, eng, raw("u1@example.com", "VPN keeps disconnecting", "rb1@x"), raw("u2@example.com", "VPN keeps disconnecting", "rb2@x"),
+				raw("u3@example.com", "VPN keeps disconnecting", "rb3@x"))
+			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
+				"Message-ID: <rb4@x>\r\n"+leadAR+"\r\n\r\n#resolve new firmware\r\n"))
+			if pr := problem(t, st, "PRB-1"); pr.Status != "resolved" {
+				t.Fatalf("PRB-1 %s after #resolve", pr.Status)
+			}
+			before := len(outboxOf(t, st, "problem_notice"))
+			clock = clock.Add(24 * time.Hour)
+			var mails [][]byte
+			for i := range 20 {
+				mails = append(mails, raw(fmt.Sprintf("r%d@example.com", i), "VPN keeps disconnecting", fmt.Sprintf("rb-%d@x", i)))
+			}
+			ingest(t, eng, mails...)
+			notices := outboxOf(t, st, "problem_notice")[before:]
+			if len(notices) != 1 || !strings.Contains(notices[0].Subject, "Repeat problem") {
+				t.Fatalf("%d notices after the recurrence, want one Repeat problem: %+v", len(notices), notices)
+			}
+			clock = clock.Add(4*time.Hour + time.Minute)
+			if _, err := eng.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if digests := outboxOf(t, st, "problem_digest"); len(digests) != 1 || !strings.Contains(digests[0].TextBody, "19 new occurrences of PRB-1") {
+				t.Fatalf("%d digests; %+v", len(digests), digests)
+			}
+		})
+	}
+}

@@ -530,27 +530,44 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 		if err != nil {
 			return nil, err
 		}
+		cands := []*store.Problem{cand}
 		if cand == nil {
-			continue
+			// An occurrence "#not-problem" parted from a problem still
+			// leads to it: a report like that problem joins it, even
+			// when staff parted every incident it had.
+			keys, err := p.u.partedFrom(ctx, o.key)
+			if err != nil {
+				return nil, err
+			}
+			cands = cands[:0]
+			for _, k := range keys {
+				pr, err := p.u.problemByKey(ctx, k)
+				if err != nil {
+					return nil, err
+				}
+				cands = append(cands, pr)
+			}
 		}
-		// The query checked the incidents, not their problems: read
-		// fp's pairs (once per batch) only now that a problem is in
-		// question.
-		if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
-			return nil, err
-		} else if x {
-			continue
-		}
-		if like, err := p.likeProblem(ctx, fp, cand, df); err != nil {
-			return nil, err
-		} else if !like {
-			continue
-		}
-		if cand.Status != store.ProblemResolved {
-			return cand, nil
-		}
-		if resolved == nil {
-			resolved = cand
+		for _, cand := range cands {
+			// The query checked the incidents, not their problems:
+			// read fp's pairs (once per batch) only now that a problem
+			// is in question.
+			if x, err := p.u.excluded(ctx, fp.String(), cand.Fingerprint); err != nil {
+				return nil, err
+			} else if x {
+				continue
+			}
+			if like, err := p.likeProblem(ctx, fp, cand, df); err != nil {
+				return nil, err
+			} else if !like {
+				continue
+			}
+			if cand.Status != store.ProblemResolved {
+				return cand, nil
+			}
+			if resolved == nil {
+				resolved = cand
+			}
 		}
 	}
 	return resolved, nil
@@ -973,10 +990,12 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 			// problem, once, whatever else this batch links to it.
 			data.New = true
 			dedupe = "problem:" + pr.Key + ":opened:" + a.contact
-		case auto && !p.u.reopened[pr]:
-			// A further occurrence found by repeat detection: the
-			// problem-digest job lists it in the next digest (at most
-			// one per [problems] notify_every), not a mail of its own.
+		case auto && (!p.u.reopened[pr] || p.u.reopenTold[pr.Key+"\x00"+strings.ToLower(a.contact)]):
+			// A further occurrence found by repeat detection, or one
+			// more in the batch that reopened a resolved problem after
+			// its notice: the problem-digest job lists it in the next
+			// digest (at most one per [problems] notify_every), not a
+			// mail of its own.
 			continue
 		case strings.EqualFold(p.msg.From.Addr, a.contact) || !a.sees(inc):
 			// The contact linked it by command (they know), or it is
@@ -992,6 +1011,12 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		}
 		if queued {
 			told[a.contact] = true
+			if p.u.reopened[pr] {
+				if p.u.reopenTold == nil {
+					p.u.reopenTold = map[string]bool{}
+				}
+				p.u.reopenTold[pr.Key+"\x00"+strings.ToLower(a.contact)] = true
+			}
 			if err := p.event(inc, "notified", "helpdeskd", fmt.Sprintf("problem notice <%s> queued to %s", o.MessageID, a.contact)); err != nil {
 				return err
 			}

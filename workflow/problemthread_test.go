@@ -414,3 +414,44 @@ func TestNotProblemOnTitleIncident(t *testing.T) {
 		})
 	}
 }
+
+// TestNotProblemEveryIncident: staff part every incident of a problem;
+// the next report in the problem's words joins that problem (now empty),
+// not a second problem of the same title that would pull the parted
+// incidents back in and mail their requesters.
+func TestNotProblemEveryIncident(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			eng, st := newEngine(t, d, "")
+			withRouting(t, eng, problemCommandsConfig)
+			ingest(t, eng,
+				raw("u1@example.com", "Outlook crashes on start", "e1@x"),
+				raw("u2@example.com", "Outlook crashes on start", "e2@x"),
+				raw("u3@example.com", "Outlook crashes on start", "e3@x"))
+			if got := problemOf(t, st, "HD-3"); got != "PRB-1" {
+				t.Fatalf("HD-3: problem %q, want PRB-1", got)
+			}
+			for i, hd := range []string{"HD-3", "HD-2", "HD-1"} {
+				ingest(t, eng, []byte(fmt.Sprintf("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [%s] x\r\n"+
+					"Message-ID: <ep%d@x>\r\n%s\r\n\r\n#not-problem\r\n", hd, i, leadAR)))
+			}
+			told := len(outboxOf(t, st, "problem_requester"))
+			res := ingest(t, eng, raw("u4@example.com", "Outlook crashes on start", "e4@x"))
+			if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
+				t.Fatalf("%s: problem %q, want PRB-1 (%s)", res[0].Incident, got, res[0].Reason)
+			}
+			for _, hd := range []string{"HD-1", "HD-2", "HD-3"} {
+				if got := problemOf(t, st, hd); got != "" {
+					t.Errorf("parted %s linked again, to %s", hd, got)
+				}
+			}
+			if ps, err := st.ListProblems(ctx); err != nil || len(ps) != 1 {
+				t.Errorf("%d problems (%v), want one", len(ps), err)
+			}
+			if n := len(outboxOf(t, st, "problem_requester")); n != told {
+				t.Errorf("%d requester notices after the report, had %d: parted incidents' requesters mailed", n, told)
+			}
+		})
+	}
+}

@@ -69,6 +69,7 @@ type unit struct {
 	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
 	openedBy           map[*store.Incident]string         // this batch's new incidents: the authenticated From of the mail that opened each ("" when not authenticated)
 	reopened           map[*store.Problem]bool            // resolved problems this batch opened again
+	reopenTold         map[string]bool                    // "PRB-N\x00address": told of the reopening in this batch
 	told               map[*store.Problem]map[string]bool // addresses that had a notice or digest of a problem (see problemTold)
 	// "#not-problem" pairs: fingerprint → fingerprints it must not be
 	// linked with, read for the fingerprints in exclLoaded. Repeat
@@ -266,6 +267,23 @@ func (u *unit) excluded(ctx context.Context, a, b string) (bool, error) {
 		return false, err
 	}
 	return u.excl[a][b], nil
+}
+
+// partedFrom lists the keys of the problems "#not-problem" parted the
+// incident of key from (see partedKey), sorted.
+func (u *unit) partedFrom(ctx context.Context, key string) ([]string, error) {
+	k := "incident " + key
+	if err := u.loadExclusions(ctx, []string{k}); err != nil {
+		return nil, err
+	}
+	var out []string
+	for b, on := range u.excl[k] {
+		if key, ok := strings.CutPrefix(b, "problem "); ok && on {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // exclude remembers that fingerprints a and b are not the same issue;
