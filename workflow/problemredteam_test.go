@@ -408,3 +408,64 @@ func reportEach(t *testing.T, eng *workflow.Engine, clock *time.Time, n int, sub
 		ingest(t, eng, raw(fmt.Sprintf("u%d@example.com", i), subject, fmt.Sprintf("c%d.%d@x", i, clock.Unix())))
 	}
 }
+
+// TestSamePersonPlusTag: sam+work@ is sam@ (as the new-incident limit
+// counts senders): his authenticated resend from the tagged address is
+// a follow-up of his open incident, not a second occurrence that opens a
+// problem and tells him "others have reported this issue too".
+func TestSamePersonPlusTag(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", strings.Replace(problemCommandsConfig, "threshold = 3", "threshold = 2", 1))
+	r1 := ingest(t, eng, raw("sam@example.com", "shared drive S: missing", "pt1@x", leadAR))
+	r2 := ingest(t, eng, raw("Sam+Work@example.com", "shared drive S: missing", "pt2@x", leadAR))
+	if r2[0].Incident != r1[0].Incident || !strings.Contains(r2[0].Reason, "follow-up") {
+		t.Errorf("sam+work's resend: %+v, want a follow-up of %s", r2[0], r1[0].Incident)
+	}
+	if ps, _ := st.ListProblems(context.Background()); len(ps) != 0 {
+		t.Errorf("one person's resend opened %d problem(s)", len(ps))
+	}
+}
+
+// TestUnauthenticatedResendIsNoOccurrence: a person whose report is part
+// of a problem and still open sends it again without authentication (so
+// it cannot be threaded as a follow-up): the new incident is not linked
+// to the problem and is in no digest; once his first is resolved, his
+// next report is an occurrence.
+func TestUnauthenticatedResendIsNoOccurrence(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", problemCommandsConfig)
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { return clock }
+	ingest(t, eng, raw("sam@example.com", "Scanner offline", "ur1@x"), raw("kim@example.com", "Scanner offline", "ur2@x"),
+		raw("lee@example.com", "Scanner offline", "ur3@x"))
+	if got := problemOf(t, st, "HD-1"); got != "PRB-1" {
+		t.Fatalf("HD-1: problem %q", got)
+	}
+	for i := range 3 {
+		clock = clock.Add(time.Minute)
+		res := ingest(t, eng, raw("sam@example.com", "Scanner offline", fmt.Sprintf("ur-re%d@x", i)))
+		if got := problemOf(t, st, res[0].Incident); got != "" || !strings.Contains(res[0].Reason, "not an occurrence: sam@example.com's HD-1") {
+			t.Errorf("sam's resend %s: problem %q (%s), want none", res[0].Incident, got, res[0].Reason)
+		}
+	}
+	clock = clock.Add(4*time.Hour + time.Minute)
+	if _, err := eng.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if digests := outboxOf(t, st, "problem_digest"); len(digests) != 0 {
+		t.Errorf("sam's resends were mailed as occurrences: %s", digests[0].TextBody)
+	}
+	inc, _ := st.IncidentByKey(ctx, "HD-1")
+	if _, err := st.DB().Exec(st.DB().Rebind(`UPDATE incidents SET status = 'resolved' WHERE id = ?`), inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, hd := range []string{"HD-4", "HD-5", "HD-6"} {
+		inc, _ := st.IncidentByKey(ctx, hd)
+		if _, err := st.DB().Exec(st.DB().Rebind(`UPDATE incidents SET status = 'resolved' WHERE id = ?`), inc.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := ingest(t, eng, raw("sam@example.com", "Scanner offline", "ur-again@x"))
+	if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
+		t.Errorf("sam's report after his first was resolved: problem %q (%s), want PRB-1", got, res[0].Reason)
+	}
+}

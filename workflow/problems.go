@@ -251,7 +251,7 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 	// X-Original-From is anyone's to claim.
 	var errOpened error
 	consider := func(inc *store.Incident) {
-		if inc.Status == store.StatusResolved || inc.Status == store.StatusClosed || !strings.EqualFold(inc.Requester, m.From.Addr) {
+		if inc.Status == store.StatusResolved || inc.Status == store.StatusClosed || !samePerson(inc.Requester, m.From.Addr) {
 			return
 		}
 		s := df.Similarity(fp, fingerprintOf(inc.Fingerprint))
@@ -269,7 +269,7 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 				by = from
 			}
 		}
-		if strings.EqualFold(by, m.From.Addr) {
+		if samePerson(by, m.From.Addr) {
 			best, bestSim = inc, s
 		}
 	}
@@ -341,12 +341,20 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if err != nil {
 		return err
 	}
-	occ, err := p.occurrences(ctx, inc, fp, df)
+	occ, own, err := p.occurrences(ctx, inc, fp, df)
 	if err != nil {
 		return err
 	}
 	p.u.fingerprinted = append(p.u.fingerprinted, inc)
 	p.e.countDF(fp)
+	if own != nil {
+		// The same person again while their first report is open (a
+		// mail that could not be threaded as a follow-up: not
+		// authenticated): no occurrence, linked to no problem, in no
+		// digest.
+		res.Reason += fmt.Sprintf("; not an occurrence: %s's %s, still open, has a similar subject", own.Requester, own.Key)
+		return nil
+	}
 	if len(occ)+1 < pc.Threshold {
 		return nil
 	}
@@ -383,24 +391,29 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 
 // occurrences are the incidents of the window before and after inc's
 // creation (this batch's included) that are the same issue as fp and
-// that "#not-problem" did not part from it.
-func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint, df *DF) ([]occurrence, error) {
+// that "#not-problem" did not part from it. own is an open incident of
+// inc's requester (a person, not an automatic sender) among them, left
+// out of occ: inc is then no occurrence at all.
+func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fingerprint, df *DF) (occ []occurrence, own *store.Incident, err error) {
 	pc := p.e.Cfg.Problems
 	since := inc.CreatedAt.Add(-pc.Window.Duration)
 	self := fp.String()
-	var occ []occurrence
 	// Earlier incidents of this batch, not stored yet.
 	// A person writing again is no recurrence while their first is open;
 	// a monitoring system or a form (automatic mail, or a sender exempt
 	// from the new-incident limit) repeating an alert is.
 	person := !p.msg.Kind.Automatic() && !containsString(p.e.Cfg.Helpdesk.NewIncidentLimitExempt, strings.ToLower(inc.Requester))
 	for _, b := range p.u.fingerprinted {
-		if b == inc || !b.CreatedAt.After(since) || (person && sameRequesterOpen(inc, b)) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+		if b == inc || !b.CreatedAt.After(since) || df.Similarity(fp, fingerprintOf(b.Fingerprint)) < pc.Similarity {
+			continue
+		}
+		if person && sameRequesterOpen(inc, b) {
+			own = b
 			continue
 		}
 		if x, err := p.u.excluded(ctx, self, b.Fingerprint); err != nil || x {
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			continue
 		}
@@ -410,23 +423,24 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 	// parted from fp.
 	cands, err := p.u.tx.RepeatCandidates(ctx, self, since, candidateLimit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range cands {
 		if c.ID == inc.ID || df.Similarity(fp, fingerprintOf(c.Fingerprint)) < pc.Similarity {
 			continue
 		}
-		if person && strings.EqualFold(c.Requester, inc.Requester) {
+		if person && samePerson(c.Requester, inc.Requester) {
 			cur := p.u.incByID[c.ID]
 			if cur == nil {
 				// Its status only: read, not locked as the batch's
 				// incidents are.
 				var err error
 				if cur, err = p.u.tx.IncidentByKey(ctx, c.Key); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			if sameRequesterOpen(inc, cur) {
+				own = cur
 				continue
 			}
 		}
@@ -443,7 +457,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 		}
 		occ = append(occ, o)
 	}
-	return occ, nil
+	return occ, own, nil
 }
 
 // assetRe finds what names one machine or item in a subject: a word
@@ -485,6 +499,13 @@ func (p *processing) mailFingerprint() Fingerprint {
 	return *p.fp
 }
 
+// samePerson reports whether two addresses are one person's: equal but
+// for case and a "+tag" of the local part (sam+work@ is sam@), as the
+// new-incident limit counts senders (senderKey). Empty is nobody.
+func samePerson(a, b string) bool {
+	return a != "" && b != "" && senderKey(a) == senderKey(b)
+}
+
 // sameRequesterOpen reports whether other is an open incident of inc's
 // requester: the same person writing again while the first is open is
 // no recurrence of the issue, whether or not the mail could be threaded
@@ -492,7 +513,7 @@ func (p *processing) mailFingerprint() Fingerprint {
 // easily forged), so it does not count towards a problem. Once other is
 // resolved, a new report of the same requester does count.
 func sameRequesterOpen(inc, other *store.Incident) bool {
-	return inc.Requester != "" && strings.EqualFold(inc.Requester, other.Requester) &&
+	return samePerson(inc.Requester, other.Requester) &&
 		other.Status != store.StatusResolved && other.Status != store.StatusClosed
 }
 
@@ -700,7 +721,7 @@ func (p *processing) forceProblem(ctx context.Context, inc *store.Incident, arg 
 			if df, err = p.e.repeatDF(ctx, p.u.tx); err != nil {
 				return "", false, err
 			}
-			if occ, err = p.occurrences(ctx, inc, fp, df); err != nil {
+			if occ, _, err = p.occurrences(ctx, inc, fp, df); err != nil {
 				return "", false, err
 			}
 		}
@@ -1030,7 +1051,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	// The earlier occurrences linked with inc: their requesters, while
 	// the incident is open, are told once.
 	for _, t := range p.linkedNow {
-		if t != inc && !(auto && strings.EqualFold(t.Requester, inc.Requester)) {
+		if t != inc && !(auto && samePerson(t.Requester, inc.Requester)) {
 			if err := p.tellRequester(t, pr, data); err != nil {
 				return err
 			}

@@ -638,13 +638,13 @@ func (p *processing) queueAck(ctx context.Context, inc *store.Incident, res *Res
 	if pr := p.repeat; pr != nil {
 		// Said to the address the acknowledgement goes to, so only when
 		// it is the requester (not one named by X-Original-From).
-		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Recurrence: strings.EqualFold(m.From.Addr, inc.Requester)}
+		data.Problem = &AckProblem{Key: pr.Key, Title: pr.Title, Recurrence: samePerson(m.From.Addr, inc.Requester)}
 		linked, err := p.u.linkedTo(ctx, pr)
 		if err != nil {
 			return err
 		}
 		for _, l := range linked {
-			if !strings.EqualFold(l.Requester, inc.Requester) {
+			if !samePerson(l.Requester, inc.Requester) {
 				data.Problem.Recurrence = false
 			}
 		}
