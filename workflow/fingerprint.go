@@ -73,7 +73,8 @@ möglich moglich unmöglich bleibt bleiben ganz ganze ganzes ganzen betrifft bet
 wichtig sofort ewig dauern dauert uhr tag tage tagen anderem anderen jetzt trotz frage fragen zusammen hallo guten kleine kleines quick
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
 ce cette depuis très tres matin soir vers pendant plusieurs heures toujours rien
-el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias`)
+el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias
+um anfrage danke betreff anbei siehe je demande see subject attached`)
 
 func wordSet(s string) map[string]bool {
 	out := map[string]bool{}
@@ -164,6 +165,11 @@ func canonical(s string, ignore map[string]bool) []string {
 		toks = append(toks, floorToken(floorRe.FindStringSubmatch(m)))
 		return " "
 	})
+	// So does a drive letter: share S: missing is not share T: missing.
+	s = driveRe.ReplaceAllStringFunc(s, func(m string) string {
+		toks = append(toks, drivePlace+driveRe.FindStringSubmatch(m)[1])
+		return " "
+	})
 	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	if len(words) > maxWords {
 		words = words[:maxWords]
@@ -206,7 +212,14 @@ const maxWords = 64
 // maxText bounds, in bytes, the text the words are looked for in.
 const maxText = 4096
 
+// drivePlace prefixes the letter of a drive in a fingerprint
+// ("drive:s"); no word makes a colon.
+const drivePlace = "drive:"
+
 var (
+	// "S:", "S:\\Finance", "Laufwerk E:" (a single letter and a colon,
+	// not part of a word or a time).
+	driveRe  = regexp.MustCompile(`(?:^|[\s("'])([a-z]):(?:[\\/\s),.;!?"']|$)`)
 	signInRe = regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on)\b`)
 	// "3rd floor", "third floor", "floor 3", "3. OG", "3. Stock",
 	// "Etage 3", "2OG", "EG".
@@ -356,7 +369,7 @@ func (d *DF) Add(f Fingerprint) {
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
 func (d *DF) Similarity(a, b Fingerprint) float64 {
-	if len(a.Tokens) == 0 || len(b.Tokens) == 0 || elsewhere(a, b) || otherFault(a, b) {
+	if len(a.Tokens) < minWords || len(b.Tokens) < minWords || elsewhere(a, b) || otherFault(a, b) {
 		return 0
 	}
 	wa, wb := d.weights(a), d.weights(b)
@@ -406,25 +419,45 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 
 func word(t string) string { return t }
 
-// isPlace reports whether a fingerprint word is a place (a floor).
-func isPlace(t string) bool { return strings.HasPrefix(t, "floor") && len(t) > len("floor") }
+// isPlace reports whether a fingerprint word is a place: a floor or a
+// drive letter.
+func isPlace(t string) bool { return placeKind(t) != "" }
 
-// elsewhere reports whether two fingerprints name places and no place
-// of one is a place of the other: the printer on the 2nd floor is not
-// the printer on the 3rd, however alike the words.
-func elsewhere(a, b Fingerprint) bool {
-	var pa, pb []string
-	for _, t := range a.Tokens {
-		if isPlace(t) {
-			pa = append(pa, t)
+// placeKind is "floor" or "drive" for a place word, else "".
+func placeKind(t string) string {
+	switch {
+	case strings.HasPrefix(t, drivePlace) && len(t) > len(drivePlace):
+		return "drive"
+	case strings.HasPrefix(t, "floor") && len(t) > len("floor"):
+		return "floor"
+	}
+	return ""
+}
+
+// elsewhere reports whether two fingerprints name places of one kind
+// and no place of that kind of one is a place of the other: the printer
+// on the 2nd floor is not the printer on the 3rd, drive S: is not drive
+// T:, however alike the words. It names the kind, "" when none.
+func elsewhere(a, b Fingerprint) bool { return elsewhereKind(a, b) != "" }
+
+func elsewhereKind(a, b Fingerprint) string {
+	for _, kind := range []string{"floor", "drive"} {
+		pa, pb := placesOf(a, kind), placesOf(b, kind)
+		if len(pa) > 0 && len(pb) > 0 && common(pa, pb) == 0 {
+			return kind
 		}
 	}
-	for _, t := range b.Tokens {
-		if isPlace(t) {
-			pb = append(pb, t)
+	return ""
+}
+
+// placesOf lists the places of one kind of a fingerprint, sorted.
+func placesOf(f Fingerprint, kind string) (out []string) {
+	for _, t := range f.Tokens {
+		if placeKind(t) == kind {
+			out = append(out, t)
 		}
 	}
-	return len(pa) > 0 && len(pb) > 0 && common(pa, pb) == 0
+	return out
 }
 
 // otherFault reports whether two fingerprints each name what is wrong
@@ -450,14 +483,6 @@ var faultKindNames = []string{"slowness", "capacity", "credentials", "symptom", 
 // kinds of fault: slowness / credentials"), or "" when no rule keeps
 // them apart and their similarity decides.
 func Apart(a, b Fingerprint) string {
-	places := func(f Fingerprint) (out []string) {
-		for _, t := range f.Tokens {
-			if isPlace(t) {
-				out = append(out, t)
-			}
-		}
-		return out
-	}
 	kinds := func(k uint8) string {
 		var out []string
 		for i, n := range faultKindNames {
@@ -467,9 +492,9 @@ func Apart(a, b Fingerprint) string {
 		}
 		return strings.Join(out, "+")
 	}
-	switch {
-	case elsewhere(a, b):
-		return "different floors: " + strings.Join(places(a), "+") + " / " + strings.Join(places(b), "+")
+	switch kind := elsewhereKind(a, b); {
+	case kind != "":
+		return "different " + kind + "s: " + strings.Join(placesOf(a, kind), "+") + " / " + strings.Join(placesOf(b, kind), "+")
 	case otherFault(a, b):
 		return "different kinds of fault: " + kinds(kindsOf(a)) + " / " + kinds(kindsOf(b))
 	}
@@ -503,3 +528,9 @@ func (d *DF) weights(f Fingerprint) []float64 {
 	}
 	return out
 }
+
+// minWords is the fewest words a fingerprint compares with: one word
+// ("Anfrage" once stop words go, "Rückruf", "Drucker", "VPN?") says what
+// a mail is about, not what is wrong, and two people's one-word
+// subjects are seldom one fault.
+const minWords = 2

@@ -9,12 +9,28 @@ import (
 	"github.com/helpdeskd/helpdeskd/store"
 )
 
-// fingerprintVersion names the rules NewFingerprint follows (lexicon,
-// stemmer, stop words, masking). It changes whenever the same mail would
-// get another fingerprint, so that an installation's stored
-// fingerprints are made again under the new rules (see
-// RefingerprintIfChanged) instead of no longer matching new ones.
-const fingerprintVersion = "2: snowball stemmers, concept lexicon, compounds, floors"
+// fingerprintVersion names the rules NewFingerprint follows: a version
+// for what the code does (stemmers, compounds, places) and a digest of
+// its data (stop words, the lexicon, the masking patterns), so that any
+// change that would give the same mail another fingerprint makes an
+// installation's stored fingerprints again under the new rules (see
+// RefingerprintIfChanged) instead of leaving them unlike new ones.
+var fingerprintVersion = "3: snowball stemmers, concept lexicon, compounds, floors, drives; " + fingerprintData()
+
+// fingerprintData is a digest of the data NewFingerprint follows.
+func fingerprintData() string {
+	return rulesDigest(sortedSet(keysOf(stopWords)), concepts, plainWords, faultFamilies,
+		[]string{emailRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), signInRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()},
+		maxWords, maxText, minCompound, maxCompound, maxParts)[:16]
+}
+
+func keysOf(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
 
 // fingerprintRulesSetting keeps the fingerprint rules the stored
 // fingerprints were made under.
