@@ -405,6 +405,14 @@ func (r Reader) IncidentEvents(ctx context.Context, id int64) ([]Event, error) {
 	return out, err
 }
 
+// CountIncidentEvents counts the events of one kind on an incident from
+// since on (the events_incident index, then the rows of that incident).
+func (r Reader) CountIncidentEvents(ctx context.Context, id int64, kind string, since time.Time) (int, error) {
+	var n int
+	err := sqlx.GetContext(ctx, r.x, &n, r.s.q("count-incident-events-since"), id, kind, since)
+	return n, err
+}
+
 // IncidentOutbox lists what was (or will be) sent for an incident.
 func (r Reader) IncidentOutbox(ctx context.Context, id int64) ([]Outbox, error) {
 	var out []Outbox

@@ -469,3 +469,38 @@ func TestUnauthenticatedResendIsNoOccurrence(t *testing.T) {
 		t.Errorf("sam's report after his first was resolved: problem %q (%s), want PRB-1", got, res[0].Reason)
 	}
 }
+
+// TestFollowUpFloodHeld: one authenticated person sending the same
+// request 15 times in a minute: the first opens an incident, the next
+// [helpdesk] new_incident_limit (10) are follow-ups of it, the rest are
+// held in quarantine as a flood of new incidents would be, not threaded
+// (and relayed) one by one. Both in one batch and one by one.
+func TestFollowUpFloodHeld(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		eng, st := newEngine(t, "sqlite", problemCommandsConfig)
+		var mails [][]byte
+		for i := range 15 {
+			mails = append(mails, raw("sam@example.com", "shared drive S: missing", fmt.Sprintf("ff%d@x", i), leadAR))
+		}
+		var res []workflow.Result
+		if batch {
+			res = ingest(t, eng, mails...)
+		} else {
+			for _, m := range mails {
+				res = append(res, ingest(t, eng, m)...)
+			}
+		}
+		count := map[workflow.Outcome]int{}
+		for _, r := range res {
+			count[r.Outcome]++
+		}
+		if count[workflow.OutcomeNewIncident] != 1 || count[workflow.OutcomeThreaded] != 10 || count[workflow.OutcomeHeld] != 4 {
+			t.Errorf("batch %v: outcomes %v, want 1 new, 10 threaded, 4 held", batch, count)
+		}
+		var q int
+		st.DB().Get(&q, `SELECT COUNT(*) FROM quarantine`)
+		if q != 4 {
+			t.Errorf("batch %v: %d in quarantine, want 4", batch, q)
+		}
+	}
+}

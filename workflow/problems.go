@@ -306,9 +306,31 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 // and acknowledges it as such (an acknowledgement naming the incident it
 // joined), within [helpdesk] auto_reply_limit.
 func (p *processing) followUpThread(ctx context.Context, res *Result, f *threadMatch) error {
+	// A flood of one person's resends is held as a flood of new
+	// incidents would be ([helpdesk] new_incident_limit an hour), not
+	// relayed to the assignee one by one.
+	if limit := p.e.Cfg.Helpdesk.NewIncidentLimit; limit > 0 && !p.in.release && !p.exempt() {
+		n := p.u.followUps[f.inc]
+		if f.inc.ID != 0 {
+			stored, err := p.u.tx.CountIncidentEvents(ctx, f.inc.ID, "follow_up", p.now.Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			n += stored
+		}
+		if n >= limit {
+			res.Outcome = OutcomeHeld
+			res.Reason = fmt.Sprintf("held: %d follow-ups to %s in the last hour ([helpdesk] new_incident_limit = %d); release with \"helpdeskd quarantine reprocess\"", n, f.inc.Key, limit)
+			return nil
+		}
+	}
 	if err := p.thread(ctx, res, f); err != nil {
 		return err
 	}
+	if p.u.followUps == nil {
+		p.u.followUps = map[*store.Incident]int{}
+	}
+	p.u.followUps[f.inc]++
 	if err := p.event(f.inc, "follow_up", p.msg.From.Addr, f.reason); err != nil {
 		return err
 	}

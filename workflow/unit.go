@@ -70,6 +70,7 @@ type unit struct {
 	openedBy           map[*store.Incident]string         // this batch's new incidents: the authenticated From of the mail that opened each ("" when not authenticated)
 	reopened           map[*store.Problem]bool            // resolved problems this batch opened again
 	reopenTold         map[string]bool                    // "PRB-N\x00address": told of the reopening in this batch
+	followUps          map[*store.Incident]int            // follow-ups this batch threaded into each incident
 	told               map[*store.Problem]map[string]bool // addresses that had a notice or digest of a problem (see problemTold)
 	// "#not-problem" pairs: fingerprint → fingerprints it must not be
 	// linked with, read for the fingerprints in exclLoaded. Repeat

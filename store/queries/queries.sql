@@ -36,6 +36,9 @@ FROM messages WHERE incident_id = ? ORDER BY received_at, id;
 -- name: incident-events
 SELECT * FROM events WHERE incident_id = ? ORDER BY id;
 
+-- name: count-incident-events-since
+SELECT COUNT(*) FROM events WHERE incident_id = ? AND kind = ? AND created_at >= ?;
+
 -- name: incident-outbox
 SELECT * FROM outbox WHERE incident_id = ? ORDER BY id;
 
