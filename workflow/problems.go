@@ -380,16 +380,25 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if len(occ)+1 < pc.Threshold {
 		return nil
 	}
-	keys := []string{inc.Key}
-	for _, o := range occ {
-		keys = append(keys, o.key)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
-	why := fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
 	pr, err := p.problemOfOccurrences(ctx, fp, occ, df)
 	if err != nil {
 		return err
 	}
+	// The reason names the occurrences, less those "#not-problem"
+	// parted from the problem it joins (they stay apart).
+	keys := []string{inc.Key}
+	for _, o := range occ {
+		if pr != nil {
+			if x, err := p.u.excluded(ctx, "incident "+o.key, partedFrom(pr)); err != nil {
+				return err
+			} else if x {
+				continue
+			}
+		}
+		keys = append(keys, o.key)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
+	why := fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
 	if pr == nil {
 		// Every occurrence belongs to a problem that this incident is
 		// not like enough (no chains): no problem.

@@ -449,6 +449,13 @@ func TestNotProblemEveryIncident(t *testing.T) {
 			if ps, err := st.ListProblems(ctx); err != nil || len(ps) != 1 {
 				t.Errorf("%d problems (%v), want one", len(ps), err)
 			}
+			pr := problem(t, st, "PRB-1")
+			pevs, _ := st.ProblemEvents(ctx, pr.ID)
+			for _, ev := range pevs {
+				if ev.Kind == "incident_linked" && strings.Contains(ev.Detail, res[0].Incident) && (strings.Contains(ev.Detail, "HD-1") || strings.Contains(ev.Detail, "HD-2")) {
+					t.Errorf("the link names parted incidents: %s", ev.Detail)
+				}
+			}
 			if n := len(outboxOf(t, st, "problem_requester")); n != told {
 				t.Errorf("%d requester notices after the report, had %d: parted incidents' requesters mailed", n, told)
 			}
