@@ -73,7 +73,7 @@ möglich moglich unmöglich bleibt bleiben ganz ganze ganzes ganzen betrifft bet
 wichtig sofort ewig dauern dauert uhr tag tage tagen anderem anderen jetzt trotz frage fragen zusammen hallo guten kleine kleines quick
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
 ce cette depuis très tres matin soir vers pendant plusieurs heures toujours rien
-el los las uno una y o pero con sin en por para es son no mas ayuda hola gracias
+el los las uno una y o pero con sin en por para es no mas ayuda hola gracias
 um anfrage danke betreff anbei siehe je demande see subject attached`)
 
 func wordSet(s string) map[string]bool {
@@ -158,6 +158,7 @@ func canonical(s string, ignore map[string]bool) []string {
 	// ("fileserver01.corp.example.com" → "fileserver").
 	s = hostRe.ReplaceAllStringFunc(s, func(h string) string { return strings.SplitN(h, ".", 2)[0] })
 	s = signInRe.ReplaceAllString(s, " signin ")
+	s = wifiRe.ReplaceAllString(s, "wifi")
 	// A floor keeps its number: the printer on the 2nd floor is not the
 	// one on the 3rd.
 	var toks []string
@@ -220,7 +221,9 @@ var (
 	// "S:", "S:\\Finance", "Laufwerk E:" (a single letter and a colon,
 	// not part of a word or a time).
 	driveRe  = regexp.MustCompile(`(?:^|[\s("'])([a-z]):(?:[\\/\s),.;!?"']|$)`)
-	signInRe = regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on)\b`)
+	signInRe = regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on|into|onto)\b`)
+	// "Wi-Fi", "wi fi": one word, not "wi" and a stray "fi".
+	wifiRe = regexp.MustCompile(`\bwi[ -]fi\b`)
 	// "3rd floor", "third floor", "floor 3", "3. OG", "3. Stock",
 	// "Etage 3", "2OG", "EG".
 	floorRe = regexp.MustCompile(`(?i)\b(?:(\d{1,2})(?:st|nd|rd|th|\.)?\s*(?:floor|fl|og|stock|etage|obergeschoss)|(ground|first|second|third|fourth|fifth|erste[nmr]?|zweite[nmr]?|dritte[nmr]?|vierte[nmr]?)\s+(?:floor|stock|etage|og)|(?:floor|etage|level)\s+(\d{1,2})|(eg|erdgeschoss))\b`)

@@ -32,7 +32,7 @@ var labelledFloors = []struct {
 	flagPrecision, flagRecall float64
 	pairPrecision, pairRecall float64
 }{
-	{"repeats.tsv", 0.95, 0.64, 0.95, 0.52},
+	{"repeats.tsv", 0.95, 0.65, 0.95, 0.53},
 	{"repeats-heldout.tsv", 0.95, 0.17, 0.90, 0.10},
 	{"repeats-blind.tsv", 0.88, 0.11, 0.84, 0.07},
 }

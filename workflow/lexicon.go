@@ -49,7 +49,7 @@ var concepts = map[string]string{
 	"restore":    "restored recover recovery wiederherstellen wiederherstellung restaurer",
 	"disable":    "disabled deactivate deactivated deaktiviert deaktivieren sperren désactiver",
 	"offline":    "hors",
-	"prompt":     "prompts prompting asks asking fragt abfrage",
+	"prompt":     "prompts prompting asks fragt abfrage",
 	"forward":    "forwarding weiterleitung umleitung transfert",
 	"share":      "shared sharing freigabe freigeben freigegeben partage partagé",
 	"save":       "saving saved speichern gespeichert enregistrer",

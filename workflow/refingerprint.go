@@ -20,7 +20,7 @@ var fingerprintVersion = "3: snowball stemmers, concept lexicon, compounds, floo
 // fingerprintData is a digest of the data NewFingerprint follows.
 func fingerprintData() string {
 	return rulesDigest(sortedSet(keysOf(stopWords)), concepts, plainWords, faultFamilies,
-		[]string{emailRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), signInRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()},
+		[]string{emailRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), signInRe.String(), wifiRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()},
 		maxWords, maxText, minCompound, maxCompound, maxParts)[:16]
 }
 

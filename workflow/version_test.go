@@ -21,3 +21,14 @@ func TestFingerprintVersionFollowsTheRules(t *testing.T) {
 		t.Errorf("digests %s / %s / %s / %s: want the rules' changes seen and undone", before, withStop, withConcept, digest())
 	}
 }
+
+// TestStopWordsAreNotLexiconWords: a word is either a stop word or a
+// word of the lexicon, never both (the Spanish "son", "are", once hid
+// the French "son", sound).
+func TestStopWordsAreNotLexiconWords(t *testing.T) {
+	for w := range stopWords {
+		if c, ok := synonyms[w]; ok {
+			t.Errorf("%q is a stop word and a variant of %q", w, c)
+		}
+	}
+}
