@@ -504,3 +504,20 @@ func TestFollowUpFloodHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemWithoutSubjectTitled: reports without a subject, whose
+// fingerprints come from their first lines, open a problem titled by
+// their words, not "(no subject)".
+func TestProblemWithoutSubjectTitled(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", problemsConfig)
+	for i, from := range []string{"ann@example.com", "ben@example.com", "cat@example.com"} {
+		ingest(t, eng, []byte(fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: \r\nMessage-ID: <ns%d@x>\r\n\r\nHi,\r\n\r\nthe printer on floor 2 jams\r\n", from, i)))
+	}
+	ps, err := st.ListProblems(context.Background())
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("problems %+v (%v), want one", ps, err)
+	}
+	if ps[0].Title == "(no subject)" || !strings.Contains(ps[0].Title, "printer") {
+		t.Errorf("problem titled %q, want its words", ps[0].Title)
+	}
+}

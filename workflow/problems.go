@@ -694,7 +694,20 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 			}
 		}
 		var err error
-		if pr, err = p.u.createProblem(ctx, rep.Subject, rep.Fingerprint); err != nil {
+		// A problem is titled by words: a report without a subject
+		// (its fingerprint came from its first line) lends its title
+		// to none; another occurrence's subject, else the words.
+		title := rep.Subject
+		if title == noSubject {
+			title = rep.Fingerprint
+			for _, t := range targets {
+				if t.Subject != noSubject && t.Subject != "" {
+					title = t.Subject
+					break
+				}
+			}
+		}
+		if pr, err = p.u.createProblem(ctx, title, rep.Fingerprint); err != nil {
 			return nil, err
 		}
 		p.problemEvent(pr, "opened", actor, fmt.Sprintf("%s opened: %s", pr.Key, why))

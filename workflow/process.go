@@ -484,6 +484,9 @@ func (p *processing) flagDenied(inc *store.Incident, res *Result) error {
 	return p.event(inc, "flagged", p.msg.From.Addr, fmt.Sprintf("%s is not authenticated (%s): %s", p.msg.From.Addr, why, what))
 }
 
+// noSubject is the subject of an incident whose mail had none.
+const noSubject = "(no subject)"
+
 // newIncident opens an incident for the message and acknowledges it when
 // the loop rules allow.
 func (p *processing) newIncident(ctx context.Context, res *Result, why string) error {
@@ -497,7 +500,7 @@ func (p *processing) newIncident(ctx context.Context, res *Result, why string) e
 	}
 	subject := cleanText(m.NormSubject)
 	if subject == "" {
-		subject = "(no subject)"
+		subject = noSubject
 	}
 	r := route(cfg, m)
 	priority := cfg.Helpdesk.DefaultPriority
