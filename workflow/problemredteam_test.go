@@ -521,3 +521,42 @@ func TestProblemWithoutSubjectTitled(t *testing.T) {
 		t.Errorf("problem titled %q, want its words", ps[0].Title)
 	}
 }
+
+// TestDigestAfterClockStepsFarBack: a run ten days ahead queued a digest
+// dated then; the clock is set right again. A later occurrence is in a
+// digest within hours, not held until the ten days have passed; a few
+// minutes' skew (two daemons) does not send one early.
+func TestDigestAfterClockStepsFarBack(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", digestConfig)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	clock := start
+	eng.Now = func() time.Time { return clock }
+	reportEach(t, eng, &clock, 4, "Shared drive S: missing")
+	clock = start.Add(10 * 24 * time.Hour)
+	eng.Tick(ctx)
+	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
+		t.Fatalf("%d digests", n)
+	}
+	// Back to the right time; a few minutes' skew first: the digest of
+	// the ten days ahead is not due, but skew alone would not make it so.
+	clock = start.Add(10*24*time.Hour - 10*time.Minute)
+	ingest(t, eng, raw("skew@example.com", "Shared drive S: missing", "skew@x"))
+	eng.Tick(ctx)
+	if n := len(outboxOf(t, st, "problem_digest")); n != 1 {
+		t.Errorf("%d digests 10 minutes before the last one's date, want still 1", n)
+	}
+	clock = start.Add(6 * time.Hour)
+	ingest(t, eng, raw("late@example.com", "Shared drive S: missing", "late2@x"))
+	eng.Tick(ctx)
+	dg := outboxOf(t, st, "problem_digest")
+	if len(dg) != 2 || !strings.Contains(dg[1].TextBody, "late@example.com") {
+		t.Fatalf("%d digests after the clock was set back ten days, want a second one now", len(dg))
+	}
+	clock = clock.Add(time.Hour)
+	ingest(t, eng, raw("later@example.com", "Shared drive S: missing", "later@x"))
+	eng.Tick(ctx)
+	if n := len(outboxOf(t, st, "problem_digest")); n != 2 {
+		t.Errorf("%d digests an hour after the last, want 2 (notify_every holds again)", n)
+	}
+}

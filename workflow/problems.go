@@ -149,7 +149,13 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 					last = m
 				}
 			}
-			if last == nil || w.Now.Before(last.CreatedAt.Add(pc.NotifyEvery.Duration)) {
+			// Due notify_every after the last; and at once when the
+			// last is dated more than notify_every ahead of now (the
+			// clock was stepped back past it: waiting for that date
+			// would silence the problem for as long), not for a few
+			// minutes' skew between two daemons.
+			every := pc.NotifyEvery.Duration
+			if last == nil || w.Now.Before(last.CreatedAt.Add(every)) && !last.CreatedAt.After(w.Now.Add(every)) {
 				continue // never told (the next occurrence's notice will), or told recently
 			}
 			if evs == nil {
