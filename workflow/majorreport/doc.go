@@ -93,6 +93,11 @@
 // a DOCX whose word/document.xml declares or inflates past
 // MaxDOCXXMLBytes (32 MiB) is refused with ErrTooLarge (archive/zip
 // itself refuses data past the declared size); a PDF is read for at most
-// MaxPDFPages (50) pages and 200,000 text operations a page. A panic in
-// the PDF library on a malformed file becomes ErrMalformed.
+// MaxPDFPages (50) pages and 200,000 text operations a page, a page's
+// content stream and a font's ToUnicode map are inflated at most
+// MaxPDFStreamBytes (8 MiB) before they are read, and a file declaring
+// more than 2,097,152 objects (an xref stream's /Size, /Index, /W) or a
+// predictor row of more than 65,536 bytes is refused before the library
+// sizes its tables by them (ErrTooLarge). A panic in the PDF library on
+// a malformed file becomes ErrMalformed.
 package majorreport

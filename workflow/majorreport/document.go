@@ -25,6 +25,12 @@ const (
 	// MaxPDFPages bounds the pages of a PDF that are read; later pages
 	// are ignored.
 	MaxPDFPages = 50
+	// MaxPDFStreamBytes bounds a page's content stream, and a font's
+	// ToUnicode map, once inflated: a PDF of a few hundred KiB can
+	// inflate to gigabytes (a Flate bomb), which is refused with
+	// ErrTooLarge after reading this much of it, before its text is
+	// read. A page of text takes some KiB.
+	MaxPDFStreamBytes = 8 << 20
 )
 
 // Errors of document extraction; the returned errors wrap them with
@@ -294,11 +300,19 @@ func PDFText(data []byte) (text string, err error) {
 		return "", fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxDocumentBytes)
 	}
 	defer func() {
-		// The library panics on some malformed files.
+		// The library panics on some malformed files; checkStream
+		// panics with tooLarge.
 		if x := recover(); x != nil {
+			if big, ok := x.(tooLarge); ok {
+				text, err = "", fmt.Errorf("%w: %s inflates past %d bytes", ErrTooLarge, string(big), MaxPDFStreamBytes)
+				return
+			}
 			text, err = "", fmt.Errorf("%w: %v", ErrMalformed, x)
 		}
 	}()
+	if err := checkDeclared(data); err != nil {
+		return "", err
+	}
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -308,10 +322,11 @@ func PDFText(data []byte) (text string, err error) {
 		return "", err
 	}
 	var b strings.Builder
-	for _, v := range pages {
+	for i, v := range pages {
 		if b.Len() >= MaxTextBytes {
 			break
 		}
+		checkStream(v.Key("Contents"), fmt.Sprintf("page %d's content", i+1))
 		layoutChunks(&b, pageChunks(pdf.Page{V: v}))
 		b.WriteString("\n\n")
 	}
@@ -320,6 +335,35 @@ func PDFText(data []byte) (text string, err error) {
 		text = text[:MaxTextBytes]
 	}
 	return text, nil
+}
+
+// tooLarge is checkStream's panic: what inflated past MaxPDFStreamBytes.
+type tooLarge string
+
+// checkStream inflates a stream, or an array of streams (a page's
+// Contents may be one), into nothing, at most MaxPDFStreamBytes of it,
+// and panics with tooLarge when there is more: the library's interpreter
+// keeps a string, or an operand stack, of any length in memory.
+func checkStream(v pdf.Value, what string) {
+	streams := []pdf.Value{v}
+	if v.Kind() == pdf.Array {
+		streams = streams[:0]
+		for i := 0; i < v.Len() && i < 1024; i++ {
+			streams = append(streams, v.Index(i))
+		}
+	}
+	left := int64(MaxPDFStreamBytes)
+	for _, s := range streams {
+		if s.Kind() != pdf.Stream {
+			continue
+		}
+		r := s.Reader()
+		n, _ := io.CopyN(io.Discard, r, left+1)
+		r.Close()
+		if left -= n; left < 0 {
+			panic(tooLarge(what))
+		}
+	}
 }
 
 // pageTree lists the leaf pages of a page tree (ISO 32000-1 §7.7.3), at

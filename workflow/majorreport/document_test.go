@@ -4,10 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"compress/zlib"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -328,5 +330,80 @@ func TestPDFParentLoop(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("PDFText did not return on a /Parent loop")
+	}
+}
+
+// TestPDFFlateBomb: a page whose content stream, or whose font's
+// ToUnicode map, inflates to 256 MiB (one string of a single letter,
+// 256 KiB compressed) is refused as too large without inflating it into
+// memory or taking seconds.
+func TestPDFFlateBomb(t *testing.T) {
+	var comp bytes.Buffer
+	zw := zlib.NewWriter(&comp)
+	zw.Write([]byte("BT /F1 12 Tf ("))
+	chunk := bytes.Repeat([]byte("A"), 1<<20)
+	for range 256 {
+		zw.Write(chunk)
+	}
+	zw.Write([]byte(") Tj ET"))
+	zw.Close()
+	bomb := fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", comp.Len(), comp.String())
+	page := "<< /Length 30 >>\nstream\nBT /F1 12 Tf (Cause: x) Tj ET\nendstream"
+	for name, objs := range map[string][2]string{
+		"content":   {bomb, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"},
+		"ToUnicode": {page, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>"},
+	} {
+		data := pdfOf("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+			objs[0], objs[1], bomb)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		_, err := PDFText(data)
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: PDFText of a Flate bomb: %v, want ErrTooLarge", name, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 || took > 2*time.Second {
+			t.Errorf("%s: PDFText allocated %d MiB in %s for a %d KiB file", name, alloc>>20, took, len(data)>>10)
+		}
+		t.Logf("%s: %v (%s)", name, err, took.Round(time.Millisecond))
+	}
+}
+
+// TestPDFDeclaredSizes: a PDF of a few hundred bytes whose cross-reference
+// stream declares 400,000,000 objects (the library would allocate 12 GiB
+// for its table and take half a minute), or whose names hide the key
+// ("/S#69ze"), or whose predictor row is a gigabyte, is refused at once.
+func TestPDFDeclaredSizes(t *testing.T) {
+	var comp bytes.Buffer
+	zw := zlib.NewWriter(&comp)
+	zw.Write([]byte{1, 0, 9, 0})
+	zw.Close()
+	xrefStream := func(dict string) []byte {
+		head := "%PDF-1.5\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+		return []byte(head + fmt.Sprintf("3 0 obj\n<< /Type /XRef %s /Root 1 0 R /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n",
+			dict, comp.Len(), comp.String(), len(head)))
+	}
+	for name, data := range map[string][]byte{
+		"size":           xrefStream("/Size 400000000 /W [1 2 1] /Index [0 1]"),
+		"escaped name":   xrefStream("/S#69ze 400000000 /W [1 2 1] /Index [0 1]"),
+		"index":          xrefStream("/Size 4 /W [1 2 1] /Index [0 400000000]"),
+		"record width":   xrefStream("/Size 4 /W [1 1000000000 1] /Index [0 1]"),
+		"columns":        xrefStream("/Size 4 /W [1 2 1] /DecodeParms << /Predictor 12 /Columns 1000000000 >>"),
+		"columns by ref": xrefStream("/Size 4 /W [1 2 1] /DecodeParms << /Predictor 12 /Columns 9 0 R >>"),
+	} {
+		start := time.Now()
+		_, err := PDFText(data)
+		if !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrMalformed) || time.Since(start) > time.Second {
+			t.Errorf("%s: %v after %s, want refused at once", name, err, time.Since(start))
+		}
+	}
+	// A font's widths (/W of a CIDFont, nested arrays of CIDs and
+	// widths) are no object count: within the limits.
+	if err := checkDeclared([]byte("<< /Type /Font /W [1 [500 600] 100 200 1000 65535 [250]] /DW 1000 >>")); err != nil {
+		t.Errorf("a CIDFont's widths: %v", err)
 	}
 }

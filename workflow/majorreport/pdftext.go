@@ -65,6 +65,7 @@ func (f *fontInfo) width(code int) float64 {
 }
 
 func loadFont(v pdf.Value) *fontInfo {
+	checkStream(v.Key("ToUnicode"), "a font's ToUnicode map")
 	f := pdf.Font{V: v}
 	fi := &fontInfo{enc: f.Encoder(), dw: 1000}
 	if v.Key("Subtype").Name() == "Type0" {
