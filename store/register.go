@@ -39,10 +39,10 @@ func registerRange(from, to time.Time) (time.Time, time.Time) {
 // what it keeps. An error from fn stops the walk and is returned.
 //
 // assignee, when not empty, keeps only that party's incidents (a scoped
-// summary's attachment).
+// summary's attachment), and RepeatOf names only its own incidents.
 func (r Reader) EachRegisterIncident(ctx context.Context, from, to time.Time, assignee string, fn func(*RegisterRow) error) error {
 	from, to = registerRange(from, to)
-	rows, err := r.x.QueryxContext(ctx, r.s.q("register-incidents"), from, to, assignee, assignee)
+	rows, err := r.x.QueryxContext(ctx, r.s.q("register-incidents"), assignee, assignee, from, to, assignee, assignee)
 	if err != nil {
 		return fmt.Errorf("store: register incidents: %w", err)
 	}

@@ -496,7 +496,13 @@ func TestSummaryScope(t *testing.T) {
 				t.Errorf("acme's scorecard: scope %q, matrix %+v, opened %s, %d breaches, major %+v, problems %+v",
 					sum.Scope, sum.Matrix, sum.Headline[0].Now, len(sum.Breaches), sum.Major, sum.Problems)
 			}
-			// Its attachment carries its incidents only.
+			// Its attachment carries its incidents only. HD-1 (the
+			// team's, opened first) is made part of acme's HD-2's
+			// problem: HD-2 is a repeat, but acme reads no other
+			// party's key.
+			if _, err := st.DB().Exec(`UPDATE incidents SET problem_id = (SELECT problem_id FROM incidents WHERE key = 'HD-2') WHERE key = 'HD-1'`); err != nil {
+				t.Fatal(err)
+			}
 			eng.Cfg.Summaries[0].Scope, eng.Cfg.Summaries[0].Attach = "acme", []string{"csv"}
 			eng.Now = func() time.Time { return now }
 			run, err := eng.SendSummary(context.Background(), &eng.Cfg.Summaries[0])
@@ -512,6 +518,11 @@ func TestSummaryScope(t *testing.T) {
 			csv := string(files[1].Data)
 			if !strings.Contains(csv, "\nHD-2,") || strings.Contains(csv, "\nHD-1,") || strings.Contains(csv, "\nHD-3,") {
 				t.Errorf("acme's register carries other parties' incidents:\n%s", csv)
+			}
+			// Nor their keys: "repeat of" names acme's own first
+			// occurrence only.
+			if strings.Contains(csv, "HD-1") || strings.Contains(csv, "HD-3") {
+				t.Errorf("acme's register names other parties' incidents:\n%s", csv)
 			}
 		})
 	}

@@ -205,10 +205,13 @@ SELECT raw FROM message_raw WHERE message_pk = ?;
 -- problem's first incident. Read through a cursor, oldest first. The
 -- first incidents are found in one grouped pass, not a subquery per row
 -- (PostgreSQL has no index on (problem_id, id) to answer that cheaply).
+-- Scoped to an assignee (the first and last parameters), the first
+-- incident is the assignee's own: a party learns no other's keys.
 SELECT incidents.*, p.key AS problem_key, CASE WHEN fi.id < incidents.id THEN fi.key END AS repeat_of
 FROM incidents
 LEFT JOIN problems AS p ON p.id = incidents.problem_id
-LEFT JOIN (SELECT problem_id, MIN(id) AS first_id FROM incidents WHERE problem_id IS NOT NULL GROUP BY problem_id) AS fp
+LEFT JOIN (SELECT problem_id, MIN(id) AS first_id FROM incidents
+           WHERE problem_id IS NOT NULL AND (CAST(? AS TEXT) = '' OR assignee = ?) GROUP BY problem_id) AS fp
     ON fp.problem_id = incidents.problem_id
 LEFT JOIN incidents AS fi ON fi.id = fp.first_id
 WHERE incidents.created_at >= ? AND incidents.created_at < ? AND (CAST(? AS TEXT) = '' OR incidents.assignee = ?)
