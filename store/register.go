@@ -68,10 +68,11 @@ func (r Reader) EachRegisterIncident(ctx context.Context, from, to time.Time, as
 // every problem), oldest first, through a cursor, with IncidentCount set
 // to all its linked incidents. The Problem passed to fn is reused.
 // assignee, when not empty, keeps only problems one of that party's
-// incidents is linked to.
+// incidents is linked to, titled after that party's first incident of it
+// and counting only that party's incidents.
 func (r Reader) EachRegisterProblem(ctx context.Context, from, to time.Time, assignee string, fn func(*Problem) error) error {
 	from, to = registerRange(from, to)
-	rows, err := r.x.QueryxContext(ctx, r.s.q("register-problems"), from, to, from, to, assignee, assignee, from, to)
+	rows, err := r.x.QueryxContext(ctx, r.s.q("register-problems"), assignee, assignee, assignee, assignee, from, to, from, to, assignee, assignee, from, to)
 	if err != nil {
 		return fmt.Errorf("store: register problems: %w", err)
 	}

@@ -520,9 +520,16 @@ func TestSummaryScope(t *testing.T) {
 				t.Errorf("acme's register carries other parties' incidents:\n%s", csv)
 			}
 			// Nor their keys: "repeat of" names acme's own first
-			// occurrence only.
+			// occurrence only; nor their subjects or totals: the
+			// problem is titled after acme's HD-2 and counts it alone.
 			if strings.Contains(csv, "HD-1") || strings.Contains(csv, "HD-3") {
 				t.Errorf("acme's register names other parties' incidents:\n%s", csv)
+			}
+			hd1, _ := st.IncidentByKey(context.Background(), "HD-1")
+			hd2, _ := st.IncidentByKey(context.Background(), "HD-2")
+			problems := string(files[2].Data)
+			if strings.Contains(problems, hd1.Subject) || !strings.Contains(problems, hd2.Subject) || !strings.Contains(problems, ",1,") {
+				t.Errorf("acme's problems: another party's title or count:\n%s", problems)
 			}
 		})
 	}

@@ -221,8 +221,17 @@ ORDER BY incidents.id;
 -- The register's problems: those created in [?, ?) and those linked to an
 -- incident opened in [?, ?), with their linked incident counts. Scoped to
 -- an assignee (the last parameters, '' for none): only problems one of its
--- incidents opened in the range is linked to.
-SELECT problems.*, (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id) AS incident_count
+-- incidents opened in the range is linked to, titled after its own first
+-- incident of the problem and counting its own incidents (the first two
+-- pairs of parameters): a party reads no other's subject or total.
+SELECT problems.id, problems.key,
+       CASE WHEN CAST(? AS TEXT) = '' THEN problems.title
+            ELSE COALESCE((SELECT t.subject FROM incidents AS t WHERE t.problem_id = problems.id AND t.assignee = ? ORDER BY t.id LIMIT 1), problems.title)
+       END AS title,
+       problems.status, problems.fingerprint, problems.root_cause, problems.workaround, problems.fix,
+       problems.created_at, problems.updated_at, problems.resolved_at,
+       (SELECT COUNT(*) FROM incidents WHERE incidents.problem_id = problems.id
+           AND (CAST(? AS TEXT) = '' OR incidents.assignee = ?)) AS incident_count
 FROM problems
 WHERE ((problems.created_at >= ? AND problems.created_at < ?)
    OR EXISTS (SELECT 1 FROM incidents AS i WHERE i.problem_id = problems.id AND i.created_at >= ? AND i.created_at < ?))
