@@ -304,8 +304,7 @@ func TestNoProblemChains(t *testing.T) {
 				raw("dan@example.com", "outlook keeps crashing when starting", "c2@x"),
 				raw("erin@example.com", "Outlook crash at startup", "c3@x"),
 				raw("frank@example.com", "Printer on 3rd floor jams", "c4@x"))
-			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-4] x\r\n"+
-				"Message-ID: <c5@x>\r\n"+leadAR+"\r\n\r\n#problem PRB-1\r\n"))
+			ingest(t, eng, leadCommand("HD-4", "c5@x", "#problem PRB-1"))
 			if got := problemOf(t, st, "HD-4"); got != "PRB-1" {
 				t.Fatalf("HD-4 in %q after #problem PRB-1", got)
 			}
@@ -395,8 +394,7 @@ func TestProblemRecurrenceOneBatch(t *testing.T) {
 			eng.Now = func() time.Time { return clock }
 			ingest(t, eng, raw("u1@example.com", "VPN keeps disconnecting", "rb1@x"), raw("u2@example.com", "VPN keeps disconnecting", "rb2@x"),
 				raw("u3@example.com", "VPN keeps disconnecting", "rb3@x"))
-			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
-				"Message-ID: <rb4@x>\r\n"+leadAR+"\r\n\r\n#resolve new firmware\r\n"))
+			ingest(t, eng, leadCommand("PRB-1", "rb4@x", "#resolve new firmware"))
 			if pr := problem(t, st, "PRB-1"); pr.Status != "resolved" {
 				t.Fatalf("PRB-1 %s after #resolve", pr.Status)
 			}

@@ -252,8 +252,7 @@ func TestWorkaroundOnlyToOwnDomain(t *testing.T) {
 		t.Fatal(err)
 	}
 	ingest(t, eng, raw("mallory@evil.example", "my mail program misbehaves", "w4@x"))
-	ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-4] x\r\nMessage-ID: <w5@x>\r\n"+
-		leadAR+"\r\n\r\n#problem PRB-1\r\n"))
+	ingest(t, eng, leadCommand("HD-4", "w5@x", "#problem PRB-1"))
 	if problemOf(t, st, "HD-4") != "PRB-1" {
 		t.Fatalf("HD-4 in %q", problemOf(t, st, "HD-4"))
 	}

@@ -23,6 +23,13 @@ trusted_authserv_ids = ["mx.example.com"]
 // border_received = 1).
 const leadAR = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n" + borderReceived
 
+// leadCommand is alice.admin's authenticated reply on the thread of key
+// (an incident or a problem) with body (commands, "\r\n" between lines).
+func leadCommand(key, id, body string) []byte {
+	return []byte(fmt.Sprintf("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [%s] x\r\nMessage-ID: <%s>\r\n%s\r\n\r\n%s\r\n",
+		key, id, leadAR, body))
+}
+
 func outboxOf(t *testing.T, st *store.Store, kind string) []store.Outbox {
 	t.Helper()
 	var rows []store.Outbox
@@ -125,8 +132,7 @@ func TestProblemThread(t *testing.T) {
 			if res[0].Problem != "PRB-1" {
 				t.Fatalf("reply by References only: %+v", res[0])
 			}
-			res = ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
-				"Message-ID: <r4@x>\r\n"+leadAR+"\r\n\r\n#resolve rolled back the 2611 update\r\n"))
+			res = ingest(t, eng, leadCommand("PRB-1", "r4@x", "#resolve rolled back the 2611 update"))
 			if pr = problem(t, st, "PRB-1"); res[0].Problem != "PRB-1" || pr.Status != store.ProblemResolved || pr.ResolvedAt == nil || pr.Fix != "rolled back the 2611 update" {
 				t.Fatalf("after #resolve: %+v / %+v", res[0], pr)
 			}
@@ -141,8 +147,7 @@ func TestProblemThread(t *testing.T) {
 			// answered on the problem's thread.
 			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
 				"Message-ID: <r5@x>\r\n\r\n#reopen\r\n"))
-			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [PRB-1] x\r\n"+
-				"Message-ID: <r6@x>\r\n"+leadAR+"\r\n\r\n#priority P1\r\n#root-cause\r\n"))
+			ingest(t, eng, leadCommand("PRB-1", "r6@x", "#priority P1\r\n#root-cause"))
 			if pr = problem(t, st, "PRB-1"); pr.Status != store.ProblemResolved || pr.RootCause == "" {
 				t.Fatalf("refused commands changed the problem: %+v", pr)
 			}
@@ -234,8 +239,7 @@ func TestProblemCorrections(t *testing.T) {
 			}
 			command := func(key, body, id string) {
 				t.Helper()
-				ingest(t, eng, []byte(fmt.Sprintf("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [%s] x\r\n"+
-					"Message-ID: <%s>\r\n%s\r\n\r\n%s\r\n", key, id, leadAR, body)))
+				ingest(t, eng, leadCommand(key, id, body))
 			}
 			countPairs := func() int {
 				var n int
@@ -360,8 +364,7 @@ func TestNotProblemKeepsIdenticalReports(t *testing.T) {
 			if got := problemOf(t, st, "HD-2"); got != "PRB-1" {
 				t.Fatalf("HD-2: problem %q, want PRB-1", got)
 			}
-			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\n"+
-				"Message-ID: <n4@x>\r\n"+leadAR+"\r\n\r\n#not-problem\r\n"))
+			ingest(t, eng, leadCommand("HD-2", "n4@x", "#not-problem"))
 			if got := problemOf(t, st, "HD-2"); got != "" {
 				t.Fatalf("HD-2 still in %s after #not-problem", got)
 			}
@@ -396,8 +399,7 @@ func TestNotProblemOnTitleIncident(t *testing.T) {
 			if err != nil || pr.Fingerprint != hd1.Fingerprint {
 				t.Fatalf("PRB-1 titled %q, HD-1 %q (%v): want the title HD-1's", pr.Fingerprint, hd1.Fingerprint, err)
 			}
-			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-1] x\r\n"+
-				"Message-ID: <t3@x>\r\n"+leadAR+"\r\n\r\n#not-problem\r\n"))
+			ingest(t, eng, leadCommand("HD-1", "t3@x", "#not-problem"))
 			if got := problemOf(t, st, "HD-1"); got != "" {
 				t.Fatalf("HD-1 still in %s after #not-problem", got)
 			}
@@ -433,8 +435,7 @@ func TestNotProblemEveryIncident(t *testing.T) {
 				t.Fatalf("HD-3: problem %q, want PRB-1", got)
 			}
 			for i, hd := range []string{"HD-3", "HD-2", "HD-1"} {
-				ingest(t, eng, []byte(fmt.Sprintf("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [%s] x\r\n"+
-					"Message-ID: <ep%d@x>\r\n%s\r\n\r\n#not-problem\r\n", hd, i, leadAR)))
+				ingest(t, eng, leadCommand(hd, fmt.Sprintf("ep%d@x", i), "#not-problem"))
 			}
 			told := len(outboxOf(t, st, "problem_requester"))
 			res := ingest(t, eng, raw("u4@example.com", "Outlook crashes on start", "e4@x"))

@@ -128,8 +128,7 @@ func TestRefingerprintDropsSelfPairs(t *testing.T) {
 			if problemOf(t, st, "HD-2") != "PRB-1" {
 				t.Fatalf("no PRB-1: %q", problemOf(t, st, "HD-2"))
 			}
-			ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\nMessage-ID: <x3@x>\r\n"+
-				leadAR+"\r\n\r\n#not-problem\r\n"))
+			ingest(t, eng, leadCommand("HD-2", "x3@x", "#not-problem"))
 			eng.Cfg.Problems.IgnoreWords = []string{"teams"}
 			if _, err := eng.RefingerprintIfChanged(ctx); err != nil {
 				t.Fatal(err)
@@ -164,8 +163,7 @@ func TestRefingerprintInterrupted(t *testing.T) {
 	}
 	ingest(t, eng, raw("carol@example.com", "Outlook crashes at start", "x1@x"))
 	ingest(t, eng, raw("dan@example.com", "Outlook crashes at start in Teams", "x2@x"))
-	ingest(t, eng, []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [HD-2] x\r\nMessage-ID: <x3@x>\r\n"+
-		leadAR+"\r\n\r\n#not-problem\r\n"))
+	ingest(t, eng, leadCommand("HD-2", "x3@x", "#not-problem"))
 	eng.Cfg.Problems.IgnoreWords = []string{"start"}
 	lock, err := st.DB().BeginTx(ctx, nil)
 	if err != nil {
