@@ -12,6 +12,7 @@ import (
 	"github.com/helpdeskd/helpdeskd/config"
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
+	"github.com/helpdeskd/helpdeskd/internal/extract"
 	"github.com/helpdeskd/helpdeskd/workflow/majorreport"
 	"github.com/helpdeskd/helpdeskd/workflow/sla"
 )
@@ -483,7 +484,7 @@ func (p *processing) takeReport(ctx context.Context, inc *store.Incident, text s
 			return false, nil
 		}
 		var ok bool
-		if r, source, unread, ok = p.reportDocument(); !ok {
+		if r, source, unread, ok = p.reportDocument(ctx); !ok {
 			if !aboutReport && len(unread) == 0 {
 				return false, nil
 			}
@@ -610,7 +611,7 @@ func (p *processing) hasDocument() bool {
 // reportDocument parses the first attached PDF or DOCX that holds
 // report sections; unread says, for each attached document that could
 // not be read or held no section, why.
-func (p *processing) reportDocument() (r majorreport.Report, source string, unread []string, ok bool) {
+func (p *processing) reportDocument(ctx context.Context) (r majorreport.Report, source string, unread []string, ok bool) {
 	for i, a := range p.msg.Attachments {
 		if i >= 10 {
 			break
@@ -624,7 +625,11 @@ func (p *processing) reportDocument() (r majorreport.Report, source string, unre
 		if _, isDoc := majorreport.DocumentKind(att.Filename, att.ContentType, att.Data); !isDoc {
 			continue
 		}
-		r, err := majorreport.ParseDocument(att.Filename, att.ContentType, att.Data, p.e.Cfg.Major.Sections)
+		// Read in a child process bounded in memory and time (package
+		// extract): a document made to exhaust the PDF reader costs
+		// that child, not the daemon.
+		text, err := extract.Text(ctx, att.Filename, att.ContentType, att.Data)
+		r := majorreport.Parse(text, p.e.Cfg.Major.Sections)
 		switch {
 		case err != nil:
 			unread = append(unread, fmt.Sprintf("attachment %q could not be read: %v", name, cleanText(err.Error())))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -380,16 +381,7 @@ func TestMajorReportForms(t *testing.T) {
 			return reply("alice.admin@example.com", key, "g@x", ownAR, "Was ist passiert?\r\nDer Dateiserver war weg.\r\n\r\nUrsache:\r\nDefekter Switch-Port.\r\n")
 		}, store.ReportPartial},
 		{"a PDF attachment", func(key string) []byte {
-			b64 := base64.StdEncoding.EncodeToString(pdf)
-			var lines []string
-			for len(b64) > 76 {
-				lines, b64 = append(lines, b64[:76]), b64[76:]
-			}
-			lines = append(lines, b64)
-			return []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [" + key + "] x\r\nMessage-ID: <pdf@x>\r\n" + ownAR +
-				"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nPlease find our report attached.\r\n" +
-				"--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-				strings.Join(lines, "\r\n") + "\r\n--b1--\r\n")
+			return reportAttached(key, "pdf@x", pdf)
 		}, store.ReportReceived},
 	}
 	for _, d := range testutil.Dialects {
@@ -412,6 +404,54 @@ func TestMajorReportForms(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// reportAttached is alice.admin's authenticated reply on key's thread
+// with data attached as report.pdf.
+func reportAttached(key, id string, data []byte) []byte {
+	b64 := base64.StdEncoding.EncodeToString(data)
+	var lines []string
+	for len(b64) > 76 {
+		lines, b64 = append(lines, b64[:76]), b64[76:]
+	}
+	lines = append(lines, b64)
+	return []byte("From: alice.admin@example.com\r\nTo: support@example.com\r\nSubject: Re: [" + key + "] x\r\nMessage-ID: <" + id + ">\r\n" + ownAR +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nPlease find our report attached.\r\n" +
+		"--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		strings.Join(lines, "\r\n") + "\r\n--b1--\r\n")
+}
+
+// TestMajorReportHostileDocument: a 373-byte PDF whose object stream
+// holds itself (the PDF library recurses until the stack overflows,
+// which no recover catches) and a 593-byte one that makes it allocate a
+// 96 GB table, sent as the report through the whole intake: each is read
+// in a bounded child process, the daemon goes on, the report stays owed
+// and the sender is told why the attachment could not be read.
+func TestMajorReportHostileDocument(t *testing.T) {
+	for _, c := range []struct{ file, why string }{
+		{"selfobjstm.bin", "its objects refer to each other without end"},
+		{"xrefstart.bin", "reading it needs more than 512 MiB of memory"},
+	} {
+		data, err := os.ReadFile(filepath.Join("..", "internal", "extract", "testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, st := newEngine(t, "sqlite", `timezone = "Europe/Berlin"`)
+		withRouting(t, eng, majorRouting)
+		now := berlin(t, "2026-11-30 09:00")
+		eng.Now = func() time.Time { return now }
+		ingest(t, eng, raw("carol@example.com", "File server down for everyone", "m1@x"))
+		ingest(t, eng, reply("alice.admin@example.com", "HD-1", "r1@x", ownAR, "#resolve\r\n"))
+		now = now.Add(time.Hour)
+		res := ingest(t, eng, reportAttached("HD-1", "hostile@x", data))
+		inc, _ := st.IncidentByKey(context.Background(), "HD-1")
+		if inc.ReportStatus != store.ReportRequested {
+			t.Errorf("%s: report %q (%s), want still requested", c.file, inc.ReportStatus, res[0].Reason)
+		}
+		if un := lastMail(t, st, "report_partial"); !strings.Contains(un.TextBody, `attachment "report.pdf" could not be read`) || !strings.Contains(un.TextBody, c.why) {
+			t.Errorf("%s: the answer:\n%s", c.file, un.TextBody)
+		}
 	}
 }
 

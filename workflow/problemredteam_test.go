@@ -220,20 +220,22 @@ assign = "acme2"
 	}
 }
 
-// TestProblemNoticeCountsPeople: a person's resends (unauthenticated,
-// so separate incidents) and another person's report make a problem of
-// four reports by two people, and the notice says so.
+// TestProblemNoticeCountsPeople: a person's report, resolved, then
+// made again (a recurrence, which counts), and another person's report
+// make a problem of three reports by two people, and the notice says so.
 func TestProblemNoticeCountsPeople(t *testing.T) {
-	eng, st := newEngine(t, "sqlite", strings.Replace(problemsConfig, "threshold = 3", "threshold = 2", 1)+"notify_requester = false\n")
-	for i := range 3 {
-		ingest(t, eng, raw("eva@example.com", "Netzlaufwerk P: nicht verbunden", fmt.Sprintf("e%d@x", i)))
+	eng, st := newEngine(t, "sqlite", problemsConfig+"notify_requester = false\n")
+	ingest(t, eng, raw("eva@example.com", "Netzlaufwerk P: nicht verbunden", "e0@x"))
+	if _, err := st.DB().Exec(`UPDATE incidents SET status = 'resolved' WHERE key = 'HD-1'`); err != nil {
+		t.Fatal(err)
 	}
+	ingest(t, eng, raw("eva@example.com", "Netzlaufwerk P: nicht verbunden", "e1@x"))
 	ingest(t, eng, raw("fritz@example.com", "Network drive P: disconnected", "f1@x"))
-	if got := problemOf(t, st, "HD-4"); got != "PRB-1" {
-		t.Fatalf("HD-4 in %q", got)
+	if got := problemOf(t, st, "HD-3"); got != "PRB-1" {
+		t.Fatalf("HD-3 in %q", got)
 	}
 	n := outboxOf(t, st, "problem_notice")
-	if len(n) != 1 || !strings.Contains(n[0].TextBody, "reported 4 times, by 2 people") {
+	if len(n) != 1 || !strings.Contains(n[0].TextBody, "reported 3 times, by 2 people") {
 		t.Errorf("notices: %+v", n)
 	}
 }
@@ -422,6 +424,11 @@ func TestSamePersonPlusTag(t *testing.T) {
 	if ps, _ := st.ListProblems(context.Background()); len(ps) != 0 {
 		t.Errorf("one person's resend opened %d problem(s)", len(ps))
 	}
+	// Added to his request, it reaches whoever works on it as his own
+	// words do, not flagged as a stranger's.
+	if strings.Contains(r2[0].Reason, "flagged") {
+		t.Errorf("sam+work's follow-up flagged: %s", r2[0].Reason)
+	}
 }
 
 // TestUnauthenticatedResendIsNoOccurrence: a person whose report is part
@@ -466,6 +473,44 @@ func TestUnauthenticatedResendIsNoOccurrence(t *testing.T) {
 	res := ingest(t, eng, raw("sam@example.com", "Scanner offline", "ur-again@x"))
 	if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
 		t.Errorf("sam's report after his first was resolved: problem %q (%s), want PRB-1", got, res[0].Reason)
+	}
+}
+
+// TestResendsStayOutOfALaterProblem: a person sends the same request
+// three times more, unauthenticated, while the first is open ("shared
+// drive S: missing 1/2/3"); someone else's report then opens a problem:
+// it links the first and the other's, not the resends, counts two
+// reports, and is not titled after a resend; a tagged address of the
+// same person is the same person (one requester mail).
+func TestResendsStayOutOfALaterProblem(t *testing.T) {
+	eng, st := newEngine(t, "sqlite", strings.Replace(problemCommandsConfig, "threshold = 3", "threshold = 2", 1))
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { return clock }
+	ingest(t, eng, raw("sam@example.com", "Shared drive S: missing", "rs0@x"))
+	for i, from := range []string{"sam@example.com", "sam@example.com", "Sam+x@example.com"} {
+		clock = clock.Add(time.Minute)
+		res := ingest(t, eng, raw(from, fmt.Sprintf("Shared drive S: missing %d", i+1), fmt.Sprintf("rs%d@x", i+1)))
+		if !strings.Contains(res[0].Reason, "not an occurrence") {
+			t.Fatalf("resend %d: %s", i+1, res[0].Reason)
+		}
+	}
+	clock = clock.Add(time.Minute)
+	res := ingest(t, eng, raw("bob@example.com", "Shared drive S: missing", "rs-bob@x", leadAR))
+	if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
+		t.Fatalf("bob's report: problem %q (%s)", got, res[0].Reason)
+	}
+	pr := problem(t, st, "PRB-1")
+	linked, _ := st.ProblemIncidents(ctx, pr.ID)
+	if len(linked) != 2 || pr.Title != "Shared drive S: missing" {
+		t.Errorf("PRB-1 %q links %d incidents, want 2 (sam's first and bob's)", pr.Title, len(linked))
+	}
+	told := map[string]int{}
+	for _, o := range outboxOf(t, st, "problem_requester") {
+		told[strings.ToLower(o.ToAddrs)]++
+	}
+	if len(told) > 1 {
+		t.Errorf("requesters told: %v, want sam once at most", told)
 	}
 }
 

@@ -305,7 +305,7 @@ func (p *processing) followUp(ctx context.Context) (*threadMatch, error) {
 		}
 	}
 	return &threadMatch{inc: best, reason: fmt.Sprintf("follow-up: %s's open %s has a similar subject (%.2f), not a new occurrence",
-		m.From.Addr, best.Key, bestSim)}, nil
+		best.Requester, best.Key, bestSim)}, nil
 }
 
 // followUpThread threads a follow-up into the requester's open incident
@@ -373,16 +373,26 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if err != nil {
 		return err
 	}
-	p.u.fingerprinted = append(p.u.fingerprinted, inc)
-	p.e.countDF(fp)
 	if own != nil {
 		// The same person again while their first report is open (a
-		// mail that could not be threaded as a follow-up: not
-		// authenticated): no occurrence, linked to no problem, in no
-		// digest.
+		// mail that could not be threaded as a follow-up): no
+		// occurrence. Unauthenticated, it never takes follow-ups
+		// either, and keeps no fingerprint, so that no later report
+		// counts it or links it to a problem (nor does a new version
+		// of the rules, which makes again only fingerprints that
+		// exist). Authenticated (its first was not, or names another
+		// machine), it keeps its words for the sender's follow-ups.
+		if ok, _ := p.authenticated(); !ok {
+			inc.Fingerprint = ""
+		} else {
+			p.u.fingerprinted = append(p.u.fingerprinted, inc)
+			p.e.countDF(fp)
+		}
 		res.Reason += fmt.Sprintf("; not an occurrence: %s's %s, still open, has a similar subject", own.Requester, own.Key)
 		return nil
 	}
+	p.u.fingerprinted = append(p.u.fingerprinted, inc)
+	p.e.countDF(fp)
 	if len(occ)+1 < pc.Threshold {
 		return nil
 	}
@@ -1138,7 +1148,7 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 		data.Workaround, data.Title = "", inc.Subject
 	}
 	out := outgoing{kind: "problem_requester", template: "problem_requester", data: data,
-		dedupe: "problem_requester:" + pr.Key + ":" + strings.ToLower(inc.Requester), autoSubmitted: "auto-replied",
+		dedupe: "problem_requester:" + pr.Key + ":" + senderKey(inc.Requester), autoSubmitted: "auto-replied",
 		to: inc.Requester, rcptKey: inc.Requester}
 	_, _, err := p.send(inc, out)
 	return err

@@ -347,7 +347,7 @@ func (p *processing) thread(ctx context.Context, res *Result, match *threadMatch
 	if err := p.learnTickets(ctx, inc, match); err != nil {
 		return err
 	}
-	isRequester := strings.EqualFold(from, inc.Requester)
+	isRequester := samePerson(from, inc.Requester)
 	staff := staffName(p.e.Cfg, from)
 	if !m.Kind.Automatic() {
 		// Recorded with the message: only authenticated senders become

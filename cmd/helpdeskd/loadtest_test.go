@@ -8,12 +8,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/helpdeskd/helpdeskd/internal/extract"
 )
 
 // TestMain lets this test binary stand in for helpdeskd when a command
 // runs helpdeskd as a child process (loadtest re-executes itself); as
 // main does, SIGTERM and SIGINT end its context.
 func TestMain(m *testing.M) {
+	extract.ServeIfChild()
 	if os.Getenv("HELPDESKD_TEST_AS_MAIN") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

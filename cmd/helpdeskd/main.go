@@ -6,9 +6,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/helpdeskd/helpdeskd/internal/extract"
 )
 
 func main() {
+	// A child started to read a report document: it reads and exits.
+	extract.ServeIfChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// A second signal forces exit when graceful shutdown hangs.

@@ -99,5 +99,8 @@
 // more than 2,097,152 objects (an xref stream's /Size, /Index, /W) or a
 // predictor row of more than 65,536 bytes is refused before the library
 // sizes its tables by them (ErrTooLarge). A panic in the PDF library on
-// a malformed file becomes ErrMalformed.
+// a malformed file becomes ErrMalformed. These bounds do not make the
+// PDF library safe against every hostile file (some recurse without end
+// or allocate by paths no scan sees): the daemon calls DocumentText only
+// in a bounded child process (internal/extract).
 package majorreport
