@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/config"
+	"github.com/helpdeskd/helpdeskd/internal/extract"
 	"github.com/helpdeskd/helpdeskd/mailparse"
 	"github.com/helpdeskd/helpdeskd/store"
-	"github.com/helpdeskd/helpdeskd/internal/extract"
 	"github.com/helpdeskd/helpdeskd/workflow/majorreport"
 	"github.com/helpdeskd/helpdeskd/workflow/sla"
 )
