@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/config"
@@ -134,36 +135,45 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 	for _, pr := range problems {
 		byKey[pr.Key] = pr
 	}
+	// Incidents "#not-problem" parted from a problem still lead a like
+	// report to it (processing.problemOfOccurrences).
+	var free []string
+	for _, m := range same {
+		if m.Problem == "" {
+			free = append(free, "incident "+m.Key)
+		}
+	}
+	parted, err := r.ExclusionsFor(ctx, free)
+	if err != nil {
+		return err
+	}
 	var resolved *store.Problem
 	for _, m := range same {
-		pr := byKey[m.Problem]
-		if pr == nil {
-			continue
-		}
-		like := df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= v.Similarity
-		if !like {
-			linked, err := r.ProblemIncidents(ctx, pr.ID)
-			if err != nil {
-				return err
-			}
-			close := 0
-			for _, l := range linked {
-				if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= v.Similarity {
-					close++
+		cands := []*store.Problem{byKey[m.Problem]}
+		if m.Problem == "" {
+			cands = cands[:0]
+			var keys []string
+			for other := range parted["incident "+m.Key] {
+				if k, ok := strings.CutPrefix(other, "problem "); ok {
+					keys = append(keys, k)
 				}
 			}
-			like = 2*close > len(linked)
+			sort.Strings(keys)
+			for _, k := range keys {
+				pr, err := r.ProblemByKey(ctx, k)
+				if err != nil {
+					return err
+				}
+				cands = append(cands, pr)
+			}
 		}
-		if !like {
-			continue
-		}
-		if pr.Status != store.ProblemResolved {
-			v.Verdict, v.Problem = "join", pr.Key
-			v.Why = fmt.Sprintf("it would join %s (%s), the problem of %s, being like the problem itself", pr.Key, pr.Title, m.Key)
-			return nil
-		}
-		if resolved == nil {
-			resolved = pr
+		for _, pr := range cands {
+			if pr == nil {
+				continue
+			}
+			if done, err := v.consider(ctx, r, df, fp, m, pr, &resolved); err != nil || done {
+				return err
+			}
 		}
 	}
 	if resolved != nil {
@@ -171,6 +181,44 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 		v.Why = fmt.Sprintf("it would reopen the resolved %s (%s): the issue recurs", resolved.Key, resolved.Title)
 		return nil
 	}
+	return v.decideNew(same)
+}
+
+// consider checks one problem of an occurrence as the repeat decision
+// does: the subject must be like the problem itself; an open one is the
+// verdict (done), a resolved one is kept in *resolved.
+func (v *SimilarView) consider(ctx context.Context, r store.Reader, df *DF, fp Fingerprint, m SimilarIncident, pr *store.Problem, resolved **store.Problem) (bool, error) {
+	like := df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= v.Similarity
+	if !like {
+		linked, err := r.ProblemIncidents(ctx, pr.ID)
+		if err != nil {
+			return false, err
+		}
+		close := 0
+		for _, l := range linked {
+			if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= v.Similarity {
+				close++
+			}
+		}
+		like = 2*close > len(linked)
+	}
+	if !like {
+		return false, nil
+	}
+	if pr.Status != store.ProblemResolved {
+		v.Verdict, v.Problem = "join", pr.Key
+		v.Why = fmt.Sprintf("it would join %s (%s), the problem of %s, being like the problem itself", pr.Key, pr.Title, m.Key)
+		return true, nil
+	}
+	if *resolved == nil {
+		*resolved = pr
+	}
+	return false, nil
+}
+
+// decideNew is the verdict when no problem takes the subject: a new one
+// when the occurrences reach the threshold and one is free, else none.
+func (v *SimilarView) decideNew(same []SimilarIncident) error {
 	free := 0
 	for _, m := range same {
 		if m.Problem == "" {

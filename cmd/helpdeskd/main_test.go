@@ -248,3 +248,35 @@ func TestSimilarAsOfNow(t *testing.T) {
 		t.Errorf("similar at 12:00, after PRB-1 opened: %d %s", code, out)
 	}
 }
+
+// TestSimilarAfterNotProblem: when staff parted every incident of a
+// problem, "similar" says a like report joins that problem, as the
+// intake does.
+func TestSimilarAfterNotProblem(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "helpdeskd.toml")
+	os.WriteFile(p, []byte("[helpdesk]\naddress = \"support@example.com\"\n[database]\nurl = \"sqlite:"+filepath.Join(dir, "h.db")+
+		"\"\n[[team]]\nname = \"it\"\nmembers = [\"alice.admin@example.com\"]\n[routing]\ndefault_assignee = \"it\"\n[problems]\nthreshold = 2\n"+
+		"[commands]\ntrusted_authserv_ids = [\"mx.example.com\"]\n"), 0o600)
+	ar := "Authentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n" +
+		"Received: from out.example.net (out.example.net [192.0.2.7]) by mx.example.com (Postfix) with ESMTPS id 4Q1; Mon, 23 Nov 2026 09:00:00 +0000\r\n"
+	mails := []string{
+		"From: ua@example.com\r\nSubject: Outlook crashes on start\r\nMessage-ID: <sp1@x>\r\n\r\nbody\r\n",
+		"From: ub@example.com\r\nSubject: Outlook crashes on start\r\nMessage-ID: <sp2@x>\r\n\r\nbody\r\n",
+		"From: alice.admin@example.com\r\nSubject: Re: [HD-1] x\r\nMessage-ID: <sp3@x>\r\n" + ar + "\r\n#not-problem\r\n",
+		"From: alice.admin@example.com\r\nSubject: Re: [HD-2] x\r\nMessage-ID: <sp4@x>\r\n" + ar + "\r\n#not-problem\r\n",
+	}
+	for _, m := range mails {
+		if code, _, stderr := helpdeskd(t, m, "-config", p, "ingest"); code != 0 {
+			t.Fatalf("ingest: %d %s", code, stderr)
+		}
+	}
+	var sim struct{ Verdict, Problem string }
+	if _, list, _ := helpdeskd(t, "", "-config", p, "incidents", "--all"); !regexp.MustCompile(`HD-1 .* - `).MatchString(list) {
+		t.Fatalf("#not-problem not applied:\n%s", list)
+	}
+	code, out, _ := helpdeskd(t, "", "-config", p, "similar", "--json", "Outlook crashes on start")
+	if code != 0 || json.Unmarshal([]byte(out), &sim) != nil || sim.Verdict != "join" || sim.Problem != "PRB-1" {
+		t.Errorf("similar after #not-problem on every incident: %d %s", code, out)
+	}
+}
