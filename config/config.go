@@ -159,6 +159,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	// Days, which Go's durations lack: "30d", "1d12h".
 	if i := strings.IndexByte(s, 'd'); i > 0 {
 		if n, err := strconv.Atoi(s[:i]); err == nil && n >= 0 {
+			if n > maxDays {
+				return fmt.Errorf("%q is more than %d days", s, maxDays)
+			}
 			rest := time.Duration(0)
 			if s[i+1:] != "" {
 				r, err := time.ParseDuration(s[i+1:])
@@ -178,6 +181,10 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	d.Duration = v
 	return nil
 }
+
+// maxDays bounds a duration in days: a century, far below the ~106,000
+// days where time.Duration wraps round to a negative or small value.
+const maxDays = 36500
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

@@ -37,6 +37,15 @@ func TestProblemsZeroIsAnError(t *testing.T) {
 	}
 }
 
+// TestDurationTooLong: a duration of more days than time.Duration holds
+// is refused, not wrapped round to a small or negative one.
+func TestDurationTooLong(t *testing.T) {
+	_, err := Parse("t.toml", []byte(minimal+"[problems]\nwindow = \"99999999d\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "more than 36500 days") || !strings.Contains(err.Error(), "t.toml:4") {
+		t.Errorf("window of 99999999 days: %v", err)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	c, err := Parse("t.toml", []byte(minimal))
 	if err != nil {

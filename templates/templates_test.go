@@ -112,8 +112,13 @@ func TestProblemMailsGolden(t *testing.T) {
 		mail string
 		data workflow.ProblemData
 	}{
-		"problem-new":    {"problem", func() workflow.ProblemData { d := base; d.New = true; return d }()},
-		"problem-repeat": {"problem", func() workflow.ProblemData { d := base; d.Workaround = "Use the <2nd floor> scanner"; return d }()},
+		"problem-new": {"problem", func() workflow.ProblemData { d := base; d.New = true; return d }()},
+		"problem-repeat": {"problem", func() workflow.ProblemData {
+			d := base
+			d.Workaround, d.Recurred = "Use the <2nd floor> scanner", true
+			return d
+		}()},
+		"problem-linked": {"problem", base},
 		"digest-one": {"problem_digest", func() workflow.ProblemData {
 			d := base
 			d.Occurrences = occ[1:]

@@ -51,6 +51,7 @@ var (
 	emailRe = regexp.MustCompile(`[\w.+-]+@[\w-]+(?:\.[\w-]+)+`)
 	hostRe  = regexp.MustCompile(`(?i)\b[a-z][a-z0-9-]*(?:\.[a-z0-9-]+){2,}\b`)
 	dateRe  = regexp.MustCompile(`\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b`)
+	ipRe    = regexp.MustCompile(`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b`)
 	tagRe   = regexp.MustCompile(`\[[^\]]{1,40}\]`)
 )
 
@@ -153,6 +154,14 @@ func canonical(s string, ignore map[string]bool) []string {
 	s = strings.ToLower(s)
 	s = tagRe.ReplaceAllString(s, " ")
 	s = emailRe.ReplaceAllString(s, " ")
+	// An IPv4 address names one machine, as a host name does, and is
+	// kept whole ("ip:192.168.1.10"); its digits would otherwise go as
+	// a number (or a date).
+	var toks []string
+	s = ipRe.ReplaceAllStringFunc(s, func(m string) string {
+		toks = append(toks, "ip:"+m)
+		return " "
+	})
 	s = dateRe.ReplaceAllString(s, " ")
 	// A host name stands for its first label without digits
 	// ("fileserver01.corp.example.com" → "fileserver").
@@ -161,7 +170,6 @@ func canonical(s string, ignore map[string]bool) []string {
 	s = wifiRe.ReplaceAllString(s, "wifi")
 	// A floor keeps its number: the printer on the 2nd floor is not the
 	// one on the 3rd.
-	var toks []string
 	s = floorRe.ReplaceAllStringFunc(s, func(m string) string {
 		toks = append(toks, floorToken(floorRe.FindStringSubmatch(m)))
 		return " "
@@ -422,15 +430,18 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 
 func word(t string) string { return t }
 
-// isPlace reports whether a fingerprint word is a place: a floor or a
-// drive letter.
+// isPlace reports whether a fingerprint word is a place: a floor, a
+// drive letter or a machine's address.
 func isPlace(t string) bool { return placeKind(t) != "" }
 
-// placeKind is "floor" or "drive" for a place word, else "".
+// placeKind is "floor", "drive" or "address" (an IPv4 address) for a
+// place word, else "".
 func placeKind(t string) string {
 	switch {
 	case strings.HasPrefix(t, drivePlace) && len(t) > len(drivePlace):
 		return "drive"
+	case strings.HasPrefix(t, "ip:"):
+		return "address"
 	case strings.HasPrefix(t, "floor") && len(t) > len("floor"):
 		return "floor"
 	}
@@ -440,11 +451,12 @@ func placeKind(t string) string {
 // elsewhere reports whether two fingerprints name places of one kind
 // and no place of that kind of one is a place of the other: the printer
 // on the 2nd floor is not the printer on the 3rd, drive S: is not drive
-// T:, however alike the words. It names the kind, "" when none.
+// T:, 192.168.1.10 is not 192.168.1.11, however alike the words.
+// elsewhereKind names the kind, "" when none.
 func elsewhere(a, b Fingerprint) bool { return elsewhereKind(a, b) != "" }
 
 func elsewhereKind(a, b Fingerprint) string {
-	for _, kind := range []string{"floor", "drive"} {
+	for _, kind := range []string{"floor", "drive", "address"} {
 		pa, pb := placesOf(a, kind), placesOf(b, kind)
 		if len(pa) > 0 && len(pb) > 0 && common(pa, pb) == 0 {
 			return kind
@@ -497,7 +509,7 @@ func Apart(a, b Fingerprint) string {
 	}
 	switch kind := elsewhereKind(a, b); {
 	case kind != "":
-		return "different " + kind + "s: " + strings.Join(placesOf(a, kind), "+") + " / " + strings.Join(placesOf(b, kind), "+")
+		return "different " + kind + map[bool]string{true: "es", false: "s"}[kind == "address"] + ": " + strings.Join(placesOf(a, kind), "+") + " / " + strings.Join(placesOf(b, kind), "+")
 	case otherFault(a, b):
 		return "different kinds of fault: " + kinds(kindsOf(a)) + " / " + kinds(kindsOf(b))
 	}

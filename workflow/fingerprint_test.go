@@ -264,6 +264,12 @@ func TestDrivesAndGenericSubjects(t *testing.T) {
 	if got := fp("Meeting room 10:30 display black").String(); strings.Contains(got, "drive") {
 		t.Errorf("a time taken for a drive: %q", got)
 	}
+	// A monitoring alert naming a machine by its address: the same
+	// machine again is the same issue, another machine is not.
+	a, b, c := fp("192.168.1.10 down"), fp("PING 192.168.1.10 DOWN"), fp("192.168.1.11 down")
+	if a.String() != "ip:192.168.1.10 work" || workflow.Similarity(a, b) < 0.75 || workflow.Similarity(a, c) >= 0.75 {
+		t.Errorf("addresses: %q, same machine %.2f, another %.2f", a, workflow.Similarity(a, b), workflow.Similarity(a, c))
+	}
 	for _, pair := range [][2]string{{"Anfrage", "Anfrage"}, {"Bitte um Rückruf", "Rückruf erbeten"}, {"[HD-999]", "see subject"},
 		{"Demande", "Demande urgente"}, {"Danke", "Test"}} {
 		if sim := workflow.Similarity(fp(pair[0]), fp(pair[1])); sim != 0 {

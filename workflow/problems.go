@@ -712,10 +712,14 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 		var err error
 		// A problem is titled by words: a report without a subject
 		// (its fingerprint came from its first line) lends its title
-		// to none; another occurrence's subject, else the words.
+		// to none; another occurrence's subject, else the first line
+		// of this mail's text, else the fingerprint's words.
 		title := rep.Subject
 		if title == noSubject {
 			title = rep.Fingerprint
+			if line := cleanText(requestLine(p.msg.NewText)); line != "" && (rep == inc || inc.Subject == noSubject) {
+				title = clipRunes(line, 80)
+			}
 			for _, t := range targets {
 				if t.Subject != noSubject && t.Subject != "" {
 					title = t.Subject
@@ -1001,6 +1005,9 @@ type ProblemData struct {
 	// New: the notice that opens the problem (Key and the incidents
 	// listed are its first occurrences), not a further occurrence.
 	New bool
+	// Recurred: the problem was resolved and Key brought it back; else,
+	// not New, Key was linked to it by command.
+	Recurred bool
 	// Since: a digest lists the occurrences linked since this time
 	// (local, "2006-01-02 15:04").
 	Since string
@@ -1047,7 +1054,8 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	if err != nil {
 		return err
 	}
-	base := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Workaround: pr.Workaround, New: opened}
+	base := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Workaround: pr.Workaround, New: opened,
+		Recurred: p.u.reopened[pr]}
 	for _, a := range aud {
 		var keys []string
 		var occ []ProblemOccurrence

@@ -292,6 +292,11 @@ func TestProblemCorrections(t *testing.T) {
 			if got := problemOf(t, st, "HD-5"); got != "PRB-1" || countPairs() != 0 {
 				t.Fatalf("after #problem PRB-1: HD-5 in %q, %d pairs left", got, countPairs())
 			}
+			// The contact hears of the link as a link, not as the
+			// problem coming back.
+			if ns := outboxOf(t, st, "problem_notice"); !strings.HasPrefix(ns[len(ns)-1].Subject, "[PRB-1] Incident linked:") {
+				t.Errorf("notice of a link by command: %q", ns[len(ns)-1].Subject)
+			}
 			// The problem contact links one by hand: it is not mailed
 			// a notice of its own link.
 			before := len(outboxOf(t, st, "problem_notice"))

@@ -15,12 +15,12 @@ import (
 // change that would give the same mail another fingerprint makes an
 // installation's stored fingerprints again under the new rules (see
 // RefingerprintIfChanged) instead of leaving them unlike new ones.
-var fingerprintVersion = "3: snowball stemmers, concept lexicon, compounds, floors, drives; " + fingerprintData()
+var fingerprintVersion = "3: snowball stemmers, concept lexicon, compounds, floors, drives, addresses; " + fingerprintData()
 
 // fingerprintData is a digest of the data NewFingerprint follows.
 func fingerprintData() string {
 	return rulesDigest(sortedSet(keysOf(stopWords)), concepts, plainWords, faultFamilies,
-		[]string{emailRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), signInRe.String(), wifiRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()},
+		[]string{emailRe.String(), ipRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), signInRe.String(), wifiRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()},
 		maxWords, maxText, minCompound, maxCompound, maxParts)[:16]
 }
 

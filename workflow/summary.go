@@ -46,9 +46,13 @@ import (
 const maxBreachLines = 50
 
 // clipWords shortens a subject for a summary line: 120 characters at most.
-func clipWords(s string) string {
-	if r := []rune(s); len(r) > 120 {
-		return string(r[:119]) + "…"
+func clipWords(s string) string { return clipRunes(s, 120) }
+
+// clipRunes shortens s to at most n characters, the last an ellipsis
+// when it was longer.
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
 	}
 	return s
 }
