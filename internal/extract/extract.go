@@ -147,14 +147,23 @@ func Text(ctx context.Context, filename, contentType string, data []byte) (strin
 	if r.Kind != "" {
 		for _, k := range kinds {
 			if k.name == r.Kind {
-				// The child's message already names its kind first.
-				return "", fmt.Errorf("%w%s", k.err, strings.TrimPrefix(r.Err, k.err.Error()))
+				return "", &childError{msg: r.Err, kind: k.err}
 			}
 		}
 		return "", fmt.Errorf("%w: %s", majorreport.ErrMalformed, r.Err)
 	}
 	return r.Text, nil
 }
+
+// childError is the child's error as it said it (which names its kind),
+// matching the kind with errors.Is.
+type childError struct {
+	msg  string
+	kind error
+}
+
+func (e *childError) Error() string { return e.msg }
+func (e *childError) Unwrap() error { return e.kind }
 
 // capped keeps at most max bytes written to it and drops the rest.
 type capped struct {

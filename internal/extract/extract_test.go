@@ -79,4 +79,11 @@ func TestTextAsInProcess(t *testing.T) {
 			t.Errorf("%s: %d bytes (%v), in process %d bytes (%v)", f, len(got), err, len(want), werr)
 		}
 	}
+	// An error the child's reader gave is said as it said it, and is of
+	// its kind.
+	_, err := Text(context.Background(), "notes.txt", "text/plain", []byte("hello"))
+	_, want := majorreport.DocumentText("notes.txt", "text/plain", []byte("hello"))
+	if !errors.Is(err, majorreport.ErrUnsupported) || err.Error() != want.Error() {
+		t.Errorf("a text file: %v, in process %v", err, want)
+	}
 }
