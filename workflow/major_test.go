@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -430,7 +431,9 @@ func reportAttached(key, id string, data []byte) []byte {
 // and the sender is told why the attachment could not be read.
 func TestMajorReportHostileDocument(t *testing.T) {
 	for _, c := range []struct{ file, why string }{
-		{"selfobjstm.bin", "its objects refer to each other without end"},
+		// Under the race detector its runtime runs out of the child's
+		// memory before the stack overflows: either reason is right.
+		{"selfobjstm.bin", "its objects refer to each other without end|reading it needs more than 512 MiB of memory"},
 		{"xrefstart.bin", "reading it needs more than 512 MiB of memory"},
 	} {
 		data, err := os.ReadFile(filepath.Join("..", "internal", "extract", "testdata", c.file))
@@ -449,7 +452,7 @@ func TestMajorReportHostileDocument(t *testing.T) {
 		if inc.ReportStatus != store.ReportRequested {
 			t.Errorf("%s: report %q (%s), want still requested", c.file, inc.ReportStatus, res[0].Reason)
 		}
-		if un := lastMail(t, st, "report_partial"); !strings.Contains(un.TextBody, `attachment "report.pdf" could not be read`) || !strings.Contains(un.TextBody, c.why) {
+		if un := lastMail(t, st, "report_partial"); !strings.Contains(un.TextBody, `attachment "report.pdf" could not be read`) || !regexp.MustCompile(c.why).MatchString(un.TextBody) {
 			t.Errorf("%s: the answer:\n%s", c.file, un.TextBody)
 		}
 	}

@@ -132,7 +132,8 @@ func Text(ctx context.Context, filename, contentType string, data []byte) (strin
 	case runErr != nil:
 		msg := errb.String()
 		switch {
-		case strings.Contains(msg, "out of memory") || strings.Contains(msg, "cannot allocate memory"):
+		case strings.Contains(msg, "out of memory") || strings.Contains(msg, "cannot allocate memory") ||
+			strings.Contains(msg, "failed to allocate"): // the race detector's runtime (a -race build)
 			return "", fmt.Errorf("%w: reading it needs more than %d MiB of memory", majorreport.ErrTooLarge, MemoryLimit>>20)
 		case strings.Contains(msg, "stack overflow") || strings.Contains(msg, "stack exceeds"):
 			return "", fmt.Errorf("%w: its objects refer to each other without end", majorreport.ErrMalformed)
