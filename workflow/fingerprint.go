@@ -21,23 +21,12 @@ import (
 // languages mapped to one English word. When the subject says little
 // ("help", "IT issue", empty) the first line of the new text is added.
 //
-// Two fingerprints are the same issue when their similarity reaches
-// [problems] similarity. Similarity is the larger of two measures:
-//
-//   - the token-set overlap (Jaccard), which ignores word order and extra
-//     words ("Outlook crashes on start" / "outlook keeps crashing when
-//     starting" share {outlook, crash, start});
-//   - the overlap of character trigrams of the fingerprints' words, which
-//     forgives typos and inflections the stemmer misses ("outlok",
-//     "startup"), scaled down a little because short different words can
-//     share trigrams by chance.
-//
-//   - containment, when the shorter fingerprint (two words at least) lies
-//     wholly inside the longer, scaled down a little.
-//
-// Neither alone is enough: token overlap fails on typos and on the same
-// issue told at more length, trigrams alone let "Outlook calendar not
-// syncing" drift toward "Outlook crashes".
+// Two fingerprints are the same issue when their similarity
+// (DF.Similarity: the cosine of their TF-IDF vectors, typos forgiven)
+// reaches [problems] similarity, unless a rule keeps them apart whatever
+// their words: different places (floors, drive letters, addresses),
+// faults of no common kind (see faultFamilies), or a fingerprint of one
+// word.
 
 // Fingerprint is the canonical word set of an incident's issue.
 type Fingerprint struct {
@@ -159,7 +148,7 @@ func canonical(s string, ignore map[string]bool) []string {
 	// a number (or a date).
 	var toks []string
 	s = ipRe.ReplaceAllStringFunc(s, func(m string) string {
-		toks = append(toks, "ip:"+m)
+		toks = append(toks, addressPlace+m)
 		return " "
 	})
 	s = dateRe.ReplaceAllString(s, " ")
@@ -221,9 +210,13 @@ const maxWords = 64
 // maxText bounds, in bytes, the text the words are looked for in.
 const maxText = 4096
 
-// drivePlace prefixes the letter of a drive in a fingerprint
-// ("drive:s"); no word makes a colon.
-const drivePlace = "drive:"
+// drivePlace and addressPlace prefix a drive's letter and a machine's
+// IPv4 address in a fingerprint ("drive:s", "ip:192.168.1.10"); no word
+// makes a colon.
+const (
+	drivePlace   = "drive:"
+	addressPlace = "ip:"
+)
 
 var (
 	// "S:", "S:\\Finance", "Laufwerk E:" (a single letter and a colon,
@@ -440,7 +433,7 @@ func placeKind(t string) string {
 	switch {
 	case strings.HasPrefix(t, drivePlace) && len(t) > len(drivePlace):
 		return "drive"
-	case strings.HasPrefix(t, "ip:"):
+	case strings.HasPrefix(t, addressPlace):
 		return "address"
 	case strings.HasPrefix(t, "floor") && len(t) > len("floor"):
 		return "floor"
@@ -448,28 +441,41 @@ func placeKind(t string) string {
 	return ""
 }
 
+// placeKinds are the kinds of place, each with its plural for Apart.
+var placeKinds = []struct{ kind, plural string }{{"floor", "floors"}, {"drive", "drives"}, {"address", "addresses"}}
+
 // elsewhere reports whether two fingerprints name places of one kind
 // and no place of that kind of one is a place of the other: the printer
 // on the 2nd floor is not the printer on the 3rd, drive S: is not drive
 // T:, 192.168.1.10 is not 192.168.1.11, however alike the words.
-// elsewhereKind names the kind, "" when none.
+// elsewhereKind names the kind, "" when none. Every comparison asks, so
+// a fingerprint without places (most) costs one pass and no allocation.
 func elsewhere(a, b Fingerprint) bool { return elsewhereKind(a, b) != "" }
 
 func elsewhereKind(a, b Fingerprint) string {
-	for _, kind := range []string{"floor", "drive", "address"} {
-		pa, pb := placesOf(a, kind), placesOf(b, kind)
-		if len(pa) > 0 && len(pb) > 0 && common(pa, pb) == 0 {
-			return kind
+	pa := places(a)
+	if pa == nil {
+		return ""
+	}
+	pb := places(b)
+	for _, k := range placeKinds {
+		if len(pa[k.kind]) > 0 && len(pb[k.kind]) > 0 && common(pa[k.kind], pb[k.kind]) == 0 {
+			return k.kind
 		}
 	}
 	return ""
 }
 
-// placesOf lists the places of one kind of a fingerprint, sorted.
-func placesOf(f Fingerprint, kind string) (out []string) {
+// places are a fingerprint's places by kind, each list sorted; nil when
+// it names none.
+func places(f Fingerprint) map[string][]string {
+	var out map[string][]string
 	for _, t := range f.Tokens {
-		if placeKind(t) == kind {
-			out = append(out, t)
+		if kind := placeKind(t); kind != "" {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[kind] = append(out[kind], t)
 		}
 	}
 	return out
@@ -509,7 +515,13 @@ func Apart(a, b Fingerprint) string {
 	}
 	switch kind := elsewhereKind(a, b); {
 	case kind != "":
-		return "different " + kind + map[bool]string{true: "es", false: "s"}[kind == "address"] + ": " + strings.Join(placesOf(a, kind), "+") + " / " + strings.Join(placesOf(b, kind), "+")
+		plural := kind
+		for _, k := range placeKinds {
+			if k.kind == kind {
+				plural = k.plural
+			}
+		}
+		return "different " + plural + ": " + strings.Join(places(a)[kind], "+") + " / " + strings.Join(places(b)[kind], "+")
 	case otherFault(a, b):
 		return "different kinds of fault: " + kinds(kindsOf(a)) + " / " + kinds(kindsOf(b))
 	}

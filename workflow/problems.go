@@ -405,7 +405,7 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	keys := []string{inc.Key}
 	for _, o := range occ {
 		if pr != nil {
-			if x, err := p.u.excluded(ctx, "incident "+o.key, partedFrom(pr)); err != nil {
+			if x, err := p.u.excluded(ctx, partedKey(o.key), partedFrom(pr.Key)); err != nil {
 				return err
 			} else if x {
 				continue
@@ -603,7 +603,7 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 			// An occurrence "#not-problem" parted from a problem still
 			// leads to it: a report like that problem joins it, even
 			// when staff parted every incident it had.
-			keys, err := p.u.partedFrom(ctx, o.key)
+			keys, err := p.u.partedProblems(ctx, o.key)
 			if err != nil {
 				return nil, err
 			}
@@ -644,21 +644,27 @@ func (p *processing) problemOfOccurrences(ctx context.Context, fp Fingerprint, o
 // likeProblem reports whether fp is the problem's issue: similar to its
 // title fingerprint, or to more than half of its incidents.
 func (p *processing) likeProblem(ctx context.Context, fp Fingerprint, pr *store.Problem, df *DF) (bool, error) {
-	th := p.e.Cfg.Problems.Similarity
+	return likeProblem(df, fp, p.e.Cfg.Problems.Similarity, pr, func() ([]store.Incident, error) { return p.u.linkedTo(ctx, pr) })
+}
+
+// likeProblem is the no-chains rule: fp is pr's issue when it reaches the
+// similarity th to pr's title fingerprint, or to more than half of its
+// incidents (linked, read only when the title is not enough).
+func likeProblem(df *DF, fp Fingerprint, th float64, pr *store.Problem, linked func() ([]store.Incident, error)) (bool, error) {
 	if df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= th {
 		return true, nil
 	}
-	linked, err := p.u.linkedTo(ctx, pr)
+	incs, err := linked()
 	if err != nil {
 		return false, err
 	}
 	close := 0
-	for _, l := range linked {
+	for _, l := range incs {
 		if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= th {
 			close++
 		}
 	}
-	return 2*close > len(linked), nil
+	return 2*close > len(incs), nil
 }
 
 // attach links inc, and every occurrence not linked to a problem yet, to
@@ -692,7 +698,7 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 			} else if x {
 				continue
 			}
-			if x, err := p.u.excluded(ctx, partedKey(target), partedFrom(pr)); err != nil {
+			if x, err := p.u.excluded(ctx, partedKey(target.Key), partedFrom(pr.Key)); err != nil {
 				return nil, err
 			} else if x {
 				continue
@@ -734,9 +740,9 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 	case pr.Status == store.ProblemResolved:
 		p.u.setProblemStatus(pr, store.ProblemOpen)
 		if p.u.reopened == nil {
-			p.u.reopened = map[*store.Problem]bool{}
+			p.u.reopened = map[*store.Problem]map[string]bool{}
 		}
-		p.u.reopened[pr] = true
+		p.u.reopened[pr] = map[string]bool{}
 		p.problemEvent(pr, "reopened", actor, fmt.Sprintf("resolved → open: %s recurred (%s)", inc.Key, why))
 	}
 	p.linkedNow = targets
@@ -845,10 +851,10 @@ var problemKeyArg = regexp.MustCompile(`^` + ProblemPrefix + `-[1-9][0-9]{0,11}$
 // forgetExclusions drops the "#not-problem" pairs between inc's
 // fingerprint and those of pr and its incidents.
 func (p *processing) forgetExclusions(ctx context.Context, inc *store.Incident, pr *store.Problem) error {
-	if x, err := p.u.excluded(ctx, partedKey(inc), partedFrom(pr)); err != nil {
+	if x, err := p.u.excluded(ctx, partedKey(inc.Key), partedFrom(pr.Key)); err != nil {
 		return err
 	} else if x {
-		if err := p.u.exclude(ctx, partedKey(inc), partedFrom(pr), p.msg.From.Addr, true); err != nil {
+		if err := p.u.exclude(ctx, partedKey(inc.Key), partedFrom(pr.Key), p.msg.From.Addr, true); err != nil {
 			return err
 		}
 	}
@@ -941,7 +947,7 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 	// The incident itself stays apart from this problem for good, even
 	// when its fingerprint is the problem's own (which the pairs above
 	// leave out, so that the problem still catches later reports).
-	if err := p.u.exclude(ctx, partedKey(inc), partedFrom(pr), from, false); err != nil {
+	if err := p.u.exclude(ctx, partedKey(inc.Key), partedFrom(pr.Key), from, false); err != nil {
 		return "", false, err
 	}
 	p.u.link(inc, nil)
@@ -1055,7 +1061,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		return err
 	}
 	base := ProblemData{HelpdeskName: cfg.Helpdesk.Name, Problem: pr.Key, Title: pr.Title, Key: inc.Key, Workaround: pr.Workaround, New: opened,
-		Recurred: p.u.reopened[pr]}
+		Recurred: p.u.reopened[pr] != nil}
 	for _, a := range aud {
 		var keys []string
 		var occ []ProblemOccurrence
@@ -1079,7 +1085,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 			// problem, once, whatever else this batch links to it.
 			data.New = true
 			dedupe = "problem:" + pr.Key + ":opened:" + a.contact
-		case auto && (!p.u.reopened[pr] || p.u.reopenTold[pr.Key+"\x00"+strings.ToLower(a.contact)]):
+		case auto && (p.u.reopened[pr] == nil || p.u.reopened[pr][strings.ToLower(a.contact)]):
 			// A further occurrence found by repeat detection, or one
 			// more in the batch that reopened a resolved problem after
 			// its notice: the problem-digest job lists it in the next
@@ -1100,11 +1106,8 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		}
 		if queued {
 			told[a.contact] = true
-			if p.u.reopened[pr] {
-				if p.u.reopenTold == nil {
-					p.u.reopenTold = map[string]bool{}
-				}
-				p.u.reopenTold[pr.Key+"\x00"+strings.ToLower(a.contact)] = true
+			if told := p.u.reopened[pr]; told != nil {
+				told[strings.ToLower(a.contact)] = true
 			}
 			if err := p.event(inc, "notified", "helpdeskd", fmt.Sprintf("problem notice <%s> queued to %s", o.MessageID, a.contact)); err != nil {
 				return err
@@ -1163,12 +1166,25 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 }
 
 // partedKey and partedFrom name, in problem_exclusions, an incident that
-// "#not-problem" parted from a problem: a pair of its own beside the
-// fingerprint pairs, so that the incident is never linked to that problem
-// again by detection.
-func partedKey(inc *store.Incident) string { return "incident " + inc.Key }
+// "#not-problem" parted from a problem (by their keys): a pair of its own
+// beside the fingerprint pairs, so that the incident is never linked to
+// that problem again by detection.
+func partedKey(incidentKey string) string { return "incident " + incidentKey }
 
-func partedFrom(pr *store.Problem) string { return "problem " + pr.Key }
+func partedFrom(problemKey string) string { return "problem " + problemKey }
+
+// partedProblems are the keys of the problems among the pairs of an
+// incident's partedKey, sorted.
+func partedProblems(pairs map[string]bool) []string {
+	var out []string
+	for b, on := range pairs {
+		if key, ok := strings.CutPrefix(b, partedFrom("")); ok && on {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // fixedReason is a reason that names no incident, whoever reads it.
 func fixedReason(why string) func([]string, bool) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/config"
@@ -140,7 +139,7 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 	var free []string
 	for _, m := range same {
 		if m.Problem == "" {
-			free = append(free, "incident "+m.Key)
+			free = append(free, partedKey(m.Key))
 		}
 	}
 	parted, err := r.ExclusionsFor(ctx, free)
@@ -152,14 +151,7 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 		cands := []*store.Problem{byKey[m.Problem]}
 		if m.Problem == "" {
 			cands = cands[:0]
-			var keys []string
-			for other := range parted["incident "+m.Key] {
-				if k, ok := strings.CutPrefix(other, "problem "); ok {
-					keys = append(keys, k)
-				}
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range partedProblems(parted[partedKey(m.Key)]) {
 				pr, err := r.ProblemByKey(ctx, k)
 				if err != nil {
 					return err
@@ -188,22 +180,9 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 // does: the subject must be like the problem itself; an open one is the
 // verdict (done), a resolved one is kept in *resolved.
 func (v *SimilarView) consider(ctx context.Context, r store.Reader, df *DF, fp Fingerprint, m SimilarIncident, pr *store.Problem, resolved **store.Problem) (bool, error) {
-	like := df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= v.Similarity
-	if !like {
-		linked, err := r.ProblemIncidents(ctx, pr.ID)
-		if err != nil {
-			return false, err
-		}
-		close := 0
-		for _, l := range linked {
-			if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= v.Similarity {
-				close++
-			}
-		}
-		like = 2*close > len(linked)
-	}
-	if !like {
-		return false, nil
+	like, err := likeProblem(df, fp, v.Similarity, pr, func() ([]store.Incident, error) { return r.ProblemIncidents(ctx, pr.ID) })
+	if err != nil || !like {
+		return false, err
 	}
 	if pr.Status != store.ProblemResolved {
 		v.Verdict, v.Problem = "join", pr.Key

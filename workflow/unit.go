@@ -68,8 +68,7 @@ type unit struct {
 	problemOf          map[*store.Incident]*store.Problem // links to write; nil: unlink
 	fingerprinted      []*store.Incident                  // new incidents with a fingerprint, this batch
 	openedBy           map[*store.Incident]string         // this batch's new incidents: the authenticated From of the mail that opened each ("" when not authenticated)
-	reopened           map[*store.Problem]bool            // resolved problems this batch opened again
-	reopenTold         map[string]bool                    // "PRB-N\x00address": told of the reopening in this batch
+	reopened           map[*store.Problem]map[string]bool // resolved problems this batch opened again → addresses told of it since
 	followUps          map[*store.Incident]int            // follow-ups this batch threaded into each incident
 	told               map[*store.Problem]map[string]bool // addresses that had a notice or digest of a problem (see problemTold)
 	// "#not-problem" pairs: fingerprint → fingerprints it must not be
@@ -270,21 +269,14 @@ func (u *unit) excluded(ctx context.Context, a, b string) (bool, error) {
 	return u.excl[a][b], nil
 }
 
-// partedFrom lists the keys of the problems "#not-problem" parted the
-// incident of key from (see partedKey), sorted.
-func (u *unit) partedFrom(ctx context.Context, key string) ([]string, error) {
-	k := "incident " + key
+// partedProblems lists the keys of the problems "#not-problem" parted
+// the incident of key from (see partedKey), sorted.
+func (u *unit) partedProblems(ctx context.Context, key string) ([]string, error) {
+	k := partedKey(key)
 	if err := u.loadExclusions(ctx, []string{k}); err != nil {
 		return nil, err
 	}
-	var out []string
-	for b, on := range u.excl[k] {
-		if key, ok := strings.CutPrefix(b, "problem "); ok && on {
-			out = append(out, key)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return partedProblems(u.excl[k]), nil
 }
 
 // exclude remembers that fingerprints a and b are not the same issue;
