@@ -22,7 +22,8 @@ import (
 // ("help", "IT issue", empty) the first line of the new text is added.
 //
 // Two fingerprints are the same issue when their similarity
-// (DF.Similarity: the cosine of their TF-IDF vectors, typos forgiven)
+// (DF.Similarity: the cosine of their TF-IDF vectors, typos forgiven,
+// two faults of one kind half the same word)
 // reaches [problems] similarity, unless a rule keeps them apart whatever
 // their words: different places (floors, drive letters, addresses),
 // faults of no common kind (see faultFamilies), or a fingerprint of one
@@ -64,7 +65,12 @@ wichtig sofort ewig dauern dauert uhr tag tage tagen anderem anderen jetzt trotz
 le la les un une des du de et ou mais avec sans dans sur pour par est sont pas ne plus encore aide svp merci bonjour
 ce cette depuis très tres matin soir vers pendant plusieurs heures toujours rien
 el los las uno una y o pero con sin en por para es no mas ayuda hola gracias
-um anfrage danke betreff anbei siehe je demande see subject attached`)
+um anfrage danke betreff anbei siehe je demande see subject attached
+take takes taking took up come comes coming never nie jamais nunca accidentally versehentlich
+one two three four five six seven eight nine ten eins zwei drei vier fünf sechs sieben acht neun zehn
+company firma unternehmen minute minutes minuten second seconds sekunden hour hours stunde stunden
+können konnte könnte muss se tout toute toutes tous
+monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag sonntag`)
 
 func wordSet(s string) map[string]bool {
 	out := map[string]bool{}
@@ -155,8 +161,9 @@ func canonical(s string, ignore map[string]bool) []string {
 	// A host name stands for its first label without digits
 	// ("fileserver01.corp.example.com" → "fileserver").
 	s = hostRe.ReplaceAllStringFunc(s, func(h string) string { return strings.SplitN(h, ".", 2)[0] })
-	s = signInRe.ReplaceAllString(s, " signin ")
-	s = wifiRe.ReplaceAllString(s, "wifi")
+	for _, p := range phrases {
+		s = p.re.ReplaceAllString(s, p.word)
+	}
 	// A floor keeps its number: the printer on the 2nd floor is not the
 	// one on the 3rd.
 	s = floorRe.ReplaceAllStringFunc(s, func(m string) string {
@@ -174,8 +181,17 @@ func canonical(s string, ignore map[string]bool) []string {
 	}
 	de := isGerman(words)
 	for _, w := range words {
-		// Numbers and ids are masked: the letters of "srv01" stay, a bare
-		// number goes.
+		// A word the lexicon holds with its digits ("2fa") is looked up
+		// as written. Otherwise numbers and ids are masked: the letters
+		// of "srv01" stay, a bare number goes, and so does a number's
+		// suffix ("3rd", "2pm", "10min", "5h").
+		if c, ok := synonyms[w]; ok {
+			toks = append(toks, c)
+			continue
+		}
+		if numberSuffix(w) {
+			continue
+		}
 		w = strings.TrimFunc(strings.Map(func(r rune) rune {
 			if unicode.IsDigit(r) {
 				return -1
@@ -202,6 +218,17 @@ func canonical(s string, ignore map[string]bool) []string {
 	return toks
 }
 
+// numberSuffix reports whether w is a number with an ordinal's, a
+// time's or a unit's letters after it ("3rd", "2pm", "10min", "500mb",
+// "64bit"), which say how much or when, not what; a product named with
+// digits first ("3cx", "7zip") is not one.
+func numberSuffix(w string) bool {
+	i := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsDigit(r) })
+	return i > 0 && numberSuffixes[w[i:]]
+}
+
+var numberSuffixes = wordSet(`st nd rd th te ter er am pm h hr hrs min mins s sec secs ms d x k kb mb gb tb bit mbit gbit px hz mhz ghz`)
+
 // maxWords bounds the words of a subject (or first line) a fingerprint
 // is made of: a subject says what is wrong in its first words, and a
 // megabyte of subject costs no more than a line.
@@ -209,6 +236,23 @@ const maxWords = 64
 
 // maxText bounds, in bytes, the text the words are looked for in.
 const maxText = 4096
+
+// phrases are the words written apart that say one thing, made one
+// word before the words are split: "sign in", "Wi-Fi" (not "wi" and a
+// stray "fi"), "pop up", "set up", "back up" (so that "up" can go as
+// the filler it is in "keeps coming up"), "out of office" and
+// "automatic reply".
+var phrases = []struct {
+	re   *regexp.Regexp
+	word string
+}{
+	{regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on|into|onto)\b`), " signin "},
+	{regexp.MustCompile(`\bwi[ -]fi\b`), "wifi"},
+	{regexp.MustCompile(`\bpop(?:s|ping|ped)?[ -]ups?\b`), " popup "},
+	{regexp.MustCompile(`\bset(?:ting)?[ -]up\b`), " setup "},
+	{regexp.MustCompile(`\bback(?:ing|ed)?[ -]up\b`), " backup "},
+	{regexp.MustCompile(`\bout[ -]of[ -](?:the[ -])?office\b|\bauto(?:matic)?[ -]?repl(?:y|ies)\b`), " outofoffice "},
+}
 
 // drivePlace and addressPlace prefix a drive's letter and a machine's
 // IPv4 address in a fingerprint ("drive:s", "ip:192.168.1.10"); no word
@@ -221,10 +265,7 @@ const (
 var (
 	// "S:", "S:\\Finance", "Laufwerk E:" (a single letter and a colon,
 	// not part of a word or a time).
-	driveRe  = regexp.MustCompile(`(?:^|[\s("'])([a-z]):(?:[\\/\s),.;!?"']|$)`)
-	signInRe = regexp.MustCompile(`\b(?:sign(?:ing|ed)?|log(?:ging|ged)?)[ -]?(?:in|on|into|onto)\b`)
-	// "Wi-Fi", "wi fi": one word, not "wi" and a stray "fi".
-	wifiRe = regexp.MustCompile(`\bwi[ -]fi\b`)
+	driveRe = regexp.MustCompile(`(?:^|[\s("'])([a-z]):(?:[\\/\s),.;!?"']|$)`)
 	// "3rd floor", "third floor", "floor 3", "3. OG", "3. Stock",
 	// "Etage 3", "2OG", "EG".
 	floorRe = regexp.MustCompile(`(?i)\b(?:(\d{1,2})(?:st|nd|rd|th|\.)?\s*(?:floor|fl|og|stock|etage|obergeschoss)|(ground|first|second|third|fourth|fifth|erste[nmr]?|zweite[nmr]?|dritte[nmr]?|vierte[nmr]?)\s+(?:floor|stock|etage|og)|(?:floor|etage|level)\s+(\d{1,2})|(eg|erdgeschoss))\b`)
@@ -369,7 +410,9 @@ func (d *DF) Add(f Fingerprint) {
 // product, as in Salton's vector model), where a word of one that is not
 // in the other but differs from one of its words only by a typo or an
 // inflection the stemmer missed (character trigram overlap ≥ 0.5, both
-// five letters or more) counts as shared at 0.9 of its weight. Subject
+// five letters or more) counts as shared at 0.9 of its weight, and a
+// fault word of one that is not in the other but another fault of a
+// common kind is ("fails" / "not working") at half of it. Subject
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
 func (d *DF) Similarity(a, b Fingerprint) float64 {
@@ -387,7 +430,7 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 	dot := 0.0
 	j := 0
 	var onlyA []int
-	usedB := make([]bool, len(b.Tokens))
+	usedA, usedB := make([]bool, len(a.Tokens)), make([]bool, len(b.Tokens))
 	for i, t := range a.Tokens {
 		for j < len(b.Tokens) && b.Tokens[j] < t {
 			j++
@@ -414,12 +457,32 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 			}
 		}
 		if bj >= 0 && best >= 0.5 {
-			usedB[bj] = true
+			usedA[i], usedB[bj] = true, true
 			dot += 0.9 * min(wa[i], wb[bj]) * min(wa[i], wb[bj])
+		}
+	}
+	// A fault of one word and another fault of a common kind in the
+	// other ("fails" / "not working", "disconnected" / "offline") are
+	// half the same word: the same kind of trouble, told another way.
+	for _, i := range onlyA {
+		ka := faultKinds[a.Tokens[i]]
+		if ka == 0 || usedA[i] {
+			continue
+		}
+		for j, tb := range b.Tokens {
+			if !usedB[j] && faultKinds[tb]&ka != 0 {
+				usedB[j] = true
+				dot += sameKindFault * min(wa[i], wb[j]) * min(wa[i], wb[j])
+				break
+			}
 		}
 	}
 	return min(1, dot/math.Sqrt(na*nb))
 }
+
+// sameKindFault is the share of its weight a fault word counts for
+// against another fault of a common kind (see faultFamilies).
+const sameKindFault = 0.5
 
 func word(t string) string { return t }
 

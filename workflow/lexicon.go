@@ -29,7 +29,7 @@ var concepts = map[string]string{
 	"work":       "working works worked funktioniert funktionieren fonctionne funciona broken kaputt defekt defective dead tot down outage ausfall ausgefallen störung stoerung panne available unavailable verfügbar reachable unreachable reach erreichbar geht gehen connect connects connecting verbindet verbinden",
 	"slow":       "langsam langsame lahm lent lente lenta sluggish performance laggy lag lagging",
 	"delay":      "delayed delays verzögert verzögerung verspätet retard stundenlang",
-	"fail":       "fails failed failure failing error errors fehler fehlermeldung fehlgeschlagen erreur échec echec échoué invalid ungültig",
+	"fail":       "fails failed failure failing error errors fehler fehlermeldung fehlgeschlagen erreur échec echec échoué invalid ungültig warning warnings warnung",
 	"drop":       "drops dropping dropped disconnect disconnects disconnecting disconnected getrennt verbunden abbruch bricht abgebrochen unterbrochen coupe",
 	"lock":       "locked lockout gesperrt sperre verrouillé bloqué bloqueada unlock entsperren",
 	"expire":     "expired expires expiring abgelaufen expiré",
@@ -51,7 +51,7 @@ var concepts = map[string]string{
 	"offline":    "hors",
 	"prompt":     "prompts prompting asks fragt abfrage",
 	"forward":    "forwarding weiterleitung umleitung transfert",
-	"share":      "shared sharing freigabe freigeben freigegeben partage partagé",
+	"share":      "shared sharing freigabe freigeben freigegeben partage partagé sammel",
 	"save":       "saving saved speichern gespeichert enregistrer",
 	"suspicious": "verdächtig verdächtige suspect suspecte phishing phish",
 	"unusual":    "ungewöhnlich ungewöhnliche inhabituel",
@@ -110,16 +110,21 @@ var concepts = map[string]string{
 	"macro":         "makro makros",
 	"signature":     "signatur",
 	"guest":         "gast",
+	"assistant":     "assistants assistentin assistent assistenz assistante",
+	"sign":          "signed signing unterschreiben unterschrift signieren signiert",
+	"timesheet":     "timesheets zeiterfassung stundenzettel",
+	"sales":         "vertrieb ventes ventas",
 	"message":       "nachricht nachrichten",
-	"out-of-office": "abwesenheitsnotiz abwesenheit",
+	"out-of-office": "outofoffice abwesenheitsnotiz abwesenheit",
 	"starter":       "hire employee joiner mitarbeiter onboarding",
 	"leaver":        "leaving leaves verlässt austritt offboarding départ",
 	"build":         "gebäude",
+	"desk":          "arbeitsplatz schreibtisch platz",
 }
 
 // words the lexicon knows only as themselves: parts of compounds
 // ("Dockingstation", "Serverraum") and words no stemmer should touch.
-const plainWords = `station server update user admin app portal system cloud web desk key card box time folder office`
+const plainWords = `station server update user admin app portal system cloud web key card box time folder office`
 
 // synonyms is the lexicon inverted: every variant, and every concept's
 // name, to the concept's stem.

@@ -15,13 +15,21 @@ import (
 // change that would give the same mail another fingerprint makes an
 // installation's stored fingerprints again under the new rules (see
 // RefingerprintIfChanged) instead of leaving them unlike new ones.
-var fingerprintVersion = "3: snowball stemmers, concept lexicon, compounds, floors, drives, addresses; " + fingerprintData()
+var fingerprintVersion = "4: snowball stemmers, concept lexicon, compounds, floors, drives, addresses, number suffixes; " + fingerprintData()
 
 // fingerprintData is a digest of the data NewFingerprint follows.
 func fingerprintData() string {
 	return rulesDigest(sortedSet(keysOf(stopWords)), concepts, plainWords, faultFamilies,
-		[]string{emailRe.String(), ipRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), signInRe.String(), wifiRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()},
+		[]string{emailRe.String(), ipRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), floorRe.String(), driveRe.String(), salutationRe.String()}, phraseData(), sortedSet(keysOf(numberSuffixes)),
 		maxWords, maxText, minCompound, maxCompound, maxParts)[:16]
+}
+
+func phraseData() []string {
+	var out []string
+	for _, p := range phrases {
+		out = append(out, p.re.String(), p.word)
+	}
+	return out
 }
 
 func keysOf(m map[string]bool) []string {
