@@ -125,8 +125,19 @@ func TestProblemMailsGolden(t *testing.T) {
 			d.Since = "2026-11-30 09:12 CET"
 			return d
 		}()},
-		"digest-two":        {"problem_digest", func() workflow.ProblemData { d := base; d.Since = "2026-11-30 05:00 CET"; return d }()},
-		"problem-requester": {"problem_requester", func() workflow.ProblemData { d := base; d.Incidents, d.Occurrences, d.Reason = nil, nil, ""; return d }()},
+		"digest-two": {"problem_digest", func() workflow.ProblemData { d := base; d.Since = "2026-11-30 05:00 CET"; return d }()},
+		"problem-requester": {"problem_requester", func() workflow.ProblemData {
+			d := base
+			d.Incidents, d.Occurrences, d.Reason, d.Others = nil, nil, "", true
+			return d
+		}()},
+		// Alone in the problem (linked by hand): no "others have
+		// reported it".
+		"problem-requester-alone": {"problem_requester", func() workflow.ProblemData {
+			d := base
+			d.Incidents, d.Occurrences, d.Reason = nil, nil, ""
+			return d
+		}()},
 	}
 	for name, c := range cases {
 		r, err := set.Render(c.mail, c.data)

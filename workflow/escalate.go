@@ -225,9 +225,12 @@ func (p *processing) notice(inc *store.Incident, c *sla.Clock, n sla.Notice, key
 			// On record all the same (a team renamed or removed by a
 			// reload leaves its open incidents with no chain at all).
 			level, unsent = 0, true
-			if len(chain) == 0 {
-				detail += fmt.Sprintf("; not sent: %s has no reporting chain (not a team or provider of the configuration?)", party)
-			} else {
+			switch {
+			case directoryOf(cfg).Party(party) == nil:
+				detail += fmt.Sprintf("; not sent: %s is not a team or provider of the configuration (renamed or removed?)", party)
+			case len(chain) == 0:
+				detail += fmt.Sprintf("; not sent: %s has no reporting chain (set its chain)", party)
+			default:
 				detail += fmt.Sprintf("; not sent: %s's reporting chain has no one at this level", party)
 			}
 		case level > len(chain):

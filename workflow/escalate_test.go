@@ -711,7 +711,7 @@ func TestLevelsOfARemovedTeamAreOnRecord(t *testing.T) {
 			}
 			var details []string
 			st.DB().Select(&details, `SELECT detail FROM events WHERE kind = 'sla_level' ORDER BY id`)
-			if len(details) != 1 || !strings.Contains(details[0], "not sent: it has no reporting chain") {
+			if len(details) != 1 || !strings.Contains(details[0], "not sent: it is not a team or provider of the configuration") {
 				t.Errorf("level 1 of a removed team's breach: %q", details)
 			}
 		})

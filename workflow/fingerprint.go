@@ -22,8 +22,8 @@ import (
 // ("help", "IT issue", empty) the first line of the new text is added.
 //
 // Two fingerprints are the same issue when their similarity
-// (DF.Similarity: the cosine of their TF-IDF vectors, typos forgiven,
-// two faults of one kind half the same word)
+// (DF.Similarity: the cosine of their TF-IDF vectors, typos forgiven, a
+// general fault half the same word as a precise one of its kind)
 // reaches [problems] similarity, unless a rule keeps them apart whatever
 // their words: different places (floors, drive letters, addresses),
 // faults of no common kind (see faultFamilies), or a fingerprint of one
@@ -68,7 +68,8 @@ el los las uno una y o pero con sin en por para es no mas ayuda hola gracias
 um anfrage danke betreff anbei siehe je demande see subject attached
 take takes taking took up come comes coming never nie jamais nunca accidentally versehentlich
 one two three four five six seven eight nine ten eins zwei drei vier fünf sechs sieben acht neun zehn
-company firma unternehmen minute minutes minuten second seconds sekunden hour hours stunde stunden
+company firma unternehmen myself yourself itself himself herself ourselves themselves ms
+mins hr hrs day days week weeks woche wochen minute minutes minuten second seconds sekunden hour hours stunde stunden
 können konnte könnte muss se tout toute toutes tous
 monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag sonntag`)
 
@@ -117,10 +118,20 @@ func requestLine(text string) string {
 		if l == "" || salutationRe.MatchString(l) {
 			continue
 		}
+		if deviceSignatureRe.MatchString(l) {
+			// "Sent from my iPhone" under an empty mail says nothing
+			// of the issue, and would make every such mail one.
+			return ""
+		}
 		return l
 	}
 	return ""
 }
+
+// deviceSignatureRe matches the line a mail app adds below what was
+// written ("Sent from my iPhone", "Von meinem iPhone gesendet", "Get
+// Outlook for Android").
+var deviceSignatureRe = regexp.MustCompile(`(?i)^(?:sent from (?:my )?|von meinem |envoyé de mon |enviado desde mi |get outlook for |gesendet von )`)
 
 // salutationRe matches a line that only greets: a greeting and up to
 // four more words ending in a comma, "!" or ":" ("Dear IT team,",
@@ -185,12 +196,14 @@ func canonical(s string, ignore map[string]bool) []string {
 		// as written. Otherwise numbers and ids are masked: the letters
 		// of "srv01" stay, a bare number goes, and so does a number's
 		// suffix ("3rd", "2pm", "10min", "5h").
-		if c, ok := synonyms[w]; ok {
-			toks = append(toks, c)
-			continue
-		}
-		if numberSuffix(w) {
-			continue
+		if strings.ContainsFunc(w, unicode.IsDigit) {
+			if c, ok := synonyms[w]; ok && !ignore[w] && !ignore[c] {
+				toks = append(toks, c)
+				continue
+			}
+			if numberSuffix(w) {
+				continue
+			}
 		}
 		w = strings.TrimFunc(strings.Map(func(r rune) rune {
 			if unicode.IsDigit(r) {
@@ -227,7 +240,7 @@ func numberSuffix(w string) bool {
 	return i > 0 && numberSuffixes[w[i:]]
 }
 
-var numberSuffixes = wordSet(`st nd rd th te ter er am pm h hr hrs min mins s sec secs ms d x k kb mb gb tb bit mbit gbit px hz mhz ghz`)
+var numberSuffixes = wordSet(`st nd rd th te ter er am pm h hr hrs min mins s sec secs ms x k kb mb gb tb bit mbit gbit px hz mhz ghz`)
 
 // maxWords bounds the words of a subject (or first line) a fingerprint
 // is made of: a subject says what is wrong in its first words, and a
@@ -239,9 +252,10 @@ const maxText = 4096
 
 // phrases are the words written apart that say one thing, made one
 // word before the words are split: "sign in", "Wi-Fi" (not "wi" and a
-// stray "fi"), "pop up", "set up", "back up" (so that "up" can go as
-// the filler it is in "keeps coming up"), "out of office" and
-// "automatic reply".
+// stray "fi"), "pop up" and "set up" (so that "up" can go as the filler
+// it is in "keeps coming up"), "out of office" and "automatic reply";
+// "takes forever", "takes 10 minutes", "dauert ewig" are slowness (their
+// words are filler alone); "all the time", "every time" are nothing.
 var phrases = []struct {
 	re   *regexp.Regexp
 	word string
@@ -250,7 +264,8 @@ var phrases = []struct {
 	{regexp.MustCompile(`\bwi[ -]fi\b`), "wifi"},
 	{regexp.MustCompile(`\bpop(?:s|ping|ped)?[ -]ups?\b`), " popup "},
 	{regexp.MustCompile(`\bset(?:ting)?[ -]up\b`), " setup "},
-	{regexp.MustCompile(`\bback(?:ing|ed)?[ -]up\b`), " backup "},
+	{regexp.MustCompile(`\b(?:tak(?:e|es|ing)|took)\s+(?:(?:so|too|very)\s+)?(?:forever|ages|long|\d+\s*(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\b)|\bdauer(?:t|n)\s+(?:ewig|ewigkeiten|(?:sehr\s+|zu\s+)?lange?|\d+\s*(?:sek|sekunden|min|minuten|std|stunden)\b)`), " slow "},
+	{regexp.MustCompile(`\b(?:all|every|each)\s+(?:the\s+)?time\b|\bthe\s+whole\s+time\b`), " "},
 	{regexp.MustCompile(`\bout[ -]of[ -](?:the[ -])?office\b|\bauto(?:matic)?[ -]?repl(?:y|ies)\b`), " outofoffice "},
 }
 
@@ -267,12 +282,12 @@ var (
 	// not part of a word or a time).
 	driveRe = regexp.MustCompile(`(?:^|[\s("'])([a-z]):(?:[\\/\s),.;!?"']|$)`)
 	// "3rd floor", "third floor", "floor 3", "3. OG", "3. Stock",
-	// "Etage 3", "2OG", "EG".
-	floorRe = regexp.MustCompile(`(?i)\b(?:(\d{1,2})(?:st|nd|rd|th|\.)?\s*(?:floor|fl|og|stock|etage|obergeschoss)|(ground|first|second|third|fourth|fifth|erste[nmr]?|zweite[nmr]?|dritte[nmr]?|vierte[nmr]?)\s+(?:floor|stock|etage|og)|(?:floor|etage|level)\s+(\d{1,2})|(eg|erdgeschoss))\b`)
+	// "Etage 3", "2OG", "OG2", "2nd-floor", "3rd flr", "2e étage", "EG".
+	floorRe = regexp.MustCompile(`(?i)\b(?:(\d{1,2})(?:st|nd|rd|th|e|er|ème|eme|\.)?[\s-]*(?:floor|flr|fl|og|stock|etage|étage|obergeschoss)|(ground|first|second|third|fourth|fifth|erste[nmr]?|zweite[nmr]?|dritte[nmr]?|vierte[nmr]?)[\s-]+(?:floor|flr|stock|etage|og)|(?:floor|flr|etage|level|og)[\s-]*(\d{1,2})|(eg|erdgeschoss|rdc))\b`)
 )
 
 var ordinals = map[string]string{"ground": "0", "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
-	"erste": "1", "zweite": "2", "dritte": "3", "vierte": "4", "eg": "0", "erdgeschoss": "0"}
+	"erste": "1", "zweite": "2", "dritte": "3", "vierte": "4", "eg": "0", "erdgeschoss": "0", "rdc": "0"}
 
 // floorToken is "floorN" for a match of floorRe.
 func floorToken(m []string) string {
@@ -411,8 +426,8 @@ func (d *DF) Add(f Fingerprint) {
 // in the other but differs from one of its words only by a typo or an
 // inflection the stemmer missed (character trigram overlap ≥ 0.5, both
 // five letters or more) counts as shared at 0.9 of its weight, and a
-// fault word of one that is not in the other but another fault of a
-// common kind is ("fails" / "not working") at half of it. Subject
+// general fault ("not working", "error") against a fault of its kind in
+// the other ("crashes") at half of it. Subject
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
 func (d *DF) Similarity(a, b Fingerprint) float64 {
@@ -461,16 +476,17 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 			dot += 0.9 * min(wa[i], wb[bj]) * min(wa[i], wb[bj])
 		}
 	}
-	// A fault of one word and another fault of a common kind in the
-	// other ("fails" / "not working", "disconnected" / "offline") are
-	// half the same word: the same kind of trouble, told another way.
+	// A fault said in general ("not working", "error") and a fault of
+	// its kind in the other ("does not send", "crashes") are half the
+	// same word: perhaps the same trouble, told less precisely. Two
+	// precise faults ("not sending" / "not receiving") are not.
 	for _, i := range onlyA {
 		ka := faultKinds[a.Tokens[i]]
 		if ka == 0 || usedA[i] {
 			continue
 		}
 		for j, tb := range b.Tokens {
-			if !usedB[j] && faultKinds[tb]&ka != 0 {
+			if !usedB[j] && faultKinds[tb]&ka != 0 && (genericFault[a.Tokens[i]] || genericFault[tb]) {
 				usedB[j] = true
 				dot += sameKindFault * min(wa[i], wb[j]) * min(wa[i], wb[j])
 				break
@@ -480,8 +496,8 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 	return min(1, dot/math.Sqrt(na*nb))
 }
 
-// sameKindFault is the share of its weight a fault word counts for
-// against another fault of a common kind (see faultFamilies).
+// sameKindFault is the share of its weight a general fault word counts
+// for against another fault of its kind (see genericFaults).
 const sameKindFault = 0.5
 
 func word(t string) string { return t }
@@ -552,11 +568,21 @@ func otherFault(a, b Fingerprint) bool {
 }
 
 // kindsOf is the kinds of fault a fingerprint names, one bit a kind.
-func kindsOf(f Fingerprint) (k uint8) {
+// Beside slowness, an action ("SAP takes forever to load", "mail slow
+// to arrive") is what is slow, not a failure of its own.
+func kindsOf(f Fingerprint) uint8 {
+	var k, acts uint8
 	for _, t := range f.Tokens {
-		k |= faultKinds[t]
+		if slowAction[t] {
+			acts |= faultKinds[t]
+		} else {
+			k |= faultKinds[t]
+		}
 	}
-	return k
+	if k&slowness != 0 {
+		return k
+	}
+	return k | acts
 }
 
 // faultKindNames are the kinds of faultKinds' bits, in order.

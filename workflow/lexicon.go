@@ -124,7 +124,7 @@ var concepts = map[string]string{
 
 // words the lexicon knows only as themselves: parts of compounds
 // ("Dockingstation", "Serverraum") and words no stemmer should touch.
-const plainWords = `station server update user admin app portal system cloud web key card box time folder office`
+const plainWords = `station server update user admin app portal system cloud web key card box time folder office home`
 
 // synonyms is the lexicon inverted: every variant, and every concept's
 // name, to the concept's stem.
@@ -257,6 +257,38 @@ var faultFamilies = map[string]string{
 	"symptom":      "jam flicker loud black empty",
 	"availability": "work crash start fail drop offline missing detect sync arrive send delay black",
 }
+
+// genericFaults are the faults said in general: "not working" (down,
+// broken, unavailable) and "error" (failed). Either may be any fault of
+// its kind told less precisely, so against one ("Scan to folder fails" /
+// "Scan in Ordner funktioniert nicht", "Outlook not working" / "Outlook
+// crashes") it counts as half a shared word (DF.Similarity); two precise
+// faults of one kind ("Fax not sending" / "Fax not receiving",
+// "calendar not syncing" / "calendar crashes") share nothing.
+var genericFault = func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range strings.Fields(genericFaults) {
+		out[synonyms[c]] = true
+	}
+	return out
+}()
+
+const genericFaults = "work fail"
+
+// slowActions are the faults that are also actions: "does not load" is
+// a failure, "takes ages to load" is slowness (see kindsOf).
+const slowActions = "start send sync arrive save"
+
+var slowAction = func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range strings.Fields(slowActions) {
+		out[synonyms[c]] = true
+	}
+	return out
+}()
+
+// slowness is the bit of the slowness kind in faultKinds.
+var slowness = faultKinds[synonyms["slow"]]
 
 // faultKinds maps a fault concept's stem to the kinds it is of, one bit
 // a kind.

@@ -202,8 +202,8 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 	return nil
 }
 
-// linkedSince are the keys of the incidents linked to a problem after
-// the mail last was queued, in the order the events were written (links
+// linkedSince are the keys of the incidents repeat detection linked to a
+// problem after the mail last was queued, in the order the events were written (links
 // made in the same batch as a notice, after it, carry its very time);
 // for mail whose event does not name it, after its time.
 func linkedSince(evs []store.Event, last *store.Outbox) map[string]bool {
@@ -217,6 +217,9 @@ func linkedSince(evs []store.Event, last *store.Outbox) map[string]bool {
 	for i, ev := range evs {
 		if ev.Kind != "incident_linked" || (boundary >= 0 && i <= boundary) || (boundary < 0 && !ev.CreatedAt.After(last.CreatedAt)) {
 			continue
+		}
+		if ev.Actor != "helpdeskd" {
+			continue // linked by hand: its own notice told the contacts, and the one who linked it knows
 		}
 		if k, _, ok := strings.Cut(ev.Detail, " "); ok {
 			since[k] = true
@@ -354,6 +357,7 @@ type occurrence struct {
 	key       string
 	problemID *int64
 	batch     *store.Incident // an incident of this batch, not stored yet
+	fp        string          // its fingerprint
 }
 
 // detectRepeat fingerprints a new incident and links it to a problem when
@@ -400,17 +404,14 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if err != nil {
 		return err
 	}
-	// The reason names the occurrences, less those "#not-problem"
-	// parted from the problem it joins (they stay apart).
+	if occ, err = p.comingAlong(ctx, pr, occ, df); err != nil {
+		return err
+	}
+	// The reason names the occurrences that are or will be part of the
+	// problem: not those in another one, nor those "#not-problem"
+	// parted from it.
 	keys := []string{inc.Key}
 	for _, o := range occ {
-		if pr != nil {
-			if x, err := p.u.excluded(ctx, partedKey(o.key), partedFrom(pr.Key)); err != nil {
-				return err
-			} else if x {
-				continue
-			}
-		}
 		keys = append(keys, o.key)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
@@ -464,7 +465,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 			}
 			continue
 		}
-		occ = append(occ, occurrence{id: b.ID, key: b.Key, batch: b})
+		occ = append(occ, occurrence{id: b.ID, key: b.Key, batch: b, fp: b.Fingerprint})
 	}
 	// Stored incidents: the query leaves out those "#not-problem"
 	// parted from fp.
@@ -491,7 +492,7 @@ func (p *processing) occurrences(ctx context.Context, inc *store.Incident, fp Fi
 				continue
 			}
 		}
-		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID}
+		o := occurrence{id: c.ID, key: c.Key, problemID: c.ProblemID, fp: c.Fingerprint}
 		if cur := p.u.incByID[c.ID]; cur != nil {
 			if pr, ok := p.u.problemOf[cur]; ok {
 				// This batch linked or unlinked it: the stored row
@@ -562,6 +563,55 @@ func samePerson(a, b string) bool {
 func sameRequesterOpen(inc, other *store.Incident) bool {
 	return samePerson(inc.Requester, other.Requester) &&
 		other.Status != store.StatusResolved && other.Status != store.StatusClosed
+}
+
+// comingAlong are the occurrences that are pr's, or would be linked with
+// the new incident: free ones, less those "#not-problem" parted from
+// pr, and, when pr exists, only those like pr itself (no chains: a
+// free incident similar to the new one but not to the problem stays
+// out). With pr nil (a new problem), the free ones.
+func (p *processing) comingAlong(ctx context.Context, pr *store.Problem, occ []occurrence, df *DF) ([]occurrence, error) {
+	var out []occurrence
+	for _, o := range occ {
+		cur, err := p.occurrenceProblem(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case cur != nil && (pr == nil || cur.ID != pr.ID):
+			continue // another problem's
+		case cur == nil && pr != nil:
+			if x, err := p.u.excluded(ctx, partedKey(o.key), partedFrom(pr.Key)); err != nil {
+				return nil, err
+			} else if x {
+				continue
+			}
+			if x, err := p.u.excluded(ctx, o.fp, pr.Fingerprint); err != nil {
+				return nil, err
+			} else if x {
+				continue
+			}
+			if like, err := p.likeProblem(ctx, fingerprintOf(o.fp), pr, df); err != nil {
+				return nil, err
+			} else if !like {
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// occurrenceProblem is the problem an occurrence is part of now (this
+// batch's links included), nil when none.
+func (p *processing) occurrenceProblem(ctx context.Context, o occurrence) (*store.Problem, error) {
+	if o.batch != nil {
+		return p.u.problemOfIncident(ctx, o.batch)
+	}
+	if o.problemID != nil {
+		return p.u.problem(ctx, *o.problemID)
+	}
+	return nil, nil
 }
 
 // hasFree reports whether an occurrence is linked to no problem yet.
@@ -649,17 +699,28 @@ func (p *processing) likeProblem(ctx context.Context, fp Fingerprint, pr *store.
 
 // likeProblem is the no-chains rule: fp is pr's issue when it reaches the
 // similarity th to pr's title fingerprint, or to more than half of its
-// incidents (linked, read only when the title is not enough).
+// incidents (linked, read only when the title is not enough), or is word
+// for word the fingerprint of one of them and like the title by its
+// words alone, unweighted. The last keeps one issue in one problem as
+// the history grows: word weights drift as a burst of reports makes its
+// own words common ("crash team" in every incident weighs less than the
+// "ms" of "MS Teams crashes"), and a wording that joined yesterday must
+// not open a second problem today; an incident linked by hand to a
+// problem it is not like leads none of its twins there.
 func likeProblem(df *DF, fp Fingerprint, th float64, pr *store.Problem, linked func() ([]store.Incident, error)) (bool, error) {
-	if df.Similarity(fp, fingerprintOf(pr.Fingerprint)) >= th {
+	title := fingerprintOf(pr.Fingerprint)
+	if df.Similarity(fp, title) >= th {
 		return true, nil
 	}
 	incs, err := linked()
 	if err != nil {
 		return false, err
 	}
-	close := 0
+	close, self := 0, fp.String()
 	for _, l := range incs {
+		if l.Fingerprint == self && Similarity(fp, title) >= th {
+			return true, nil
+		}
 		if df.Similarity(fp, fingerprintOf(l.Fingerprint)) >= th {
 			close++
 		}
@@ -1022,6 +1083,10 @@ type ProblemData struct {
 	Scoped bool
 	// Reporters: how many people reported the occurrences listed.
 	Reporters int
+	// Others: the problem holds other people's reports than the
+	// requester's (a requester's mail says "others have reported it
+	// too" only then).
+	Others bool
 }
 
 // ProblemOccurrence is one incident of a problem, as its notice lists it.
@@ -1053,8 +1118,14 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	}
 	opened := p.u.isNewProblem(pr)
 	aud, unheard := problemAudience(cfg, linked)
-	if opened && len(aud) == 0 {
-		p.problemEvent(pr, "not_notified", "helpdeskd", fmt.Sprintf("nobody told of the new problem: %s has no problem_contact and no chain", strings.Join(unheard, ", ")))
+	if opened && len(unheard) > 0 {
+		// Each party that holds incidents of the new problem but has
+		// nobody to tell is on record, even when others are told.
+		who := "nobody told of the new problem"
+		if len(aud) > 0 {
+			who = "not told of the new problem"
+		}
+		p.problemEvent(pr, "not_notified", "helpdeskd", fmt.Sprintf("%s: %s has no problem_contact and no chain", who, strings.Join(unheard, ", ")))
 	}
 	told, err := p.u.problemTold(ctx, pr)
 	if err != nil {
@@ -1080,6 +1151,10 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		data.Title, data.Scoped, data.Reporters = a.title(pr, linked), a.providers != nil, reporters(occ)
 		var dedupe string
 		switch {
+		case !auto && strings.EqualFold(p.msg.From.Addr, a.contact):
+			// The contact linked it, or opened the problem, by command:
+			// they know.
+			continue
 		case opened || !told[a.contact]:
 			// The first mail of pr to this address reads as a new
 			// problem, once, whatever else this batch links to it.
@@ -1092,10 +1167,8 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 			// digest (at most one per [problems] notify_every), not a
 			// mail of its own.
 			continue
-		case strings.EqualFold(p.msg.From.Addr, a.contact) || !a.sees(inc):
-			// The contact linked it by command (they know), or it is
-			// not this address's to see.
-			continue
+		case !a.sees(inc):
+			continue // not this address's to see
 		default:
 			dedupe = "problem:" + pr.Key + ":" + inc.Key + ":" + a.contact
 		}
@@ -1123,7 +1196,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 	// the incident is open, are told once.
 	for _, t := range p.linkedNow {
 		if t != inc && !(auto && samePerson(t.Requester, inc.Requester)) {
-			if err := p.tellRequester(t, pr, data); err != nil {
+			if err := p.tellRequester(t, pr, data, linked); err != nil {
 				return err
 			}
 		}
@@ -1134,7 +1207,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 		p.repeat = pr
 		return nil
 	}
-	return p.tellRequester(inc, pr, data)
+	return p.tellRequester(inc, pr, data, linked)
 }
 
 // tellRequester tells inc's requester that inc is part of pr, once a
@@ -1142,7 +1215,7 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 // three open reports of one person are one mail): only while inc is open, and
 // not when the requester is staff or has had enough automatic mail this
 // hour.
-func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data ProblemData) error {
+func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data ProblemData, linked []store.Incident) error {
 	cfg := p.e.Cfg
 	if inc.Requester == "" || staffName(cfg, inc.Requester) != "" ||
 		inc.Status == store.StatusResolved || inc.Status == store.StatusClosed ||
@@ -1150,6 +1223,11 @@ func (p *processing) tellRequester(inc *store.Incident, pr *store.Problem, data 
 		return nil
 	}
 	data.Key = inc.Key
+	for _, l := range linked {
+		if !samePerson(l.Requester, inc.Requester) {
+			data.Others = true
+		}
+	}
 	// The requester learns of the problem, not of the other reports; a
 	// workaround may name internal hosts or accounts, and the title is
 	// another requester's subject, so they go to the organisation's own

@@ -228,9 +228,9 @@ func TestProblemCorrections(t *testing.T) {
 			withRouting(t, eng, problemCommandsConfig)
 			ctx := context.Background()
 			ingest(t, eng,
-				raw("carol@example.com", "VPN drops every hour", "v1@x"),
-				raw("dan@example.com", "VPN drops every hour", "v2@x"),
-				raw("erin@example.com", "VPN connection drops every hour", "v3@x"),
+				raw("carol@example.com", "VPN drops on laptop", "v1@x"),
+				raw("dan@example.com", "VPN drops on laptop", "v2@x"),
+				raw("erin@example.com", "VPN connection drops on laptop", "v3@x"),
 				raw("frank@example.com", "Scanner offline", "s4@x"))
 			for hd, want := range map[string]string{"HD-1": "PRB-1", "HD-2": "PRB-1", "HD-3": "PRB-1", "HD-4": ""} {
 				if got := problemOf(t, st, hd); got != want {
@@ -258,12 +258,12 @@ func TestProblemCorrections(t *testing.T) {
 			}
 			// The same guest-wifi report again: HD-1 and HD-2 no longer
 			// count, HD-3 does; two occurrences are under the threshold.
-			res := ingest(t, eng, raw("gina@example.com", "VPN connection drops every hour", "v5@x"))
+			res := ingest(t, eng, raw("gina@example.com", "VPN connection drops on laptop", "v5@x"))
 			if got := problemOf(t, st, res[0].Incident); got != "" {
 				t.Fatalf("%s linked to %s after #not-problem: %s", res[0].Incident, got, res[0].Reason)
 			}
 			// The plain report still joins PRB-1.
-			res = ingest(t, eng, raw("hal@example.com", "VPN drops every hour", "v6@x"))
+			res = ingest(t, eng, raw("hal@example.com", "VPN drops on laptop", "v6@x"))
 			if got := problemOf(t, st, res[0].Incident); got != "PRB-1" {
 				t.Fatalf("%s: problem %q, want PRB-1 (%s)", res[0].Incident, got, res[0].Reason)
 			}
@@ -272,7 +272,7 @@ func TestProblemCorrections(t *testing.T) {
 			// reports joins PRB-1 without pulling HD-3 and HD-5 back in;
 			// the next guest-wifi report does not join PRB-1 through it
 			// either: the guest-wifi reports become a problem of their own.
-			res = ingest(t, eng, raw("ivy@example.com", "VPN connection drops every hour in office", "v7@x"))
+			res = ingest(t, eng, raw("ivy@example.com", "VPN connection drops on laptop in office", "v7@x"))
 			if got := problemOf(t, st, "HD-7"); got != "PRB-1" {
 				t.Fatalf("HD-7: problem %q, want PRB-1 (%s)", got, res[0].Reason)
 			}
@@ -281,7 +281,7 @@ func TestProblemCorrections(t *testing.T) {
 					t.Fatalf("%s pulled back into %s by a report like both", hd, got)
 				}
 			}
-			res = ingest(t, eng, raw("jo@example.com", "VPN connection drops every hour", "v8@x"))
+			res = ingest(t, eng, raw("jo@example.com", "VPN connection drops on laptop", "v8@x"))
 			for _, hd := range []string{"HD-3", "HD-5", "HD-8"} {
 				if got := problemOf(t, st, hd); got != "PRB-2" {
 					t.Fatalf("%s: problem %q, want PRB-2 (%s)", hd, got, res[0].Reason)

@@ -142,10 +142,13 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 			free = append(free, partedKey(m.Key))
 		}
 	}
-	parted, err := r.ExclusionsFor(ctx, free)
+	parted, err := r.ExclusionsFor(ctx, append(free, fp.String()))
 	if err != nil {
 		return err
 	}
+	// "#not-problem" pairs of the subject's own words with a problem's
+	// keep it out of that problem, as the intake reads them.
+	mine := parted[fp.String()]
 	var resolved *store.Problem
 	for _, m := range same {
 		cands := []*store.Problem{byKey[m.Problem]}
@@ -160,7 +163,7 @@ func (v *SimilarView) decide(ctx context.Context, r store.Reader, df *DF, fp Fin
 			}
 		}
 		for _, pr := range cands {
-			if pr == nil {
+			if pr == nil || mine[pr.Fingerprint] {
 				continue
 			}
 			if done, err := v.consider(ctx, r, df, fp, m, pr, &resolved); err != nil || done {

@@ -81,6 +81,7 @@ func cmdDemo(e *env, args []string) error {
 name = "Demo IT Helpdesk"
 address = %q
 timezone = "Europe/London"
+domains = ["demo.example", "staff.demo.example"]
 
 [database]
 url = "sqlite:%s"
@@ -109,6 +110,7 @@ problem_contact = "it-lead@staff.demo.example"
 name = "acme"
 domains = ["acme.demo.example"]
 intake = "servicedesk@acme.demo.example"
+chain = ["account-manager@acme.demo.example", "it-manager@staff.demo.example"]
 ticket_pattern = 'ACME-\d+'
 relay = true
 sla = "acme-contract"
