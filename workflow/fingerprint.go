@@ -27,7 +27,8 @@ import (
 // reaches [problems] similarity, unless a rule keeps them apart whatever
 // their words: different places (floors, drive letters, addresses),
 // faults of no common kind (see faultFamilies), or a fingerprint of one
-// word.
+// word; two different precise faults ("not sending" / "not receiving")
+// are no nearer than their words alone say, whatever their weights.
 
 // Fingerprint is the canonical word set of an incident's issue.
 type Fingerprint struct {
@@ -69,7 +70,7 @@ um anfrage danke betreff anbei siehe je demande see subject attached
 take takes taking took up come comes coming never nie jamais nunca accidentally versehentlich
 one two three four five six seven eight nine ten eins zwei drei vier fünf sechs sieben acht neun zehn
 company firma unternehmen myself yourself itself himself herself ourselves themselves ms
-mins hr hrs day days week weeks woche wochen minute minutes minuten second seconds sekunden hour hours stunde stunden
+mins hr hrs minute minutes minuten seconds sekunden hour hours stunde stunden
 können konnte könnte muss se tout toute toutes tous
 monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag sonntag`)
 
@@ -115,7 +116,7 @@ func sortedSet(ws []string) []string {
 func requestLine(text string) string {
 	for _, l := range strings.Split(text, "\n") {
 		l = strings.TrimSpace(l)
-		if l == "" || salutationRe.MatchString(l) {
+		if l == "" || salutationRe.MatchString(l) || pleasantryRe.MatchString(l) {
 			continue
 		}
 		if deviceSignatureRe.MatchString(l) {
@@ -128,10 +129,15 @@ func requestLine(text string) string {
 	return ""
 }
 
+// pleasantryRe matches a line of courtesy before the request ("I hope
+// this email finds you well.", "Hope you are well!", "Ich hoffe, es geht
+// Ihnen gut."): every such mail would otherwise be one issue.
+var pleasantryRe = regexp.MustCompile(`(?i)^(?:i\s+)?hope\s+(?:this|you|all|your|everyone)\b|^ich\s+hoffe,?\s+(?:es|ihnen|dir|du|sie)\b|^j'espère\s+que\s+(?:vous|tu)\b`)
+
 // deviceSignatureRe matches the line a mail app adds below what was
 // written ("Sent from my iPhone", "Von meinem iPhone gesendet", "Get
 // Outlook for Android").
-var deviceSignatureRe = regexp.MustCompile(`(?i)^(?:sent from (?:my )?|von meinem |envoyé de mon |enviado desde mi |get outlook for |gesendet von )`)
+var deviceSignatureRe = regexp.MustCompile(`(?i)^(?:sent (?:from|with|using|via) |von meinem |envoyé (?:de|depuis) (?:mon )?|enviado (?:desde|do|de) |inviato da |verzonden (?:vanaf|met) |get outlook for |gesendet (?:von|mit) |diese nachricht wurde von meinem )`)
 
 // salutationRe matches a line that only greets: a greeting and up to
 // four more words ending in a comma, "!" or ":" ("Dear IT team,",
@@ -254,8 +260,9 @@ const maxText = 4096
 // word before the words are split: "sign in", "Wi-Fi" (not "wi" and a
 // stray "fi"), "pop up" and "set up" (so that "up" can go as the filler
 // it is in "keeps coming up"), "out of office" and "automatic reply";
-// "takes forever", "takes 10 minutes", "dauert ewig" are slowness (their
-// words are filler alone); "all the time", "every time" are nothing.
+// "takes forever", "takes a while", "needs 5 minutes", "dauert ewig" are
+// slowness (their words are filler alone); "all the time", "every time"
+// are nothing.
 var phrases = []struct {
 	re   *regexp.Regexp
 	word string
@@ -264,7 +271,7 @@ var phrases = []struct {
 	{regexp.MustCompile(`\bwi[ -]fi\b`), "wifi"},
 	{regexp.MustCompile(`\bpop(?:s|ping|ped)?[ -]ups?\b`), " popup "},
 	{regexp.MustCompile(`\bset(?:ting)?[ -]up\b`), " setup "},
-	{regexp.MustCompile(`\b(?:tak(?:e|es|ing)|took)\s+(?:(?:so|too|very)\s+)?(?:forever|ages|long|\d+\s*(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\b)|\bdauer(?:t|n)\s+(?:ewig|ewigkeiten|(?:sehr\s+|zu\s+)?lange?|\d+\s*(?:sek|sekunden|min|minuten|std|stunden)\b)`), " slow "},
+	{regexp.MustCompile(`\b(?:tak(?:e|es|ing)|took|need(?:s|ed)?|brauch(?:t|en)|dauer(?:t|n))(?:\s+(?:a|an|about|over|almost|more|than|half|several|many|few|some|so|too|very|etwa|über|fast|mehrere|sehr|zu|\d+))*\s+(?:forever|ages|long|while|secs?|seconds?|mins?|minutes?|hrs?|hours?|sek|sekunden|minuten|std|stunden|ewig|ewigkeiten|lange?|\d+\s*(?:s|secs?|mins?|h|hrs?))\b`), " slow "},
 	{regexp.MustCompile(`\b(?:all|every|each)\s+(?:the\s+)?time\b|\bthe\s+whole\s+time\b`), " "},
 	{regexp.MustCompile(`\bout[ -]of[ -](?:the[ -])?office\b|\bauto(?:matic)?[ -]?repl(?:y|ies)\b`), " outofoffice "},
 }
@@ -427,11 +434,12 @@ func (d *DF) Add(f Fingerprint) {
 // inflection the stemmer missed (character trigram overlap ≥ 0.5, both
 // five letters or more) counts as shared at 0.9 of its weight, and a
 // general fault ("not working", "error") against a fault of its kind in
-// the other ("crashes") at half of it. Subject
+// the other ("crashes") at half of it; when both name precise faults and
+// none in common, the similarity is at most the unweighted one. Subject
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
 func (d *DF) Similarity(a, b Fingerprint) float64 {
-	if len(a.Tokens) < minWords || len(b.Tokens) < minWords || elsewhere(a, b) || otherFault(a, b) {
+	if len(a.Tokens) < minWords || len(b.Tokens) < minWords || elsewhere(a, b) || otherKind(a, b) {
 		return 0
 	}
 	wa, wb := d.weights(a), d.weights(b)
@@ -493,7 +501,15 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 			}
 		}
 	}
-	return min(1, dot/math.Sqrt(na*nb))
+	sim := min(1, dot/math.Sqrt(na*nb))
+	if d != nil && d.N > 0 && otherPrecise(a, b) {
+		// Two precise faults, none in common: a rare shared word ("fax"
+		// in a history of thousands) must not carry the pair past what
+		// their words alone say ("Fax not sending" / "Fax not
+		// receiving" 0.5, not 0.79).
+		sim = min(sim, (*DF)(nil).Similarity(a, b))
+	}
+	return sim
 }
 
 // sameKindFault is the share of its weight a general fault word counts
@@ -560,11 +576,48 @@ func places(f Fingerprint) map[string][]string {
 	return out
 }
 
-// otherFault reports whether two fingerprints each name what is wrong
-// and share no kind of fault (see faultFamilies).
-func otherFault(a, b Fingerprint) bool {
+// otherKind reports whether two fingerprints each name what is wrong and
+// share no kind of fault.
+func otherKind(a, b Fingerprint) bool {
 	ka, kb := kindsOf(a), kindsOf(b)
 	return ka != 0 && kb != 0 && ka&kb == 0
+}
+
+// otherPrecise reports whether two fingerprints each name a precise
+// fault (not only "not working" or "error"), neither a general one, and
+// no precise fault in common ("Fax not sending" / "Fax not receiving";
+// but also "disconnected" / "offline", told otherwise): their similarity
+// is then no more than their words' alone, unweighted (DF.Similarity).
+func otherPrecise(a, b Fingerprint) bool {
+	// Asked on every comparison: no allocation.
+	na, ga := precise(a)
+	nb, gb := precise(b)
+	if ga || gb || na == 0 || nb == 0 {
+		return false
+	}
+	for _, t := range a.Tokens {
+		if faultKinds[t] != 0 {
+			if i := sort.SearchStrings(b.Tokens, t); i < len(b.Tokens) && b.Tokens[i] == t {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// precise counts a fingerprint's fault words other than the general
+// ones; general reports whether it has one.
+func precise(f Fingerprint) (n int, general bool) {
+	for _, t := range f.Tokens {
+		switch {
+		case faultKinds[t] == 0:
+		case genericFault[t]:
+			general = true
+		default:
+			n++
+		}
+	}
+	return n, general
 }
 
 // kindsOf is the kinds of fault a fingerprint names, one bit a kind.
@@ -611,7 +664,7 @@ func Apart(a, b Fingerprint) string {
 			}
 		}
 		return "different " + plural + ": " + strings.Join(places(a)[kind], "+") + " / " + strings.Join(places(b)[kind], "+")
-	case otherFault(a, b):
+	case otherKind(a, b):
 		return "different kinds of fault: " + kinds(kindsOf(a)) + " / " + kinds(kindsOf(b))
 	}
 	return ""

@@ -317,8 +317,36 @@ func TestFingerprintWordsAndFaultKinds(t *testing.T) {
 	if got := workflow.NewFingerprint("Printer mail to supplier bounced", "", []string{"mail", "printer"}).String(); strings.Contains(got, "email") || strings.Contains(got, "printer") {
 		t.Errorf("ignore_words kept lexicon words: %q", got)
 	}
-	if got := workflow.NewFingerprintOfMail("Help", "Sent from my iPhone").String(); got != "" {
-		t.Errorf("a device signature taken for the issue: %q", got)
+	for _, body := range []string{"Sent from my iPhone", "Sent with BlackBerry Work", "Inviato da iPhone", "Von meinem iPhone gesendet",
+		"I hope this email finds you well.\nSent from my iPhone"} {
+		if got := workflow.NewFingerprintOfMail("Help", body).String(); got != "" {
+			t.Errorf("%q taken for the issue: %q", body, got)
+		}
+	}
+	if got := workflow.NewFingerprintOfMail("Quick question", "Hope you are well!\nOutlook crashes").String(); got != "crash outlook" {
+		t.Errorf("a courtesy line taken for the request: %q", got)
+	}
+	// Slowness said with a duration is slowness, not the failure of
+	// the action that is slow.
+	for _, pair := range [][2]string{{"Outlook takes a while to start", "Outlook won't start"}, {"Emails take hours to arrive", "Emails not arriving"},
+		{"Outlook needs 5 minutes to start", "Outlook does not start"}, {"Zoom takes forever to connect", "Zoom won't connect"}} {
+		if s := workflow.Similarity(fp(pair[0]), fp(pair[1])); s >= 0.75 {
+			t.Errorf("%q [%s] / %q [%s]: %.2f, want slowness apart from failure", pair[0], fp(pair[0]), pair[1], fp(pair[1]), s)
+		}
+	}
+	// Two precise faults stay apart in a long history where the thing
+	// that fails is rare (its weight would outweigh both faults).
+	df := &workflow.DF{}
+	for i := range 5000 {
+		df.Add(fp([]string{"Email not sending", "Mail not arriving", "Printer offline", "VPN drops", "Teams crashes", "Scanner not working"}[i%6]))
+	}
+	for _, pair := range [][2]string{{"Fax not sending", "Fax not receiving"}, {"Kofax not starting", "Kofax missing"}, {"Docuware not syncing", "Docuware crashes"}} {
+		if s := df.Similarity(fp(pair[0]), fp(pair[1])); s >= 0.75 {
+			t.Errorf("%q / %q after 5,000 incidents: %.2f", pair[0], pair[1], s)
+		}
+	}
+	if s := df.Similarity(fp("Fax not working"), fp("Fax not receiving")); s < 0.75 {
+		t.Errorf("fax not working / not receiving after 5,000 incidents: %.2f, want the same issue", s)
 	}
 	for _, pair := range [][2]string{
 		// A general fault and a precise one of its kind.

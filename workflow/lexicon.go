@@ -276,8 +276,9 @@ var genericFault = func() map[string]bool {
 const genericFaults = "work fail"
 
 // slowActions are the faults that are also actions: "does not load" is
-// a failure, "takes ages to load" is slowness (see kindsOf).
-const slowActions = "start send sync arrive save"
+// a failure, "takes ages to load" is slowness, and so is "takes forever
+// to connect" beside "won't connect" (see kindsOf).
+const slowActions = "start send sync arrive save work"
 
 var slowAction = func() map[string]bool {
 	out := map[string]bool{}

@@ -8,8 +8,19 @@ import (
 	"time"
 
 	"github.com/helpdeskd/helpdeskd/internal/testutil"
+	"github.com/helpdeskd/helpdeskd/store"
 	"github.com/helpdeskd/helpdeskd/workflow"
 )
+
+// pairEngine is an engine of the dialect d whose problems open at two
+// occurrences, staff commands trusted from the border MTA; extra is
+// more of [problems].
+func pairEngine(t *testing.T, d, extra string) (*workflow.Engine, *store.Store) {
+	t.Helper()
+	eng, st := newEngine(t, d, "")
+	withRouting(t, eng, strings.Replace(problemCommandsConfig, "threshold = 3", "threshold = 2\n"+extra, 1))
+	return eng, st
+}
 
 // TestBurstOfWordingsOneProblem: one outage reported by 60 people in
 // five wordings is one problem with one notice, however the burst shifts
@@ -50,8 +61,7 @@ func TestBurstOfWordingsOneProblem(t *testing.T) {
 func TestNoChainWhenJoining(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, "")
-			withRouting(t, eng, strings.Replace(problemCommandsConfig, "threshold = 3", "threshold = 2", 1))
+			eng, st := pairEngine(t, d, "")
 			ingest(t, eng, raw("carol@example.com", "Outlook crashes", "n1@x"), raw("dan@example.com", "Outlook crashes", "n2@x"))
 			ingest(t, eng, raw("erin@example.com", "Outlook calendar not working", "n3@x"))
 			if got := problemOf(t, st, "HD-3"); got != "" {
@@ -93,8 +103,7 @@ func TestNoChainWhenJoining(t *testing.T) {
 func TestSimilarAgreesAfterNotProblem(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, "")
-			withRouting(t, eng, strings.Replace(problemCommandsConfig, "threshold = 3", "threshold = 2", 1))
+			eng, st := pairEngine(t, d, "")
 			ctx := context.Background()
 			ingest(t, eng, raw("carol@example.com", "Printer on 3rd floor offline", "a1@x"), raw("dan@example.com", "Printer on 3rd floor offline", "a2@x"))
 			ingest(t, eng, raw("erin@example.com", "Printer third floor not reachable", "a3@x"))
@@ -138,8 +147,7 @@ func TestSimilarAgreesAfterNotProblem(t *testing.T) {
 func TestLinksByHandNotInDigest(t *testing.T) {
 	for _, d := range testutil.Dialects {
 		t.Run(d, func(t *testing.T) {
-			eng, st := newEngine(t, d, "")
-			withRouting(t, eng, strings.Replace(problemCommandsConfig, "threshold = 3", "threshold = 2\nnotify_every = \"4h\"", 1))
+			eng, st := pairEngine(t, d, "notify_every = \"4h\"\n")
 			ctx := context.Background()
 			clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 			eng.Now = func() time.Time { return clock }
@@ -213,5 +221,68 @@ threshold = 2
 	evs, _ := st.ProblemEvents(context.Background(), ps[0].ID)
 	if !hasEvent(evs, "not_notified", "facilities has no problem_contact and no chain") {
 		t.Errorf("no not_notified event for facilities: %+v", evs)
+	}
+}
+
+// TestNoChainWhenOpening: a report like two earlier ones that are not
+// alike opens a problem titled after the plainest, and the other stays
+// out; later reports like it do not join through the new one.
+func TestNoChainWhenOpening(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, st := pairEngine(t, d, "")
+			ingest(t, eng, raw("erin@example.com", "Outlook calendar not working", "o1@x"))
+			ingest(t, eng, raw("carol@example.com", "Outlook crashes", "o2@x"))
+			if got := problemOf(t, st, "HD-2"); got != "" {
+				t.Fatalf("HD-2 in %s: the first two are not alike", got)
+			}
+			res := ingest(t, eng, raw("frank@example.com", "Outlook calendar crashes", "o3@x"))
+			if got := problemOf(t, st, "HD-3"); got != "PRB-1" {
+				t.Fatalf("HD-3: problem %q, want PRB-1 (%s)", got, res[0].Reason)
+			}
+			if p := problem(t, st, "PRB-1"); p.Title != "Outlook crashes" {
+				t.Errorf("PRB-1 titled %q", p.Title)
+			}
+			if got := problemOf(t, st, "HD-1"); got != "" {
+				t.Errorf("HD-1 (calendar not working) chained into %s (%s)", got, res[0].Reason)
+			}
+			for i, who := range []string{"gina@example.com", "hal@example.com"} {
+				r := ingest(t, eng, raw(who, "Outlook calendar not working", fmt.Sprintf("o%d@x", 4+i)))
+				if got := problemOf(t, st, r[0].Incident); got == "PRB-1" {
+					t.Errorf("%s (calendar not working) joined the crash problem (%s)", r[0].Incident, r[0].Reason)
+				}
+			}
+		})
+	}
+}
+
+// TestDigestAfterLinkByHand: the notice of a link by hand does not
+// swallow what detection found before it: the next digest lists it.
+func TestDigestAfterLinkByHand(t *testing.T) {
+	eng, st := pairEngine(t, "sqlite", "notify_every = \"4h\"\n")
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	eng.Now = func() time.Time { return clock }
+	ingest(t, eng, raw("carol@example.com", "VPN drops on laptop", "g1@x"), raw("dan@example.com", "VPN drops on laptop", "g2@x"))
+	clock = clock.Add(30 * time.Minute)
+	ingest(t, eng, raw("erin@example.com", "VPN drops on laptop", "g3@x"))
+	ingest(t, eng, raw("frank@example.com", "Scanner offline", "g4@x"))
+	clock = clock.Add(30 * time.Minute)
+	ingest(t, eng, leadCommand("HD-4", "g5@x", "#problem PRB-1"))
+	if n := len(outboxOf(t, st, "problem_notice")); n != 2 {
+		t.Fatalf("%d notices, want the new problem's and the link's", n)
+	}
+	for range 3 {
+		clock = clock.Add(4 * time.Hour)
+		if _, err := eng.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dg := outboxOf(t, st, "problem_digest")
+	if len(dg) != 1 || !strings.Contains(dg[0].TextBody, "HD-3") || !strings.Contains(dg[0].TextBody, "1 new occurrence") {
+		for _, m := range dg {
+			t.Logf("digest:\n%s", m.TextBody)
+		}
+		t.Fatalf("%d digests, want one listing HD-3 alone", len(dg))
 	}
 }

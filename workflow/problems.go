@@ -142,11 +142,17 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 		aud, _ := problemAudience(e.Cfg, linked)
 		for _, a := range aud {
 			// The last notice or digest to this address, in the order
-			// they were written (a clock stepped back keeps it last).
-			var last *store.Outbox
+			// they were written (a clock stepped back keeps it last),
+			// and the last that told of what detection found (not the
+			// notice of a link by hand): the digest lists the links
+			// since that one.
+			var last, lastFound *store.Outbox
 			for i := range mails {
 				if m := &mails[i]; (m.Kind == "problem_notice" || m.Kind == "problem_digest") && strings.EqualFold(m.ToAddrs, a.contact) {
 					last = m
+					if m.DedupeKey == nil || !strings.Contains(*m.DedupeKey, ":"+linkedByHand) {
+						lastFound = m
+					}
 				}
 			}
 			// Due notify_every after the last; and at once when the
@@ -163,7 +169,10 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 					return err
 				}
 			}
-			since := linkedSince(evs, last)
+			if lastFound == nil {
+				lastFound = last // told only of links by hand: from the first
+			}
+			since := linkedSince(evs, lastFound)
 			var keys []string
 			var occ []ProblemOccurrence
 			for i := range linked {
@@ -181,7 +190,7 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 				continue // nothing new for this address, or parted again since
 			}
 			data := ProblemData{HelpdeskName: e.Cfg.Helpdesk.Name, Problem: pr.Key, Title: a.title(pr, linked), Incidents: keys, Scoped: a.providers != nil,
-				Occurrences: occ, Workaround: pr.Workaround, Since: last.CreatedAt.In(loc).Format(problemTime)}
+				Occurrences: occ, Workaround: pr.Workaround, Since: lastFound.CreatedAt.In(loc).Format(problemTime)}
 			r, err := e.Templates.Render("problem_digest", data)
 			if err != nil {
 				return err
@@ -201,6 +210,10 @@ func (e *Engine) problemDigests(ctx context.Context, w *Work) error {
 	}
 	return nil
 }
+
+// linkedByHand marks the once-only key of the notice of a link made by
+// command ("problem:PRB-7:linked:HD-12:it-lead@…").
+const linkedByHand = "linked:"
 
 // linkedSince are the keys of the incidents repeat detection linked to a
 // problem after the mail last was queued, in the order the events were written (links
@@ -404,7 +417,7 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if err != nil {
 		return err
 	}
-	if occ, err = p.comingAlong(ctx, pr, occ, df); err != nil {
+	if occ, err = p.comingAlong(ctx, inc, fp, pr, occ, df); err != nil {
 		return err
 	}
 	// The reason names the occurrences that are or will be part of the
@@ -566,11 +579,41 @@ func sameRequesterOpen(inc, other *store.Incident) bool {
 }
 
 // comingAlong are the occurrences that are pr's, or would be linked with
-// the new incident: free ones, less those "#not-problem" parted from
-// pr, and, when pr exists, only those like pr itself (no chains: a
-// free incident similar to the new one but not to the problem stays
-// out). With pr nil (a new problem), the free ones.
-func (p *processing) comingAlong(ctx context.Context, pr *store.Problem, occ []occurrence, df *DF) ([]occurrence, error) {
+// the new incident inc (fingerprint fp): free ones, less those
+// "#not-problem" parted from pr, and only those like the problem itself
+// (no chains: a free incident similar to the new one but not to the
+// problem stays out). With pr nil, a new problem is titled after the
+// plainest of inc and the free occurrences (see attach), and those not
+// similar to it stay out: "Outlook calendar crashes" is like both
+// "Outlook crashes" and "Outlook calendar not working", which are not
+// one issue.
+func (p *processing) comingAlong(ctx context.Context, inc *store.Incident, fp Fingerprint, pr *store.Problem, occ []occurrence, df *DF) ([]occurrence, error) {
+	if pr == nil {
+		var free []occurrence
+		for _, o := range occ {
+			cur, err := p.occurrenceProblem(ctx, o)
+			if err != nil {
+				return nil, err
+			}
+			if cur == nil {
+				free = append(free, o)
+			}
+		}
+		title, titleKey := fp, inc.Key
+		for _, o := range free {
+			f := fingerprintOf(o.fp)
+			if n := len(f.Tokens); n > 0 && (n < len(title.Tokens) || n == len(title.Tokens) && keyNumber(o.key) < keyNumber(titleKey)) {
+				title, titleKey = f, o.key
+			}
+		}
+		out := free[:0]
+		for _, o := range free {
+			if o.key == titleKey || df.Similarity(fingerprintOf(o.fp), title) >= p.e.Cfg.Problems.Similarity {
+				out = append(out, o)
+			}
+		}
+		return out, nil
+	}
 	var out []occurrence
 	for _, o := range occ {
 		cur, err := p.occurrenceProblem(ctx, o)
@@ -578,9 +621,9 @@ func (p *processing) comingAlong(ctx context.Context, pr *store.Problem, occ []o
 			return nil, err
 		}
 		switch {
-		case cur != nil && (pr == nil || cur.ID != pr.ID):
+		case cur != nil && cur.ID != pr.ID:
 			continue // another problem's
-		case cur == nil && pr != nil:
+		case cur == nil:
 			if x, err := p.u.excluded(ctx, partedKey(o.key), partedFrom(pr.Key)); err != nil {
 				return nil, err
 			} else if x {
@@ -1169,6 +1212,10 @@ func (p *processing) problemNotices(ctx context.Context, inc *store.Incident, pr
 			continue
 		case !a.sees(inc):
 			continue // not this address's to see
+		case !auto:
+			// A link by hand: its own notice, which a digest's list of
+			// what detection found does not count from (linkedSince).
+			dedupe = "problem:" + pr.Key + ":" + linkedByHand + inc.Key + ":" + a.contact
 		default:
 			dedupe = "problem:" + pr.Key + ":" + inc.Key + ":" + a.contact
 		}

@@ -20,7 +20,7 @@ var fingerprintVersion = "4: snowball stemmers, concept lexicon, compounds, floo
 // fingerprintData is a digest of the data NewFingerprint follows.
 func fingerprintData() string {
 	return rulesDigest(sortedSet(keysOf(stopWords)), concepts, plainWords, faultFamilies,
-		[]string{emailRe.String(), ipRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), floorRe.String(), driveRe.String(), salutationRe.String(), deviceSignatureRe.String()}, phraseData(), sortedSet(keysOf(numberSuffixes)),
+		[]string{emailRe.String(), ipRe.String(), hostRe.String(), dateRe.String(), tagRe.String(), floorRe.String(), driveRe.String(), salutationRe.String(), deviceSignatureRe.String(), pleasantryRe.String()}, phraseData(), sortedSet(keysOf(numberSuffixes)),
 		maxWords, maxText, minCompound, maxCompound, maxParts)[:16]
 }
 

@@ -133,7 +133,14 @@ func (s *evalSet) evaluate(th float64) evalScores {
 	}
 	var problems []*problem
 	of := make([]*problem, len(s.items))
-	ntok := func(i int) int { return len(strings.Fields(s.items[i].subject)) }
+	// A report's words as the measure sees them, as the daemon counts
+	// a fingerprint's to title a problem.
+	ntok := func(i int) int {
+		if s.words[i] == "" {
+			return 1 << 20
+		}
+		return len(strings.Fields(s.words[i]))
+	}
 	for j := range s.items {
 		var matched []int
 		earlier := false
@@ -182,13 +189,20 @@ func (s *evalSet) evaluate(th float64) evalScores {
 			if len(free) == 0 {
 				continue
 			}
-			join = &problem{rep: free[0]}
+			// Titled after the plainest of the new report and the free
+			// ones (fewest words, then the earliest); those not similar
+			// to the title stay out.
+			join = &problem{rep: j}
 			for _, i := range free {
-				if ntok(i) < ntok(join.rep) {
+				if ntok(i) < ntok(join.rep) || ntok(i) == ntok(join.rep) && i < join.rep {
 					join.rep = i
 				}
-				join.members = append(join.members, i)
-				of[i] = join
+			}
+			for _, i := range free {
+				if i == join.rep || float64(s.simOf(i, join.rep)) >= th {
+					join.members = append(join.members, i)
+					of[i] = join
+				}
 			}
 			problems = append(problems, join)
 		}
