@@ -23,7 +23,7 @@ import (
 //
 // Two fingerprints are the same issue when their similarity
 // (DF.Similarity: the cosine of their TF-IDF vectors, typos forgiven, a
-// general fault half the same word as a precise one of its kind)
+// general fault 0.55 of the same word as a precise one of its kind)
 // reaches [problems] similarity, unless a rule keeps them apart whatever
 // their words: different places (floors, drive letters, addresses),
 // faults of no common kind (see faultFamilies), or a fingerprint of one
@@ -434,7 +434,7 @@ func (d *DF) Add(f Fingerprint) {
 // inflection the stemmer missed (character trigram overlap ≥ 0.5, both
 // five letters or more) counts as shared at 0.9 of its weight, and a
 // general fault ("not working", "error") against a fault of its kind in
-// the other ("crashes") at half of it; when both name precise faults and
+// the other ("crashes") at 0.55 of it; when both name precise faults and
 // none in common, the similarity is at most the unweighted one. Subject
 // words only are compared unless the subject says too little (see
 // NewFingerprint).
@@ -485,9 +485,10 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 		}
 	}
 	// A fault said in general ("not working", "error") and a fault of
-	// its kind in the other ("does not send", "crashes") are half the
-	// same word: perhaps the same trouble, told less precisely. Two
-	// precise faults ("not sending" / "not receiving") are not.
+	// its kind in the other ("does not send", "crashes") are a little
+	// more than half the same word (sameKindFault): perhaps the same
+	// trouble, told less precisely. Two precise faults ("not sending" /
+	// "not receiving") are not.
 	for _, i := range onlyA {
 		ka := faultKinds[a.Tokens[i]]
 		if ka == 0 || usedA[i] {
@@ -513,8 +514,12 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 }
 
 // sameKindFault is the share of its weight a general fault word counts
-// for against another fault of its kind (see genericFaults).
-const sameKindFault = 0.5
+// for against another fault of its kind (see genericFaults): above a
+// half, so that two reports of two words ("Outlook not working" /
+// "Outlook crashes") reach the default 0.75 with equal weights (0.775)
+// rather than fall a rounding short of it; 0.6 cost OpenOffice a wrong
+// flag.
+const sameKindFault = 0.55
 
 func word(t string) string { return t }
 

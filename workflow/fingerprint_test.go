@@ -334,6 +334,14 @@ func TestFingerprintWordsAndFaultKinds(t *testing.T) {
 			t.Errorf("%q [%s] / %q [%s]: %.2f, want slowness apart from failure", pair[0], fp(pair[0]), pair[1], fp(pair[1]), s)
 		}
 	}
+	// On a new installation (word weights nearly alike) two reports
+	// of two words, a general fault and a precise one, are the same
+	// issue, not a rounding short of the default.
+	young := &workflow.DF{}
+	young.Add(fp("Outlook not working"))
+	if s := young.Similarity(fp("Outlook not working"), fp("Outlook crashes")); s < 0.75 {
+		t.Errorf("Outlook not working / crashes with one incident of history: %.4f", s)
+	}
 	// Two precise faults stay apart in a long history where the thing
 	// that fails is rare (its weight would outweigh both faults).
 	df := &workflow.DF{}

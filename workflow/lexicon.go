@@ -262,7 +262,7 @@ var faultFamilies = map[string]string{
 // broken, unavailable) and "error" (failed). Either may be any fault of
 // its kind told less precisely, so against one ("Scan to folder fails" /
 // "Scan in Ordner funktioniert nicht", "Outlook not working" / "Outlook
-// crashes") it counts as half a shared word (DF.Similarity); two precise
+// crashes") it counts as 0.55 of a shared word (DF.Similarity); two precise
 // faults of one kind ("Fax not sending" / "Fax not receiving",
 // "calendar not syncing" / "calendar crashes") share nothing.
 var genericFault = func() map[string]bool {

@@ -111,6 +111,11 @@ func TestSimilarAgreesAfterNotProblem(t *testing.T) {
 				t.Fatalf("HD-3: problem %q, want PRB-1", got)
 			}
 			ingest(t, eng, leadCommand("HD-3", "a4@x", "#not-problem"))
+			// The problem's trail says which words were paired too.
+			evs, err := st.ProblemEvents(ctx, problem(t, st, "PRB-1").ID)
+			if err != nil || !hasEvent(evs, "incident_unlinked", "will not be linked with") {
+				t.Errorf("the problem's trail does not name the paired words: %+v %v", evs, err)
+			}
 			subject := "Printer third floor not reachable"
 			v, err := workflow.Similar(ctx, st.Reader, eng.Cfg, eng.Now(), subject, "", 10)
 			if err != nil {

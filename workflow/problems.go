@@ -1060,15 +1060,17 @@ func (p *processing) notProblem(ctx context.Context, inc *store.Incident) (strin
 	if err != nil {
 		return "", false, err
 	}
-	detail := fmt.Sprintf("%s unlinked by %s, %d incident(s) left", inc.Key, from, len(left))
-	p.problemEvent(pr, "incident_unlinked", from, detail)
 	result := "unlinked from " + pr.Key
+	pairs := ""
 	switch {
 	case inc.Fingerprint != "" && inc.Fingerprint == pr.Fingerprint:
 		result += fmt.Sprintf("; %s is titled after its words %q, so later reports like them still join it", pr.Key, inc.Fingerprint)
 	case inc.Fingerprint != "" && len(kept) > 0:
-		result += fmt.Sprintf("; %q will not be linked with %s again", inc.Fingerprint, joinAnd(kept))
+		pairs = fmt.Sprintf("; %q will not be linked with %s again", inc.Fingerprint, joinAnd(kept))
+		result += pairs
 	}
+	// The problem's trail, too, says which words were paired.
+	p.problemEvent(pr, "incident_unlinked", from, fmt.Sprintf("%s unlinked by %s, %d incident(s) left%s", inc.Key, from, len(left), pairs))
 	return result, true, nil
 }
 
