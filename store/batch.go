@@ -41,8 +41,10 @@ type BatchLookup struct {
 	// stored message of that conversation.
 	Conversation map[string]int64
 	// NewIncidents counts the incidents each sender key (see
-	// Incident.SenderKey) opened since the given time.
-	NewIncidents map[string]int
+	// Incident.SenderKey) opened since the given time;
+	// NewIncidentsAuthenticated, those of them whose first message was
+	// authenticated (Message.Authenticated).
+	NewIncidents, NewIncidentsAuthenticated map[string]int
 	// SameID lists the stored incoming messages that have the
 	// Message-ID of a batch message, whatever their content: ID,
 	// MessageID, FromAddr (lower case), IncidentID and Outcome are set.
@@ -83,7 +85,7 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 		return nil, fmt.Errorf("store: look up batch: %w", err)
 	}
 	out := &BatchLookup{Stored: map[MessageKey]*Message{}, ThreadIncident: map[string]int64{}, AutoMailSent: map[string]int{},
-		Conversation: map[string]int64{}, NewIncidents: map[string]int{}, SameID: map[string][]*Message{},
+		Conversation: map[string]int64{}, NewIncidents: map[string]int{}, NewIncidentsAuthenticated: map[string]int{}, SameID: map[string][]*Message{},
 		RefIncident: map[string]int64{}}
 	for _, h := range hits {
 		switch h.Pos {
@@ -101,6 +103,9 @@ func (r Reader) PrefetchBatch(ctx context.Context, keys []MessageKey, candidates
 			}
 		case 5:
 			out.NewIncidents[h.MessageID] = int(h.ID)
+			if h.IncidentID != nil {
+				out.NewIncidentsAuthenticated[h.MessageID] = int(*h.IncidentID)
+			}
 		case 7:
 			if old, seen := out.RefIncident[h.MessageID]; (!seen || h.ID < old) && h.IncidentID != nil {
 				out.RefIncident[h.MessageID] = *h.IncidentID

@@ -492,7 +492,8 @@ const noSubject = "(no subject)"
 func (p *processing) newIncident(ctx context.Context, res *Result, why string) error {
 	m, cfg := p.msg, p.e.Cfg
 	if limit := cfg.Helpdesk.NewIncidentLimit; limit > 0 && !p.in.release && !p.exempt() {
-		if n := p.u.newIncidentsBy(m.From.Addr); n >= limit {
+		auth, _ := p.authenticated()
+		if n := p.u.newIncidentsBy(m.From.Addr, auth); n >= limit {
 			res.Outcome = OutcomeHeld
 			res.Reason = fmt.Sprintf("held: %s opened %d incidents in the last hour ([helpdesk] new_incident_limit = %d); release with \"helpdeskd quarantine reprocess\"", m.From.Addr, n, limit)
 			return nil

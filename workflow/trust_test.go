@@ -477,3 +477,38 @@ func TestNotProblemLasts(t *testing.T) {
 		})
 	}
 }
+
+// TestForgedMailDoesNotUseUpLimit: unauthenticated mail forged in sam's
+// name opens incidents up to the limit and is then held, but does not
+// use up the limit of sam's own authenticated mail, stored earlier or in
+// the same batch; sam's authenticated flood is limited all the same.
+func TestForgedMailDoesNotUseUpLimit(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(d, func(t *testing.T) {
+			eng, _ := newEngine(t, d, "new_incident_limit = 2")
+			withRouting(t, eng, routingConfig)
+			var forged [][]byte
+			for i := range 3 {
+				forged = append(forged, raw("sam@example.com", fmt.Sprintf("forged offer %d", i), fmt.Sprintf("fg%d@evil", i)))
+			}
+			res := ingest(t, eng, forged[:2]...)
+			res = append(res, ingest(t, eng, forged[2])...)
+			if res[2].Outcome != workflow.OutcomeHeld {
+				t.Fatalf("the third forged mail: %s, want held", outcomes(res))
+			}
+			// Sam's own, authenticated, stored across batches and in one.
+			own := ingest(t, eng, raw("sam@example.com", "Laptop battery not charging", "own1@x", ownAR))
+			own = append(own, ingest(t, eng, raw("sam@example.com", "Monitor flickers", "own2@x", ownAR), raw("sam@example.com", "Headset broken", "own3@x", ownAR))...)
+			if own[0].Outcome != workflow.OutcomeNewIncident || own[1].Outcome != workflow.OutcomeNewIncident {
+				t.Errorf("sam's authenticated reports after forged ones: %s, want two new incidents", outcomes(own))
+			}
+			if own[2].Outcome != workflow.OutcomeHeld {
+				t.Errorf("sam's third authenticated report within the hour: %s, want held", outcomes(own))
+			}
+			// Forged mail still counts everything in sam's name.
+			if r := ingest(t, eng, raw("sam@example.com", "forged offer 4", "fg4@evil")); r[0].Outcome != workflow.OutcomeHeld {
+				t.Errorf("forged mail after sam's own: %s, want held", outcomes(r))
+			}
+		})
+	}
+}

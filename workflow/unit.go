@@ -32,6 +32,7 @@ type unit struct {
 	autoSentDB map[string]int                      // sender → automatic mails in the last hour
 	convDB     map[string]int64                    // Outlook conversation → incident id
 	newIncDB   map[string]int                      // sender → incidents opened in the last hour
+	newAuthDB  map[string]int                      // sender → of them, opened by authenticated mail
 	sameID     map[string][]*store.Message         // batch Message-ID → stored incoming messages with it
 	refDB      map[string]int64                    // Message-ID that stored mail referred to → incident id
 
@@ -170,6 +171,7 @@ func (u *unit) prefetch(ctx context.Context, msgs []*mailparse.Message) error {
 		return err
 	}
 	u.stored, u.threadDB, u.autoSentDB, u.convDB, u.newIncDB, u.sameID = lk.Stored, lk.ThreadIncident, lk.AutoMailSent, lk.Conversation, lk.NewIncidents, lk.SameID
+	u.newAuthDB = lk.NewIncidentsAuthenticated
 	u.refDB = lk.RefIncident
 	var ids []int64
 	seenID := map[int64]bool{}
@@ -536,12 +538,18 @@ func (u *unit) knownMessageID(id string, inc *store.Incident) bool {
 
 // newIncidentsBy counts the incidents addr opened in the last hour, this
 // batch's included; addresses that differ only by case or a +tag count
-// as one sender.
-func (u *unit) newIncidentsBy(addr string) int {
+// as one sender. For an authenticated mail only the incidents opened by
+// authenticated mail count: mail forged in the sender's name (anyone can
+// write any From) must not use up the real sender's limit and hold their
+// own report; unauthenticated mail counts them all.
+func (u *unit) newIncidentsBy(addr string, authenticated bool) int {
 	k := senderKey(addr)
 	n := u.newIncDB[k]
+	if authenticated {
+		n = u.newAuthDB[k]
+	}
 	for _, inc := range u.newIncs {
-		if inc.SenderKey == k {
+		if inc.SenderKey == k && (!authenticated || u.openedBy[inc] != "") {
 			n++
 		}
 	}

@@ -66,7 +66,9 @@ UNION ALL
 SELECT 4, id, conversation, '', incident_id, '' FROM messages
 WHERE conversation = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND conversation <> '' AND incident_id IS NOT NULL
 UNION ALL
-SELECT 5, COUNT(*), sender_key, '', NULL, '' FROM incidents
+SELECT 5, COUNT(*), sender_key, '',
+  SUM(CASE WHEN (SELECT m.authenticated FROM messages m WHERE m.incident_id = incidents.id ORDER BY m.id LIMIT 1) THEN 1 ELSE 0 END), ''
+FROM incidents
 WHERE sender_key = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))) AND created_at > ?
 GROUP BY sender_key
 UNION ALL
