@@ -453,7 +453,7 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 	dot := 0.0
 	j := 0
 	var onlyA []int
-	usedA, usedB := make([]bool, len(a.Tokens)), make([]bool, len(b.Tokens))
+	usedB := make([]bool, len(b.Tokens))
 	for i, t := range a.Tokens {
 		for j < len(b.Tokens) && b.Tokens[j] < t {
 			j++
@@ -465,7 +465,7 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 		}
 		onlyA = append(onlyA, i)
 	}
-	for _, i := range onlyA {
+	for k, i := range onlyA {
 		ta := word(a.Tokens[i])
 		if len([]rune(ta)) < 5 || isPlace(ta) {
 			continue
@@ -480,7 +480,7 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 			}
 		}
 		if bj >= 0 && best >= 0.5 {
-			usedA[i], usedB[bj] = true, true
+			usedB[bj], onlyA[k] = true, -1 // a's word is taken
 			dot += 0.9 * min(wa[i], wb[bj]) * min(wa[i], wb[bj])
 		}
 	}
@@ -490,8 +490,11 @@ func (d *DF) Similarity(a, b Fingerprint) float64 {
 	// trouble, told less precisely. Two precise faults ("not sending" /
 	// "not receiving") are not.
 	for _, i := range onlyA {
+		if i < 0 {
+			continue
+		}
 		ka := faultKinds[a.Tokens[i]]
-		if ka == 0 || usedA[i] {
+		if ka == 0 {
 			continue
 		}
 		for j, tb := range b.Tokens {

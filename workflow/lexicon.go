@@ -265,13 +265,7 @@ var faultFamilies = map[string]string{
 // crashes") it counts as 0.55 of a shared word (DF.Similarity); two precise
 // faults of one kind ("Fax not sending" / "Fax not receiving",
 // "calendar not syncing" / "calendar crashes") share nothing.
-var genericFault = func() map[string]bool {
-	out := map[string]bool{}
-	for _, c := range strings.Fields(genericFaults) {
-		out[synonyms[c]] = true
-	}
-	return out
-}()
+var genericFault = conceptSet(genericFaults)
 
 const genericFaults = "work fail"
 
@@ -280,13 +274,16 @@ const genericFaults = "work fail"
 // to connect" beside "won't connect" (see kindsOf).
 const slowActions = "start send sync arrive save work"
 
-var slowAction = func() map[string]bool {
+var slowAction = conceptSet(slowActions)
+
+// conceptSet is the stems of the lexicon's concepts named in names.
+func conceptSet(names string) map[string]bool {
 	out := map[string]bool{}
-	for _, c := range strings.Fields(slowActions) {
+	for _, c := range strings.Fields(names) {
 		out[synonyms[c]] = true
 	}
 	return out
-}()
+}
 
 // slowness is the bit of the slowness kind in faultKinds.
 var slowness = faultKinds[synonyms["slow"]]

@@ -417,7 +417,7 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	if err != nil {
 		return err
 	}
-	if occ, err = p.comingAlong(ctx, inc, fp, pr, occ, df); err != nil {
+	if occ, err = p.comingAlong(ctx, inc, pr, occ, df); err != nil {
 		return err
 	}
 	// The reason names the occurrences that are or will be part of the
@@ -429,12 +429,10 @@ func (p *processing) detectRepeat(ctx context.Context, inc *store.Incident, res 
 	}
 	sort.Slice(keys, func(i, j int) bool { return keyNumber(keys[i]) < keyNumber(keys[j]) })
 	why := fmt.Sprintf("%s match %q within %s", joinAnd(keys), fp.String(), days(pc.Window.Duration))
-	if pr == nil {
+	if pr == nil && len(occ) == 0 {
 		// Every occurrence belongs to a problem that this incident is
 		// not like enough (no chains): no problem.
-		if free, err := p.hasFree(ctx, occ); err != nil || !free {
-			return err
-		}
+		return nil
 	}
 	if pr, err = p.attach(ctx, inc, pr, occ, why, "helpdeskd"); err != nil {
 		return err
@@ -579,7 +577,7 @@ func sameRequesterOpen(inc, other *store.Incident) bool {
 }
 
 // comingAlong are the occurrences that are pr's, or would be linked with
-// the new incident inc (fingerprint fp): free ones, less those
+// the new incident inc: free ones, less those
 // "#not-problem" parted from pr, and only those like the problem itself
 // (no chains: a free incident similar to the new one but not to the
 // problem stays out). With pr nil, a new problem is titled after the
@@ -587,7 +585,7 @@ func sameRequesterOpen(inc, other *store.Incident) bool {
 // similar to it stay out: "Outlook calendar crashes" is like both
 // "Outlook crashes" and "Outlook calendar not working", which are not
 // one issue.
-func (p *processing) comingAlong(ctx context.Context, inc *store.Incident, fp Fingerprint, pr *store.Problem, occ []occurrence, df *DF) ([]occurrence, error) {
+func (p *processing) comingAlong(ctx context.Context, inc *store.Incident, pr *store.Problem, occ []occurrence, df *DF) ([]occurrence, error) {
 	if pr == nil {
 		var free []occurrence
 		for _, o := range occ {
@@ -599,16 +597,15 @@ func (p *processing) comingAlong(ctx context.Context, inc *store.Incident, fp Fi
 				free = append(free, o)
 			}
 		}
-		title, titleKey := fp, inc.Key
+		title, titleKey := inc.Fingerprint, inc.Key
 		for _, o := range free {
-			f := fingerprintOf(o.fp)
-			if n := len(f.Tokens); n > 0 && (n < len(title.Tokens) || n == len(title.Tokens) && keyNumber(o.key) < keyNumber(titleKey)) {
-				title, titleKey = f, o.key
+			if plainer(o.fp, o.key, title, titleKey) {
+				title, titleKey = o.fp, o.key
 			}
 		}
 		out := free[:0]
 		for _, o := range free {
-			if o.key == titleKey || df.Similarity(fingerprintOf(o.fp), title) >= p.e.Cfg.Problems.Similarity {
+			if o.key == titleKey || df.Similarity(fingerprintOf(o.fp), fingerprintOf(title)) >= p.e.Cfg.Problems.Similarity {
 				out = append(out, o)
 			}
 		}
@@ -645,6 +642,15 @@ func (p *processing) comingAlong(ctx context.Context, inc *store.Incident, fp Fi
 	return out, nil
 }
 
+// plainer reports whether the incident key with fingerprint fp states
+// its issue more plainly than other (fingerprint ofp): fewer words, or as
+// many and reported earlier. A problem is titled after its plainest
+// occurrence.
+func plainer(fp, key, ofp, other string) bool {
+	n, on := len(strings.Fields(fp)), len(strings.Fields(ofp))
+	return n > 0 && (n < on || n == on && keyNumber(key) < keyNumber(other))
+}
+
 // occurrenceProblem is the problem an occurrence is part of now (this
 // batch's links included), nil when none.
 func (p *processing) occurrenceProblem(ctx context.Context, o occurrence) (*store.Problem, error) {
@@ -655,22 +661,6 @@ func (p *processing) occurrenceProblem(ctx context.Context, o occurrence) (*stor
 		return p.u.problem(ctx, *o.problemID)
 	}
 	return nil, nil
-}
-
-// hasFree reports whether an occurrence is linked to no problem yet.
-func (p *processing) hasFree(ctx context.Context, occ []occurrence) (bool, error) {
-	for _, o := range occ {
-		if o.batch == nil {
-			if o.problemID == nil {
-				return true, nil
-			}
-			continue
-		}
-		if pr, err := p.u.problemOfIncident(ctx, o.batch); err != nil || pr == nil {
-			return err == nil, err
-		}
-	}
-	return false, nil
 }
 
 // problemOfOccurrences is the problem of the most recent occurrence that
@@ -814,8 +804,7 @@ func (p *processing) attach(ctx context.Context, inc *store.Incident, pr *store.
 	case pr == nil:
 		rep := inc
 		for _, t := range targets {
-			n, rn := len(strings.Fields(t.Fingerprint)), len(strings.Fields(rep.Fingerprint))
-			if n > 0 && (n < rn || n == rn && keyNumber(t.Key) < keyNumber(rep.Key)) {
+			if plainer(t.Fingerprint, t.Key, rep.Fingerprint, rep.Key) {
 				rep = t
 			}
 		}
